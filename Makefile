@@ -1,0 +1,36 @@
+# The two commands of the README's quickstart are `make course` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup course test bench system-tools sandbox-down clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+# dig (for the DNS tests), dnsperf and dnsmasq (for the DNS benchmark), from Debian's packages.
+system-tools:
+	@sh scripts/install-system-tools.sh
+
+course: setup
+	$(BIN)/labkit sandbox up
+	KUBECONFIG=$$($(BIN)/labkit sandbox status --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["kubeconfig"])') \
+	  $(BIN)/jupyter lab notebooks/
+
+test: setup system-tools
+	$(BIN)/python -m pytest
+
+bench: setup system-tools
+	$(BIN)/python benchmarks/run.py
+
+sandbox-down:
+	$(BIN)/labkit sandbox down
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,397 @@
+"""The sandbox's HTTP front end: the Kubernetes REST API on 127.0.0.1.
+
+Protocol only: it parses requests, calls the registry and the store, and writes
+JSON, Tables, watch streams and exec frames. It never computes derived state.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+import yaml
+from aiohttp import web
+
+from . import _admission, _discovery, _errors, _selectors, _tables
+from ._exec import handle_exec
+from ._resources import Resource, by_path, by_plural
+from ._store import Event, Store
+
+_TABLE = re.compile(r"as=Table")
+
+
+@dataclass
+class Target:
+    resource: Resource
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+    rest: str = ""          # what follows a subresource (node proxy paths)
+
+
+def parse_path(path: str) -> Target | None:
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "api" and parts[1] == "v1":
+        group, version, rest = "", "v1", parts[2:]
+    elif len(parts) >= 3 and parts[0] == "apis":
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    namespace = None
+    if len(rest) >= 3 and rest[0] == "namespaces" and by_path(group, version, rest[2]) is not None \
+            and by_path(group, version, rest[2]).namespaced:
+        namespace, rest = rest[1], rest[2:]
+    if not rest:
+        return None
+    resource = by_path(group, version, rest[0])
+    if resource is None:
+        return None
+    name = rest[1] if len(rest) > 1 else None
+    sub = rest[2] if len(rest) > 2 else None
+    if sub is not None and sub not in resource.subresources:
+        return None
+    return Target(resource, namespace, name, sub, "/".join(rest[3:]))
+
+
+def _error(e: _errors.ApiError | _admission.Invalid) -> web.Response:
+    body = e.status()
+    return web.json_response(body, status=body["code"])
+
+
+class ApiServer:
+    def __init__(self, sandbox) -> None:
+        self.sandbox = sandbox
+        self.store: Store = sandbox.store
+        self.registry = sandbox.registry
+        self.config = sandbox.config
+        self.token = sandbox.token
+        self.app = web.Application(middlewares=[self._auth], client_max_size=16 * 1024 ** 2)
+        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler):
+        if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+            return web.json_response(
+                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}, status=401)
+        try:
+            return await handler(request)
+        except (_errors.ApiError, _admission.Invalid) as e:
+            return _error(e)
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path.rstrip("/") or "/"
+        fixed = self._fixed_document(path)
+        if fixed is not None:
+            return fixed
+        if path.startswith("/labkit/"):
+            return await self._extras(request, path)
+        target = parse_path(path)
+        if target is None:
+            raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource",
+                                   {})
+        method = request.method
+        if target.subresource == "exec":
+            return await handle_exec(self.sandbox, request, target)
+        if target.subresource == "log":
+            return await self._log(request, target)
+        if target.subresource == "proxy":
+            return self._node_proxy(target)
+        if target.subresource == "scale":
+            return await self._scale(request, target)
+        if method == "GET":
+            if target.name is None:
+                if request.query.get("watch") in ("true", "1"):
+                    return await self._watch(request, target)
+                return self._list(request, target)
+            obj = self.store.get_resource(target.resource, target.namespace, target.name)
+            if obj is None:
+                raise _errors.not_found(target.resource, target.name)
+            return self._object_response(request, target, obj)
+        dry_run = request.query.get("dryRun") == "All"
+        if method == "POST" and target.name is None:
+            obj = await self._body(request)
+            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run)
+            return self._json(created, 201, request)
+        if method == "PUT" and target.name:
+            obj = await self._body(request)
+            updated = self.registry.update(target.resource, target.namespace, target.name, obj,
+                                           subresource=target.subresource, dry_run=dry_run)
+            return self._json(updated, 200, request)
+        if method == "PATCH" and target.name:
+            existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
+            patched = self.registry.patch(target.resource, target.namespace, target.name,
+                                          request.content_type, await request.read(),
+                                          subresource=target.subresource, dry_run=dry_run)
+            return self._json(patched, 200 if existed else 201, request)
+        if method == "DELETE" and target.name:
+            gone = self.registry.delete(target.resource, target.namespace, target.name, dry_run=dry_run)
+            return self._json(gone, 200, request)
+        if method == "DELETE" and target.name is None:
+            return self._delete_collection(request, target, dry_run)
+        raise _errors.ApiError(405, "MethodNotAllowed",
+                               f"the server does not allow this method on the requested resource")
+
+    # --- documents -----------------------------------------------------------------
+    def _fixed_document(self, path: str) -> web.Response | None:
+        if path in ("/healthz", "/livez", "/readyz"):
+            return web.Response(text="ok")
+        if path == "/version":
+            return web.json_response(_discovery.version(self.config))
+        if path == "/api":
+            return web.json_response(_discovery.api_versions())
+        if path == "/apis":
+            return web.json_response(_discovery.api_group_list())
+        if path == "/openapi/v2":
+            return web.Response(body=_discovery.OPENAPI_V2_PROTOBUF,
+                                content_type="application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+        if path == "/openapi/v3":
+            return web.json_response(_discovery.openapi_v3_index())
+        if path.startswith("/openapi/v3/"):
+            gv = path[len("/openapi/v3/"):].removeprefix("api/").removeprefix("apis/")
+            doc = _discovery.openapi_v3(gv)
+            if doc is None:
+                raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+            return web.json_response(doc)
+        parts = [p for p in path.split("/") if p]
+        if path == "/api/v1":
+            return web.json_response(_discovery.resource_list("", "v1"))
+        if len(parts) == 2 and parts[0] == "apis":
+            doc = _discovery.api_group(parts[1])
+            return web.json_response(doc) if doc else None
+        if len(parts) == 3 and parts[0] == "apis":
+            doc = _discovery.resource_list(parts[1], parts[2])
+            return web.json_response(doc) if doc else None
+        return None
+
+    # --- sandbox extras: not Kubernetes, and clearly apart from it -------------------
+    async def _extras(self, request: web.Request, path: str) -> web.Response:
+        """/labkit/v1/dns-log (GET: entries, ?since=N; DELETE: clear) and
+        /labkit/v1/clock (POST {"advance": seconds}): what a lesson may ask of the
+        sandbox beyond the Kubernetes API. A real cluster has no such paths."""
+        dns = self.sandbox.dns
+        if path == "/labkit/v1/dns-log" and dns is not None:
+            if request.method == "DELETE":
+                dns.log.clear()
+                return web.json_response([])
+            return web.json_response(dns.log.entries(int(request.query.get("since", 0))))
+        if path == "/labkit/v1/dns-cache" and dns is not None and request.method == "DELETE":
+            dns.cache.clear()
+            return web.json_response({})
+        if path == "/labkit/v1/clock" and request.method == "POST":
+            body = await self._body(request)
+            self.sandbox.advance_clock(float(body.get("advance", 0)))
+            return web.json_response({"time": self.store.clock.time()})
+        raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
+
+    # --- reading -------------------------------------------------------------------
+    def _selected(self, request: web.Request, target: Target) -> list[dict]:
+        items = self.store.list_resource(target.resource, target.namespace)
+        try:
+            if request.query.get("labelSelector"):
+                sel = _selectors.parse_label_selector(request.query["labelSelector"])
+                items = [o for o in items if sel.matches(o["metadata"].get("labels") or {})]
+            if request.query.get("fieldSelector"):
+                fsel = _selectors.parse_field_selector(request.query["fieldSelector"])
+                fsel.validate(target.resource.kind)
+                items = [o for o in items if fsel.matches(o)]
+        except _selectors.SelectorError as e:
+            raise _errors.bad_request(str(e))
+        return items
+
+    def _list(self, request: web.Request, target: Target) -> web.Response:
+        items = self._selected(request, target)
+        rv = str(self.store.revision)
+        if self._wants_table(request):
+            return self._table(request, target, items, rv)
+        body = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
+                "metadata": {"resourceVersion": rv}, "items": items}
+        return self._json(body, 200, request)
+
+    def _object_response(self, request, target: Target, obj: dict) -> web.Response:
+        if self._wants_table(request):
+            return self._table(request, target, [obj], obj["metadata"]["resourceVersion"])
+        return self._json(obj, 200, request)
+
+    def _table(self, request, target: Target, items: list[dict], rv: str) -> web.Response:
+        include = request.query.get("includeObject", "Metadata")
+        if include not in ("None", "Metadata", "Object"):
+            raise _errors.bad_request(f"includeObject={include} is not supported")
+        table = _tables.table(target.resource.plural, items, now=self.store.clock.now(),
+                              include_object=include, resource_version=rv)
+        return self._json(table, 200, request)
+
+    @staticmethod
+    def _wants_table(request: web.Request) -> bool:
+        accept = request.headers.get("Accept", "")
+        return bool(_TABLE.search(accept)) and "g=meta.k8s.io" in accept
+
+    def _json(self, body: dict, status: int, request: web.Request | None = None) -> web.Response:
+        return web.Response(text=json.dumps(body, separators=(",", ":")), status=status,
+                            content_type="application/json")
+
+    async def _body(self, request: web.Request):
+        raw = await request.read()
+        try:
+            if "yaml" in (request.content_type or ""):
+                return yaml.safe_load(raw)
+            return json.loads(raw) if raw else {}
+        except (ValueError, yaml.YAMLError) as e:
+            raise _errors.bad_request(f"the body of the request could not be decoded: {e}")
+
+    # --- watch ---------------------------------------------------------------------
+    async def _watch(self, request: web.Request, target: Target) -> web.StreamResponse:
+        q = request.query
+        rv_text = q.get("resourceVersion", "")
+        initial = q.get("sendInitialEvents") == "true"
+        since = None if rv_text in ("", "0") or initial else int(rv_text)
+        timeout = float(q.get("timeoutSeconds") or 1800)
+        try:
+            label_sel = _selectors.parse_label_selector(q["labelSelector"]) if q.get("labelSelector") else None
+            field_sel = _selectors.parse_field_selector(q["fieldSelector"]) if q.get("fieldSelector") else None
+            if field_sel is not None:
+                field_sel.validate(target.resource.kind)
+        except _selectors.SelectorError as e:
+            raise _errors.bad_request(str(e))
+        table = self._wants_table(request)
+
+        def selected(obj: dict) -> bool:
+            return ((label_sel is None or label_sel.matches(obj["metadata"].get("labels") or {}))
+                    and (field_sel is None or field_sel.matches(obj)))
+
+        loop = asyncio.get_running_loop()
+        watch, backlog = self.store.watch(target.resource, target.namespace, since, loop)
+        response = web.StreamResponse(headers={"Content-Type": "application/json",
+                                               "Transfer-Encoding": "chunked"})
+        await response.prepare(request)
+
+        async def send(kind: str, obj: dict) -> None:
+            if table and kind != "BOOKMARK":
+                obj = _tables.table(target.resource.plural, [obj], now=self.store.clock.now(),
+                                    include_object=q.get("includeObject", "Metadata"),
+                                    resource_version=obj["metadata"].get("resourceVersion", ""))
+            await response.write(json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n")
+
+        try:
+            if since is None:
+                for obj in self._selected(request, target):
+                    await send("ADDED", obj)
+                if initial:
+                    await send("BOOKMARK", {
+                        "kind": target.resource.kind, "apiVersion": target.resource.api_version,
+                        "metadata": {"resourceVersion": str(self.store.revision),
+                                     "annotations": {"k8s.io/initial-events-end": "true"}}})
+            for event in backlog:
+                await self._send_event(event, selected, send)
+            deadline = loop.time() + timeout
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    event = await asyncio.wait_for(watch.queue.get(), remaining)
+                except asyncio.TimeoutError:
+                    break
+                if backlog and event.rv <= backlog[-1].rv:
+                    continue
+                await self._send_event(event, selected, send)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            watch.close()
+        try:
+            await response.write_eof()
+        except ConnectionResetError:
+            pass
+        return response
+
+    @staticmethod
+    async def _send_event(event: Event, selected, send) -> None:
+        now_in, was_in = selected(event.object), event.old is not None and selected(event.old)
+        if event.type == "MODIFIED" and now_in and not was_in:
+            await send("ADDED", event.object)
+        elif event.type == "MODIFIED" and was_in and not now_in:
+            await send("DELETED", event.object)
+        elif now_in:
+            await send(event.type, event.object)
+
+    # --- collections ---------------------------------------------------------------
+    def _delete_collection(self, request, target: Target, dry_run: bool) -> web.Response:
+        items = self._selected(request, target)
+        for obj in items:
+            self.registry.delete(target.resource, obj["metadata"].get("namespace"),
+                                 obj["metadata"]["name"], dry_run=dry_run)
+        body = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
+                "metadata": {"resourceVersion": str(self.store.revision)}, "items": items}
+        return self._json(body, 200)
+
+    # --- subresources --------------------------------------------------------------
+    async def _scale(self, request: web.Request, target: Target) -> web.Response:
+        resource = target.resource
+        obj = self.store.get_resource(resource, target.namespace, target.name)
+        if obj is None:
+            raise _errors.not_found(resource, target.name)
+        if request.method in ("PUT", "PATCH"):
+            if request.method == "PUT":
+                scale = await self._body(request)
+            else:
+                from ._registry import _apply, _decode
+                patch_type, decoded = _decode(request.content_type, await request.read())
+                scale = _apply("Scale", patch_type, _scale_of(obj), decoded)
+            sent_rv = (scale.get("metadata") or {}).get("resourceVersion")
+            if sent_rv and sent_rv != obj["metadata"]["resourceVersion"]:
+                raise _errors.conflict(resource, target.name)
+            replicas = (scale.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise _admission.Invalid("Scale", target.name, [{
+                    "reason": "FieldValueInvalid", "field": "spec.replicas",
+                    "message": f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0"}])
+            new = dict(obj, spec=dict(obj["spec"], replicas=replicas))
+            new["metadata"] = dict(obj["metadata"])
+            obj = self.registry.update(resource, target.namespace, target.name, new)
+        return self._json(_scale_of(obj), 200)
+
+    async def _log(self, request: web.Request, target: Target) -> web.StreamResponse:
+        pod = self.store.get_resource(target.resource, target.namespace, target.name)
+        if pod is None:
+            raise _errors.not_found(target.resource, target.name)
+        container = request.query.get("container") or pod["spec"]["containers"][0]["name"]
+        names = [c["name"] for c in pod["spec"]["containers"]]
+        if container not in names:
+            raise _errors.bad_request(f"container {container} is not valid for pod {target.name}")
+        lines = self.sandbox.pod_logs(pod, container)
+        tail = request.query.get("tailLines")
+        if tail is not None:
+            lines = lines[-int(tail):] if int(tail) else []
+        return web.Response(text="".join(line + "\n" for line in lines), content_type="text/plain")
+
+    def _node_proxy(self, target: Target) -> web.Response:
+        node = self.store.get_resource(target.resource, None, target.name)
+        if node is None:
+            raise _errors.not_found(target.resource, target.name)
+        if target.rest == "configz":
+            return web.json_response({"kubeletconfig": self.sandbox.kubelet_config(target.name)})
+        if target.rest in ("healthz", ""):
+            return web.Response(text="ok")
+        return web.Response(status=404, text="404 page not found\n")
+
+
+def _scale_of(obj: dict) -> dict:
+    status = obj.get("status") or {}
+    selector = obj["spec"].get("selector") or {}
+    labels = selector.get("matchLabels") or {}
+    exprs = selector.get("matchExpressions") or []
+    text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    for e in exprs:
+        op, vals = e.get("operator"), ",".join(e.get("values") or [])
+        text += ("," if text else "") + {"In": f"{e['key']} in ({vals})", "NotIn": f"{e['key']} notin ({vals})",
+                                         "Exists": e["key"], "DoesNotExist": f"!{e['key']}"}.get(op, "")
+    meta = obj["metadata"]
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta["uid"],
+                         "resourceVersion": meta["resourceVersion"],
+                         "creationTimestamp": meta["creationTimestamp"]},
+            "spec": {"replicas": obj["spec"].get("replicas", 1)},
+            "status": {"replicas": status.get("replicas", 0), "selector": text}}

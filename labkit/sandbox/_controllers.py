@@ -1,0 +1,557 @@
+"""Controllers: the background work that turns what users wrote into what runs.
+
+Like kube-controller-manager, the scheduler and the kubelet, they only read and
+write the store. Each keeps a set of dirty keys; store events mark keys dirty and
+one asyncio task reconciles them until nothing is left, in sorted order so the
+same calls give the same results.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import ipaddress
+
+from . import _naming
+from ._clock import rfc3339
+from ._config import SandboxConfig
+from ._resources import by_plural
+from ._selectors import selector_from_match
+from ._store import Event, Store
+
+PODS, RS, DEPLOY = by_plural("pods"), by_plural("replicasets"), by_plural("deployments")
+SVC, EP, SLICES = by_plural("services"), by_plural("endpoints"), by_plural("endpointslices")
+NS, NODES, EVENTS = by_plural("namespaces"), by_plural("nodes"), by_plural("events")
+SLICE_MAX = 100            # --max-endpoints-per-slice default
+MANAGED_BY = "endpointslice-controller.k8s.io"
+
+
+def _owned_by(obj: dict, owner: dict) -> bool:
+    return any(ref.get("uid") == owner["metadata"]["uid"] and ref.get("controller")
+               for ref in obj["metadata"].get("ownerReferences") or [])
+
+
+def _owner_ref(owner: dict, kind: str, api_version: str) -> dict:
+    return {"apiVersion": api_version, "kind": kind, "name": owner["metadata"]["name"],
+            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+
+
+def pod_ready(pod: dict) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def _active(pod: dict) -> bool:
+    return (not pod["metadata"].get("deletionTimestamp")
+            and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))
+
+
+class Controllers:
+    def __init__(self, store: Store, config: SandboxConfig) -> None:
+        self.store, self.config = store, config
+        self._dirty: dict[str, set] = {name: set() for name in
+                                       ("deployment", "replicaset", "scheduler", "kubelet",
+                                        "endpoints", "namespace", "gc")}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bound_at: dict[tuple, float] = {}     # when the scheduler bound a pod (kubelet start delay)
+        store.add_listener(self._on_event)
+
+    # --- wiring --------------------------------------------------------------------
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        # Reconcile everything once: after a restart, state may lag behind specs.
+        for resource, obj in self.store.all_objects():
+            self._on_event(Event("ADDED", resource, obj, None, 0))
+        self._task = self._loop.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def idle(self) -> bool:
+        return not any(self._dirty.values())
+
+    def _mark(self, controller: str, key) -> None:
+        self._dirty[controller].add(key)
+        self._wake.set()
+
+    def _on_event(self, event: Event) -> None:
+        obj, plural = event.object, event.resource.plural
+        meta = obj["metadata"]
+        ns, name = meta.get("namespace"), meta["name"]
+        if event.type == "DELETED":
+            self._mark("gc", (ns, meta["uid"]))
+        if plural == "deployments":
+            self._mark("deployment", (ns, name))
+        elif plural == "replicasets":
+            self._mark("replicaset", (ns, name))
+            for ref in meta.get("ownerReferences") or []:
+                if ref.get("kind") == "Deployment":
+                    self._mark("deployment", (ns, ref["name"]))
+        elif plural == "pods":
+            for ref in meta.get("ownerReferences") or []:
+                if ref.get("kind") == "ReplicaSet":
+                    self._mark("replicaset", (ns, ref["name"]))
+            if event.type != "DELETED":
+                if not obj["spec"].get("nodeName"):
+                    self._mark("scheduler", (ns, name))
+                elif (obj.get("status") or {}).get("phase") == "Pending":
+                    self._mark("kubelet", (ns, name))
+            self._mark("endpoints", (ns, None))
+        elif plural == "services":
+            self._mark("endpoints", (ns, name))
+        elif plural == "namespaces":
+            if meta.get("deletionTimestamp"):
+                self._mark("namespace", name)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            for _ in range(1000):
+                if self.idle():
+                    break
+                for controller in ("namespace", "gc", "deployment", "replicaset", "scheduler",
+                                   "kubelet", "endpoints"):
+                    keys = sorted(self._dirty[controller], key=lambda k: tuple(str(x) for x in
+                                                                              (k if isinstance(k, tuple) else (k,))))
+                    self._dirty[controller].clear()
+                    for key in keys:
+                        try:
+                            getattr(self, f"_reconcile_{controller}")(key)
+                        except Exception as e:  # a controller error must not stop the others
+                            self._record_failure(controller, key, e)
+                await asyncio.sleep(0)
+
+    def _record_failure(self, controller: str, key, error: Exception) -> None:
+        import logging
+        logging.getLogger("labkit.sandbox").warning("%s controller failed on %s: %s", controller, key, error)
+
+    # --- events --------------------------------------------------------------------
+    def record(self, obj: dict, reason: str, message: str, component: str, type_: str = "Normal") -> None:
+        meta = obj["metadata"]
+        ns = meta.get("namespace") or "default"
+        now = rfc3339(self.store.clock.now())
+        seq = _naming.spread(self.config.seed, "event", ns, meta["name"], reason, message, self.store.revision)
+        self.store.create(EVENTS, {
+            "metadata": {"name": f"{meta['name']}.{seq & 0xFFFFFFFFFFFFFFF:x}", "namespace": ns},
+            "involvedObject": {"kind": obj["kind"], "namespace": meta.get("namespace"), "name": meta["name"],
+                               "uid": meta["uid"], "apiVersion": obj["apiVersion"],
+                               "resourceVersion": meta["resourceVersion"]},
+            "reason": reason, "message": message, "source": {"component": component},
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type_,
+            "eventTime": None, "reportingComponent": component, "reportingInstance": ""})
+
+    # --- namespaces and garbage collection -----------------------------------------
+    def _reconcile_namespace(self, name: str) -> None:
+        ns = self.store.get_resource(NS, None, name)
+        if ns is None or not ns["metadata"].get("deletionTimestamp"):
+            return
+        for resource, obj in list(self.store.all_objects()):
+            if resource.namespaced and obj["metadata"].get("namespace") == name:
+                self._delete_quietly(resource, name, obj["metadata"]["name"])
+        self._delete_quietly(NS, None, name)
+
+    def _reconcile_gc(self, key) -> None:
+        ns, uid = key
+        for resource in (RS, PODS, SLICES, EP):
+            for obj in self.store.list_resource(resource, ns):
+                if any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or []):
+                    self._delete_quietly(resource, ns, obj["metadata"]["name"])
+
+    def _delete_quietly(self, resource, ns, name) -> None:
+        if self.store.get_resource(resource, ns, name) is not None:
+            self.store.delete(resource, ns, name)
+
+    # --- deployments ---------------------------------------------------------------
+    def _reconcile_deployment(self, key) -> None:
+        ns, name = key
+        d = self.store.get_resource(DEPLOY, ns, name)
+        if d is None:
+            return
+        template = d["spec"]["template"]
+        collisions = (d.get("status") or {}).get("collisionCount", 0)
+        pth = _naming.pod_template_hash(template, collisions)
+        owned = [rs for rs in self.store.list_resource(RS, ns) if _owned_by(rs, d)]
+        current = next((rs for rs in owned if rs["metadata"].get("labels", {}).get("pod-template-hash") == pth), None)
+        replicas = d["spec"].get("replicas", 1)
+        revisions = [int(rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "0"))
+                     for rs in owned]
+        if current is None:
+            revision = max(revisions, default=0) + 1
+            tmpl = copy.deepcopy(template)
+            tmpl.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = pth
+            selector = copy.deepcopy(d["spec"]["selector"])
+            selector.setdefault("matchLabels", {})["pod-template-hash"] = pth
+            current = self.store.create(RS, {
+                "metadata": {"name": f"{name}-{pth}", "namespace": ns,
+                             "labels": dict(tmpl["metadata"]["labels"]),
+                             "annotations": {"deployment.kubernetes.io/desired-replicas": str(replicas),
+                                             "deployment.kubernetes.io/max-replicas": str(replicas + 1),
+                                             "deployment.kubernetes.io/revision": str(revision)},
+                             "ownerReferences": [_owner_ref(d, "Deployment", "apps/v1")]},
+                "spec": {"replicas": replicas, "minReadySeconds": d["spec"].get("minReadySeconds", 0),
+                         "selector": selector, "template": tmpl}})
+            self.record(d, "ScalingReplicaSet",
+                        f"Scaled up replica set {current['metadata']['name']} to {replicas}", "deployment-controller")
+        else:
+            revision = int(current["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "1"))
+        # A rollout in one step: the new ReplicaSet takes all replicas, old ones go to zero.
+        if current["spec"].get("replicas") != replicas:
+            old_count = current["spec"].get("replicas", 0)
+
+            def scale(rs: dict) -> None:
+                rs["spec"]["replicas"] = replicas
+                rs["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/desired-replicas"] = str(replicas)
+                rs["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] = str(replicas + 1)
+            current = self.store.mutate(RS, ns, current["metadata"]["name"], scale)
+            verb = "up" if replicas > old_count else "down"
+            self.record(d, "ScalingReplicaSet",
+                        f"Scaled {verb} replica set {current['metadata']['name']} from {old_count} to {replicas}",
+                        "deployment-controller")
+        for rs in owned:
+            if rs["metadata"]["name"] != current["metadata"]["name"] and rs["spec"].get("replicas", 0):
+                self.store.mutate(RS, ns, rs["metadata"]["name"], lambda o: o["spec"].update(replicas=0))
+                self.record(d, "ScalingReplicaSet",
+                            f"Scaled down replica set {rs['metadata']['name']} from {rs['spec']['replicas']} to 0",
+                            "deployment-controller")
+        owned = [rs for rs in self.store.list_resource(RS, ns) if _owned_by(rs, d)]
+        total = sum((rs.get("status") or {}).get("replicas", 0) for rs in owned)
+        ready = sum((rs.get("status") or {}).get("readyReplicas", 0) for rs in owned)
+        available = sum((rs.get("status") or {}).get("availableReplicas", 0) for rs in owned)
+        cs = current.get("status") or {}
+        updated = cs.get("replicas", 0)
+        now = rfc3339(self.store.clock.now())
+        old_status = d.get("status") or {}
+        old_conds = {c["type"]: c for c in old_status.get("conditions") or []}
+
+        def condition(type_, ok, reason, message):
+            prev = old_conds.get(type_)
+            status = "True" if ok else "False"
+            changed = prev is None or prev["status"] != status
+            return {"type": type_, "status": status, "reason": reason, "message": message,
+                    "lastUpdateTime": now if changed or (prev and prev["reason"] != reason) else prev["lastUpdateTime"],
+                    "lastTransitionTime": now if changed else prev["lastTransitionTime"]}
+
+        rs_name = current["metadata"]["name"]
+        complete = updated == replicas and available >= replicas and total == replicas
+        conditions = [
+            condition("Available", available >= replicas - _max_unavailable(d, replicas),
+                      "MinimumReplicasAvailable" if available >= replicas - _max_unavailable(d, replicas)
+                      else "MinimumReplicasUnavailable",
+                      "Deployment has minimum availability." if available >= replicas - _max_unavailable(d, replicas)
+                      else "Deployment does not have minimum availability."),
+            condition("Progressing", True,
+                      "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated",
+                      f'ReplicaSet "{rs_name}" has successfully progressed.' if complete
+                      else f'ReplicaSet "{rs_name}" is progressing.'),
+        ]
+        status = {"observedGeneration": d["metadata"].get("generation", 1), "replicas": total,
+                  "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available,
+                  "conditions": conditions}
+        if total - available > 0:
+            status["unavailableReplicas"] = total - available
+        for k in ("readyReplicas", "availableReplicas", "updatedReplicas", "replicas"):
+            if not status[k]:
+                del status[k]
+        if collisions:
+            status["collisionCount"] = collisions
+
+        def write(obj: dict) -> None:
+            obj["status"] = status
+            obj["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/revision"] = str(revision)
+        self.store.mutate(DEPLOY, ns, name, write)
+
+    # --- replicasets ---------------------------------------------------------------
+    def _reconcile_replicaset(self, key) -> None:
+        ns, name = key
+        rs = self.store.get_resource(RS, ns, name)
+        if rs is None:
+            return
+        selector = selector_from_match(rs["spec"]["selector"])
+        pods = [p for p in self.store.list_resource(PODS, ns)
+                if _owned_by(p, rs) and _active(p)]
+        want = rs["spec"].get("replicas", 1)
+        if len(pods) < want:
+            template = rs["spec"]["template"]
+            for _ in range(want - len(pods)):
+                pod = {"metadata": {"generateName": f"{name}-", "namespace": ns,
+                                    "labels": dict(template["metadata"].get("labels") or {}),
+                                    "annotations": dict(template["metadata"].get("annotations") or {}),
+                                    "ownerReferences": [_owner_ref(rs, "ReplicaSet", "apps/v1")]},
+                       "spec": copy.deepcopy(template["spec"]),
+                       "status": {"phase": "Pending", "qosClass": "BestEffort"}}
+                if not pod["metadata"]["annotations"]:
+                    del pod["metadata"]["annotations"]
+                created = self.store.create(PODS, pod)
+                self.record(rs, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
+                            "replicaset-controller")
+            pods = [p for p in self.store.list_resource(PODS, ns) if _owned_by(p, rs) and _active(p)]
+        elif len(pods) > want:
+            # controller.ActivePods ranking: unscheduled, then pending, then not ready, then newest first.
+            def rank(p: dict):
+                st = p.get("status") or {}
+                return (bool(p["spec"].get("nodeName")), st.get("phase") == "Running", pod_ready(p),
+                        [-ord(c) for c in p["metadata"]["creationTimestamp"]], p["metadata"]["name"])
+            for p in sorted(pods, key=rank)[: len(pods) - want]:
+                self._delete_quietly(PODS, ns, p["metadata"]["name"])
+                self.record(rs, "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}",
+                            "replicaset-controller")
+            pods = [p for p in self.store.list_resource(PODS, ns) if _owned_by(p, rs) and _active(p)]
+        ready = sum(1 for p in pods if pod_ready(p))
+        labeled = sum(1 for p in pods if selector.matches(p["metadata"].get("labels") or {}))
+        status = {"replicas": len(pods), "fullyLabeledReplicas": labeled, "readyReplicas": ready,
+                  "availableReplicas": ready, "observedGeneration": rs["metadata"].get("generation", 1)}
+        for k in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):
+            if not status[k]:
+                del status[k]
+        if rs.get("status") != status:
+            self.store.mutate(RS, ns, name, lambda o: o.__setitem__("status", status))
+
+    # --- scheduler -----------------------------------------------------------------
+    def _reconcile_scheduler(self, key) -> None:
+        ns, name = key
+        pod = self.store.get_resource(PODS, ns, name)
+        if pod is None or pod["spec"].get("nodeName"):
+            return
+        nodes = [n for n in self.store.list_resource(NODES) if _schedulable(n, pod)]
+        if not nodes:
+            return
+        load = {n["metadata"]["name"]: 0 for n in nodes}
+        for p in self.store.list_resource(PODS):
+            if p["spec"].get("nodeName") in load:
+                load[p["spec"]["nodeName"]] += 1
+        # Least loaded node first, as the default scheduler's spreading scores tend to; ties by a seeded draw.
+        node = min(load, key=lambda n: (load[n], _naming.spread(self.config.seed, "node", ns, name, n)))
+        now = rfc3339(self.store.clock.now())
+
+        def bind(p: dict) -> None:
+            p["spec"]["nodeName"] = node
+            st = p.setdefault("status", {})
+            st["phase"] = "Pending"
+            st["conditions"] = [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                                 "lastTransitionTime": now}]
+        bound = self.store.mutate(PODS, ns, name, bind)
+        self._bound_at[key] = self.store.clock.monotonic()
+        self.record(bound, "Scheduled", f"Successfully assigned {ns}/{name} to {node}", "default-scheduler")
+
+    # --- kubelet -------------------------------------------------------------------
+    def _reconcile_kubelet(self, key) -> None:
+        ns, name = key
+        pod = self.store.get_resource(PODS, ns, name)
+        if pod is None or not pod["spec"].get("nodeName") or (pod.get("status") or {}).get("phase") != "Pending":
+            return
+        wait = self._bound_at.get(key, 0.0) + self.config.pod_start_seconds - self.store.clock.monotonic()
+        if wait > 0 and self._loop:
+            self._loop.call_later(wait, self._mark, "kubelet", key)
+            return
+        self._bound_at.pop(key, None)
+        ip = self._allocate_pod_ip(pod)
+        if ip is None:
+            return
+        node = pod["spec"]["nodeName"]
+        now = rfc3339(self.store.clock.now())
+        host_ip = self.config.node_ip(node) if node in self.config.nodes else None
+        if pod["spec"].get("hostNetwork"):
+            ip = host_ip
+
+        def run(p: dict) -> None:
+            st = p.setdefault("status", {})
+            st.update(phase="Running", hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip,
+                      podIPs=[{"ip": ip}], startTime=now, qosClass=st.get("qosClass", "BestEffort"))
+            scheduled = next((c for c in st.get("conditions") or [] if c["type"] == "PodScheduled"),
+                             {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                              "lastTransitionTime": now})
+            st["conditions"] = [
+                {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
+                {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
+                {"type": "Ready", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
+                {"type": "ContainersReady", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
+                scheduled]
+            st["containerStatuses"] = [{
+                "name": c["name"], "image": _full_image(c["image"]),
+                "imageID": f"{_full_image(c['image']).rsplit(':', 1)[0]}@sha256:"
+                           f"{_naming.spread(0, 'img', c['image']):016x}" * 1,
+                "containerID": f"containerd://{_naming.spread(self.config.seed, 'cid', ns, name, c['name']):016x}"
+                               f"{_naming.spread(self.config.seed, 'cid2', ns, name, c['name']):016x}",
+                "ready": True, "started": True, "restartCount": 0,
+                "state": {"running": {"startedAt": now}}, "lastState": {}}
+                for c in p["spec"]["containers"]]
+        started = self.store.mutate(PODS, ns, name, run)
+        for c in pod["spec"]["containers"]:
+            self.record(started, "Pulled", f'Container image "{c["image"]}" already present on machine', "kubelet")
+            self.record(started, "Created", f"Created container {c['name']}", "kubelet")
+            self.record(started, "Started", f"Started container {c['name']}", "kubelet")
+
+    def _allocate_pod_ip(self, pod: dict) -> str | None:
+        net = ipaddress.ip_network(self.config.pod_cidr)
+        used = {(p.get("status") or {}).get("podIP") for p in self.store.list_resource(PODS)}
+        size = net.num_addresses - 3       # skip the network address, the gateway (.1) and broadcast
+        meta = pod["metadata"]
+        start = _naming.spread(self.config.seed, "podip", meta["namespace"], meta["name"]) % size
+        for step in range(size):
+            ip = str(net[2 + (start + step) % size])
+            if ip not in used:
+                return ip
+        self.record(pod, "FailedCreatePodSandBox",
+                    "Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available "
+                    f"in range set: {net[2]}-{net[-2]}", "kubelet", "Warning")
+        return None
+
+    # --- endpoints and endpoint slices ---------------------------------------------
+    def _reconcile_endpoints(self, key) -> None:
+        ns, name = key
+        services = ([self.store.get_resource(SVC, ns, name)] if name else self.store.list_resource(SVC, ns))
+        if name and services[0] is None:
+            return    # the garbage collector removes what the Service owned
+        pods = [p for p in self.store.list_resource(PODS, ns) if (p.get("status") or {}).get("podIP")
+                and _active(p)]
+        for svc in services:
+            if svc is None or not svc["spec"].get("selector"):
+                continue          # selector-less Services keep what users create
+            selector = selector_from_match({"matchLabels": svc["spec"]["selector"]})
+            members = [p for p in pods if selector.matches(p["metadata"].get("labels") or {})]
+            members.sort(key=lambda p: ipaddress.ip_address(p["status"]["podIP"]))
+            self._write_endpoints(svc, members)
+            self._write_slices(svc, members)
+
+    def _ports(self, svc: dict, pod: dict | None) -> list[dict]:
+        out = []
+        for port in svc["spec"].get("ports") or []:
+            target = port.get("targetPort", port["port"])
+            if isinstance(target, str) and pod is not None:
+                named = [cp["containerPort"] for c in pod["spec"]["containers"] for cp in c.get("ports") or []
+                         if cp.get("name") == target]
+                if not named:
+                    continue
+                target = named[0]
+            elif isinstance(target, str):
+                continue
+            entry = {"port": int(target), "protocol": port.get("protocol", "TCP")}
+            if port.get("name"):
+                entry["name"] = port["name"]
+            if port.get("appProtocol"):
+                entry["appProtocol"] = port["appProtocol"]
+            out.append(entry)
+        return out
+
+    def _write_endpoints(self, svc: dict, members: list[dict]) -> None:
+        ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+        ready, not_ready = [], []
+        for p in members:
+            addr = {"ip": p["status"]["podIP"], "nodeName": p["spec"]["nodeName"],
+                    "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
+                                  "uid": p["metadata"]["uid"]}}
+            if p["spec"].get("hostname") and p["spec"].get("subdomain") == name:
+                addr["hostname"] = p["spec"]["hostname"]
+            (ready if pod_ready(p) else not_ready).append(addr)
+        subsets = []
+        if members:
+            subset = {}
+            if ready:
+                subset["addresses"] = ready
+            if not_ready:
+                subset["notReadyAddresses"] = not_ready
+            subset["ports"] = self._ports(svc, members[0])
+            subsets = [subset]
+        labels = dict(svc["metadata"].get("labels") or {})
+        if svc["spec"].get("clusterIP") == "None":
+            labels["service.kubernetes.io/headless"] = ""
+        desired = {"metadata": {"name": name, "namespace": ns, "labels": labels}}
+        if subsets:
+            desired["subsets"] = subsets
+        current = self.store.get_resource(EP, ns, name)
+        if current is None:
+            self.store.create(EP, desired)
+        elif current.get("subsets") != desired.get("subsets") or current["metadata"].get("labels") != labels:
+            def write(o: dict) -> None:
+                o["metadata"]["labels"] = labels
+                o["metadata"].setdefault("annotations", {})["endpoints.kubernetes.io/last-change-trigger-time"] = \
+                    rfc3339(self.store.clock.now())
+                o.pop("subsets", None)
+                if subsets:
+                    o["subsets"] = subsets
+            self.store.mutate(EP, ns, name, write)
+
+    def _write_slices(self, svc: dict, members: list[dict]) -> None:
+        ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+        endpoints = []
+        for p in members:
+            ready = pod_ready(p)
+            ep = {"addresses": [p["status"]["podIP"]],
+                  "conditions": {"ready": ready, "serving": ready, "terminating": False},
+                  "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
+                                "uid": p["metadata"]["uid"]},
+                  "nodeName": p["spec"]["nodeName"]}
+            if p["spec"].get("hostname") and p["spec"].get("subdomain") == name:
+                ep["hostname"] = p["spec"]["hostname"]
+            endpoints.append(ep)
+        chunks = [endpoints[i:i + SLICE_MAX] for i in range(0, len(endpoints), SLICE_MAX)] or [[]]
+        ports = self._ports(svc, members[0] if members else None)
+        labels = dict(svc["metadata"].get("labels") or {})
+        labels.update({"kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": MANAGED_BY})
+        if svc["spec"].get("clusterIP") == "None":
+            labels["service.kubernetes.io/headless"] = ""
+        existing = [s for s in self.store.list_resource(SLICES, ns)
+                    if s["metadata"].get("labels", {}).get("kubernetes.io/service-name") == name
+                    and s["metadata"].get("labels", {}).get("endpointslice.kubernetes.io/managed-by") == MANAGED_BY]
+        existing.sort(key=lambda s: s["metadata"]["name"])
+        for i, chunk in enumerate(chunks):
+            body = {"addressType": "IPv4", "endpoints": chunk or None, "ports": ports or None}
+            if i < len(existing):
+                s = existing[i]
+                if s.get("endpoints") != body["endpoints"] or s.get("ports") != body["ports"] \
+                        or s["metadata"].get("labels") != labels:
+                    def write(o: dict, body=body) -> None:
+                        o["metadata"]["labels"] = labels
+                        o.update(body)
+                    self.store.mutate(SLICES, ns, s["metadata"]["name"], write)
+            else:
+                self.store.create(SLICES, {
+                    "metadata": {"generateName": f"{name}-", "namespace": ns, "labels": labels,
+                                 "ownerReferences": [_owner_ref(svc, "Service", "v1")]},
+                    **body})
+        for s in existing[len(chunks):]:
+            self._delete_quietly(SLICES, ns, s["metadata"]["name"])
+
+
+def _max_unavailable(d: dict, replicas: int) -> int:
+    strategy = d["spec"].get("strategy") or {}
+    value = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%")
+    if isinstance(value, str) and value.endswith("%"):
+        return int(replicas * int(value[:-1]) / 100)
+    return int(value)
+
+
+def _schedulable(node: dict, pod: dict) -> bool:
+    if node["spec"].get("unschedulable"):
+        return False
+    tolerations = pod["spec"].get("tolerations") or []
+    for taint in node["spec"].get("taints") or []:
+        if taint.get("effect") not in ("NoSchedule", "NoExecute"):
+            continue
+        if not any(t.get("operator") == "Exists" and not t.get("key") or
+                   t.get("key") == taint["key"] and (t.get("operator") == "Exists" or t.get("value") == taint.get("value"))
+                   and (not t.get("effect") or t["effect"] == taint["effect"]) for t in tolerations):
+            return False
+    wanted = pod["spec"].get("nodeSelector") or {}
+    labels = node["metadata"].get("labels") or {}
+    return all(labels.get(k) == v for k, v in wanted.items())
+
+
+def _full_image(image: str) -> str:
+    """How containerd reports an image reference: registry and tag made explicit."""
+    name = image
+    if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    first = name.split("/", 1)[0]
+    if "/" not in name:
+        name = f"docker.io/library/{name}"
+    elif "." not in first and ":" not in first and first != "localhost":
+        name = f"docker.io/{name}"
+    return name

@@ -1,0 +1,64 @@
+"""Kubernetes `Status` errors, as the API server sends them."""
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An error the API server answers with a `kind: Status` body."""
+
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code, self.reason, self.message, self.details = code, reason, message, details
+
+    def status(self) -> dict:
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+def _qualified(resource) -> str:
+    """`pods`, `deployments.apps`: how the API server names a resource in messages."""
+    return f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+
+
+def not_found(resource, name: str) -> ApiError:
+    return ApiError(404, "NotFound", f'{_qualified(resource)} "{name}" not found',
+                    {"name": name, "group": resource.group, "kind": resource.plural})
+
+
+def already_exists(resource, name: str) -> ApiError:
+    return ApiError(409, "AlreadyExists", f'{_qualified(resource)} "{name}" already exists',
+                    {"name": name, "group": resource.group, "kind": resource.plural})
+
+
+def conflict(resource, name: str) -> ApiError:
+    return ApiError(
+        409, "Conflict",
+        f'Operation cannot be fulfilled on {_qualified(resource)} "{name}": the object has been '
+        "modified; please apply your changes to the latest version and try again",
+        {"name": name, "group": resource.group, "kind": resource.plural})
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+def forbidden_in_terminating_namespace(resource, name: str, namespace: str) -> ApiError:
+    return ApiError(
+        403, "Forbidden",
+        f'{_qualified(resource)} "{name}" is forbidden: unable to create new content in namespace '
+        f"{namespace} because it is being terminated",
+        {"name": name, "group": resource.group, "kind": resource.plural,
+         "causes": [{"reason": "NamespaceTerminating",
+                     "message": f"namespace {namespace} is being terminated",
+                     "field": "metadata.namespace"}]})
+
+
+def namespace_not_found(namespace: str) -> ApiError:
+    return ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
+                    {"name": namespace, "kind": "namespaces"})
+
+
+def gone(message: str) -> ApiError:
+    return ApiError(410, "Expired", message)

@@ -1,0 +1,223 @@
+"""The registry layer between HTTP and the store, as kube-apiserver's REST storage.
+
+It does what a real API server does synchronously on a write: namespace checks,
+defaulting, validation, ClusterIP allocation, patch application. Derived state
+(ReplicaSets, pods, endpoints, status) is left to the controllers.
+"""
+from __future__ import annotations
+
+import copy
+import ipaddress
+
+from . import _admission, _errors, _naming, _patch
+from ._clock import rfc3339
+from ._config import SandboxConfig
+from ._resources import Resource, by_plural
+from ._store import Store
+
+_NAMESPACES = by_plural("namespaces")
+_SERVICES = by_plural("services")
+
+# Fields each subresource may change; the rest of a write is ignored, as the real
+# status and scale strategies do.
+_STATUS_ONLY = ("status",)
+
+
+class Registry:
+    def __init__(self, store: Store, config: SandboxConfig) -> None:
+        self.store, self.config = store, config
+
+    # --- create --------------------------------------------------------------------
+    def create(self, resource: Resource, namespace: str | None, obj: dict, *, dry_run: bool = False) -> dict:
+        if not isinstance(obj, dict):
+            raise _errors.bad_request("the body of the request was in an unknown format")
+        obj = copy.deepcopy(obj)
+        self._check_type(resource, obj)
+        meta = obj.setdefault("metadata", {})
+        if resource.namespaced:
+            sent = meta.get("namespace")
+            if sent and namespace and sent != namespace:
+                raise _errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request")
+            meta["namespace"] = namespace = sent or namespace or "default"
+            self._check_namespace(resource, namespace, meta.get("name") or meta.get("generateName", ""))
+        else:
+            meta.pop("namespace", None)
+        for field in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "generation"):
+            meta.pop(field, None)
+        obj = _admission.default(resource.kind, obj, config=self.config)
+        if not meta.get("name") and not meta.get("generateName"):
+            pass  # validation reports it
+        _admission.validate(resource.kind, obj)
+        if resource.kind == "Service":
+            self._allocate_cluster_ip(obj)
+        if resource.kind == "Namespace":
+            obj["status"] = {"phase": "Active"}
+        if resource.kind == "Pod":
+            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+        if dry_run:
+            return obj
+        return self.store.create(resource, obj)
+
+    # --- update --------------------------------------------------------------------
+    def update(self, resource: Resource, namespace: str | None, name: str, obj: dict,
+               *, subresource: str | None = None, dry_run: bool = False) -> dict:
+        if not isinstance(obj, dict):
+            raise _errors.bad_request("the body of the request was in an unknown format")
+        current = self._existing(resource, namespace, name)
+        self._check_type(resource, obj)
+        meta = obj.setdefault("metadata", {})
+        if meta.get("name") not in (None, name):
+            raise _errors.bad_request("the name of the object (%s) does not match the name on the URL (%s)"
+                                      % (meta.get("name"), name))
+        sent_rv = meta.get("resourceVersion")
+        if sent_rv and sent_rv != current["metadata"]["resourceVersion"]:
+            raise _errors.conflict(resource, name)
+        if subresource == "status":
+            new = copy.deepcopy(current)
+            new["status"] = copy.deepcopy(obj.get("status", {}))
+        else:
+            new = copy.deepcopy(obj)
+            new["metadata"] = dict(copy.deepcopy(meta), name=name)
+            if resource.namespaced:
+                new["metadata"]["namespace"] = namespace
+            if "status" in current:                # the main resource never writes status
+                new["status"] = copy.deepcopy(current["status"])
+            new = _admission.default(resource.kind, new, config=self.config)
+            if resource.kind == "Service":
+                self._keep_cluster_ip(current, new)
+            _admission.validate(resource.kind, new, old=current)
+        new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        if dry_run:
+            return new
+        return self.store.update(resource, new)
+
+    # --- patch ---------------------------------------------------------------------
+    def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
+              body: bytes, *, subresource: str | None = None, dry_run: bool = False) -> dict:
+        patch_type, decoded = _decode(content_type, body)
+        current = self.store.get_resource(resource, namespace, name)
+        if current is None:
+            if patch_type != _patch.APPLY_PATCH or subresource:
+                raise _errors.not_found(resource, name)
+            # Server-side apply creates what does not exist yet (kubectl apply --server-side).
+            obj = _apply(resource.kind, patch_type, None, decoded)
+            obj.setdefault("metadata", {}).setdefault("name", name)
+            return self.create(resource, namespace, obj, dry_run=dry_run)
+        patched = _apply(resource.kind, patch_type, copy.deepcopy(current), decoded)
+        patched.setdefault("metadata", {})["resourceVersion"] = (
+            patched["metadata"].get("resourceVersion") or current["metadata"]["resourceVersion"])
+        if patch_type == _patch.APPLY_PATCH:
+            patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        return self.update(resource, namespace, name, patched, subresource=subresource, dry_run=dry_run)
+
+    # --- delete --------------------------------------------------------------------
+    def delete(self, resource: Resource, namespace: str | None, name: str, *, dry_run: bool = False) -> dict:
+        current = self._existing(resource, namespace, name)
+        if dry_run:
+            return current
+        if resource.kind == "Namespace":
+            if name in ("default", "kube-system", "kube-public"):
+                raise _errors.ApiError(
+                    403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                    {"name": name, "kind": "namespaces"})
+            # Namespaces terminate: the namespace controller empties them, then removes them.
+            if current["metadata"].get("deletionTimestamp"):
+                return current
+
+            def terminate(ns: dict) -> None:
+                ns["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())
+                ns["status"] = {"phase": "Terminating"}
+            return self.store.mutate(resource, None, name, terminate)
+        return self.store.delete(resource, namespace, name)
+
+    # --- helpers -------------------------------------------------------------------
+    def _existing(self, resource: Resource, namespace: str | None, name: str) -> dict:
+        current = self.store.get_resource(resource, namespace, name)
+        if current is None:
+            raise _errors.not_found(resource, name)
+        return current
+
+    def _check_type(self, resource: Resource, obj: dict) -> None:
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        if kind and kind != resource.kind or api_version and api_version != resource.api_version:
+            raise _errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API version "
+                f"({resource.api_version})" if api_version != resource.api_version else
+                f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})")
+
+    def _check_namespace(self, resource: Resource, namespace: str, name: str) -> None:
+        ns = self.store.get_resource(_NAMESPACES, None, namespace)
+        if ns is None:
+            raise _errors.namespace_not_found(namespace)
+        if ns["metadata"].get("deletionTimestamp"):
+            raise _errors.forbidden_in_terminating_namespace(resource, name, namespace)
+
+    def _allocate_cluster_ip(self, service: dict) -> None:
+        spec = service.setdefault("spec", {})
+        if spec.get("type") == "ExternalName":
+            spec.pop("clusterIP", None)
+            return
+        wanted = spec.get("clusterIP")
+        if wanted == "None":
+            spec["clusterIPs"] = ["None"]
+            return
+        used = {s["spec"].get("clusterIP") for s in self.store.list_resource(_SERVICES)}
+        net = self.config.service_network
+        if wanted:
+            if wanted in used:
+                raise _admission.Invalid("Service", service["metadata"].get("name", ""), [{
+                    "reason": "FieldValueInvalid", "field": "spec.clusterIPs",
+                    "message": f"Invalid value: []string{{\"{wanted}\"}}: failed to allocate IP {wanted}: "
+                               "provided IP is already allocated"}])
+            spec["clusterIPs"] = [wanted]
+            return
+        # The allocator picks at random; here, a seeded pick from the service's identity,
+        # probing past used and reserved addresses (network, .1 kubernetes, .10 DNS, broadcast).
+        reserved = {self.config.kubernetes_service_ip, self.config.cluster_dns_ip}
+        size = net.num_addresses - 2
+        start = _naming.spread(self.config.seed, "svc", service["metadata"].get("namespace"),
+                               service["metadata"].get("name")) % size
+        for step in range(size):
+            ip = str(net[1 + (start + step) % size])
+            if ip not in used and ip not in reserved:
+                spec["clusterIP"], spec["clusterIPs"] = ip, [ip]
+                return
+        raise _errors.ApiError(500, "InternalError",
+                               "Internal error occurred: failed to allocate a serviceIP: range is full")
+
+    def _keep_cluster_ip(self, current: dict, new: dict) -> None:
+        old_spec, spec = current.get("spec", {}), new.setdefault("spec", {})
+        if not spec.get("clusterIP") and old_spec.get("clusterIP"):
+            spec["clusterIP"] = old_spec["clusterIP"]
+            spec["clusterIPs"] = old_spec.get("clusterIPs", [old_spec["clusterIP"]])
+        elif spec.get("clusterIP") and not spec.get("clusterIPs"):
+            spec["clusterIPs"] = [spec["clusterIP"]]
+
+
+def is_valid_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _decode(content_type: str, body: bytes):
+    try:
+        return _patch.decode_patch(content_type, body)
+    except _patch.PatchError as e:
+        raise _patch_error(e)
+
+
+def _apply(kind: str, patch_type: str, live: dict | None, decoded) -> dict:
+    try:
+        return _patch.apply_patch(kind, patch_type, live, decoded)
+    except _patch.PatchError as e:
+        raise _patch_error(e)
+
+
+def _patch_error(e) -> _errors.ApiError:
+    code = e.code or {"BadRequest": 400, "Invalid": 422, "UnsupportedMediaType": 415,
+                      "Conflict": 409}.get(e.reason, 500)
+    return _errors.ApiError(code, e.reason or "InternalError", e.message)

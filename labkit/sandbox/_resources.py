@@ -1,0 +1,97 @@
+"""The API resources the sandbox serves, as discovery describes them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_RW = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str                 # "" for the core group
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = _RW
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def group_version(self) -> str:
+        return self.api_version
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def key(self) -> str:
+        """Store key: "<group>/<plural>" (versions share storage)."""
+        return f"{self.group}/{self.plural}"
+
+    def base_path(self, namespace: str | None = None) -> str:
+        root = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            return f"{root}/namespaces/{namespace}/{self.plural}"
+        return f"{root}/{self.plural}"
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",),
+             subresources=("status", "finalize")),
+    Resource("", "v1", "nodes", "Node", namespaced=False, short_names=("no",),
+             subresources=("status", "proxy")),
+    Resource("", "v1", "pods", "Pod", short_names=("po",), categories=("all",),
+             subresources=("exec", "log", "status")),
+    Resource("", "v1", "services", "Service", short_names=("svc",), categories=("all",),
+             subresources=("status",)),
+    Resource("", "v1", "endpoints", "Endpoints", short_names=("ep",)),
+    Resource("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
+    Resource("", "v1", "events", "Event", short_names=("ev",)),
+    Resource("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
+    Resource("apps", "v1", "deployments", "Deployment", short_names=("deploy",),
+             categories=("all",), subresources=("scale", "status")),
+    Resource("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",),
+             categories=("all",), subresources=("scale", "status")),
+    Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+)
+
+# Subresource kinds as discovery lists them.
+SUBRESOURCE_KINDS = {
+    "exec": ("", "v1", "PodExecOptions", ("create", "get")),
+    "log": ("", "v1", "Pod", ("get",)),
+    "status": (None, None, None, ("get", "patch", "update")),
+    "scale": ("autoscaling", "v1", "Scale", ("get", "patch", "update")),
+    "proxy": ("", "v1", "NodeProxyOptions", ("create", "delete", "get", "patch", "update")),
+    "finalize": ("", "v1", "Namespace", ("update",)),
+}
+
+GROUPS: dict[str, list[str]] = {}
+for _r in RESOURCES:
+    GROUPS.setdefault(_r.group, [])
+    if _r.version not in GROUPS[_r.group]:
+        GROUPS[_r.group].append(_r.version)
+
+_BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
+_BY_PLURAL = {r.plural: r for r in RESOURCES}
+_BY_KIND = {}
+for _r in RESOURCES:
+    _BY_KIND.setdefault((_r.api_version, _r.kind), _r)
+
+
+def by_path(group: str, version: str, plural: str) -> Resource | None:
+    return _BY_PATH.get((group, version, plural))
+
+
+def by_plural(plural: str) -> Resource:
+    return _BY_PLURAL[plural]
+
+
+def by_kind(api_version: str, kind: str) -> Resource | None:
+    return _BY_KIND.get((api_version, kind))

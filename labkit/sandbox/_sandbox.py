@@ -1,0 +1,220 @@
+"""The embedded cluster: store, registry, controllers, API server and DNS in one loop.
+
+`Sandbox` runs them on an asyncio loop in a background thread (tests, notebooks)
+or in the foreground (`labkit sandbox serve`). It binds 127.0.0.1 only, requires
+its bearer token, writes a kubeconfig, and saves its state under its home so a
+restart finds every object, name and IP as it was.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import secrets
+import socket
+import threading
+from pathlib import Path
+
+import yaml
+from aiohttp import web
+
+from . import _bootstrap, _tls
+from ._apiserver import ApiServer
+from ._clock import Clock
+from ._config import SandboxConfig
+from ._controllers import Controllers
+from ._dnsclients import DnsClientRegistry
+from ._registry import Registry
+from ._resources import by_plural
+from ._store import Store
+
+SAVE_DELAY = 0.5       # seconds of quiet before state is written to disk
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("LABKIT_HOME", Path.home() / ".labkit")) / "sandbox"
+
+
+class Sandbox:
+    """An emulated Kubernetes cluster on loopback.
+
+    >>> with Sandbox(home=tmp_path) as sb:
+    ...     client = kubernetes.config.new_client_from_config(str(sb.kubeconfig))
+    """
+
+    def __init__(self, home: str | Path | None = None, config: SandboxConfig | None = None,
+                 *, port: int = 0, dns_port: int = 0, persist: bool = True) -> None:
+        self.home = Path(home) if home else default_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        saved = self.home / "config.json"
+        if config is None and saved.exists():
+            config = SandboxConfig.from_dict(json.loads(saved.read_text()))
+        self.config = config or SandboxConfig()
+        saved.write_text(json.dumps(self.config.to_dict(), indent=1))
+        self.port, self.dns_port = port, dns_port
+        self.clock = Clock()
+        self.store = Store(self.clock, self.config.seed, self.home / "state.json" if persist else None)
+        self.registry = Registry(self.store, self.config)
+        self.dns_clients = DnsClientRegistry()
+        self.token = self._token()
+        self.kubeconfig = self.home / "kubeconfig"
+        self.server = ""
+        self.dns = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._saver: asyncio.TimerHandle | None = None
+
+    # --- lifecycle -----------------------------------------------------------------
+    def __enter__(self) -> "Sandbox":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start in a background thread; returns once the API and DNS answer."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.astart())
+            except BaseException as e:  # report start-up errors to the caller
+                failure.append(e)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.astop())
+            loop.close()
+
+        self._thread = threading.Thread(target=main, name="labkit-sandbox", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+
+    def stop(self) -> None:
+        if self._loop and self._thread:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    async def astart(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if not self.store.load():
+            for plural, obj in _bootstrap.objects(self.config):
+                self.registry.create(by_plural(plural), obj["metadata"].get("namespace"), obj)
+        self.controllers = Controllers(self.store, self.config)
+        self.controllers.start()
+        self.store.add_listener(lambda _event: self._schedule_save())
+        self.api = ApiServer(self)
+        self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        self.ca_file, crt, key = _tls.ensure_certificates(self.home)
+        sock = _bind("127.0.0.1", self.port or self._previous_port())
+        site = web.SockSite(self._runner, sock, ssl_context=_tls.server_context(crt, key))
+        await site.start()
+        self.port = sock.getsockname()[1]
+        self.server = f"https://127.0.0.1:{self.port}"
+        await self._start_dns()
+        self._write_kubeconfig()
+
+    async def astop(self) -> None:
+        if self.dns is not None:
+            await self.dns.stop()
+        await self.controllers.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self.store.save()
+
+    async def _start_dns(self) -> None:
+        try:
+            from .dns import DnsServer
+        except ImportError:       # the DNS server is optional while it is being built
+            return
+        self.dns = DnsServer(self.store, self.config, self.clock, clients=self.dns_clients,
+                             host="127.0.0.1", port=self.dns_port)
+        await self.dns.start()
+
+    @property
+    def dns_address(self) -> tuple[str, int] | None:
+        return self.dns.address if self.dns is not None else None
+
+    # --- persistence ---------------------------------------------------------------
+    def _schedule_save(self) -> None:
+        if self.store.path is None or self._loop is None:
+            return
+        if self._saver is not None:
+            self._saver.cancel()
+        self._saver = self._loop.call_later(SAVE_DELAY, self.store.save)
+
+    def _token(self) -> str:
+        path = self.home / "token"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _previous_port(self) -> int:
+        try:
+            return int((self.home / "port").read_text())
+        except (OSError, ValueError):
+            return 0
+
+    def _write_kubeconfig(self) -> None:
+        (self.home / "port").write_text(str(self.port))
+        doc = {"apiVersion": "v1", "kind": "Config", "preferences": {},
+               "clusters": [{"name": "labkit-sandbox", "cluster": {
+                   "server": self.server,
+                   "certificate-authority-data": base64.b64encode(self.ca_file.read_bytes()).decode()}}],
+               "users": [{"name": "labkit-learner", "user": {"token": self.token}}],
+               "contexts": [{"name": "labkit-sandbox",
+                             "context": {"cluster": "labkit-sandbox", "user": "labkit-learner",
+                                         "namespace": "default"}}],
+               "current-context": "labkit-sandbox"}
+        tmp = self.kubeconfig.with_suffix(".tmp")
+        tmp.write_text(yaml.safe_dump(doc, sort_keys=False))
+        tmp.chmod(0o600)
+        os.replace(tmp, self.kubeconfig)
+
+    # --- what the API server asks of the sandbox -----------------------------------
+    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin: str = ""):
+        from . import runtime
+        return runtime.run(pod, argv, container=container, config=self.config, cluster=self.store,
+                           clock=self.clock, dns_address=self.dns_address, dns_clients=self.dns_clients,
+                           stdin=stdin, timeout=self.config.exec_timeout_seconds)
+
+    def pod_logs(self, pod: dict, container: str) -> list[str]:
+        return []
+
+    def kubelet_config(self, node: str) -> dict:
+        return _bootstrap.kubelet_config(self.config)
+
+    def call(self, fn, *args):
+        """Run fn(*args) on the sandbox's loop and return its result (thread-safe)."""
+        async def invoke():
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(invoke(), self._loop).result()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox's clock forward (DNS cache expiry, ages) without waiting."""
+        self.clock.advance(seconds)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.bind((host, 0))         # the previous port is taken: any free one will do
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock

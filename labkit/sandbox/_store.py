@@ -1,0 +1,243 @@
+"""The sandbox's object store: what etcd and the registry layer do for a real API server.
+
+Objects are plain dicts keyed by resource, namespace and name. Each write gets
+the next resourceVersion; stored objects are never mutated in place (a write
+replaces the dict), so readers may hold references safely. Watchers see every
+change in order; a ring buffer lets a watch resume from a recent resourceVersion.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import copy
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import _errors, _naming
+from ._clock import Clock, rfc3339
+from ._resources import RESOURCES, Resource, by_plural
+
+HISTORY = 20000          # events kept for resuming watches
+
+
+@dataclass
+class Event:
+    type: str            # ADDED, MODIFIED, DELETED
+    resource: Resource
+    object: dict
+    old: dict | None
+    rv: int
+
+
+class Watch:
+    """A subscription; events arrive on an asyncio queue in the store's loop."""
+
+    def __init__(self, store: "Store", resource: Resource, namespace: str | None,
+                 loop: asyncio.AbstractEventLoop):
+        self.store, self.resource, self.namespace = store, resource, namespace
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._loop = loop
+
+    def offer(self, event: Event) -> None:
+        if event.resource.key != self.resource.key:
+            return
+        if self.namespace and event.object["metadata"].get("namespace") != self.namespace:
+            return
+        self._loop.call_soon_threadsafe(self.queue.put_nowait, event)
+
+    def close(self) -> None:
+        self.store._watches.discard(self)
+
+
+class Store:
+    def __init__(self, clock: Clock, seed: int = 1, path: Path | None = None) -> None:
+        self.clock, self.seed, self.path = clock, seed, path
+        self._objects: dict[str, dict[tuple[str | None, str], dict]] = {r.key: {} for r in RESOURCES}
+        self._rv = 0
+        self._incarnations: collections.Counter = collections.Counter()
+        self._history: collections.deque[Event] = collections.deque(maxlen=HISTORY)
+        self._watches: set[Watch] = set()
+        self._listeners: list[Callable[[Event], None]] = []
+        self._lock = threading.RLock()
+        self.dirty = False
+
+    # --- reading -------------------------------------------------------------------
+    @property
+    def revision(self) -> int:
+        return self._rv
+
+    def get_resource(self, resource: Resource, namespace: str | None, name: str) -> dict | None:
+        return self._objects[resource.key].get((namespace if resource.namespaced else None, name))
+
+    def list_resource(self, resource: Resource, namespace: str | None = None) -> list[dict]:
+        with self._lock:
+            items = list(self._objects[resource.key].items())
+        if namespace and resource.namespaced:
+            items = [(k, v) for k, v in items if k[0] == namespace]
+        items.sort(key=lambda kv: (kv[0][0] or "", kv[0][1]))
+        return [v for _, v in items]
+
+    # ClusterReader, for the DNS server and the pod runtime.
+    def list(self, plural: str, namespace: str | None = None) -> list[dict]:
+        return self.list_resource(by_plural(plural), namespace)
+
+    def get(self, plural: str, namespace: str | None, name: str) -> dict | None:
+        return self.get_resource(by_plural(plural), namespace, name)
+
+    # --- writing -------------------------------------------------------------------
+    def create(self, resource: Resource, obj: dict) -> dict:
+        with self._lock:
+            meta = obj.setdefault("metadata", {})
+            namespace = meta.get("namespace") if resource.namespaced else None
+            if not meta.get("name") and meta.get("generateName"):
+                meta["name"] = self._generate_name(resource, namespace, meta["generateName"])
+            name = meta["name"]
+            bucket = self._objects[resource.key]
+            if (namespace, name) in bucket:
+                raise _errors.already_exists(resource, name)
+            self._rv += 1
+            incarnation = self._incarnations[(resource.key, namespace, name)]
+            self._incarnations[(resource.key, namespace, name)] += 1
+            meta.update(
+                uid=meta.get("uid") or _naming.object_uid(self.seed, resource.kind, namespace, name, incarnation),
+                resourceVersion=str(self._rv),
+                creationTimestamp=meta.get("creationTimestamp") or rfc3339(self.clock.now()),
+            )
+            if "spec" in obj and resource.kind not in ("Pod", "Service", "Node", "Namespace"):
+                meta["generation"] = 1
+            obj.setdefault("apiVersion", resource.api_version)
+            obj.setdefault("kind", resource.kind)
+            bucket[(namespace, name)] = obj
+            self._emit(Event("ADDED", resource, obj, None, self._rv))
+            return obj
+
+    def update(self, resource: Resource, obj: dict, *, check_version: bool = True) -> dict:
+        """Replace an object. A stale metadata.resourceVersion is a 409 Conflict."""
+        with self._lock:
+            meta = obj["metadata"]
+            namespace = meta.get("namespace") if resource.namespaced else None
+            name = meta["name"]
+            old = self._objects[resource.key].get((namespace, name))
+            if old is None:
+                raise _errors.not_found(resource, name)
+            sent_rv = meta.get("resourceVersion")
+            if check_version and sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
+                raise _errors.conflict(resource, name)
+            for field in ("uid", "creationTimestamp", "generation", "deletionTimestamp"):
+                if field in old["metadata"]:
+                    meta[field] = old["metadata"][field]
+                else:
+                    meta.pop(field, None)
+            if "generation" in meta and obj.get("spec") != old.get("spec"):
+                meta["generation"] += 1
+            if _same(old, obj):
+                return old                         # a no-op write keeps its resourceVersion
+            self._rv += 1
+            meta["resourceVersion"] = str(self._rv)
+            obj.setdefault("apiVersion", resource.api_version)
+            obj.setdefault("kind", resource.kind)
+            self._objects[resource.key][(namespace, name)] = obj
+            self._emit(Event("MODIFIED", resource, obj, old, self._rv))
+            return obj
+
+    def mutate(self, resource: Resource, namespace: str | None, name: str,
+               change: Callable[[dict], None]) -> dict | None:
+        """Read-modify-write for controllers: change() edits a private copy."""
+        with self._lock:
+            current = self.get_resource(resource, namespace, name)
+            if current is None:
+                return None
+            obj = copy.deepcopy(current)
+            change(obj)
+            return self.update(resource, obj, check_version=False)
+
+    def delete(self, resource: Resource, namespace: str | None, name: str) -> dict:
+        with self._lock:
+            key = (namespace if resource.namespaced else None, name)
+            old = self._objects[resource.key].pop(key, None)
+            if old is None:
+                raise _errors.not_found(resource, name)
+            self._rv += 1
+            gone = dict(old, metadata=dict(old["metadata"], resourceVersion=str(self._rv)))
+            self._emit(Event("DELETED", resource, gone, old, self._rv))
+            return gone
+
+    def _generate_name(self, resource: Resource, namespace: str | None, prefix: str) -> str:
+        # Probe from attempt 0 so the same objects get the same names after a reset.
+        for attempt in range(1000):
+            name = prefix + _naming.name_suffix(self.seed, namespace or "", prefix, attempt)
+            if (namespace, name) not in self._objects[resource.key]:
+                return name
+        raise _errors.ApiError(500, "InternalError", f"no free name for generateName {prefix!r}")
+
+    # --- change notification -------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        self.dirty = True
+        self._history.append(event)
+        for listener in list(self._listeners):
+            listener(event)
+        for watch in list(self._watches):
+            watch.offer(event)
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def watch(self, resource: Resource, namespace: str | None, since: int | None,
+              loop: asyncio.AbstractEventLoop) -> tuple[Watch, list[Event]]:
+        """Subscribe, and return the buffered events after `since` (None: none)."""
+        with self._lock:
+            backlog: list[Event] = []
+            if since is not None and since < self._rv:
+                if not self._history or self._history[0].rv > since + 1:
+                    raise _errors.gone(f"too old resource version: {since} ({self._rv})")
+                backlog = [e for e in self._history if e.rv > since and e.resource.key == resource.key
+                           and (not namespace or e.object["metadata"].get("namespace") == namespace)]
+            w = Watch(self, resource, namespace, loop)
+            self._watches.add(w)
+            return w, backlog
+
+    # --- persistence ---------------------------------------------------------------
+    def save(self) -> None:
+        if self.path is None:
+            return
+        with self._lock:
+            data = {"revision": self._rv,
+                    "incarnations": [[list(k), v] for k, v in self._incarnations.items()],
+                    "objects": {key: list(bucket.values()) for key, bucket in self._objects.items()}}
+            self.dirty = False
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, separators=(",", ":")))
+        os.replace(tmp, self.path)
+
+    def load(self) -> bool:
+        if self.path is None or not self.path.exists():
+            return False
+        data = json.loads(self.path.read_text())
+        with self._lock:
+            self._rv = data["revision"]
+            self._incarnations = collections.Counter({tuple(k): v for k, v in data["incarnations"]})
+            by_key = {r.key: r for r in RESOURCES}
+            for key, items in data["objects"].items():
+                if key not in by_key:
+                    continue
+                resource = by_key[key]
+                for obj in items:
+                    meta = obj["metadata"]
+                    ns = meta.get("namespace") if resource.namespaced else None
+                    self._objects[key][(ns, meta["name"])] = obj
+        return True
+
+    def all_objects(self) -> Iterable[tuple[Resource, dict]]:
+        for resource in RESOURCES:
+            for obj in self.list_resource(resource):
+                yield resource, obj
+
+
+def _same(old: dict, new: dict) -> bool:
+    strip = lambda o: {k: (v if k != "metadata" else {mk: mv for mk, mv in v.items() if mk != "resourceVersion"})
+                       for k, v in o.items()}
+    return strip(old) == strip(new)

@@ -1,0 +1,64 @@
+"""The sandbox's own certificate authority and serving certificate.
+
+kubectl (clientcmd) sends a bearer token only over TLS, so the sandbox serves
+HTTPS on 127.0.0.1 with a certificate from a CA made for this sandbox's home.
+The CA goes into the kubeconfig; nothing is added to the host's trust store.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
+    """(ca.crt, server.crt, server.key) under home/pki, made once and then reused."""
+    pki = home / "pki"
+    ca_crt, crt, key = pki / "ca.crt", pki / "server.crt", pki / "server.key"
+    if ca_crt.exists() and crt.exists() and key.exists():
+        return ca_crt, crt, key
+    pki.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    until = now + dt.timedelta(days=3650)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "labkit-sandbox-ca")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now).not_valid_after(until)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False,
+                                       encipher_only=False, decipher_only=False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server = (x509.CertificateBuilder()
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+              .issuer_name(ca_name).public_key(server_key.public_key())
+              .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(until)
+              .add_extension(x509.SubjectAlternativeName([
+                  x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+              .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    key.write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    key.chmod(0o600)
+    crt.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    ca_crt.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return ca_crt, crt, key
+
+
+def server_context(crt: Path, key: Path) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(crt, key)
+    return ctx
+
+
+def client_context(ca: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(ca))

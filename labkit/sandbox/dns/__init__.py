@@ -1,0 +1,16 @@
+"""The sandbox's cluster DNS: a real DNS server on loopback that answers as CoreDNS does.
+
+    server = DnsServer(cluster, config, clock, clients=registry)
+    await server.start(); host, port = server.address
+    server.log.entries(); server.cache.clear(); await server.stop()
+
+`answer(query, ClusterIndex.build(cluster, config), rng=..., outside=...)` is the pure
+answer logic the server frames.
+"""
+from ._answer import answer
+from ._cache import DnsCache
+from ._index import ClusterIndex
+from ._querylog import QueryLog
+from ._server import DnsServer
+
+__all__ = ["ClusterIndex", "DnsCache", "DnsServer", "QueryLog", "answer"]

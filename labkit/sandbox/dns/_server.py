@@ -1,0 +1,270 @@
+"""The cluster DNS server: UDP and TCP framing on one loopback port, around `resolve`.
+
+The plugin chain is CoreDNS's (plugin.cfg order): loadbalance wraps cache, which
+wraps kubernetes and forward. So a cached reply is shuffled again on every hit, and
+the cache stores replies in cluster order. UDP replies are cut to the client's
+buffer with TC set; TCP (two-byte length prefix, several queries per connection)
+has no such limit.
+"""
+from __future__ import annotations
+
+import asyncio
+import errno
+import functools
+import random
+import socket
+import struct
+import threading
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+from .._cluster import ClusterReader
+from .._clock import Clock
+from .._config import SandboxConfig
+from .._dnsclients import DnsClientRegistry
+from ._answer import Reply, resolve, shuffle
+from ._cache import DnsCache
+from ._index import ClusterIndex
+from ._outside import Outside
+from ._querylog import QueryLog
+from ._wire import Rejected, parse_query, render
+
+TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP connection
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, server: "DnsServer") -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        try:
+            wire = self.server.handle(data, "udp", addr[1])
+        except Exception:        # a bug must not stop the server; the client will time out
+            return
+        if wire is not None:
+            self.transport.sendto(wire, addr)
+
+    def error_received(self, exc) -> None:
+        pass
+
+
+class DnsServer:
+    """CoreDNS as kubeadm configures it, on 127.0.0.1 (port 0 picks a free port).
+
+    `log` is the query log; `cache` the answer cache (`cache.clear()` empties it).
+    """
+
+    def __init__(self, cluster: ClusterReader, config: SandboxConfig, clock: Clock, *,
+                 clients: DnsClientRegistry | None = None, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        self.cluster, self.config, self.clock = cluster, config, clock
+        self.clients = clients
+        self.log = QueryLog()
+        self.cache = DnsCache(clock, config.dns_cache_seconds)
+        self.outside = Outside(config.outside_world)
+        self._rng = random.Random(f"dns-loadbalance:{config.seed}")
+        self._host, self._port = host, port
+        self._index: ClusterIndex | None = None
+        self._index_lock = threading.Lock()
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.base_events.Server | None = None
+        self._conns: set[asyncio.Task] = set()
+        self._address: tuple[str, int] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        """Bind UDP and TCP on the same port before returning."""
+        loop = asyncio.get_running_loop()
+        udp_sock, tcp_sock = self._bind()
+        self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=udp_sock)
+        self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp_sock)
+        self._address = udp_sock.getsockname()[:2]
+
+    def _bind(self) -> tuple[socket.socket, socket.socket]:
+        for _ in range(50):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.bind((self._host, self._port))
+            port = udp.getsockname()[1]
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind((self._host, port))
+                tcp.listen(128)
+            except OSError as exc:
+                udp.close()
+                tcp.close()
+                if exc.errno == errno.EADDRINUSE and self._port == 0:
+                    continue
+                raise
+            udp.setblocking(False)
+            tcp.setblocking(False)
+            return udp, tcp
+        raise OSError(errno.EADDRINUSE, "no free port for both UDP and TCP")
+
+    async def stop(self) -> None:
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        if self._tcp is not None:
+            self._tcp.close()
+            for task in list(self._conns):
+                task.cancel()
+            await asyncio.gather(*self._conns, return_exceptions=True)
+            await self._tcp.wait_closed()
+            self._tcp = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self._address is None:
+            raise RuntimeError("the DNS server is not started")
+        return self._address
+
+    # -- state -------------------------------------------------------------------------
+    def index(self) -> ClusterIndex:
+        """The cluster index, rebuilt only when the cluster's revision moved."""
+        revision = self.cluster.revision
+        index = self._index
+        if index is None or index.revision != revision:
+            with self._index_lock:
+                index = self._index
+                if index is None or index.revision != revision:
+                    index = ClusterIndex.build(self.cluster, self.config,
+                                               serial=int(self.clock.time()))
+                    self._index = index
+        return index
+
+    # -- one message -------------------------------------------------------------------
+    def handle(self, data: bytes, transport: str, client_port: int) -> bytes | None:
+        """The reply to one request (None: send nothing), logged."""
+        try:
+            query = parse_query(data)
+        except Rejected as rej:
+            if rej.wire is not None:
+                self._log(transport, client_port, "", "", rej.rcode, [], False, False)
+            return rej.wire
+        question = query.question[0]
+        if query.edns > 0:      # only EDNS version 0 exists (plugin/pkg/edns Version)
+            reply = Reply(dns.rcode.BADVERS, False, False)
+            wire, truncated = render(query, reply, udp=transport == "udp")
+            self._log(transport, client_port, _text(question.name),
+                      _type_text(question.rdtype), "BADVERS", [], False, False)
+            return wire
+        do = bool(query.ednsflags & dns.flags.DO) if query.edns >= 0 else False
+        qname_text = _text(question.name)
+        key = (qname_text.lower(), question.rdtype, question.rdclass, do)
+        reply = self.cache.get(key)
+        cached = reply is not None
+        if reply is None:
+            reply = resolve(question.name, question.rdtype, self.index(), self.outside)
+            reply = self.cache.put(key, reply)
+        if cached:
+            _echo_case(reply, question.name)
+        if self.config.dns_loadbalance:
+            reply = shuffle(reply, self._rng)
+        wire, truncated = render(query, reply, udp=transport == "udp")
+        if truncated:
+            answers = _count_answers(wire)
+            shown = reply.answer[:answers]
+        else:
+            shown = reply.answer
+        self._log(transport, client_port, qname_text, _type_text(question.rdtype),
+                  _rcode_text(reply.rcode), [_rdata_text(rr.rdata) for rr in shown],
+                  truncated, cached)
+        return wire
+
+    def _log(self, transport: str, client_port: int, qname: str, qtype: str, rcode: str,
+             answers: list[str], truncated: bool, cached: bool) -> None:
+        now = self.clock.now()
+        self.log.add({
+            "time": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+            "client": self.clients.lookup(client_port) if self.clients is not None else None,
+            "client_port": client_port,
+            "transport": transport,
+            "qname": qname,
+            "qtype": qtype,
+            "rcode": rcode,
+            "answers": answers,
+            "truncated": truncated,
+            "cached": cached,
+        })
+
+    # -- TCP ---------------------------------------------------------------------------
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._conns.add(task)
+        port = writer.get_extra_info("peername")[1]
+        try:
+            while True:
+                try:
+                    prefix = await asyncio.wait_for(reader.readexactly(2), TCP_IDLE_SECONDS)
+                    (length,) = struct.unpack("!H", prefix)
+                    if length == 0:
+                        break
+                    data = await asyncio.wait_for(reader.readexactly(length), TCP_IDLE_SECONDS)
+                except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+                    break
+                try:
+                    wire = self.handle(data, "tcp", port)
+                except Exception:
+                    break
+                if wire is not None:
+                    writer.write(struct.pack("!H", len(wire)) + wire)
+                    await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._conns.discard(task)
+            writer.close()
+
+
+def _echo_case(reply: Reply, qname) -> None:
+    """A cached reply answers a later spelling of the name: owners follow the new question."""
+    for section in (reply.answer, reply.authority):
+        for i, rr in enumerate(section):
+            if rr.name.labels != qname.labels and rr.name == qname:
+                section[i] = rr._replace(name=qname)
+
+
+def _count_answers(wire: bytes) -> int:
+    return struct.unpack_from("!H", wire, 6)[0]
+
+
+_TEXT: dict[tuple, str] = {}
+_RDATA_TEXT: dict[int, tuple] = {}
+
+
+def _text(name) -> str:
+    text = _TEXT.get(name.labels)
+    if text is None:
+        if len(_TEXT) > 100000:
+            _TEXT.clear()
+        text = _TEXT[name.labels] = name.to_text()
+    return text
+
+
+@functools.lru_cache(maxsize=None)
+def _type_text(rdtype: int) -> str:
+    return dns.rdatatype.to_text(rdtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _rcode_text(rcode: int) -> str:
+    return dns.rcode.to_text(rcode)
+
+
+def _rdata_text(rdata) -> str:
+    hit = _RDATA_TEXT.get(id(rdata))
+    if hit is not None and hit[0] is rdata:
+        return hit[1]
+    if len(_RDATA_TEXT) > 100000:
+        _RDATA_TEXT.clear()
+    text = rdata.to_text()
+    _RDATA_TEXT[id(rdata)] = (rdata, text)
+    return text

@@ -1,0 +1,212 @@
+"""What runs "inside" a sandbox pod when a user execs into it.
+
+`run()` is what the API server's `pods/exec` calls. It never touches the host's shell,
+files, processes or network: commands are Python tools (see `tools/`) that read the
+pod's virtual files and reach only the sandbox's own DNS server on loopback.
+
+How an exec ends, as a real one would:
+- a command the image lacks: the container runtime's message on stderr and exit 126
+  (runc via containerd: `OCI runtime exec failed: exec failed: unable to start container
+  process: exec: "dig": executable file not found in $PATH: unknown`);
+- inside a shell, the shell's own "not found" line and 127;
+- past the deadline (`timeout`, else config.exec_timeout_seconds): the process is killed,
+  as a kubelet/runtime does when an exec's time is up; exit 137 (128 + SIGKILL), with the
+  output produced so far and no extra message;
+- a sandbox budget (loop iterations, output size) exhausted: a `sandbox:` line on stderr
+  and exit 125, a code no course command uses.
+
+`run()` blocks (a `sleep` really waits): call it from a worker thread.
+"""
+from __future__ import annotations
+
+import io
+import re
+
+from ._context import ExecResult, ImageProfile, ToolContext
+from ._images import profile, traits
+from ._podfiles import pod_files, pod_hostname
+
+__all__ = ["run", "profile", "ExecResult", "ImageProfile", "pod_env"]
+
+_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_SHELL_NAMES = ("sh", "bash", "ash", "dash")
+EXIT_TIMEOUT = 137
+EXIT_SANDBOX_LIMIT = 125
+
+
+def _container(pod: dict, name: str | None) -> dict:
+    containers = (pod.get("spec") or {}).get("containers") or []
+    if not containers:
+        raise ValueError(f"pod {pod['metadata']['name']} has no containers")
+    if name is None:
+        return containers[0]
+    for c in containers:
+        if c.get("name") == name:
+            return c
+    raise ValueError(f"container {name} is not valid for pod {pod['metadata']['name']}")
+
+
+def _service_env(services: list[dict]) -> dict[str, str]:
+    """envvars.FromServices: {SVC}_SERVICE_HOST/PORT[_NAME] and the Docker link variables."""
+    env: dict[str, str] = {}
+    for svc in sorted(services, key=lambda s: s["metadata"]["name"]):
+        spec = svc.get("spec") or {}
+        ip = spec.get("clusterIP")
+        ports = spec.get("ports") or []
+        if not ip or ip == "None" or not ports:
+            continue
+        prefix = svc["metadata"]["name"].upper().replace("-", "_")
+        env[f"{prefix}_SERVICE_HOST"] = ip
+        env[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
+        for p in ports:
+            if p.get("name"):
+                env[f"{prefix}_SERVICE_PORT_{p['name'].upper().replace('-', '_')}"] = str(p["port"])
+        for i, p in enumerate(ports):
+            proto = (p.get("protocol") or "TCP").lower()
+            url = f"{proto}://{ip}:{p['port']}"
+            if i == 0:
+                env[f"{prefix}_PORT"] = url
+            base = f"{prefix}_PORT_{p['port']}_{proto.upper()}"
+            env[base] = url
+            env[f"{base}_PROTO"] = proto
+            env[f"{base}_PORT"] = str(p["port"])
+            env[f"{base}_ADDR"] = ip
+    return env
+
+
+def _field_ref(pod: dict, path: str) -> str:
+    meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+    m = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path)
+    if m:
+        return (meta.get(m.group(1)) or {}).get(m.group(2), "")
+    return {
+        "metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", ""),
+        "metadata.uid": meta.get("uid", ""), "spec.nodeName": spec.get("nodeName", ""),
+        "spec.serviceAccountName": spec.get("serviceAccountName", "default"),
+        "status.podIP": status.get("podIP", ""), "status.hostIP": status.get("hostIP", ""),
+    }.get(path, "")
+
+
+def _expand(value: str, env: dict[str, str]) -> str:
+    """The kubelet's $(VAR) expansion: known names replaced, $$ escapes a dollar."""
+    def sub(m: re.Match) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        return env.get(m.group(1), m.group(0))
+    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)", sub, value)
+
+
+def pod_env(pod: dict, container: dict, *, config, cluster) -> dict[str, str]:
+    """The environment of a process exec'd in the container.
+
+    kubelet_pods.go getServiceEnvVarMap: the `kubernetes` Service of `default` always, the
+    pod's namespace's Services when enableServiceLinks (default true); headless ones never.
+    Order: PATH and HOSTNAME (the runtime's), the image's ENV, the container's env as
+    declared, the service variables by service name, then HOME (runc's default). The
+    kubelet builds the last groups from Go maps, so a real pod's order varies; the sandbox
+    fixes one.
+    """
+    ns = pod["metadata"].get("namespace") or "default"
+    spec = pod.get("spec") or {}
+    services = []
+    for svc in cluster.list("services", None):
+        name, svc_ns = svc["metadata"]["name"], svc["metadata"].get("namespace")
+        if svc_ns == "default" and name == "kubernetes":
+            services.append(svc)
+        elif svc_ns == ns and spec.get("enableServiceLinks", True) and name != "kubernetes":
+            services.append(svc)
+    service_env = _service_env(services)
+    declared: dict[str, str] = {}
+    for source in container.get("envFrom") or []:
+        ref = source.get("configMapRef")
+        if ref:
+            cm = cluster.get("configmaps", ns, ref.get("name"))
+            for k, v in ((cm or {}).get("data") or {}).items():
+                declared[source.get("prefix", "") + k] = v
+    for var in container.get("env") or []:
+        name = var["name"]
+        if "value" in var:
+            declared[name] = _expand(var.get("value") or "", {**service_env, **declared})
+            continue
+        frm = var.get("valueFrom") or {}
+        if "fieldRef" in frm:
+            declared[name] = _field_ref(pod, frm["fieldRef"].get("fieldPath", ""))
+        elif "configMapKeyRef" in frm:
+            ref = frm["configMapKeyRef"]
+            cm = cluster.get("configmaps", ns, ref.get("name"))
+            declared[name] = ((cm or {}).get("data") or {}).get(ref.get("key"), "")
+        else:
+            declared[name] = ""
+    env = {"PATH": _PATH, "HOSTNAME": pod_hostname(pod, config=config)}
+    env.update(dict(traits(container.get("image", "")).env))
+    env.update(declared)
+    for k, v in service_env.items():
+        env.setdefault(k, v)
+    env.setdefault("HOME", "/root")
+    return env
+
+
+def _make_network(cluster, config):
+    try:
+        from ._network import Network
+    except ImportError:
+        return None
+    return Network(cluster, config)
+
+
+def _oci_not_found(command: str) -> str:
+    if "/" in command:
+        reason = f"stat {command}: no such file or directory"
+    else:
+        reason = f'exec: "{command}": executable file not found in $PATH'
+    return ("OCI runtime exec failed: exec failed: unable to start container process: "
+            f"{reason}: unknown\n")
+
+
+def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, clock,
+        dns_address, dns_clients, stdin: str = "", timeout: float | None = None) -> ExecResult:
+    """Run argv in a pod's container, as `kubectl exec POD [-c C] -- argv...` would."""
+    from . import tools  # noqa: F401  (registers every tool)
+    from ._shell import (BufferSink, Dialect, Input, Io, LimitExceeded, Shell, ShellExit,
+                         Timeout, dialect_kind)
+
+    spec_container = _container(pod, container)
+    image_traits = traits(spec_container.get("image", ""))
+    node_name = (pod.get("spec") or {}).get("nodeName")
+    node = cluster.get("nodes", None, node_name) if node_name else None
+    files = pod_files(pod, config=config, node=node)
+    env = pod_env(pod, spec_container, config=config, cluster=cluster)
+    limit = timeout if timeout is not None else config.exec_timeout_seconds
+    ctx = ToolContext(
+        pod=pod, container=spec_container.get("name", ""), image=image_traits.profile,
+        files=files, env=env, config=config, cluster=cluster,
+        network=_make_network(cluster, config), dns_address=dns_address, dns_clients=dns_clients,
+        clock=clock, deadline=clock.monotonic() + limit, stdin=stdin,
+        stdout=io.StringIO(), stderr=io.StringIO())
+    out, err = BufferSink(ctx.stdout), BufferSink(ctx.stderr)
+    if not argv:
+        return ExecResult(b"", _oci_not_found("").encode(), 126)
+    shell = Shell.for_context(ctx, Dialect(image_traits.sh, "sh"), image_traits)
+    shell._top_out, shell._top_err = out, err
+    name = shell.resolve(argv[0])
+    if name is None:
+        err.write(_oci_not_found(argv[0]))
+        return _result(ctx, 126)
+    try:
+        if name in _SHELL_NAMES:
+            shell.dialect = Dialect(dialect_kind(image_traits, name), argv[0])
+            code = shell.invoke(list(argv), Io(Input(stdin), out, err))
+        else:
+            code = shell.run_external(list(argv), Io(Input(stdin), out, err), 1)
+    except ShellExit as ex:
+        code = ex.code
+    except Timeout:
+        code = EXIT_TIMEOUT
+    except LimitExceeded as exc:
+        ctx.stderr.write(f"sandbox: {exc}; the command was stopped\n")
+        code = EXIT_SANDBOX_LIMIT
+    return _result(ctx, code)
+
+
+def _result(ctx: ToolContext, code: int) -> ExecResult:
+    return ExecResult(ctx.stdout.getvalue().encode(), ctx.stderr.getvalue().encode(), code & 0xFF)

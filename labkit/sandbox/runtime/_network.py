@@ -1,0 +1,329 @@
+"""The sandbox's simulated packet network: nothing here sends a real packet.
+
+Who owns a virtual address is read from the cluster: a Running pod's podIP, a
+Service's clusterIP, a node's address, an outside-world address from the
+config, or nobody. ICMP echo: pods, nodes and outside hosts answer; a ClusterIP
+does not (kube-proxy in iptables mode only DNATs the Service's TCP/UDP ports).
+TCP to a ClusterIP:port picks one ready endpoint per connection at random, as
+kube-proxy's `statistic --mode random --probability` rules do, and forwards to
+the endpoint's target port; a pod's image decides what listens.
+
+Round-trip times and per-connection choices come from a seeded generator, so a
+given seed and call order gives the same numbers every run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+# nginxdemos/hello is built FROM nginx:mainline-alpine; this is the nginx it ships.
+NGINX_VERSION = "1.27.4"
+
+# What a reply's TTL reads at the client (initial TTL 64, minus one per router on the way
+# back): a bridge CNI delivers same-node traffic without routing it, and across nodes
+# both nodes route the packet (flannel-style overlay).
+TTL_SAME_NODE = 64
+TTL_OTHER_NODE = 62
+TTL_OUTSIDE = 116
+
+
+@dataclass(frozen=True)
+class Owner:
+    kind: str | None               # "pod", "service", "node", "outside", "loopback" or None
+    obj: dict | None = None        # the Pod, Service or Node object
+    node: str | None = None        # the node a pod runs on (or the node itself)
+    name: str | None = None        # an outside-world host name
+
+
+@dataclass(frozen=True)
+class Echo:
+    ttl: int
+    rtt_us: int                    # round-trip time in microseconds
+
+
+class ConnectError(Exception):
+    """A TCP connect that failed: kind is "refused" or "timeout"."""
+
+    def __init__(self, kind: str, rtt_us: int = 0) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.rtt_us = rtt_us
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An established (simulated) TCP connection."""
+    remote_ip: str                 # what the client connected to (a ClusterIP stays as is)
+    remote_port: int
+    server_ip: str                 # where it landed after kube-proxy's DNAT
+    server_port: int
+    server: str                    # "hello-plain", "hello-html"
+    pod: dict | None
+    rtt_us: int
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+class Network:
+    def __init__(self, cluster, config, profiles: Callable | None = None) -> None:
+        self.cluster = cluster
+        self.config = config
+        self._profiles = profiles
+        self._rng = random.Random(f"network:{config.seed}")
+
+    # -- who is where -------------------------------------------------------------
+
+    def owner(self, ip: str, src_pod: dict | None = None) -> Owner:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return Owner(None)
+        if addr.is_loopback:
+            return Owner("loopback", src_pod, _node_of(src_pod))
+        for pod in self.cluster.list("pods"):
+            status = pod.get("status") or {}
+            ips = {status.get("podIP")} | {p.get("ip") for p in status.get("podIPs") or []}
+            if ip in ips and status.get("phase") == "Running":
+                return Owner("pod", pod, _node_of(pod))
+        for svc in self.cluster.list("services"):
+            spec = svc.get("spec") or {}
+            if ip in ({spec.get("clusterIP")} | set(spec.get("clusterIPs") or [])) - {"None", None}:
+                return Owner("service", svc)
+        for node in self.config.nodes:
+            if self.config.node_ip(node) == ip:
+                return Owner("node", self.cluster.get("nodes", None, node), node)
+        for name, address in self.config.outside_world.items():
+            if address == ip:
+                return Owner("outside", None, None, name.rstrip("."))
+        return Owner(None)
+
+    # -- ICMP -------------------------------------------------------------------
+
+    def ping(self, src_pod: dict | None, ip: str) -> Echo | None:
+        """One echo request; the reply, or None when nothing answers."""
+        owner = self.owner(ip, src_pod)
+        if owner.kind in (None, "service"):
+            return None
+        return Echo(self._ttl(src_pod, owner), self._rtt_us(src_pod, owner))
+
+    def _ttl(self, src_pod, owner: Owner) -> int:
+        if owner.kind == "outside":
+            return TTL_OUTSIDE
+        if owner.kind == "loopback" or owner.node == _node_of(src_pod):
+            return TTL_SAME_NODE
+        return TTL_OTHER_NODE + (1 if owner.kind == "node" else 0)
+
+    def _rtt_us(self, src_pod, owner: Owner) -> int:
+        if owner.kind == "loopback" or (owner.kind == "pod" and owner.obj is src_pod):
+            return self._rng.randint(10, 45)
+        if owner.kind == "outside":
+            return self._rng.randint(10_000, 20_000)
+        if owner.node is not None and owner.node == _node_of(src_pod):
+            return self._rng.randint(50, 90)
+        return self._rng.randint(100, 300)
+
+    # -- TCP --------------------------------------------------------------------
+
+    def connect(self, src_pod: dict | None, ip: str, port: int) -> Connection:
+        """Open a TCP connection; raises ConnectError("refused" | "timeout")."""
+        owner = self.owner(ip, src_pod)
+        if owner.kind == "service":
+            backend = self._pick_backend(owner.obj, port)
+            if backend is None:
+                raise ConnectError("timeout")     # no rule for this port: not DNATed
+            if backend == "reject":
+                # kube-proxy REJECTs traffic to a Service without endpoints.
+                raise ConnectError("refused", self._rng.randint(20, 60))
+            target_ip, target_port = backend
+            conn = self.connect(src_pod, target_ip, target_port)
+            return Connection(ip, port, conn.server_ip, conn.server_port, conn.server,
+                              conn.pod, conn.rtt_us)
+        if owner.kind is None:
+            raise ConnectError("timeout")
+        rtt = self._rtt_us(src_pod, owner)
+        if owner.kind in ("pod", "loopback") and owner.obj is not None:
+            server = self._server(owner.obj, port)
+            if server is not None:
+                server_ip = (owner.obj.get("status") or {}).get("podIP") or ip
+                if owner.kind == "loopback":
+                    server_ip = ip
+                return Connection(ip, port, server_ip, port, server, owner.obj, rtt)
+        raise ConnectError("refused", rtt)
+
+    def _server(self, pod: dict, port: int) -> str | None:
+        for container in (pod.get("spec") or {}).get("containers") or []:
+            kind = self._profile(container.get("image", "")).http_server
+            if kind and port == 80:
+                return kind
+        return None
+
+    def _profile(self, image: str):
+        if self._profiles is None:
+            from ._images import profile    # written alongside; imported late to keep this module standalone
+            self._profiles = profile
+        return self._profiles(image)
+
+    def _pick_backend(self, svc: dict, port: int):
+        spec = svc.get("spec") or {}
+        svc_port = next((p for p in spec.get("ports") or []
+                         if p.get("port") == port and p.get("protocol", "TCP") == "TCP"), None)
+        if svc_port is None:
+            return None
+        ready = self._ready_endpoints(svc, svc_port)
+        if not ready:
+            return "reject"
+        return ready[self._rng.randrange(len(ready))]
+
+    def _ready_endpoints(self, svc: dict, svc_port: dict) -> list[tuple[str, int]]:
+        meta = svc["metadata"]
+        name = svc_port.get("name") or ""
+        found: list[tuple[str, int]] = []
+        for eps in self.cluster.list("endpointslices", meta["namespace"]):
+            labels = eps.get("metadata", {}).get("labels") or {}
+            if labels.get("kubernetes.io/service-name") != meta["name"]:
+                continue
+            number = next((p.get("port") for p in eps.get("ports") or []
+                           if (p.get("name") or "") == name), None)
+            if number is None:
+                continue
+            for ep in eps.get("endpoints") or []:
+                if (ep.get("conditions") or {}).get("ready", True) is False:
+                    continue
+                found.extend((a, number) for a in ep.get("addresses") or [])
+        if found:
+            return sorted(set(found), key=lambda t: ipaddress.ip_address(t[0]))
+        for ep in self.cluster.list("endpoints", meta["namespace"]):
+            if ep["metadata"]["name"] != meta["name"]:
+                continue
+            for subset in ep.get("subsets") or []:
+                number = next((p.get("port") for p in subset.get("ports") or []
+                               if (p.get("name") or "") == name), None)
+                if number is not None:
+                    found.extend((a["ip"], number) for a in subset.get("addresses") or [])
+        return sorted(set(found), key=lambda t: ipaddress.ip_address(t[0]))
+
+    # -- HTTP -------------------------------------------------------------------
+
+    def http(self, conn: Connection, method: str, target: str, now: dt.datetime,
+             client: str = "-") -> HttpResponse:
+        """What the server behind `conn` answers to one request; client is "ip:port"."""
+        request_id = "%032x" % self._rng.getrandbits(128)
+        return hello_response(conn, method, target, now, request_id, client)
+
+    def jitter(self, low: int, high: int) -> int:
+        """A seeded integer in [low, high]: scheduling noise a tool adds to its timings."""
+        return self._rng.randint(low, high)
+
+    def rtt_us(self, src_pod: dict | None, ip: str) -> int:
+        """A fresh round-trip time sample to `ip` (for request/response timing)."""
+        return self._rtt_us(src_pod, self.owner(ip, src_pod))
+
+
+def _node_of(pod: dict | None) -> str | None:
+    return ((pod or {}).get("spec") or {}).get("nodeName")
+
+
+def _hostname(pod: dict | None) -> str:
+    if not pod:
+        return "localhost"
+    return (pod.get("spec") or {}).get("hostname") or pod["metadata"]["name"]
+
+
+def http_date(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def time_local(moment: dt.datetime) -> str:
+    """nginx's $time_local (containers run in UTC)."""
+    return moment.astimezone(dt.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+def hello_response(conn: Connection, method: str, target: str, now: dt.datetime,
+                   request_id: str, client: str = "-") -> HttpResponse:
+    """nginxdemos/hello: `return 200` with `expires -1` (plain-text) or index.html (html)."""
+    now = now.replace(microsecond=0)
+    headers = [("Server", f"nginx/{NGINX_VERSION}"), ("Date", http_date(now))]
+    address = f"{conn.server_ip}:{conn.server_port}"
+    name = _hostname(conn.pod)
+    if conn.server == "hello-html":
+        body = _HELLO_HTML.format(name=name, address=address, uri=target,
+                                  date=time_local(now), client=client, request_id=request_id)
+        # sub_filter drops Content-Length, so nginx answers chunked.
+        headers += [("Content-Type", "text/html"),
+                    ("Transfer-Encoding", "chunked") if method != "HEAD" else None]
+    else:
+        body = (f"Server address: {address}\nServer name: {name}\nDate: {time_local(now)}\n"
+                f"URI: {target}\nRequest ID: {request_id}\n")
+        headers += [("Content-Type", "text/plain"), ("Content-Length", str(len(body.encode())))]
+    headers = [h for h in headers if h]
+    headers += [("Connection", "keep-alive"),
+                # `expires -1`: one second before Date, and no-cache.
+                ("Expires", http_date(now - dt.timedelta(seconds=1))),
+                ("Cache-Control", "no-cache")]
+    return HttpResponse(200, "OK", headers, b"" if method == "HEAD" else body.encode())
+
+
+# The page of nginxdemos/hello (index.html with its sub_filter substitutions), abridged:
+# the same facts in the same order, without the embedded logo images.
+_HELLO_HTML = """<!DOCTYPE html>
+<html>
+<head>
+<title>Hello World</title>
+<style>
+body {{
+  margin: 0px;
+  font: 20px 'RobotoRegular', Arial, sans-serif;
+  font-weight: 100;
+  height: 100%;
+  color: #0f1419;
+}}
+div.info {{
+  display: table;
+  background: #e8eaec;
+  padding: 20px 20px 20px 20px;
+  border: 1px dashed black;
+  border-radius: 10px;
+  margin: 0px auto auto auto;
+}}
+div.info p {{
+    display: table-row;
+    margin: 5px auto auto auto;
+}}
+div.info p span {{
+    display: table-cell;
+    padding: 10px;
+}}
+</style>
+</head>
+<body>
+<div class="info">
+<p><span>Server&nbsp;name:</span> <span>{name}</span></p>
+<p><span>Server&nbsp;address:</span> <span>{address}</span></p>
+<p class="smaller"><span>URI:</span> <span>{uri}</span></p>
+<p class="smaller"><span>Date:</span> <span>{date}</span></p>
+<p class="smaller"><span>Client&nbsp;IP:</span> <span>{client}</span></p>
+</div>
+    <div id="footer">
+        <div id="center" align="center">
+            Request ID: {request_id}<br/>
+            &copy; NGINX, Inc. 2018
+        </div>
+    </div>
+</body>
+</html>
+"""

@@ -1,0 +1,388 @@
+"""A pod's stub resolver: /etc/hosts first, then real DNS queries to the sandbox server.
+
+Queries really go over UDP (TCP after a truncated answer) to the sandbox's DNS
+server on loopback; the `nameserver` lines of the pod's resolv.conf name the
+*virtual* cluster DNS address and are mapped to that loopback address. Every
+socket's local port is registered with the DnsClientRegistry so the server's
+query log can name the pod.
+
+The search walk follows the pod image's C library:
+- glibc (resolv/res_query.c, __res_context_search): a trailing dot asks once;
+  dots >= ndots tries the name as given first, then each suffix; fewer dots tries
+  each suffix, then the name as given. NXDOMAIN, NODATA and SERVFAIL continue the
+  walk; a timeout ends it.
+- musl (src/network/lookup_name.c, name_from_dns_search): suffixes only when
+  dots < ndots and no trailing dot, then the name as given; NXDOMAIN continues,
+  NODATA (the name exists) ends the walk.
+getaddrinfo asks A then AAAA for each candidate and stops at the first name with
+an answer; glibc's gethostbyname2 (what `getent hosts` uses) walks one family at
+a time.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass, field
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.reversename
+
+# gai_strerror texts.
+GAI_MESSAGES = {
+    "glibc": {
+        "EAI_NONAME": "Name or service not known",
+        "EAI_AGAIN": "Temporary failure in name resolution",
+        "EAI_NODATA": "No address associated with hostname",
+        "EAI_FAIL": "Non-recoverable failure in name resolution",
+    },
+    "musl": {
+        "EAI_NONAME": "Name does not resolve",
+        "EAI_AGAIN": "Try again",
+        "EAI_NODATA": "Name has no usable address",
+        "EAI_FAIL": "Non-recoverable error",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ResolvConf:
+    nameservers: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()
+    ndots: int = 1
+    timeout: float = 5.0
+    attempts: int = 2
+
+    @classmethod
+    def parse(cls, text: str) -> "ResolvConf":
+        """resolv.conf(5): the last `search`/`domain` line wins; options accumulate."""
+        servers: list[str] = []
+        search: tuple[str, ...] = ()
+        ndots, timeout, attempts = 1, 5.0, 2
+        for line in text.splitlines():
+            words = line.split()
+            if not words or words[0].startswith(("#", ";")):
+                continue
+            key, args = words[0], words[1:]
+            if key == "nameserver" and args:
+                servers.append(args[0])
+            elif key in ("search", "domain") and args:
+                search = tuple(args) if key == "search" else (args[0],)
+            elif key == "options":
+                for opt in args:
+                    name, _, value = opt.partition(":")
+                    try:
+                        if name == "ndots":
+                            ndots = min(int(value), 15)   # glibc caps ndots at RES_MAXNDOTS
+                        elif name == "timeout":
+                            timeout = float(min(int(value), 30))
+                        elif name == "attempts":
+                            attempts = max(1, min(int(value), 5))
+                    except ValueError:
+                        pass
+        return cls(tuple(servers), search, ndots, timeout, attempts)
+
+
+@dataclass
+class SentQuery:
+    """One question on the wire and what came back."""
+    name: str                      # as sent, without the trailing dot
+    rdtype: str                    # "A", "AAAA", "PTR", ...
+    rcode: str | None = None       # "NOERROR", "NXDOMAIN", ...; None: no answer (timeout)
+    answers: int = 0               # records of the asked type in the answer
+    tcp: bool = False              # retried over TCP after a truncated UDP answer
+    response: dns.message.Message | None = None
+
+
+@dataclass
+class Lookup:
+    """The outcome of one name lookup, with every query it cost."""
+    name: str
+    addresses: list[str] = field(default_factory=list)
+    canonical: str | None = None   # the name the addresses belong to (no trailing dot)
+    source: str = "dns"            # "files" (/etc/hosts), "dns" or "numeric"
+    error: str | None = None       # None, "EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"
+    queries: list[SentQuery] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.addresses)
+
+    @property
+    def rcode(self) -> str | None:
+        """The rcode of the last query answered."""
+        for q in reversed(self.queries):
+            if q.rcode is not None:
+                return q.rcode
+        return None
+
+
+def count_dots(name: str) -> int:
+    return name.rstrip(".").count(".")
+
+
+def candidates(name: str, conf: ResolvConf, libc: str = "glibc") -> list[str]:
+    """The names a resolver asks for `name`, in order (without trailing dots)."""
+    if name.endswith("."):
+        return [name.rstrip(".")]
+    dots = name.count(".")
+    suffixed = [f"{name}.{domain.rstrip('.')}" for domain in conf.search]
+    if libc == "musl":
+        return (suffixed if dots < conf.ndots else []) + [name]
+    if dots >= conf.ndots:
+        return [name] + suffixed
+    return suffixed + [name]
+
+
+def is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_hosts(text: str) -> list[tuple[str, list[str]]]:
+    entries = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].split()
+        if len(line) >= 2 and is_address(line[0]):
+            entries.append((line[0], line[1:]))
+    return entries
+
+
+class StubResolver:
+    """A pod's resolver, reading the pod's files and asking the sandbox DNS server."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.conf = ResolvConf.parse(ctx.files.get("/etc/resolv.conf", ""))
+        self.hosts = parse_hosts(ctx.files.get("/etc/hosts", ""))
+        self.libc = ctx.image.libc
+        self._last_size = 0
+
+    # -- the wire ---------------------------------------------------------------
+
+    def _client(self) -> dict:
+        meta = self.ctx.pod.get("metadata", {})
+        return {"namespace": meta.get("namespace"), "pod": meta.get("name"), "ip": self.ctx.pod_ip}
+
+    def _remaining(self) -> float:
+        return self.ctx.deadline - self.ctx.clock.monotonic()
+
+    def exchange(self, request: dns.message.Message, *, tcp: bool = False,
+                 timeout: float | None = None, attempts: int | None = None
+                 ) -> tuple[dns.message.Message | None, bool]:
+        """Send one query to the sandbox server; (response or None, went over TCP)."""
+        response, used_tcp, _ = self.exchange_wire(request, tcp=tcp, timeout=timeout,
+                                                   attempts=attempts)
+        return response, used_tcp
+
+    def exchange_wire(self, request: dns.message.Message, *, tcp: bool = False,
+                      timeout: float | None = None, attempts: int | None = None,
+                      fallback: bool = True) -> tuple[dns.message.Message | None, bool, int]:
+        """Like exchange(), plus the size of the response on the wire."""
+        address = self.ctx.dns_address
+        timeout = self.conf.timeout if timeout is None else timeout
+        attempts = self.conf.attempts if attempts is None else attempts
+        if address is None:
+            return None, tcp, 0
+        for _ in range(attempts):
+            wait = min(timeout, max(self._remaining(), 0.0))
+            if wait <= 0:
+                break
+            try:
+                if tcp:
+                    return self._send_tcp(request, address, wait), True, self._last_size
+                response = self._send_udp(request, address, wait)
+                if response.flags & dns.flags.TC and fallback:
+                    # A truncated answer: ask again over TCP (RFC 7766), as every resolver does.
+                    response = self._send_tcp(request, address, wait)
+                    return response, True, self._last_size
+                return response, False, self._last_size
+            except (dns.exception.Timeout, socket.timeout, OSError, EOFError, dns.exception.FormError):
+                continue
+        return None, tcp, 0
+
+    def _send_udp(self, request, address, timeout):
+        wire = request.to_wire()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            self.ctx.dns_clients.register(port, self._client())
+            try:
+                sock.settimeout(timeout)
+                sock.sendto(wire, address)
+                end = time.monotonic() + timeout
+                while True:
+                    sock.settimeout(max(end - time.monotonic(), 0.001))
+                    data, peer = sock.recvfrom(65535)
+                    if peer[:2] != tuple(address[:2]) or len(data) < 2 or data[:2] != wire[:2]:
+                        continue            # not our answer: keep waiting, as resolvers do
+                    self._last_size = len(data)
+                    return dns.message.from_wire(data, ignore_trailing=True)
+            finally:
+                self.ctx.dns_clients.unregister(port)
+
+    def _send_tcp(self, request, address, timeout):
+        wire = request.to_wire()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            self.ctx.dns_clients.register(port, self._client())
+            try:
+                sock.settimeout(timeout)
+                sock.connect(address)
+                sock.sendall(len(wire).to_bytes(2, "big") + wire)
+                length = int.from_bytes(_recv_exact(sock, 2), "big")
+                data = _recv_exact(sock, length)
+                self._last_size = len(data)
+                return dns.message.from_wire(data)
+            finally:
+                self.ctx.dns_clients.unregister(port)
+
+    def ask(self, name: str, rdtype: str, *, edns: bool = False, tcp: bool = False) -> SentQuery:
+        """One query for `name` (taken as absolute) and its outcome."""
+        qname = dns.name.from_text(name.rstrip(".") + ".") if name not in ("", ".") else dns.name.root
+        request = dns.message.make_query(qname, rdtype, use_edns=0 if edns else False)
+        response, used_tcp = self.exchange(request, tcp=tcp)
+        sent = SentQuery(name.rstrip("."), rdtype, tcp=used_tcp, response=response)
+        if response is not None:
+            sent.rcode = dns.rcode.to_text(response.rcode())
+            want = dns.rdatatype.from_text(rdtype)
+            sent.answers = sum(len(r) for r in response.answer if r.rdtype == want)
+        return sent
+
+    # -- lookups ----------------------------------------------------------------
+
+    def _from_files(self, name: str, family: str) -> Lookup | None:
+        wanted = name.rstrip(".").lower()
+        found, canonical = [], None
+        for address, names in self.hosts:
+            if wanted in (n.lower() for n in names):
+                v6 = ":" in address
+                if family == "inet" and v6 or family == "inet6" and not v6:
+                    continue
+                if address not in found:
+                    found.append(address)
+                canonical = canonical or names[0]
+        if not found:
+            return None
+        return Lookup(name, found, canonical, source="files")
+
+    def getaddrinfo(self, name: str, *, family: str = "unspec", addrconfig: bool = False) -> Lookup:
+        """Addresses for a host name as getaddrinfo() finds them (files, then dns).
+
+        family: "unspec" (A then AAAA per candidate), "inet" or "inet6".
+        addrconfig: AI_ADDRCONFIG, which drops AAAA queries in an IPv4-only pod.
+        """
+        if is_address(name):
+            return Lookup(name, [str(ipaddress.ip_address(name))], name, source="numeric")
+        files = self._from_files(name, family)
+        if files is not None:
+            return files
+        types = {"unspec": ["A", "AAAA"], "inet": ["A"], "inet6": ["AAAA"]}[family]
+        if addrconfig and family == "unspec" and not self._pod_has_ipv6():
+            types = ["A"]
+        return self._walk(name, types, per_candidate=True)
+
+    def gethostbyname(self, name: str) -> Lookup:
+        """glibc's `getent hosts`: gethostbyname2(AF_INET6) over the whole walk, then AF_INET."""
+        if is_address(name):
+            return Lookup(name, [name], name, source="numeric")
+        files = self._from_files(name, "unspec")
+        if files is not None:
+            return files
+        v6 = self._walk(name, ["AAAA"], per_candidate=True)
+        if v6.ok:
+            return v6
+        v4 = self._walk(name, ["A"], per_candidate=True)
+        v4.queries = v6.queries + v4.queries
+        return v4
+
+    def _walk(self, name: str, types: list[str], per_candidate: bool) -> Lookup:
+        result = Lookup(name)
+        got_nodata = got_again = False
+        if not name or name.endswith(".."):
+            result.error = "EAI_NONAME"
+            return result
+        for candidate in candidates(name, self.conf, self.libc):
+            answered_all = True
+            rcodes = []
+            for rdtype in types:
+                sent = self.ask(candidate, rdtype)
+                result.queries.append(sent)
+                if sent.response is None:
+                    answered_all = False
+                    continue
+                rcodes.append(sent.rcode)
+                for rrset in sent.response.answer:
+                    if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA) and \
+                            dns.rdatatype.to_text(rrset.rdtype) == rdtype:
+                        for rdata in rrset:
+                            if rdata.address not in result.addresses:
+                                result.addresses.append(rdata.address)
+                        result.canonical = result.canonical or rrset.name.to_text(omit_final_dot=True)
+            if result.addresses:
+                return result
+            if not answered_all:
+                # A timeout ends glibc's walk (TRY_AGAIN without SERVFAIL) and musl's.
+                got_again = True
+                break
+            if "SERVFAIL" in rcodes or "REFUSED" in rcodes:
+                got_again = True
+                if self.libc == "musl":
+                    break
+                continue
+            if all(r == "NOERROR" for r in rcodes):
+                got_nodata = True
+                if self.libc == "musl":
+                    # musl: the name exists, so the search ends here (EAI_NODATA).
+                    break
+        if got_nodata:
+            result.error = "EAI_NODATA" if self.libc == "glibc" else "EAI_NONAME"
+        elif got_again:
+            result.error = "EAI_AGAIN"
+        else:
+            result.error = "EAI_NONAME"
+        return result
+
+    def _pod_has_ipv6(self) -> bool:
+        ips = [p.get("ip", "") for p in (self.ctx.pod.get("status") or {}).get("podIPs") or []]
+        return any(":" in ip for ip in ips)
+
+    def reverse(self, address: str) -> tuple[str | None, list[SentQuery]]:
+        """getnameinfo(NI_NAMEREQD): /etc/hosts, then a PTR query; (name or None, queries)."""
+        for entry, names in self.hosts:
+            if entry == address:
+                return names[0], []
+        ptr = dns.reversename.from_address(address).to_text(omit_final_dot=True)
+        sent = self.ask(ptr, "PTR")
+        if sent.response is not None and sent.rcode == "NOERROR":
+            for rrset in sent.response.answer:
+                if rrset.rdtype == dns.rdatatype.PTR:
+                    return rrset[0].target.to_text(omit_final_dot=True), [sent]
+        return None, [sent]
+
+    def message(self, error: str) -> str:
+        return GAI_MESSAGES.get(self.libc, GAI_MESSAGES["glibc"]).get(error, "Unknown error")
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("connection closed")
+        data += chunk
+    return data
+
+
+def wall_ms(start: float) -> int:
+    """Milliseconds since a time.monotonic() start, as the tools print query times."""
+    return int((time.monotonic() - start) * 1000)
