@@ -88,3 +88,21 @@ def test_errors_read_like_a_real_api_server(kubectl, tmp_path):
     assert out.returncode != 0
     assert 'ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid"' in out.stderr
     assert "No resources found" in kubectl("get", "cm", "-l", "nothing=here").stderr
+
+
+def test_unknown_and_mistyped_fields_are_rejected_as_kubectl_validates(kubectl, tmp_path):
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: typo\nspec:\n  replica: 2\n"
+                    "  selector:\n    matchLabels: {app: typo}\n  template:\n    metadata:\n      labels: {app: typo}\n"
+                    "    spec:\n      containers:\n      - name: c\n        image: busybox\n        imagePolicy: x\n")
+    out = kubectl("apply", "-f", str(typo), check=False)
+    assert out.returncode == 1
+    assert ('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: '
+            'unknown field "spec.replica", unknown field "spec.template.spec.containers[0].imagePolicy"') in out.stderr
+    assert "typo" not in kubectl("get", "deploy", "-o", "name").stdout
+    mistyped = tmp_path / "mistyped.yaml"
+    mistyped.write_text(typo.read_text().replace("  replica: 2", "  replicas: two").replace("        imagePolicy: x\n", ""))
+    out = kubectl("apply", "-f", str(mistyped), check=False)
+    assert out.returncode == 1 and "cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas" in out.stderr
+    warned = kubectl("apply", "--validate=warn", "-f", str(typo))
+    assert 'Warning: unknown field "spec.replica"' in warned.stderr

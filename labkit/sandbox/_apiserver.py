@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import yaml
 from aiohttp import web
 
-from . import _admission, _discovery, _errors, _selectors, _tables
+from . import _admission, _discovery, _errors, _schema, _selectors, _tables
 from ._exec import handle_exec
 from ._resources import Resource, by_path, by_plural
 from ._store import Event, Store
@@ -111,21 +111,29 @@ class ApiServer:
                 raise _errors.not_found(target.resource, target.name)
             return self._object_response(request, target, obj)
         dry_run = request.query.get("dryRun") == "All"
+        warnings: list[str] = []
+
+        def check_fields(obj) -> None:
+            if isinstance(obj, dict):
+                warnings.extend(_schema.check(target.resource.kind, target.resource.api_version, obj,
+                                              request.query.get("fieldValidation", "")))
         if method == "POST" and target.name is None:
             obj = await self._body(request)
+            check_fields(obj)
             created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run)
-            return self._json(created, 201, request)
+            return self._json(created, 201, warnings=warnings)
         if method == "PUT" and target.name:
             obj = await self._body(request)
+            check_fields(obj)
             updated = self.registry.update(target.resource, target.namespace, target.name, obj,
                                            subresource=target.subresource, dry_run=dry_run)
-            return self._json(updated, 200, request)
+            return self._json(updated, 200, warnings=warnings)
         if method == "PATCH" and target.name:
             existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
             patched = self.registry.patch(target.resource, target.namespace, target.name,
                                           request.content_type, await request.read(),
-                                          subresource=target.subresource, dry_run=dry_run)
-            return self._json(patched, 200 if existed else 201, request)
+                                          subresource=target.subresource, dry_run=dry_run, check=check_fields)
+            return self._json(patched, 200 if existed else 201, warnings=warnings)
         if method == "DELETE" and target.name:
             gone = self.registry.delete(target.resource, target.namespace, target.name, dry_run=dry_run)
             return self._json(gone, 200, request)
@@ -228,9 +236,13 @@ class ApiServer:
         accept = request.headers.get("Accept", "")
         return bool(_TABLE.search(accept)) and "g=meta.k8s.io" in accept
 
-    def _json(self, body: dict, status: int, request: web.Request | None = None) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), status=status,
-                            content_type="application/json")
+    def _json(self, body: dict, status: int, request: web.Request | None = None,
+              warnings: list[str] = ()) -> web.Response:
+        response = web.Response(text=json.dumps(body, separators=(",", ":")), status=status,
+                                content_type="application/json")
+        for text in warnings:   # RFC 7234 warn-code 299, as the API server sends them
+            response.headers.add("Warning", '299 - "%s"' % text.replace('"', '\\"'))
+        return response
 
     async def _body(self, request: web.Request):
         raw = await request.read()

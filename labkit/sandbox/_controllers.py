@@ -46,14 +46,15 @@ def _active(pod: dict) -> bool:
 
 
 class Controllers:
-    def __init__(self, store: Store, config: SandboxConfig) -> None:
-        self.store, self.config = store, config
+    def __init__(self, store: Store, registry, config: SandboxConfig) -> None:
+        self.store, self.registry, self.config = store, registry, config
         self._dirty: dict[str, set] = {name: set() for name in
                                        ("deployment", "replicaset", "scheduler", "kubelet",
                                         "endpoints", "namespace", "gc")}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_event_stamp = 0
         self._bound_at: dict[tuple, float] = {}     # when the scheduler bound a pod (kubelet start delay)
         store.add_listener(self._on_event)
 
@@ -137,9 +138,12 @@ class Controllers:
         meta = obj["metadata"]
         ns = meta.get("namespace") or "default"
         now = rfc3339(self.store.clock.now())
-        seq = _naming.spread(self.config.seed, "event", ns, meta["name"], reason, message, self.store.revision)
+        # Named like the real recorder (<object>.<unix nanoseconds in hex>), so names sort by time
+        # and `kubectl describe` lists events in the order they happened.
+        stamp = max(int(self.store.clock.time() * 1e9), self._last_event_stamp + 1)
+        self._last_event_stamp = stamp
         self.store.create(EVENTS, {
-            "metadata": {"name": f"{meta['name']}.{seq & 0xFFFFFFFFFFFFFFF:x}", "namespace": ns},
+            "metadata": {"name": f"{meta['name']}.{stamp:x}", "namespace": ns},
             "involvedObject": {"kind": obj["kind"], "namespace": meta.get("namespace"), "name": meta["name"],
                                "uid": meta["uid"], "apiVersion": obj["apiVersion"],
                                "resourceVersion": meta["resourceVersion"]},
@@ -202,6 +206,7 @@ class Controllers:
         else:
             revision = int(current["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "1"))
         # A rollout in one step: the new ReplicaSet takes all replicas, old ones go to zero.
+        # Event texts as pkg/controller/deployment/sync.go words them ("to N from M").
         if current["spec"].get("replicas") != replicas:
             old_count = current["spec"].get("replicas", 0)
 
@@ -212,13 +217,13 @@ class Controllers:
             current = self.store.mutate(RS, ns, current["metadata"]["name"], scale)
             verb = "up" if replicas > old_count else "down"
             self.record(d, "ScalingReplicaSet",
-                        f"Scaled {verb} replica set {current['metadata']['name']} from {old_count} to {replicas}",
+                        f"Scaled {verb} replica set {current['metadata']['name']} to {replicas} from {old_count}",
                         "deployment-controller")
         for rs in owned:
             if rs["metadata"]["name"] != current["metadata"]["name"] and rs["spec"].get("replicas", 0):
                 self.store.mutate(RS, ns, rs["metadata"]["name"], lambda o: o["spec"].update(replicas=0))
                 self.record(d, "ScalingReplicaSet",
-                            f"Scaled down replica set {rs['metadata']['name']} from {rs['spec']['replicas']} to 0",
+                            f"Scaled down replica set {rs['metadata']['name']} to 0 from {rs['spec']['replicas']}",
                             "deployment-controller")
         owned = [rs for rs in self.store.list_resource(RS, ns) if _owned_by(rs, d)]
         total = sum((rs.get("status") or {}).get("replicas", 0) for rs in owned)
@@ -284,11 +289,11 @@ class Controllers:
                                     "labels": dict(template["metadata"].get("labels") or {}),
                                     "annotations": dict(template["metadata"].get("annotations") or {}),
                                     "ownerReferences": [_owner_ref(rs, "ReplicaSet", "apps/v1")]},
-                       "spec": copy.deepcopy(template["spec"]),
-                       "status": {"phase": "Pending", "qosClass": "BestEffort"}}
+                       "spec": copy.deepcopy(template["spec"])}
                 if not pod["metadata"]["annotations"]:
                     del pod["metadata"]["annotations"]
-                created = self.store.create(PODS, pod)
+                # Through the registry, as the real controller goes through the API: admission applies.
+                created = self.registry.create(PODS, ns, pod)
                 self.record(rs, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                             "replicaset-controller")
             pods = [p for p in self.store.list_resource(PODS, ns) if _owned_by(p, rs) and _active(p)]

@@ -7,7 +7,6 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 from __future__ import annotations
 
 import copy
-import ipaddress
 
 from . import _admission, _errors, _naming, _patch
 from ._clock import rfc3339
@@ -45,16 +44,15 @@ class Registry:
             meta.pop("namespace", None)
         for field in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "generation"):
             meta.pop(field, None)
+        if not meta.get("name") and meta.get("generateName") and not dry_run:
+            # Named before admission, as the real registry does, so defaults may use the name.
+            meta["name"] = self.store.generate_name(resource, namespace, meta["generateName"])
         obj = _admission.default(resource.kind, obj, config=self.config)
-        if not meta.get("name") and not meta.get("generateName"):
-            pass  # validation reports it
         _admission.validate(resource.kind, obj)
         if resource.kind == "Service":
             self._allocate_cluster_ip(obj)
         if resource.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
-        if resource.kind == "Pod":
-            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         if dry_run:
             return obj
         return self.store.create(resource, obj)
@@ -83,9 +81,7 @@ class Registry:
                 new["metadata"]["namespace"] = namespace
             if "status" in current:                # the main resource never writes status
                 new["status"] = copy.deepcopy(current["status"])
-            new = _admission.default(resource.kind, new, config=self.config)
-            if resource.kind == "Service":
-                self._keep_cluster_ip(current, new)
+            new = _admission.default(resource.kind, new, config=self.config, old=current)
             _admission.validate(resource.kind, new, old=current)
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if dry_run:
@@ -94,7 +90,9 @@ class Registry:
 
     # --- patch ---------------------------------------------------------------------
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
-              body: bytes, *, subresource: str | None = None, dry_run: bool = False) -> dict:
+              body: bytes, *, subresource: str | None = None, dry_run: bool = False,
+              check=None) -> dict:
+        """check(obj), when given, sees the patched object before it is written (field validation)."""
         patch_type, decoded = _decode(content_type, body)
         current = self.store.get_resource(resource, namespace, name)
         if current is None:
@@ -103,8 +101,12 @@ class Registry:
             # Server-side apply creates what does not exist yet (kubectl apply --server-side).
             obj = _apply(resource.kind, patch_type, None, decoded)
             obj.setdefault("metadata", {}).setdefault("name", name)
+            if check:
+                check(obj)
             return self.create(resource, namespace, obj, dry_run=dry_run)
         patched = _apply(resource.kind, patch_type, copy.deepcopy(current), decoded)
+        if check and subresource is None:
+            check(patched)
         patched.setdefault("metadata", {})["resourceVersion"] = (
             patched["metadata"].get("resourceVersion") or current["metadata"]["resourceVersion"])
         if patch_type == _patch.APPLY_PATCH:
@@ -185,22 +187,6 @@ class Registry:
                 return
         raise _errors.ApiError(500, "InternalError",
                                "Internal error occurred: failed to allocate a serviceIP: range is full")
-
-    def _keep_cluster_ip(self, current: dict, new: dict) -> None:
-        old_spec, spec = current.get("spec", {}), new.setdefault("spec", {})
-        if not spec.get("clusterIP") and old_spec.get("clusterIP"):
-            spec["clusterIP"] = old_spec["clusterIP"]
-            spec["clusterIPs"] = old_spec.get("clusterIPs", [old_spec["clusterIP"]])
-        elif spec.get("clusterIP") and not spec.get("clusterIPs"):
-            spec["clusterIPs"] = [spec["clusterIP"]]
-
-
-def is_valid_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _decode(content_type: str, body: bytes):

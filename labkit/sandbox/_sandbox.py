@@ -111,11 +111,11 @@ class Sandbox:
         if not self.store.load():
             for plural, obj in _bootstrap.objects(self.config):
                 self.registry.create(by_plural(plural), obj["metadata"].get("namespace"), obj)
-        self.controllers = Controllers(self.store, self.config)
+        self.controllers = Controllers(self.store, self.registry, self.config)
         self.controllers.start()
         self.store.add_listener(lambda _event: self._schedule_save())
         self.api = ApiServer(self)
-        self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         self.ca_file, crt, key = _tls.ensure_certificates(self.home)
         sock = _bind("127.0.0.1", self.port or self._previous_port())

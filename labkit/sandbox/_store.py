@@ -94,7 +94,7 @@ class Store:
             meta = obj.setdefault("metadata", {})
             namespace = meta.get("namespace") if resource.namespaced else None
             if not meta.get("name") and meta.get("generateName"):
-                meta["name"] = self._generate_name(resource, namespace, meta["generateName"])
+                meta["name"] = self.generate_name(resource, namespace, meta["generateName"])
             name = meta["name"]
             bucket = self._objects[resource.key]
             if (namespace, name) in bucket:
@@ -166,7 +166,7 @@ class Store:
             self._emit(Event("DELETED", resource, gone, old, self._rv))
             return gone
 
-    def _generate_name(self, resource: Resource, namespace: str | None, prefix: str) -> str:
+    def generate_name(self, resource: Resource, namespace: str | None, prefix: str) -> str:
         # Probe from attempt 0 so the same objects get the same names after a reset.
         for attempt in range(1000):
             name = prefix + _naming.name_suffix(self.seed, namespace or "", prefix, attempt)

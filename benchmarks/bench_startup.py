@@ -1,0 +1,83 @@
+"""startup: from `labkit sandbox up` in a fresh home until /readyz answers; and Sandbox() in-process.
+
+Cold means a fresh LABKIT_HOME each time: no state, no certificates, no token yet.
+The readiness probe is what a client does: HTTPS with the home's CA and the bearer token.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from _common import BIN, Figure, median, wait_until
+
+RUNS = 5
+TARGET = "<= 0.3"
+
+
+def _ready(server: str, home: Path) -> bool:
+    from labkit.sandbox._tls import client_context
+    try:
+        token = (home / "token").read_text().strip()
+        req = urllib.request.Request(server + "/readyz", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=2, context=client_context(home / "pki" / "ca.crt")) as r:
+            return r.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def cold_up() -> float:
+    import json
+    root = Path(tempfile.mkdtemp(prefix="labkit-bench-"))
+    env = dict(os.environ, LABKIT_HOME=str(root))
+    try:
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(BIN / "labkit"), "sandbox", "up", "--json"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            raise RuntimeError(f"labkit sandbox up failed: {proc.stderr.strip()}")
+        server = json.loads(proc.stdout)["server"]
+        wait_until(lambda: _ready(server, root / "sandbox"), 30, interval=0.005, what="/readyz")
+        return time.perf_counter() - t0
+    finally:
+        subprocess.run([str(BIN / "labkit"), "sandbox", "down"], env=env, capture_output=True, timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def in_process() -> float:
+    from labkit.sandbox import Sandbox
+    home = Path(tempfile.mkdtemp(prefix="labkit-bench-"))
+    try:
+        t0 = time.perf_counter()
+        sb = Sandbox(home=home)
+        sb.start()
+        elapsed = time.perf_counter() - t0
+        sb.stop()
+        return elapsed
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def import_time() -> float:
+    """A fresh interpreter's `import labkit.sandbox`: part of every cold start."""
+    code = "import time; t = time.perf_counter(); import labkit.sandbox; print(time.perf_counter() - t)"
+    runs = [float(subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True,
+                                 timeout=60, check=True).stdout) for _ in range(3)]
+    return median(runs)
+
+
+def run(ctx) -> list[Figure]:
+    cold = [cold_up() for _ in range(RUNS)]
+    in_proc = [in_process() for _ in range(RUNS)]
+    return [
+        Figure("labkit sandbox up -> /readyz (median of 5)", median(cold), "s", TARGET,
+               f"min {min(cold):.3f}, max {max(cold):.3f}; fresh LABKIT_HOME each"),
+        Figure("Sandbox().start() in-process (median of 5)", median(in_proc), "s", TARGET,
+               "fresh home, modules already imported"),
+        Figure("import labkit.sandbox (fresh interpreter)", import_time(), "s", "",
+               "included in the `up` figure, twice (up and serve)"),
+    ]

@@ -1,0 +1,148 @@
+"""Choosing a cluster and talking to it: `connect()` and the raw request helper.
+
+Order of choice: explicit arguments, `LABKIT_BACKEND`, a reachable current kubeconfig
+context, else the embedded sandbox (the running one, or a new background one).
+Whatever is chosen, labkit then talks to it the same way: the official client and a
+kubeconfig. A kubeconfig whose current context is `labkit-sandbox` is the sandbox.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from . import errors
+
+SANDBOX_CONTEXT = "labkit-sandbox"
+PROBE_TIMEOUT = 2.0
+
+
+class Transport:
+    """JSON requests over an official `ApiClient`, with labkit errors."""
+
+    def __init__(self, api_client) -> None:
+        self.api_client = api_client
+        self.server = api_client.configuration.host
+
+    def request(self, method: str, path: str, *, query: dict | list | None = None, body=None,
+                content_type: str | None = None, timeout: float | None = None, raw: bool = False,
+                stream: bool = False):
+        """Send one request; return parsed JSON (text when `raw`, the open response when `stream`)."""
+        query = list(query.items()) if isinstance(query, dict) else list(query or [])
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type or "application/json"
+            if not isinstance(body, (str, bytes)):
+                body = json.dumps(body)
+        try:
+            resp = self._send(method, path, query, headers, body, timeout)
+        except errors.LabkitError:
+            raise
+        except Exception as e:
+            raise errors.translate(e, self.server) from e
+        if stream:
+            return resp
+        data = resp.data if hasattr(resp, "data") and resp.data is not None else resp.read()
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        if raw:
+            return text
+        return json.loads(text) if text.strip() else None
+
+    def _send(self, method, path, query, headers, body, timeout):
+        client = self.api_client
+        if hasattr(client, "param_serialize"):             # kubernetes >= 35 (new generator)
+            method, url, headers, body, post = client.param_serialize(
+                method, path, query_params=query, header_params=headers, body=body,
+                auth_settings=["BearerToken"])
+            resp = client.call_api(method, url, headers, body, post, _request_timeout=timeout)
+            status = getattr(resp, "status", 200)
+            if not 200 <= status <= 299:
+                resp.read()
+                from kubernetes.client.exceptions import ApiException
+                e = ApiException(status=status, reason=getattr(resp, "reason", ""))
+                e.body = resp.data.decode("utf-8", "replace") if resp.data else ""
+                raise errors.translate(e, self.server) from e
+            return resp.response
+        return client.call_api(path, method, query_params=query, header_params=headers, body=body,
+                               auth_settings=["BearerToken"], _preload_content=False,
+                               _return_http_data_only=True, _request_timeout=timeout)
+
+
+def _load(kubeconfig: str | None, context: str | None):
+    """(ApiClient, context name) from a kubeconfig; None when there is no usable one."""
+    from kubernetes import config
+    try:
+        _, active = config.list_kube_config_contexts(config_file=kubeconfig)
+        name = context or (active or {}).get("name")
+        client = config.new_client_from_config(config_file=kubeconfig, context=name)
+    except (config.ConfigException, OSError, TypeError, KeyError, ValueError) as e:
+        if kubeconfig or context:
+            raise errors.LabkitError(f"cannot use kubeconfig {kubeconfig or '(default)'}"
+                                     f"{' context ' + context if context else ''}: {e}") from e
+        return None
+    return client, name
+
+
+def _reachable(client) -> bool:
+    try:
+        Transport(client).request("GET", "/version", timeout=PROBE_TIMEOUT)
+        return True
+    except errors.LabkitError:
+        return False
+
+
+def _sandbox_kubeconfig() -> str:
+    from labkit.sandbox import _process, default_home
+    home = default_home()
+    status = _process.read_status(home) or _process.start_background(home, [])
+    return status["kubeconfig"]
+
+
+def connect(backend: str | None = None, *, context: str | None = None, kubeconfig: str | os.PathLike | None = None,
+            namespace_prefix: str | None = None, quiet: bool = False):
+    """Connect to a cluster and return a `Lab`.
+
+    backend: "sandbox" (the embedded cluster on 127.0.0.1) or "cluster" (the kubeconfig's);
+    default: env `LABKIT_BACKEND`, else the current kubeconfig context if it answers
+    `/version` within 2 s, else the sandbox (started in the background if none runs).
+    namespace_prefix (or env `LABKIT_NAMESPACE_PREFIX`): workshop mode, lesson namespaces
+    `default`/`test` become `<prefix>-default`/`<prefix>-test`.
+
+    >>> lab = labkit.connect()
+    labkit: using the embedded sandbox (https://127.0.0.1:6443); set LABKIT_BACKEND=cluster or pass connect(context=...) to use a real cluster
+    """
+    from ._lab import Lab
+    kubeconfig = str(kubeconfig) if kubeconfig is not None else None
+    backend = backend or (None if (kubeconfig or context) else os.environ.get("LABKIT_BACKEND") or None)
+    if backend not in (None, "sandbox", "cluster"):
+        raise errors.LabkitError(f'backend must be "sandbox" or "cluster", not {backend!r}')
+    loaded = None
+    if backend == "sandbox":
+        loaded = _load(_sandbox_kubeconfig(), None)
+    elif backend == "cluster" or kubeconfig or context:
+        loaded = _load(kubeconfig, context)
+        if loaded is None:
+            raise errors.LabkitError("no kubeconfig found: set KUBECONFIG or pass connect(kubeconfig=...)")
+    else:
+        candidate = _load(None, None)
+        if candidate is not None and _reachable(candidate[0]):
+            loaded = candidate
+        else:
+            if candidate is not None:
+                candidate[0].close()
+            loaded = _load(_sandbox_kubeconfig(), None)
+    client, name = loaded
+    kind = "sandbox" if name == SANDBOX_CONTEXT else "cluster"
+    prefix = namespace_prefix if namespace_prefix is not None else os.environ.get("LABKIT_NAMESPACE_PREFIX") or None
+    lab = Lab(client, backend=kind, context=name, namespace_prefix=prefix)
+    if not quiet:
+        if kind == "sandbox":
+            print(f"labkit: using the embedded sandbox ({lab.server}); set LABKIT_BACKEND=cluster "
+                  "or pass connect(context=...) to use a real cluster")
+        else:
+            print(f"labkit: using the cluster of kubeconfig context {name!r} ({lab.server})")
+    return lab
+
+
+def default_manifests() -> Path:
+    return Path(__file__).resolve().parent.parent / "manifests"

@@ -1,0 +1,115 @@
+"""Field validation (`?fieldValidation=Strict|Warn|Ignore`) against the real API types.
+
+The schema comes from the official client's generated models (`openapi_types`
+and `attribute_map` of V1Pod, V1DeploymentSpec, ...), which are generated from
+Kubernetes' own OpenAPI document, so a typo such as `spec.replica` is caught as
+the API server catches it: `strict decoding error: unknown field "spec.replica"`.
+"""
+from __future__ import annotations
+
+import re
+
+from kubernetes import client as _models
+
+from . import _errors
+
+MODELS = {
+    "Pod": "V1Pod", "Deployment": "V1Deployment", "ReplicaSet": "V1ReplicaSet", "Service": "V1Service",
+    "Endpoints": "V1Endpoints", "EndpointSlice": "V1EndpointSlice", "ConfigMap": "V1ConfigMap",
+    "Namespace": "V1Namespace", "Node": "V1Node", "Event": "CoreV1Event",
+    "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale",
+}
+_GENERIC = re.compile(r"(List|Dict)\[(.*)\]$")
+_INT64 = re.compile(r"(Seconds|Generation|Bytes|Count)$")
+
+
+def _json_fields(model: type) -> dict[str, str]:
+    """JSON field name -> type name, for one generated model class."""
+    cached = getattr(model, "_labkit_fields", None)
+    if cached is None:
+        cached = {model.attribute_map[attr]: typ for attr, typ in model.openapi_types.items()}
+        model._labkit_fields = cached
+    return cached
+
+
+def problems(kind: str, obj: dict) -> tuple[list[str], list[str]]:
+    """(unknown field paths, type errors) of an object of `kind`."""
+    unknown: list[str] = []
+    types: list[str] = []
+    name = MODELS.get(kind)
+    if name is not None and isinstance(obj, dict):
+        _walk(obj, name, "", unknown, types, kind)
+    return unknown, types
+
+
+def _walk(value, typ: str, path: str, unknown: list, types: list, struct: str) -> None:
+    if value is None or typ == "object":
+        return
+    generic = _GENERIC.match(typ)
+    if generic:
+        container, inner = generic.groups()
+        if container == "List":
+            if not isinstance(value, list):
+                types.append(_type_error(value, f"[]{_go_type(inner, path)}", path, struct))
+                return
+            for i, item in enumerate(value):
+                _walk(item, inner, f"{path}[{i}]", unknown, types, struct)
+        else:
+            inner = inner.split(",", 1)[1].strip()
+            if not isinstance(value, dict):
+                types.append(_type_error(value, f"map[string]{_go_type(inner, path)}", path, struct))
+                return
+            for k, v in value.items():
+                _walk(v, inner, f"{path}[{k}]" if path else k, unknown, types, struct)
+        return
+    model = getattr(_models, typ, None)
+    if model is not None and hasattr(model, "openapi_types"):
+        if not isinstance(value, dict):
+            types.append(_type_error(value, typ.removeprefix("V1").removeprefix("CoreV1"), path, struct))
+            return
+        fields = _json_fields(model)
+        struct_name = typ.removeprefix("V1").removeprefix("CoreV1")
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else key
+            if key not in fields:
+                unknown.append(child)
+            else:
+                _walk(item, fields[key], child, unknown, types, struct_name)
+        return
+    expected = {"str": str, "int": int, "bool": bool, "float": (int, float), "datetime": str}.get(typ)
+    if expected is None:
+        return
+    if isinstance(value, bool) and typ != "bool" or not isinstance(value, expected):
+        types.append(_type_error(value, _go_type(typ, path), path, struct))
+
+
+def _go_type(typ: str, path: str) -> str:
+    if typ == "int":
+        return "int64" if _INT64.search(path.rsplit(".", 1)[-1]) else "int32"
+    return {"str": "string", "bool": "bool", "float": "float64", "datetime": "v1.Time"}.get(typ, typ)
+
+
+def _type_error(value, go_type: str, path: str, struct: str) -> str:
+    json_type = ("bool" if isinstance(value, bool) else "number" if isinstance(value, (int, float))
+                 else "string" if isinstance(value, str) else "array" if isinstance(value, list)
+                 else "object")
+    return f"json: cannot unmarshal {json_type} into Go struct field {struct}.{path} of type {go_type}"
+
+
+def check(kind: str, api_version: str, obj: dict, mode: str) -> list[str]:
+    """Apply a fieldValidation mode; return the warnings to send, or raise BadRequest."""
+    mode = mode or "Warn"
+    if mode not in ("Strict", "Warn", "Ignore"):
+        raise _errors.bad_request(
+            f'fieldValidation parameter unsupported: {mode}. Supported values are "Ignore", "Warn", "Strict"')
+    unknown, types = problems(kind, obj)
+    version = api_version.rsplit("/", 1)[-1]
+    if types:   # a type error fails decoding whatever the mode
+        raise _errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: {types[0]}')
+    if not unknown or mode == "Ignore":
+        return []
+    if mode == "Strict":
+        listed = ", ".join(f'unknown field "{p}"' for p in unknown)
+        raise _errors.bad_request(
+            f'{kind} in version "{version}" cannot be handled as a {kind}: strict decoding error: {listed}')
+    return [f'unknown field "{p}"' for p in unknown]
