@@ -101,9 +101,8 @@ def load(source) -> list[dict]:
         return [source]
     if isinstance(source, (list, tuple)):
         return [o for item in source for o in load(item)]
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                    and source.strip().endswith((".yaml", ".yml", "/")) or
-                                    isinstance(source, str) and "\n" not in source and Path(source).is_dir()):
+    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source.strip() and (
+            Path(source).exists() or source.strip().endswith((".yaml", ".yml")))):
         path = Path(source)
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))

@@ -32,8 +32,6 @@ class Transport:
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
-            if not isinstance(body, (str, bytes)):
-                body = json.dumps(body)
         try:
             resp = self._send(method, path, query, headers, body, timeout)
         except errors.LabkitError:
@@ -63,6 +61,8 @@ class Transport:
                 e.body = resp.data.decode("utf-8", "replace") if resp.data else ""
                 raise errors.translate(e, self.server) from e
             return resp.response
+        if body is not None and "json" not in headers["Content-Type"] and not isinstance(body, (str, bytes)):
+            body = json.dumps(body)                        # older clients send only JSON types from dicts
         return client.call_api(path, method, query_params=query, header_params=headers, body=body,
                                auth_settings=["BearerToken"], _preload_content=False,
                                _return_http_data_only=True, _request_timeout=timeout)

@@ -1,9 +1,27 @@
 """The embedded sandbox: an emulated Kubernetes cluster on 127.0.0.1.
 
 It speaks the real Kubernetes API (the official client and kubectl work against
-it unchanged) and runs a real DNS server that answers as CoreDNS does.
+it unchanged) and runs a real DNS server that answers as CoreDNS does. Importing
+this package is cheap; the server's modules load when first used.
 """
-from ._config import SandboxConfig
-from ._sandbox import Sandbox, default_home
+from __future__ import annotations
+
+import os
+from pathlib import Path
 
 __all__ = ["Sandbox", "SandboxConfig", "default_home"]
+
+
+def default_home() -> Path:
+    """`$LABKIT_HOME/sandbox`, by default `~/.labkit/sandbox`."""
+    return Path(os.environ.get("LABKIT_HOME", Path.home() / ".labkit")) / "sandbox"
+
+
+def __getattr__(name: str):
+    if name == "Sandbox":
+        from ._sandbox import Sandbox
+        return Sandbox
+    if name == "SandboxConfig":
+        from ._config import SandboxConfig
+        return SandboxConfig
+    raise AttributeError(name)

@@ -77,6 +77,7 @@ class Registry:
         else:
             new = copy.deepcopy(obj)
             new["metadata"] = dict(copy.deepcopy(meta), name=name)
+            new["metadata"].pop("deletionTimestamp", None)    # only a delete sets it
             if resource.namespaced:
                 new["metadata"]["namespace"] = namespace
             if "status" in current:                # the main resource never writes status

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from . import _bootstrap, _tls
+from . import _bootstrap, _schema, _tls, default_home
 from ._apiserver import ApiServer
 from ._clock import Clock
 from ._config import SandboxConfig
@@ -30,10 +30,6 @@ from ._resources import by_plural
 from ._store import Store
 
 SAVE_DELAY = 0.5       # seconds of quiet before state is written to disk
-
-
-def default_home() -> Path:
-    return Path(os.environ.get("LABKIT_HOME", Path.home() / ".labkit")) / "sandbox"
 
 
 class Sandbox:
@@ -125,6 +121,8 @@ class Sandbox:
         self.server = f"https://127.0.0.1:{self.port}"
         await self._start_dns()
         self._write_kubeconfig()
+        # Field validation needs the client's models, slow to import: load them while idle.
+        self._loop.run_in_executor(None, _schema.preload)
 
     async def astop(self) -> None:
         if self.dns is not None:

@@ -7,11 +7,19 @@ the API server catches it: `strict decoding error: unknown field "spec.replica"`
 """
 from __future__ import annotations
 
+import importlib
 import re
 
-from kubernetes import client as _models
-
 from . import _errors
+
+
+def _models():
+    """The generated models; imported on first use (the client package is slow to import)."""
+    return importlib.import_module("kubernetes.client")
+
+
+def preload() -> None:
+    _models()
 
 MODELS = {
     "Pod": "V1Pod", "Deployment": "V1Deployment", "ReplicaSet": "V1ReplicaSet", "Service": "V1Service",
@@ -62,7 +70,7 @@ def _walk(value, typ: str, path: str, unknown: list, types: list, struct: str) -
             for k, v in value.items():
                 _walk(v, inner, f"{path}[{k}]" if path else k, unknown, types, struct)
         return
-    model = getattr(_models, typ, None)
+    model = getattr(_models(), typ, None)
     if model is not None and hasattr(model, "openapi_types"):
         if not isinstance(value, dict):
             types.append(_type_error(value, typ.removeprefix("V1").removeprefix("CoreV1"), path, struct))

@@ -127,11 +127,13 @@ class Store:
             sent_rv = meta.get("resourceVersion")
             if check_version and sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
                 raise _errors.conflict(resource, name)
-            for field in ("uid", "creationTimestamp", "generation", "deletionTimestamp"):
+            for field in ("uid", "creationTimestamp", "generation"):
                 if field in old["metadata"]:
                     meta[field] = old["metadata"][field]
                 else:
                     meta.pop(field, None)
+            if "deletionTimestamp" in old["metadata"]:     # once set, never unset
+                meta["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
             if "generation" in meta and obj.get("spec") != old.get("spec"):
                 meta["generation"] += 1
             if _same(old, obj):

@@ -93,6 +93,7 @@ class _DigOptions:
                          "authority": True, "additional": True, "stats": True}
         self.tries, self.timeout = 3, 5.0
         self.edns, self.cookie, self.recurse = True, True, True
+        self.sent_cookie: bytes | None = None     # the client cookie of the last query
 
 
 def _dig_plus(opt: _DigOptions, word: str) -> bool:
@@ -191,8 +192,10 @@ def dig(ctx, argv: list[str]) -> int:
         n + "." for n in candidates(name, res.conf, "glibc")]
     for k, candidate in enumerate(names):
         qname = dns.name.from_text(candidate)
+        cookie = _cookie() if opt.cookie and opt.edns else None
+        opt.sent_cookie = cookie[0].data if cookie else None
         request = dns.message.make_query(qname, qtype, use_edns=0 if opt.edns else False,
-                                         payload=1232, options=_cookie() if opt.cookie and opt.edns else None)
+                                         payload=1232, options=cookie)
         if not opt.recurse:
             request.flags &= ~dns.flags.RD
         started = time.monotonic()
@@ -221,6 +224,15 @@ def _cookie():
     return [dns.edns.GenericOption(dns.edns.OptionType.COOKIE, os.urandom(8))]
 
 
+def _cookie_status(opt: _DigOptions, option) -> str:
+    """message.c: " (good)" for a server cookie, " (echoed)" for our 8 bytes sent back alone
+    (CoreDNS echoes the option: it has no server cookies), " (bad)" for someone else's."""
+    data = option.to_wire()
+    if opt.sent_cookie is None or data[:8] != opt.sent_cookie:
+        return " (bad)"
+    return " (good)" if len(data) >= 16 else " (echoed)"
+
+
 def _dig_print(ctx, opt, command, server, response, size, elapsed, shown, port, tcp) -> None:
     out = ctx.stdout
     if opt.short:
@@ -246,13 +258,17 @@ def _dig_print(ctx, opt, command, server, response, size, elapsed, shown, port, 
                   f";; flags: {flags}; QUERY: {len(response.question)}, "
                   f"ANSWER: {sum(len(r) for r in response.answer)}, "
                   f"AUTHORITY: {sum(len(r) for r in response.authority)}, ADDITIONAL: {additional}\n")
+        # dig.c printmessage: an answer to a recursive query from a server that offers no
+        # recursion (CoreDNS's kubernetes plugin sets aa, never ra).
+        if response.flags & dns.flags.RD and not response.flags & dns.flags.RA:
+            out.write(";; WARNING: recursion requested but not available\n")
         if response.edns >= 0:
             eflags = " do" if response.ednsflags & dns.flags.DO else ""
             out.write(f"\n;; OPT PSEUDOSECTION:\n; EDNS: version: {response.edns}, "
                       f"flags:{eflags}; udp: {response.payload}\n")
             for option in response.options:
                 if option.otype == dns.edns.OptionType.COOKIE:
-                    out.write(f"; COOKIE: {option.to_wire().hex()} (good)\n")
+                    out.write(f"; COOKIE: {option.to_wire().hex()}{_cookie_status(opt, option)}\n")
     if s["question"] and response.question:
         if s["comments"]:
             out.write(";; QUESTION SECTION:\n")

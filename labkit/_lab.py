@@ -1,0 +1,418 @@
+"""`Lab`: the kubectl verbs a lesson uses, against whatever cluster `connect()` chose."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import _apply, _exec, _frames, errors
+from ._connect import Transport, default_manifests
+
+LESSON_NAMESPACES = ("default", "test")
+
+
+@dataclass
+class ResolvConf:
+    """A pod's /etc/resolv.conf: nameservers, search list, options (`{"ndots": 5}`)."""
+    nameservers: list[str]
+    search: list[str]
+    options: dict
+    text: str = field(default="", repr=False)
+
+    @classmethod
+    def parse(cls, text: str) -> "ResolvConf":
+        ns, search, options = [], [], {}
+        for line in text.splitlines():
+            words = line.split("#", 1)[0].split(";", 1)[0].split()
+            if not words:
+                continue
+            key, rest = words[0], words[1:]
+            if key == "nameserver" and rest:
+                ns.append(rest[0])
+            elif key in ("search", "domain"):
+                search = rest if key == "search" else rest[:1]      # the last of the two wins (resolv.conf(5))
+            elif key == "options":
+                for opt in rest:
+                    k, _, v = opt.partition(":")
+                    options[k] = int(v) if v.isdigit() else (v or True)
+        return cls(ns, search, options, text)
+
+
+class SandboxExtras:
+    """The sandbox's own endpoints (not Kubernetes): DNS query log, DNS cache, clock."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def dns_log(self, since: int = 0):
+        """Every query the cluster DNS answered: time, client (namespace/pod), qname, qtype, rcode, answers."""
+        import pandas as pd
+        entries = self._t.request("GET", "/labkit/v1/dns-log", query={"since": since}) or []
+        rows = []
+        for e in entries:
+            client = e.get("client") or {}
+            rows.append({**{k: v for k, v in e.items() if k != "client"},
+                         "namespace": client.get("namespace"), "pod": client.get("pod")})
+        cols = ["time", "namespace", "pod", "transport", "qname", "qtype", "rcode", "answers",
+                "truncated", "cached"]
+        df = pd.DataFrame(rows)
+        return df.reindex(columns=cols + [c for c in df.columns if c not in cols and c != "client_port"])
+
+    def clear_dns_log(self) -> None:
+        self._t.request("DELETE", "/labkit/v1/dns-log")
+
+    def clear_dns_cache(self) -> None:
+        self._t.request("DELETE", "/labkit/v1/dns-cache")
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the sandbox's clock forward (e.g. past a 30 s DNS TTL); returns its new time."""
+        return self._t.request("POST", "/labkit/v1/clock", body={"advance": seconds})["time"]
+
+
+class Lab:
+    """A connected cluster. Methods are kubectl's verbs; results are DataFrames or small records.
+
+    >>> lab = labkit.connect()
+    >>> lab.apply("manifests/")
+    >>> lab.exec("client", "ping -c 3 web-svc")
+    """
+
+    def __init__(self, api_client, *, backend: str, context: str | None = None,
+                 namespace_prefix: str | None = None) -> None:
+        self.api_client = api_client
+        self.backend = backend
+        self.context = context
+        self.namespace_prefix = namespace_prefix
+        self._transport = Transport(api_client)
+        self.server = self._transport.server
+        self._resources = _apply.Resources(self._transport)
+        self.sandbox_extras = SandboxExtras(self._transport) if backend == "sandbox" else None
+
+    def __repr__(self) -> str:
+        prefix = f", namespace_prefix={self.namespace_prefix!r}" if self.namespace_prefix else ""
+        return f"<Lab {self.backend} {self.server}{prefix}>"
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    # --- namespaces ------------------------------------------------------------------
+    def ns(self, namespace: str = "default") -> str:
+        """The real name of a lesson namespace: `test` -> `alice-test` with prefix `alice`.
+
+        Without a prefix every namespace is itself. With one, only the lesson namespaces
+        (and their mapped names) are allowed: anything else raises NamespaceNotAllowed.
+        """
+        if not self.namespace_prefix:
+            return namespace
+        p = self.namespace_prefix
+        if namespace in LESSON_NAMESPACES:
+            return f"{p}-{namespace}"
+        if namespace in (f"{p}-{n}" for n in LESSON_NAMESPACES):
+            return namespace
+        raise errors.NamespaceNotAllowed(
+            f'namespace "{namespace}" is outside this workshop\'s namespaces '
+            f"({', '.join(f'{p}-{n}' for n in LESSON_NAMESPACES)})")
+
+    # --- apply / delete --------------------------------------------------------------
+    def apply(self, source, namespace: str | None = None) -> _apply.ApplyResult:
+        """Server-side apply of a file, folder (sorted *.yaml/*.yml), YAML text, dict or list.
+
+        Like `kubectl apply --server-side --force-conflicts --field-manager=labkit`, but each
+        object reports created/configured/unchanged as client-side `kubectl apply` does, and
+        Namespaces are applied first whatever the file order.
+
+        >>> lab.apply("manifests/")
+        pod/client created
+        ...
+        """
+        objs = _apply.load(source)
+        ns = self.ns(namespace) if namespace else None
+        planned = _apply.prepare(self._resources, objs, ns, self.ns)
+        result = _apply.ApplyResult()
+        for res, body, obj_ns in planned:
+            if obj_ns and self.namespace_prefix:
+                self._ensure_namespace(obj_ns)
+            result.append(_apply.apply_one(self._transport, res, body, obj_ns))
+        return result
+
+    def _ensure_namespace(self, name: str) -> None:
+        try:
+            self._transport.request("GET", f"/api/v1/namespaces/{name}")
+        except errors.NotFound:
+            try:
+                self._transport.request("POST", "/api/v1/namespaces", body={
+                    "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+            except errors.AlreadyExists:
+                pass
+
+    def delete(self, source_or_kind, name: str | None = None, namespace: str | None = None,
+               wait: bool = True, timeout: float = 60, ignore_not_found: bool = False) -> _apply.ApplyResult:
+        """Delete objects: `delete("pod", "client")` or `delete("manifests/web-svc.yaml")`.
+
+        Background propagation like kubectl; with `wait` returns once each object is gone.
+        A missing object raises NotFound unless `ignore_not_found=True`.
+        """
+        if name is not None:
+            res = self._resources.lookup(source_or_kind)
+            planned = [(res, {"metadata": {"name": name}}, self.ns(namespace or "default") if res.namespaced else None)]
+        else:
+            planned = _apply.prepare(self._resources, _apply.load(source_or_kind),
+                                     self.ns(namespace) if namespace else None, self.ns)
+            planned.reverse()                       # Namespaces last
+        result = _apply.ApplyResult()
+        for res, body, ns in planned:
+            if res.kind == "Namespace" and not res.group:
+                self.ns(body["metadata"]["name"])   # refuses namespaces outside the mapping
+            path = res.path(ns, body["metadata"]["name"])
+            try:
+                self._transport.request("DELETE", path, body={"propagationPolicy": "Background"})
+            except errors.NotFound:
+                if ignore_not_found:
+                    continue
+                raise
+            result.append(_apply.Applied(res.qualified, body["metadata"]["name"], ns, "deleted"))
+        if wait:
+            deadline = time.monotonic() + timeout
+            for res, body, ns in planned:
+                path = res.path(ns, body["metadata"]["name"])
+                while True:
+                    try:
+                        self._transport.request("GET", path)
+                    except errors.NotFound:
+                        break
+                    if time.monotonic() > deadline:
+                        raise errors.Timeout(f"{res.qualified}/{body['metadata']['name']} still exists after {timeout:g} s")
+                    time.sleep(0.05)
+        return result
+
+    def reset(self, manifests: str | Path | None = None, timeout: float = 60) -> _apply.ApplyResult:
+        """Delete what the lessons create (the objects in manifests/, in this lab's namespaces,
+        and the `test` namespace itself). Safe to run twice."""
+        return self.delete(manifests or default_manifests(), wait=True, timeout=timeout, ignore_not_found=True)
+
+    # --- reading ---------------------------------------------------------------------
+    def _list(self, res: _apply.Resource, namespace: str | None, name: str | None = None,
+              selector: str | None = None) -> list[dict]:
+        if name:
+            return [self._transport.request("GET", res.path(namespace, name))]
+        query = {"labelSelector": selector} if selector else None
+        return self._transport.request("GET", res.path(namespace), query=query).get("items") or []
+
+    def get(self, kind: str, name: str | None = None, namespace: str | None = "default",
+            selector: str | None = None):
+        """`kubectl get KIND [NAME] -o wide` as a DataFrame, columns as kubectl prints them.
+
+        Computed from the objects (not server-side Tables), so it is the same on every cluster.
+        Unlike kubectl, an empty list is an empty DataFrame, not "No resources found".
+
+        >>> lab.get("pods")[["NAME", "IP"]]
+        """
+        res = self._resources.lookup(kind)
+        ns = self.ns(namespace) if (res.namespaced and namespace) else None
+        return _frames.frame(res.plural, self._list(res, ns, name, selector))
+
+    def get_object(self, kind: str, name: str, namespace: str = "default") -> dict:
+        """The object itself as a dict (`kubectl get -o json`)."""
+        res = self._resources.lookup(kind)
+        return self._transport.request("GET", res.path(self.ns(namespace) if res.namespaced else None, name))
+
+    def pods(self, namespace: str = "default", selector: str | None = None):
+        """`kubectl get pods -o wide`: NAME READY STATUS RESTARTS AGE IP NODE."""
+        return self.get("pods", namespace=namespace, selector=selector)
+
+    def services(self, namespace: str = "default"):
+        """`kubectl get services -o wide`: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE SELECTOR."""
+        return self.get("services", namespace=namespace)
+
+    def endpoints(self, namespace: str = "default"):
+        """`kubectl get endpoints`: NAME ENDPOINTS AGE (ready addresses only)."""
+        return self.get("endpoints", namespace=namespace)
+
+    # --- exec / logs -----------------------------------------------------------------
+    def exec(self, pod: str, command: str | list[str], namespace: str = "default",
+             container: str | None = None, timeout: float = 60) -> _exec.ExecResult:
+        """Run a command in a pod (`kubectl exec POD -- ...`); returns stdout, stderr, exit_code.
+
+        A string runs through `sh -c` (so pipes and loops work); a list runs as is. Unlike
+        kubectl, a non-zero exit is not an error: check `.ok` or call `.check()`.
+
+        >>> lab.exec("client", "ping -c 3 web-svc")
+        """
+        return _exec.run(self, pod, command, self.ns(namespace), container, timeout)
+
+    def logs(self, pod: str, namespace: str = "default", tail: int | None = None,
+             container: str | None = None) -> str:
+        """`kubectl logs POD [--tail N]` as text."""
+        query = {}
+        if tail is not None:
+            query["tailLines"] = tail
+        if container:
+            query["container"] = container
+        return self._transport.request("GET", f"/api/v1/namespaces/{self.ns(namespace)}/pods/{pod}/log",
+                                       query=query, raw=True)
+
+    def resolv_conf(self, pod: str, namespace: str = "default") -> ResolvConf:
+        """The pod's /etc/resolv.conf (read with `cat` through exec), parsed."""
+        return ResolvConf.parse(self.exec(pod, ["cat", "/etc/resolv.conf"], namespace).check().stdout)
+
+    # --- scale / wait ----------------------------------------------------------------
+    def scale(self, deployment: str, replicas: int, namespace: str = "default", wait: bool = True,
+              timeout: float = 60, progress: bool = False) -> dict:
+        """`kubectl scale deployment NAME --replicas=N`, then (unlike kubectl) wait until the
+        Deployment has N available replicas and the Endpoints of every Service selecting it
+        list N ready addresses. Returns the Scale's spec/status."""
+        ns = self.ns(namespace)
+        res = self._resources.lookup("deployments")
+        scale = self._transport.request("PATCH", res.path(ns, deployment, "scale"),
+                                        body={"spec": {"replicas": int(replicas)}},
+                                        content_type="application/merge-patch+json")
+        if wait:
+            self._wait_scaled(res, ns, deployment, int(replicas), timeout, progress)
+        return scale
+
+    def _wait_scaled(self, res, ns, name, replicas, timeout, progress) -> None:
+        bar = _Progress(f"{name}: ", replicas) if progress else None
+        deadline = time.monotonic() + timeout
+        while True:
+            dep = self._transport.request("GET", res.path(ns, name))
+            available = (dep.get("status") or {}).get("availableReplicas", 0) or 0
+            labels = (dep["spec"]["template"].get("metadata") or {}).get("labels") or {}
+            endpoints_ok = True
+            if available == replicas:
+                for svc in self._transport.request("GET", f"/api/v1/namespaces/{ns}/services").get("items") or []:
+                    sel = (svc.get("spec") or {}).get("selector")
+                    if not sel or any(labels.get(k) != v for k, v in sel.items()):
+                        continue
+                    try:
+                        ep = self._transport.request("GET", f"/api/v1/namespaces/{ns}/endpoints/{svc['metadata']['name']}")
+                    except errors.NotFound:
+                        endpoints_ok = False
+                        break
+                    ready = {a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []}
+                    if len(ready) != replicas:
+                        endpoints_ok = False
+                        break
+            if bar:
+                bar.update(available)
+            if available == replicas and endpoints_ok:
+                if bar:
+                    bar.done()
+                return
+            if time.monotonic() > deadline:
+                raise errors.Timeout(f"deployment {ns}/{name}: {available}/{replicas} available after {timeout:g} s")
+            time.sleep(0.05)
+
+    def wait(self, kind: str, name: str, condition: str | None = None, namespace: str = "default",
+             timeout: float = 60) -> dict:
+        """`kubectl wait KIND/NAME --for=condition=COND` (default Ready for pods, Available
+        for deployments); returns the object. Lists, then watches from that version."""
+        res = self._resources.lookup(kind)
+        ns = self.ns(namespace) if res.namespaced else None
+        condition = condition or ("Available" if res.kind == "Deployment" else "Ready")
+        deadline = time.monotonic() + timeout
+
+        def met(obj) -> bool:
+            conds = (obj.get("status") or {}).get("conditions") or []
+            return any(c.get("type") == condition and c.get("status") == "True" for c in conds)
+
+        while True:
+            listing = self._transport.request("GET", res.path(ns), query={"fieldSelector": f"metadata.name={name}"})
+            for obj in listing.get("items") or []:
+                if met(obj):
+                    return obj
+            rv = listing["metadata"].get("resourceVersion")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise errors.Timeout(f"timed out waiting for the condition on {res.plural}/{name}")
+            resp = self._transport.request("GET", res.path(ns), stream=True, timeout=left + 2, query={
+                "fieldSelector": f"metadata.name={name}", "watch": "true", "resourceVersion": rv,
+                "timeoutSeconds": max(1, int(left))})
+            try:
+                buf = b""
+                for chunk in resp.stream(4096):
+                    buf += chunk
+                    while b"\n" in buf:
+                        line, buf = buf.split(b"\n", 1)
+                        if not line.strip():
+                            continue
+                        event = json.loads(line)
+                        if event.get("type") == "ERROR":
+                            break                     # expired: list again
+                        if event.get("type") in ("ADDED", "MODIFIED") and met(event["object"]):
+                            return event["object"]
+                    if time.monotonic() > deadline:
+                        break
+            except Exception as e:
+                if isinstance(e, errors.LabkitError):
+                    raise
+                if time.monotonic() <= deadline:
+                    raise errors.translate(e, self.server) from e
+            finally:
+                resp.release_conn()
+
+    # --- node / cluster facts --------------------------------------------------------
+    def kubelet_config(self, node: str | None = None) -> dict:
+        """The kubelet's configuration (`GET /api/v1/nodes/NODE/proxy/configz`), e.g.
+        `clusterDNS` and `clusterDomain`. Default: the first node."""
+        if node is None:
+            nodes = self._transport.request("GET", "/api/v1/nodes").get("items") or []
+            if not nodes:
+                raise errors.NotFound("the cluster has no nodes")
+            node = nodes[0]["metadata"]["name"]
+        return self._transport.request("GET", f"/api/v1/nodes/{node}/proxy/configz")["kubeletconfig"]
+
+    def doctor(self, quiet: bool = False) -> dict:
+        """Backend, server, version, cluster domain and DNS IP, DNS health, node count."""
+        report = {"backend": self.backend, "context": self.context, "server": self.server}
+        version = self._transport.request("GET", "/version")
+        report["server_version"] = version.get("gitVersion")
+        nodes = self._transport.request("GET", "/api/v1/nodes").get("items") or []
+        report["nodes"] = len(nodes)
+        domain = dns_ip = None
+        try:
+            cfg = self.kubelet_config(nodes[0]["metadata"]["name"]) if nodes else {}
+            domain, dns_ip = cfg.get("clusterDomain"), (cfg.get("clusterDNS") or [None])[0]
+        except errors.LabkitError:
+            pass                              # configz may be forbidden on managed clusters
+        healthy = False
+        try:
+            svc = self._transport.request("GET", "/api/v1/namespaces/kube-system/services/kube-dns")
+            dns_ip = dns_ip or svc["spec"].get("clusterIP")
+            ep = self._transport.request("GET", "/api/v1/namespaces/kube-system/endpoints/kube-dns")
+            healthy = any(s.get("addresses") for s in ep.get("subsets") or [])
+        except errors.LabkitError:
+            pass
+        report.update(cluster_domain=domain, cluster_dns=dns_ip, dns_ready=healthy)
+        if self.namespace_prefix:
+            report["namespaces"] = {n: self.ns(n) for n in LESSON_NAMESPACES}
+        if not quiet:
+            width = max(len(k) for k in report)
+            print("\n".join(f"{k:<{width}}  {v}" for k, v in report.items()))
+        return report
+
+
+class _Progress:
+    """A replica progress bar: ipywidgets when available, else one line of text."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.total, self.label, self.widget = total, label, None
+        try:
+            import ipywidgets
+            from IPython.display import display
+            self.widget = ipywidgets.IntProgress(value=0, min=0, max=max(total, 1), description=label)
+            display(self.widget)
+        except ImportError:
+            pass
+        self._last = -1
+
+    def update(self, n: int) -> None:
+        if self.widget is not None:
+            self.widget.value = n
+        elif n != self._last:
+            print(f"{self.label}{n}/{self.total} available", flush=True)
+        self._last = n
+
+    def done(self) -> None:
+        if self.widget is not None:
+            self.widget.bar_style = "success"

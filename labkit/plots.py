@@ -1,0 +1,66 @@
+"""Figures for probe results: one function per picture, each returns the Figure."""
+from __future__ import annotations
+
+
+def _figure(title: str, xlabel: str, ylabel: str, size=(6.4, 3.6)):
+    import matplotlib
+    from matplotlib.figure import Figure
+    matplotlib.rcParams.setdefault("figure.dpi", 100)
+    fig = Figure(figsize=size)
+    ax = fig.subplots()
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
+def answers_per_pod(df, column: str = "first", title: str | None = None):
+    """Bar chart: how often each address (or server) came first, with the even-split line."""
+    counts = df[column].dropna().value_counts().sort_index()
+    fig, ax = _figure(title or f"Which answer came first ({len(df)} samples)", column, "samples")
+    ax.bar([str(i) for i in counts.index], counts.values, color="tab:blue")
+    if len(counts):
+        even = counts.sum() / len(counts)
+        ax.axhline(even, color="tab:red", linestyle="--", label=f"even split ({even:.0f})")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def resolution_matrix(df, title: str = "Does the name resolve?"):
+    """Heat map: name form (rows) x client namespace (columns), green when it resolves."""
+    table = df.pivot(index="name", columns="namespace", values="resolves").astype(float)
+    fig, ax = _figure(title, "client namespace", "name", size=(5, 1 + 0.5 * len(table)))
+    ax.imshow(table.values, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(table.columns)), list(table.columns))
+    ax.set_yticks(range(len(table.index)), list(table.index))
+    for (r, c), v in __import__("numpy").ndenumerate(table.values):
+        ax.text(c, r, "yes" if v else "no", ha="center", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def search_walk(df, title: str | None = None):
+    """One bar per query the resolver sent, in order; answered ones highlighted."""
+    fig, ax = _figure(title or f"Queries sent ({len(df)})", "step", "query",
+                      size=(7, 1 + 0.35 * max(len(df), 1)))
+    labels = [f"{q} {t}" for q, t in zip(df["query"], df["qtype"])]
+    colors = ["tab:green" if a else "tab:gray" for a in df["answered"]]
+    ax.barh(range(len(df)), [1] * len(df), color=colors)
+    ax.set_yticks(range(len(df)), labels)
+    ax.invert_yaxis()
+    ax.set_xticks([])
+    for i, rc in enumerate(df["rcode"]):
+        ax.text(0.5, i, rc, ha="center", va="center", color="white")
+    fig.tight_layout()
+    return fig
+
+
+def rtt_histogram(df, column: str | None = None, bins: int = 20, title: str | None = None):
+    """Histogram of round-trip or lookup times (rtt_ms or latency_ms)."""
+    column = column or ("rtt_ms" if "rtt_ms" in df else "latency_ms")
+    values = df[column].dropna()
+    fig, ax = _figure(title or f"{column} ({len(values)} samples)", column, "samples")
+    ax.hist(values, bins=bins, color="tab:blue")
+    fig.tight_layout()
+    return fig
