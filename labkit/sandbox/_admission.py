@@ -13,11 +13,12 @@ Both are pure functions of their arguments: no store, no clock, no I/O.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import ipaddress
 import re
 from decimal import Decimal, InvalidOperation
+
+from ._objects import clone
 
 __all__ = ["Invalid", "default", "validate", "valid_name_message"]
 
@@ -315,7 +316,7 @@ def default(kind: str, obj: dict, *, config=None, old: dict | None = None) -> di
     them (as the service registry's patchAllocatedValues does). ClusterIPs themselves are
     never allocated here.
     """
-    out = copy.deepcopy(obj) if isinstance(obj, dict) else obj
+    out = clone(obj) if isinstance(obj, dict) else obj
     fn = _DEFAULTERS.get(kind)
     if fn is not None and isinstance(out, dict):
         fn(out, config, old)
@@ -1058,7 +1059,7 @@ def _pod_update(spec: dict, old_spec: dict, errs: _Errors) -> None:
             break
 
     def munged(s: dict) -> dict:
-        s = copy.deepcopy(s)
+        s = clone(s)
         for key in ("containers", "initContainers"):
             for c in s.get(key) or []:
                 if isinstance(c, dict):

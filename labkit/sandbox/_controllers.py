@@ -8,9 +8,9 @@ same calls give the same results.
 from __future__ import annotations
 
 import asyncio
-import copy
 import ipaddress
 
+from ._objects import clone
 from . import _naming
 from ._clock import rfc3339
 from ._config import SandboxConfig
@@ -122,11 +122,17 @@ class Controllers:
                     keys = sorted(self._dirty[controller], key=lambda k: tuple(str(x) for x in
                                                                               (k if isinstance(k, tuple) else (k,))))
                     self._dirty[controller].clear()
-                    for key in keys:
+                    begin = getattr(self, f"_begin_{controller}", None)
+                    if begin and keys:
+                        begin()        # state shared by one batch (node load, used IPs)
+                    reconcile = getattr(self, f"_reconcile_{controller}")
+                    for i, key in enumerate(keys):
                         try:
-                            getattr(self, f"_reconcile_{controller}")(key)
+                            reconcile(key)
                         except Exception as e:  # a controller error must not stop the others
                             self._record_failure(controller, key, e)
+                        if i % 64 == 63:
+                            await asyncio.sleep(0)   # let the API server answer meanwhile
                 await asyncio.sleep(0)
 
     def _record_failure(self, controller: str, key, error: Exception) -> None:
@@ -188,9 +194,9 @@ class Controllers:
                      for rs in owned]
         if current is None:
             revision = max(revisions, default=0) + 1
-            tmpl = copy.deepcopy(template)
+            tmpl = clone(template)
             tmpl.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = pth
-            selector = copy.deepcopy(d["spec"]["selector"])
+            selector = clone(d["spec"]["selector"])
             selector.setdefault("matchLabels", {})["pod-template-hash"] = pth
             current = self.store.create(RS, {
                 "metadata": {"name": f"{name}-{pth}", "namespace": ns,
@@ -289,7 +295,7 @@ class Controllers:
                                     "labels": dict(template["metadata"].get("labels") or {}),
                                     "annotations": dict(template["metadata"].get("annotations") or {}),
                                     "ownerReferences": [_owner_ref(rs, "ReplicaSet", "apps/v1")]},
-                       "spec": copy.deepcopy(template["spec"])}
+                       "spec": clone(template["spec"])}
                 if not pod["metadata"]["annotations"]:
                     del pod["metadata"]["annotations"]
                 # Through the registry, as the real controller goes through the API: admission applies.
@@ -319,20 +325,25 @@ class Controllers:
             self.store.mutate(RS, ns, name, lambda o: o.__setitem__("status", status))
 
     # --- scheduler -----------------------------------------------------------------
+    def _begin_scheduler(self) -> None:
+        self._node_load: dict[str, int] = {}
+        for p in self.store.list_resource(PODS):
+            node = p["spec"].get("nodeName")
+            if node:
+                self._node_load[node] = self._node_load.get(node, 0) + 1
+
     def _reconcile_scheduler(self, key) -> None:
         ns, name = key
         pod = self.store.get_resource(PODS, ns, name)
         if pod is None or pod["spec"].get("nodeName"):
             return
-        nodes = [n for n in self.store.list_resource(NODES) if _schedulable(n, pod)]
+        nodes = [n["metadata"]["name"] for n in self.store.list_resource(NODES) if _schedulable(n, pod)]
         if not nodes:
             return
-        load = {n["metadata"]["name"]: 0 for n in nodes}
-        for p in self.store.list_resource(PODS):
-            if p["spec"].get("nodeName") in load:
-                load[p["spec"]["nodeName"]] += 1
+        load = self._node_load
         # Least loaded node first, as the default scheduler's spreading scores tend to; ties by a seeded draw.
-        node = min(load, key=lambda n: (load[n], _naming.spread(self.config.seed, "node", ns, name, n)))
+        node = min(nodes, key=lambda n: (load.get(n, 0), _naming.spread(self.config.seed, "node", ns, name, n)))
+        load[node] = load.get(node, 0) + 1
         now = rfc3339(self.store.clock.now())
 
         def bind(p: dict) -> None:
@@ -346,6 +357,9 @@ class Controllers:
         self.record(bound, "Scheduled", f"Successfully assigned {ns}/{name} to {node}", "default-scheduler")
 
     # --- kubelet -------------------------------------------------------------------
+    def _begin_kubelet(self) -> None:
+        self._used_ips = {(p.get("status") or {}).get("podIP") for p in self.store.list_resource(PODS)}
+
     def _reconcile_kubelet(self, key) -> None:
         ns, name = key
         pod = self.store.get_resource(PODS, ns, name)
@@ -395,13 +409,14 @@ class Controllers:
 
     def _allocate_pod_ip(self, pod: dict) -> str | None:
         net = ipaddress.ip_network(self.config.pod_cidr)
-        used = {(p.get("status") or {}).get("podIP") for p in self.store.list_resource(PODS)}
+        used = self._used_ips
         size = net.num_addresses - 3       # skip the network address, the gateway (.1) and broadcast
         meta = pod["metadata"]
         start = _naming.spread(self.config.seed, "podip", meta["namespace"], meta["name"]) % size
         for step in range(size):
             ip = str(net[2 + (start + step) % size])
             if ip not in used:
+                used.add(ip)
                 return ip
         self.record(pod, "FailedCreatePodSandBox",
                     "Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available "

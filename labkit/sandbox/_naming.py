@@ -40,7 +40,7 @@ def pod_template_hash(template: dict, collision_count: int = 0) -> str:
 
 
 def _digest(seed: int, *parts: object) -> bytes:
-    return hashlib.sha256(json.dumps([seed, *parts], default=str).encode()).digest()
+    return hashlib.sha256("\x1f".join(map(str, (seed, *parts))).encode()).digest()
 
 
 def name_suffix(seed: int, namespace: str, prefix: str, attempt: int, length: int = 5) -> str:

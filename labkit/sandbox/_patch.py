@@ -18,7 +18,6 @@ Every function copies its inputs; nothing is mutated.
 """
 from __future__ import annotations
 
-import copy
 import json
 import re
 from decimal import Decimal
@@ -26,6 +25,8 @@ from decimal import Decimal
 import jsonpatch
 import jsonpointer
 import yaml
+
+from ._objects import clone
 
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
@@ -247,8 +248,8 @@ def _clean(v):
 def merge_patch(target: dict, patch) -> dict:
     """RFC 7386 JSON merge patch: null deletes, objects merge, anything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return clone(patch)
+    result = clone(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
         if v is None:
             result.pop(k, None)
@@ -274,7 +275,7 @@ def strategic_merge_patch(target: dict, patch: dict, kind: str) -> dict:
     if not isinstance(patch, dict):
         raise _bad_request(f"json: cannot unmarshal {_go_json_type(patch)} into Go value "
                            "of type map[string]interface {}")
-    result = _merge_map(copy.deepcopy(target), copy.deepcopy(patch), _root(kind))
+    result = _merge_map(clone(target), clone(patch), _root(kind))
     return _clean(result)
 
 
@@ -613,8 +614,8 @@ def server_side_apply(live: dict | None, applied: dict, kind: str) -> dict:
     if (applied.get("metadata") or {}).get("managedFields"):
         raise _bad_request("metadata.managedFields must be nil")
     if live is None:
-        return _clean(copy.deepcopy(applied))
-    return _clean(_apply_map(copy.deepcopy(live), applied, _root(kind)))
+        return _clean(clone(applied))
+    return _clean(_apply_map(clone(live), applied, _root(kind)))
 
 
 def _apply_map(live: dict, applied: dict, t: str | None) -> dict:
@@ -623,7 +624,7 @@ def _apply_map(live: dict, applied: dict, t: str | None) -> dict:
             continue
         lv = live.get(k)
         if k not in live or _jtype(lv) != _jtype(v):
-            live[k] = copy.deepcopy(v)
+            live[k] = clone(v)
             continue
         child, strategy, merge_key = _field(t, k)
         if isinstance(v, dict):
@@ -636,12 +637,12 @@ def _apply_map(live: dict, applied: dict, t: str | None) -> dict:
                 if i >= 0:
                     merged[i] = _apply_map(merged[i], item, child)
                 else:
-                    merged.append(copy.deepcopy(item))
+                    merged.append(clone(item))
             live[k] = merged
         elif isinstance(v, list) and strategy == _MERGE:
-            live[k] = _dedupe(lv + copy.deepcopy(v))
+            live[k] = _dedupe(lv + clone(v))
         else:
-            live[k] = copy.deepcopy(v)
+            live[k] = clone(v)
     return live
 
 

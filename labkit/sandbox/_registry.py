@@ -6,8 +6,8 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 """
 from __future__ import annotations
 
-import copy
 
+from ._objects import clone
 from . import _admission, _errors, _naming, _patch
 from ._clock import rfc3339
 from ._config import SandboxConfig
@@ -30,7 +30,7 @@ class Registry:
     def create(self, resource: Resource, namespace: str | None, obj: dict, *, dry_run: bool = False) -> dict:
         if not isinstance(obj, dict):
             raise _errors.bad_request("the body of the request was in an unknown format")
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         self._check_type(resource, obj)
         meta = obj.setdefault("metadata", {})
         if resource.namespaced:
@@ -72,16 +72,16 @@ class Registry:
         if sent_rv and sent_rv != current["metadata"]["resourceVersion"]:
             raise _errors.conflict(resource, name)
         if subresource == "status":
-            new = copy.deepcopy(current)
-            new["status"] = copy.deepcopy(obj.get("status", {}))
+            new = clone(current)
+            new["status"] = clone(obj.get("status", {}))
         else:
-            new = copy.deepcopy(obj)
-            new["metadata"] = dict(copy.deepcopy(meta), name=name)
+            new = clone(obj)
+            new["metadata"] = dict(clone(meta), name=name)
             new["metadata"].pop("deletionTimestamp", None)    # only a delete sets it
             if resource.namespaced:
                 new["metadata"]["namespace"] = namespace
             if "status" in current:                # the main resource never writes status
-                new["status"] = copy.deepcopy(current["status"])
+                new["status"] = clone(current["status"])
             new = _admission.default(resource.kind, new, config=self.config, old=current)
             _admission.validate(resource.kind, new, old=current)
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
@@ -105,7 +105,7 @@ class Registry:
             if check:
                 check(obj)
             return self.create(resource, namespace, obj, dry_run=dry_run)
-        patched = _apply(resource.kind, patch_type, copy.deepcopy(current), decoded)
+        patched = _apply(resource.kind, patch_type, clone(current), decoded)
         if check and subresource is None:
             check(patched)
         patched.setdefault("metadata", {})["resourceVersion"] = (

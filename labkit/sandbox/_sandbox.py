@@ -29,7 +29,8 @@ from ._registry import Registry
 from ._resources import by_plural
 from ._store import Store
 
-SAVE_DELAY = 0.5       # seconds of quiet before state is written to disk
+SAVE_QUIET = 0.5       # seconds without changes before state is written to disk
+SAVE_MAX = 5.0         # the longest a change waits to be written during a burst
 
 
 class Sandbox:
@@ -147,11 +148,24 @@ class Sandbox:
 
     # --- persistence ---------------------------------------------------------------
     def _schedule_save(self) -> None:
+        """Write state once changes pause for SAVE_QUIET s, and at least every SAVE_MAX s
+        during a long burst (a thousand pods converging), not on every change."""
         if self.store.path is None or self._loop is None:
             return
-        if self._saver is not None:
-            self._saver.cancel()
-        self._saver = self._loop.call_later(SAVE_DELAY, self.store.save)
+        now = self._loop.time()
+        self._last_change = now
+        if self._saver is None:
+            self._first_change = now
+            self._saver = self._loop.call_later(SAVE_QUIET, self._save_when_quiet)
+
+    def _save_when_quiet(self) -> None:
+        now = self._loop.time()
+        quiet_until = self._last_change + SAVE_QUIET
+        if now < quiet_until and now - self._first_change < SAVE_MAX:
+            self._saver = self._loop.call_later(quiet_until - now, self._save_when_quiet)
+            return
+        self._saver = None
+        self.store.save()
 
     def _token(self) -> str:
         path = self.home / "token"

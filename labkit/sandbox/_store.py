@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import copy
 import json
 import os
 import threading
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ._objects import clone
 from . import _errors, _naming
 from ._clock import Clock, rfc3339
 from ._resources import RESOURCES, Resource, by_plural
@@ -59,6 +59,7 @@ class Store:
         self._objects: dict[str, dict[tuple[str | None, str], dict]] = {r.key: {} for r in RESOURCES}
         self._rv = 0
         self._incarnations: collections.Counter = collections.Counter()
+        self._name_floor: dict[tuple, int] = {}
         self._history: collections.deque[Event] = collections.deque(maxlen=HISTORY)
         self._watches: set[Watch] = set()
         self._listeners: list[Callable[[Event], None]] = []
@@ -153,7 +154,7 @@ class Store:
             current = self.get_resource(resource, namespace, name)
             if current is None:
                 return None
-            obj = copy.deepcopy(current)
+            obj = clone(current)
             change(obj)
             return self.update(resource, obj, check_version=False)
 
@@ -163,16 +164,22 @@ class Store:
             old = self._objects[resource.key].pop(key, None)
             if old is None:
                 raise _errors.not_found(resource, name)
+            for floor_key in [k for k in self._name_floor if k[0] == resource.key and k[1] == key[0]]:
+                del self._name_floor[floor_key]
             self._rv += 1
             gone = dict(old, metadata=dict(old["metadata"], resourceVersion=str(self._rv)))
             self._emit(Event("DELETED", resource, gone, old, self._rv))
             return gone
 
     def generate_name(self, resource: Resource, namespace: str | None, prefix: str) -> str:
-        # Probe from attempt 0 so the same objects get the same names after a reset.
-        for attempt in range(1000):
+        # Probe from attempt 0 so the same objects get the same names after a reset. Attempts
+        # below the floor were all taken when it was set; any delete in the bucket resets it.
+        floor_key = (resource.key, namespace, prefix)
+        bucket = self._objects[resource.key]
+        for attempt in range(self._name_floor.get(floor_key, 0), 100000):
             name = prefix + _naming.name_suffix(self.seed, namespace or "", prefix, attempt)
-            if (namespace, name) not in self._objects[resource.key]:
+            if (namespace, name) not in bucket:
+                self._name_floor[floor_key] = attempt + 1
                 return name
         raise _errors.ApiError(500, "InternalError", f"no free name for generateName {prefix!r}")
 

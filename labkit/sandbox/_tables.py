@@ -10,9 +10,10 @@ Column names are the printer's ("Name", "Cluster-IP"): kubectl upper-cases them.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any, Callable
+
+from ._objects import clone
 
 __all__ = [
     "table",
@@ -463,7 +464,7 @@ _DEFAULT_COLUMNS = [_name_col(), _age_col()]
 
 def column_definitions(plural: str) -> list[dict]:
     """The printer's columns for a resource, wide ones (priority 1) included."""
-    return copy.deepcopy(_COLUMNS.get(plural, _DEFAULT_COLUMNS))
+    return clone(_COLUMNS.get(plural, _DEFAULT_COLUMNS))
 
 
 # --- row printers -----------------------------------------------------------
@@ -610,7 +611,7 @@ def _print_pod(pod: dict, now: dt.datetime) -> tuple[list, list | None]:
              status.get("nominatedNodeName") or "<none>", readiness]
     phase = status.get("phase")
     conditions = {"Succeeded": _POD_SUCCEEDED, "Failed": _POD_FAILED}.get(phase)
-    return cells, copy.deepcopy(conditions)
+    return cells, clone(conditions)
 
 
 def _service_external_ip(spec: dict, status: dict) -> str:
@@ -811,10 +812,10 @@ def _row_object(obj: dict, include_object: str, group_version: str) -> dict | No
     if include_object == "None":
         return None
     if include_object == "Object":
-        return copy.deepcopy(obj)
+        return clone(obj)
     # Metadata (the default): meta.AsPartialObjectMetadata in the Table's group version.
     return {"kind": "PartialObjectMetadata", "apiVersion": group_version,
-            "metadata": copy.deepcopy(_meta(obj))}
+            "metadata": clone(_meta(obj))}
 
 
 def table(plural: str, objects: list[dict], *, now: dt.datetime,

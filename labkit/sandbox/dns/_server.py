@@ -25,7 +25,7 @@ from .._cluster import ClusterReader
 from .._clock import Clock
 from .._config import SandboxConfig
 from .._dnsclients import DnsClientRegistry
-from ._answer import Reply, resolve, shuffle
+from ._answer import Reply, _forward, resolve, shuffle
 from ._cache import DnsCache
 from ._index import ClusterIndex
 from ._outside import Outside
@@ -150,6 +150,12 @@ class DnsServer:
                 self._log(transport, client_port, "", "", rej.rcode, [], False, False)
             return rej.wire
         question = query.question[0]
+        client = self.clients.lookup(client_port) if self.clients is not None else None
+        if client is not None and client.get("view") == "node":
+            # A query to a node's resolver (dnsPolicy Default): the upstream answers it and
+            # CoreDNS never sees it, so no cluster names, no cache, no log entry.
+            reply = _forward(self.outside, question.name, question.rdtype)
+            return render(query, reply, udp=transport == "udp")[0]
         if query.edns > 0:      # only EDNS version 0 exists (plugin/pkg/edns Version)
             reply = Reply(dns.rcode.BADVERS, False, False)
             wire, truncated = render(query, reply, udp=transport == "udp")

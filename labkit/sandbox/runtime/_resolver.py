@@ -21,7 +21,9 @@ a time.
 from __future__ import annotations
 
 import ipaddress
+import random
 import socket
+import struct
 import time
 from dataclasses import dataclass, field
 
@@ -165,12 +167,43 @@ class StubResolver:
         self.hosts = parse_hosts(ctx.files.get("/etc/hosts", ""))
         self.libc = ctx.image.libc
         self._last_size = 0
+        self.view = self._view_of(self.conf.nameservers)
+
+    # -- which server a nameserver line reaches ----------------------------------------
+
+    def _view_of(self, nameservers) -> str | None:
+        """What the pod's nameservers reach: "cluster" (the kube-dns Service), "node" (a kind
+        node's resolver, Docker's embedded DNS behind the network gateway: upstream names
+        only, as kind's entrypoint DNATs it for pods too), or None (nothing answers).
+        glibc tries the servers in order, so the first one that answers decides."""
+        config = self.ctx.config
+        gateway = str(ipaddress.ip_network(config.node_cidr)[1])
+        for server in nameservers or (config.cluster_dns_ip,):
+            if server == config.cluster_dns_ip:
+                return "cluster"
+            if server == gateway:
+                return "node"
+        return None
+
+    def use_server(self, server: str) -> None:
+        """Ask `server` instead of the resolv.conf nameservers (dig @server)."""
+        self.view = self._view_of([server])
+
+    def _address(self):
+        """The loopback address to send to; None (after the resolver's timeout) if unreachable."""
+        if self.view is None:
+            time.sleep(max(0.0, min(self.conf.timeout, self._remaining())))
+            return None
+        return self.ctx.dns_address
 
     # -- the wire ---------------------------------------------------------------
 
     def _client(self) -> dict:
         meta = self.ctx.pod.get("metadata", {})
-        return {"namespace": meta.get("namespace"), "pod": meta.get("name"), "ip": self.ctx.pod_ip}
+        client = {"namespace": meta.get("namespace"), "pod": meta.get("name"), "ip": self.ctx.pod_ip}
+        if self.view == "node":
+            client["view"] = "node"          # the DNS server answers as the node's resolver
+        return client
 
     def _remaining(self) -> float:
         return self.ctx.deadline - self.ctx.clock.monotonic()
@@ -187,7 +220,7 @@ class StubResolver:
                       timeout: float | None = None, attempts: int | None = None,
                       fallback: bool = True) -> tuple[dns.message.Message | None, bool, int]:
         """Like exchange(), plus the size of the response on the wire."""
-        address = self.ctx.dns_address
+        address = self._address()
         timeout = self.conf.timeout if timeout is None else timeout
         attempts = self.conf.attempts if attempts is None else attempts
         if address is None:
@@ -243,6 +276,71 @@ class StubResolver:
                 data = _recv_exact(sock, length)
                 self._last_size = len(data)
                 return dns.message.from_wire(data)
+            finally:
+                self.ctx.dns_clients.unregister(port)
+
+    def ask_address(self, name: str, rdtype: str) -> tuple[SentQuery, list[str], str | None]:
+        """An A or AAAA query for the getaddrinfo walk: (query, addresses, owner name).
+
+        The hot path of `getent`/`ping`/`curl` loops: the query is built and the reply read
+        by hand (the same bytes dnspython would send: RD, no EDNS, as glibc's res_mkquery).
+        Anything unusual (a truncated reply, an odd name) goes through ask() instead.
+        """
+        qtype = _ADDRESS_TYPES[rdtype]
+        qname = _wire_name(name)
+        address = self._address()
+        if address is None:
+            return SentQuery(name.rstrip("."), rdtype), [], None
+        if qname is None:
+            return self._ask_slow(name, rdtype)
+        qid = _ids.getrandbits(16)
+        wire = _HEADER.pack(qid, 0x0100, 1, 0, 0, 0) + qname + _QTAIL[qtype]
+        data = None
+        for _ in range(self.conf.attempts):
+            wait = min(self.conf.timeout, max(self._remaining(), 0.0))
+            if wait <= 0:
+                break
+            try:
+                data = self._udp_round_trip(wire, address, wait)
+                break
+            except (socket.timeout, OSError):
+                continue
+        sent = SentQuery(name.rstrip("."), rdtype)
+        if data is None:
+            return sent, [], None
+        parsed = _parse_addresses(data, qtype)
+        if parsed is None:                       # truncated or unusual: let dnspython judge
+            return self._ask_slow(name, rdtype)
+        sent.rcode, addresses, owner = parsed
+        sent.answers = len(addresses)
+        return sent, addresses, owner
+
+    def _ask_slow(self, name: str, rdtype: str) -> tuple[SentQuery, list[str], str | None]:
+        sent = self.ask(name, rdtype)
+        addresses, owner = [], None
+        if sent.response is not None:
+            want = dns.rdatatype.from_text(rdtype)
+            for rrset in sent.response.answer:
+                if rrset.rdtype == want:
+                    addresses.extend(rd.address for rd in rrset)
+                    owner = owner or rrset.name.to_text(omit_final_dot=True)
+        return sent, addresses, owner
+
+    def _udp_round_trip(self, wire: bytes, address, timeout: float) -> bytes:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            self.ctx.dns_clients.register(port, self._client())
+            try:
+                sock.settimeout(timeout)
+                sock.sendto(wire, address)
+                end = time.monotonic() + timeout
+                while True:
+                    data, peer = sock.recvfrom(65535)
+                    if peer[:2] == tuple(address[:2]) and data[:2] == wire[:2]:
+                        self._last_size = len(data)
+                        return data
+                    sock.settimeout(max(end - time.monotonic(), 0.001))
             finally:
                 self.ctx.dns_clients.unregister(port)
 
@@ -315,19 +413,17 @@ class StubResolver:
             answered_all = True
             rcodes = []
             for rdtype in types:
-                sent = self.ask(candidate, rdtype)
+                sent, addresses, owner = self.ask_address(candidate, rdtype)
                 result.queries.append(sent)
-                if sent.response is None:
+                if sent.rcode is None:
                     answered_all = False
                     continue
                 rcodes.append(sent.rcode)
-                for rrset in sent.response.answer:
-                    if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA) and \
-                            dns.rdatatype.to_text(rrset.rdtype) == rdtype:
-                        for rdata in rrset:
-                            if rdata.address not in result.addresses:
-                                result.addresses.append(rdata.address)
-                        result.canonical = result.canonical or rrset.name.to_text(omit_final_dot=True)
+                for address in addresses:
+                    if address not in result.addresses:
+                        result.addresses.append(address)
+                if addresses:
+                    result.canonical = result.canonical or owner
             if result.addresses:
                 return result
             if not answered_all:
@@ -371,6 +467,79 @@ class StubResolver:
 
     def message(self, error: str) -> str:
         return GAI_MESSAGES.get(self.libc, GAI_MESSAGES["glibc"]).get(error, "Unknown error")
+
+
+# -- the address fast path: RFC 1035 wire by hand -----------------------------------
+
+_HEADER = struct.Struct("!HHHHHH")
+_RR = struct.Struct("!HHIH")
+_ADDRESS_TYPES = {"A": 1, "AAAA": 28}
+_QTAIL = {t: struct.pack("!HH", t, 1) for t in _ADDRESS_TYPES.values()}
+_RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+_ids = random.Random()            # query ids are random, as res_mkquery makes them
+_NAMES: dict[str, bytes | None] = {}
+
+
+def _wire_name(name: str) -> bytes | None:
+    """`a.b` as wire labels; None for what needs dnspython's checks (escapes, long labels)."""
+    wire = _NAMES.get(name)
+    if wire is None and name not in _NAMES:
+        labels = name.rstrip(".").split(".") if name.rstrip(".") else []
+        ok = all(0 < len(l) < 64 and l.isascii() and "\\" not in l for l in labels)
+        wire = b"".join(bytes([len(l)]) + l.encode() for l in labels) + b"\0" if ok else None
+        if wire is not None and len(wire) > 255:
+            wire = None
+        if len(_NAMES) > 10000:
+            _NAMES.clear()
+        _NAMES[name] = wire
+    return wire
+
+
+def _read_name(wire: bytes, pos: int) -> tuple[str, int]:
+    """A (possibly compressed) name as text without the final dot, and the offset after it."""
+    labels, end, hops = [], None, 0
+    while True:
+        length = wire[pos]
+        if length >= 0xC0:
+            if end is None:
+                end = pos + 2
+            pos = ((length & 0x3F) << 8) | wire[pos + 1]
+            hops += 1
+            if hops > 64:
+                raise ValueError("compression loop")
+            continue
+        if length == 0:
+            return ".".join(labels), (end if end is not None else pos + 1)
+        labels.append(wire[pos + 1:pos + 1 + length].decode("latin-1"))
+        pos += 1 + length
+
+
+def _parse_addresses(wire: bytes, qtype: int) -> tuple[str, list[str], str | None] | None:
+    """(rcode, addresses of qtype, owner of the first one) from a reply; None: use dnspython."""
+    try:
+        _, flags, qdcount, ancount, _, _ = _HEADER.unpack_from(wire)
+        if flags & 0x0200 or not flags & 0x8000 or flags & 0x7800:    # TC, not a reply, opcode
+            return None
+        pos = 12
+        for _ in range(qdcount):
+            _, pos = _read_name(wire, pos)
+            pos += 4
+        addresses, owner = [], None
+        family = socket.AF_INET if qtype == 1 else socket.AF_INET6
+        for _ in range(ancount):
+            name, pos = _read_name(wire, pos)
+            rtype, rclass, _, rdlength = _RR.unpack_from(wire, pos)
+            pos += 10
+            if rtype == qtype and rclass == 1:
+                addresses.append(socket.inet_ntop(family, wire[pos:pos + rdlength]))
+                owner = owner or name
+            pos += rdlength
+        rcode = _RCODES.get(flags & 0x000F)
+        if rcode is None or any(ord(c) < 0x21 or ord(c) > 0x7E for c in owner or ""):
+            return None
+        return rcode, addresses, owner
+    except (struct.error, IndexError, ValueError, OSError):
+        return None
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:

@@ -73,10 +73,11 @@ def _virtual_server(ctx, res: StubResolver) -> str:
 
 
 def _reachable(ctx, res: StubResolver, server: str | None, port: int = 53) -> bool:
-    """Only the pod's own nameservers (the cluster DNS Service) answer inside the sandbox."""
+    """The cluster DNS Service and the nodes' resolver (the network gateway) answer port 53."""
     if server is None:
-        return port == 53
-    return port == 53 and (server in res.conf.nameservers or server == ctx.config.cluster_dns_ip)
+        return port == 53 and res.view is not None
+    res.use_server(server)
+    return port == 53 and res.view is not None
 
 
 def _warn_local(name: dns.name.Name) -> bool:
