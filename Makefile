@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup course test bench system-tools sandbox-down clean
+.PHONY: setup course test bench notebooks system-tools sandbox-down clean
 
 setup: $(VENV)/.installed
 
@@ -21,10 +21,14 @@ system-tools:
 course: setup
 	$(BIN)/labkit sandbox up
 	KUBECONFIG=$$($(BIN)/labkit sandbox status --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["kubeconfig"])') \
-	  $(BIN)/jupyter lab notebooks/
+	  $(BIN)/jupyter lab notebooks/index.ipynb
 
 test: setup system-tools
 	$(BIN)/python -m pytest
+
+# Re-execute every notebook on a fresh seeded sandbox and write the outputs back.
+notebooks: setup
+	$(BIN)/python scripts/run_notebooks.py
 
 bench: setup system-tools
 	$(BIN)/python benchmarks/run.py

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["connect", "Lab", "ExecResult", "ApplyResult", "ResolvConf", "errors", "probes", "plots"]
+__all__ = ["connect", "Lab", "ExecResult", "ApplyResult", "ResolvConf", "errors", "probes", "plots",
+           "widgets", "exercises", "check", "solution", "reveal"]
 
 _LAZY = {
     "connect": ("labkit._connect", "connect"),
@@ -15,8 +16,11 @@ _LAZY = {
     "ResolvConf": ("labkit._lab", "ResolvConf"),
     "ExecResult": ("labkit._exec", "ExecResult"),
     "ApplyResult": ("labkit._apply", "ApplyResult"),
+    "check": ("labkit.exercises", "check"),
+    "solution": ("labkit.exercises", "solution"),
+    "reveal": ("labkit.exercises", "reveal"),
 }
-_SUBMODULES = ("errors", "probes", "plots", "sandbox")
+_SUBMODULES = ("errors", "probes", "plots", "sandbox", "widgets", "exercises", "magic")
 
 
 def __getattr__(name: str):

@@ -118,7 +118,8 @@ def connect(backend: str | None = None, *, context: str | None = None, kubeconfi
         raise errors.LabkitError(f'backend must be "sandbox" or "cluster", not {backend!r}')
     loaded = None
     if backend == "sandbox":
-        loaded = _load(_sandbox_kubeconfig(), None)
+        kubeconfig = _sandbox_kubeconfig()
+        loaded = _load(kubeconfig, None)
     elif backend == "cluster" or kubeconfig or context:
         loaded = _load(kubeconfig, context)
         if loaded is None:
@@ -130,11 +131,15 @@ def connect(backend: str | None = None, *, context: str | None = None, kubeconfi
         else:
             if candidate is not None:
                 candidate[0].close()
-            loaded = _load(_sandbox_kubeconfig(), None)
+            kubeconfig = _sandbox_kubeconfig()
+            loaded = _load(kubeconfig, None)
     client, name = loaded
     kind = "sandbox" if name == SANDBOX_CONTEXT else "cluster"
     prefix = namespace_prefix if namespace_prefix is not None else os.environ.get("LABKIT_NAMESPACE_PREFIX") or None
     lab = Lab(client, backend=kind, context=name, namespace_prefix=prefix)
+    # The file the lab came from, for tools that need one (`%kubectl`, a terminal's KUBECONFIG).
+    lab.kubeconfig = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or \
+        str(Path.home() / ".kube" / "config")
     if not quiet:
         if kind == "sandbox":
             print(f"labkit: using the embedded sandbox ({lab.server}); set LABKIT_BACKEND=cluster "

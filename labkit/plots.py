@@ -64,3 +64,25 @@ def rtt_histogram(df, column: str | None = None, bins: int = 20, title: str | No
     ax.hist(values, bins=bins, color="tab:blue")
     fig.tight_layout()
     return fig
+
+
+def scale_timeline(df, title: str | None = None):
+    """Step lines over time: desired replicas, ready pods, ready endpoints, pods seen in DNS;
+    a dotted line where the sandbox's clock skipped the DNS cache time."""
+    final = int(df["replicas_desired"].iloc[-1]) if len(df) else 0
+    fig, ax = _figure(title or f"Scaling to {final} replicas: who sees the new pods when", "time (s)", "pods")
+    # Wider lines underneath, so layers that agree stay visible on top of each other.
+    styles = {"pods_ready": ("pods ready", "tab:blue", "-", 6), "endpoints_ready": ("endpoints ready", "tab:orange", "-", 3.5),
+              "pods_seen_in_dns": ("pods in DNS answers", "tab:green", "-", 1.5),
+              "replicas_desired": ("desired", "black", "--", 1)}
+    for column, (label, color, style, width) in styles.items():
+        ax.step(df["t"], df[column], where="post", label=label, color=color, linestyle=style, linewidth=width)
+    skips = df["clock_skipped"].diff().fillna(0) if "clock_skipped" in df else []
+    for t, jump in zip(df["t"], skips):
+        if jump > 0:
+            ax.axvline(t, color="gray", linestyle=":", label=f"sandbox clock +{jump:g} s (DNS cache TTL)")
+    ax.set_ylim(0, max(df[list(styles)].max().max() + 1, 1))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    return fig

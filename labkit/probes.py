@@ -127,3 +127,96 @@ def resolution_matrix(lab, names: list[str], client_namespaces: list[str] = ("de
             addrs = [a for a, _ in _parse.getent_hosts(text)]
             rows.append({"name": names[int(fields[0])], "namespace": ns, "resolves": bool(addrs), "addresses": addrs})
     return pd.DataFrame(rows, columns=["name", "namespace", "resolves", "addresses"])
+
+
+def _ready_pods(lab, ns: str, selector: dict) -> int:
+    sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    pods = lab._transport.request("GET", f"/api/v1/namespaces/{ns}/pods", query={"labelSelector": sel})
+    return sum(1 for p in pods.get("items") or [] if not p["metadata"].get("deletionTimestamp") and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in (p.get("status") or {}).get("conditions") or []))
+
+
+def _ready_endpoints(lab, ns: str, service: str) -> int:
+    try:
+        ep = lab._transport.request("GET", f"/api/v1/namespaces/{ns}/endpoints/{service}")
+    except errors.NotFound:
+        return 0
+    return len({a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []})
+
+
+def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str = "client",
+                   namespace: str = "default", interval: float = 0.1, duration: float = 45.0,
+                   skip_cache: bool = True, cache_seconds: float = 30):
+    """Scale `deployment` to `replicas` and watch the change reach each layer, tick by tick.
+
+    Each tick (every `interval` s, until every layer shows `replicas` for two ticks or
+    `duration` s pass) records: t (s since the scale request), replicas_desired, pods_ready
+    (Ready, not terminating), endpoints_ready (ready addresses of `service`'s Endpoints),
+    pods_seen_in_dns (addresses `getent hosts SERVICE` returns in `pod`) and clock_skipped.
+    A first row (t=0) is taken before scaling, which also primes the DNS cache.
+
+    The cluster DNS caches answers (CoreDNS `cache 30`), so new pods can appear in DNS
+    up to 30 s after their endpoints: on a real cluster the timeline waits for that. On the
+    sandbox, with `skip_cache`, once endpoints are complete but DNS still lags for three
+    ticks, the sandbox clock jumps `cache_seconds + 1` s (`lab.sandbox_extras.advance_clock`):
+    `t` includes the skipped time and `clock_skipped` says how much was skipped so far.
+    """
+    import time
+
+    import pandas as pd
+    ns = lab.ns(namespace)
+    dep = lab.get_object("deployment", deployment, namespace)
+    selector = (dep["spec"].get("selector") or {}).get("matchLabels") or {}
+    cols = ["t", "replicas_desired", "pods_ready", "endpoints_ready", "pods_seen_in_dns", "clock_skipped"]
+    rows, skipped, stale, settled = [], 0.0, 0, 0
+    extras = lab.sandbox_extras if skip_cache else None
+
+    def tick(t: float, desired: int) -> dict:
+        got = lab.exec(pod, ["getent", "hosts", service], namespace=namespace)
+        seen = len({line.split()[0] for line in got.stdout.splitlines() if line.split()})
+        row = {"t": round(t + skipped, 3), "replicas_desired": desired, "pods_ready": _ready_pods(lab, ns, selector),
+               "endpoints_ready": _ready_endpoints(lab, ns, service), "pods_seen_in_dns": seen,
+               "clock_skipped": skipped}
+        rows.append(row)
+        return row
+
+    tick(0.0, dep["spec"].get("replicas", 1))
+    start = time.monotonic()
+    lab.scale(deployment, replicas, namespace=namespace, wait=False)
+    while True:
+        time.sleep(interval)
+        row = tick(time.monotonic() - start, int(replicas))
+        layers = (row["pods_ready"], row["endpoints_ready"], row["pods_seen_in_dns"])
+        settled = settled + 1 if all(n == replicas for n in layers) else 0
+        if settled >= 2 or time.monotonic() - start > duration:
+            break
+        stale = stale + 1 if layers[:2] == (replicas, replicas) and layers[2] != replicas else 0
+        if extras is not None and stale >= 3 and skipped < 3 * (cache_seconds + 1):
+            extras.advance_clock(cache_seconds + 1)
+            skipped += cache_seconds + 1
+            stale = 0
+    return pd.DataFrame(rows, columns=cols)
+
+
+def wait_dns(lab, pod: str, name: str, count: int, namespace: str = "default", timeout: float = 40.0,
+             interval: float = 0.5, skip_cache: bool = True, cache_seconds: float = 30) -> float:
+    """Wait until `getent hosts NAME` in `pod` returns `count` addresses; return the seconds it took.
+
+    After a scale, the cluster DNS cache (CoreDNS `cache 30`) may answer with the old set for
+    up to 30 s: on a real cluster this waits. On the sandbox, with `skip_cache`, it moves the
+    sandbox clock past the cache time instead (the returned seconds include the skip).
+    Raises errors.Timeout when the answers do not match within `timeout` s.
+    """
+    import time
+    start, skipped = time.monotonic(), 0.0
+    while True:
+        got = lab.exec(pod, ["getent", "hosts", name], namespace=namespace)
+        if len({line.split()[0] for line in got.stdout.splitlines() if line.split()}) == count:
+            return round(time.monotonic() - start + skipped, 3)
+        if time.monotonic() - start > timeout:
+            raise errors.Timeout(f"{name}: DNS did not answer with {count} addresses within {timeout:g} s")
+        if skip_cache and lab.sandbox_extras is not None and skipped == 0:
+            lab.sandbox_extras.advance_clock(cache_seconds + 1)
+            skipped = cache_seconds + 1
+            continue
+        time.sleep(interval)

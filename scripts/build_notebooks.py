@@ -150,10 +150,17 @@ def build(folder: Path = NOTEBOOKS) -> dict[Path, str]:
     """Every generated file's expected text, keyed by path."""
     paths = lessons(folder)
     nbs = [read(p) for p in paths]
-    links = [link(p, nb) for p, nb in zip(paths, nbs)]
+    try:
+        links = [link(p, nb) for p, nb in zip(paths, nbs)]
+    except ValueError as e:
+        raise ValueError(f"a lesson has no title: {e}") from e
     out: dict[Path, str] = {}
     for i, (path, nb) in enumerate(zip(paths, nbs)):
-        built = build_lesson(nb, links[i - 1] if i else None, links[i + 1] if i + 1 < len(links) else None)
+        try:
+            built = build_lesson(nb, links[i - 1] if i else None, links[i + 1] if i + 1 < len(links) else None)
+            section(nb, "What you'll learn")
+        except ValueError as e:
+            raise ValueError(f"{path.name}: {e}") from e
         nbformat.validate(built)
         out[path] = text_of(built)
     out[folder / INDEX] = text_of(build_index(list(zip(paths, nbs))))

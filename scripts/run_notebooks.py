@@ -28,23 +28,35 @@ CELL_TIMEOUT = 600
 
 @contextlib.contextmanager
 def sandbox_session(seed: int = SEED):
-    """os.environ set for a fresh, seeded sandbox (started here), restored afterwards."""
-    saved = dict(os.environ)
+    """Start a fresh sandbox with `seed` in a temporary LABKIT_HOME; yield the kernels' environment.
+
+    The caller's kubeconfig and workshop prefix are left out, so every run sees the same lab.
+    """
     home = Path(tempfile.mkdtemp(prefix="labkit-notebooks-"))
-    for name in ("KUBECONFIG", "LABKIT_NAMESPACE_PREFIX"):
-        os.environ.pop(name, None)
-    os.environ.update(LABKIT_HOME=str(home), LABKIT_BACKEND="sandbox", PYTHONHASHSEED="0",
-                      MPLBACKEND="module://matplotlib_inline.backend_inline")
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "LABKIT_NAMESPACE_PREFIX")}
+    env.update(LABKIT_HOME=str(home), LABKIT_BACKEND="sandbox", PYTHONHASHSEED="0",
+               MPLBACKEND="module://matplotlib_inline.backend_inline")
     labkit = [sys.executable, "-m", "labkit", "sandbox"]
     try:
-        subprocess.run([*labkit, "up", "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
-        os.environ["KUBECONFIG"] = str(home / "sandbox" / "kubeconfig")
-        yield home
+        subprocess.run([*labkit, "up", "--seed", str(seed)], check=True, env=env, stdout=subprocess.DEVNULL)
+        env["KUBECONFIG"] = str(home / "sandbox" / "kubeconfig")
+        yield env
     finally:
-        subprocess.run([*labkit, "down"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([*labkit, "down"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def environ(env: dict[str, str]):
+    """os.environ is `env` inside the block (kernels inherit it when they start)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
         os.environ.clear()
         os.environ.update(saved)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _build():
@@ -73,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     build = _build()
     build.main([])                                   # navigation and exercises first
     paths = [p.resolve() for p in args.notebooks] or build.lessons()
-    with sandbox_session(args.seed):
+    with sandbox_session(args.seed) as env, environ(env):
         for path in paths:
             print(f"running {path.relative_to(ROOT)}", flush=True)
             execute(path)

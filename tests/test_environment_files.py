@@ -43,9 +43,18 @@ def _name(spec: str) -> str:
 
 def test_conda_python_matches_requires_python():
     requires = _pyproject()["project"]["requires-python"]
-    for path in (ROOT / "environment.yml", BINDER / "environment.yml"):
-        python = [d for d in _conda_deps(_env(path)) if _name(d) == "python"]
-        assert python == [f"python{requires}"], f"{path.relative_to(ROOT)}: {python} vs requires-python {requires}"
+    python = [d for d in _conda_deps(_env(ROOT / "environment.yml")) if _name(d) == "python"]
+    assert python == [f"python{requires}"], f"environment.yml: {python} vs requires-python {requires}"
+
+
+def test_binder_pins_a_python_that_repo2docker_reads_and_pyproject_allows():
+    # repo2docker's conda buildpack reads the version only from `python=X.Y`
+    # (PYTHON_REGEX in repo2docker/buildpacks/conda/__init__.py); `>=` would leave it on its default.
+    python = [d for d in _conda_deps(_env(BINDER / "environment.yml")) if _name(d) == "python"]
+    assert len(python) == 1 and re.fullmatch(r"python=\d+\.\d+", python[0]), python
+    minimum = re.fullmatch(r">=(\d+)\.(\d+)", _pyproject()["project"]["requires-python"])
+    pinned = tuple(int(x) for x in python[0].split("=")[1].split("."))
+    assert pinned >= (int(minimum[1]), int(minimum[2]))
 
 
 def test_conda_adds_no_python_dependency_of_its_own():
@@ -72,7 +81,7 @@ def test_environment_yml_installs_this_project_with_its_extras():
 def test_binder_env_equals_root_env_but_names_no_local_path():
     root, binder = _env(ROOT / "environment.yml"), _env(BINDER / "environment.yml")
     assert binder["channels"] == root["channels"]
-    assert _conda_deps(binder) == _conda_deps(root)
+    assert [_name(d) for d in _conda_deps(binder)] == [_name(d) for d in _conda_deps(root)]
     # A local path would stop repo2docker from building (and caching) it before the copy.
     assert _pip_deps(binder) == []
 

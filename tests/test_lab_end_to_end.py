@@ -371,3 +371,35 @@ def test_command_missing_from_the_image(lab):
     assert (out, code) == ("", 127)
     assert err == "sh: dig: command not found\ncommand terminated with exit code 127\n"
     assert lab.stream("default", "client", "sh", "-c", "dig x") == ("", "sh: dig: command not found\n", 127)
+
+
+def test_dns_policy_default_pod_asks_the_node_resolver_which_knows_no_cluster_names(lab):
+    # kind nodes: resolv.conf names the Docker network gateway, which kind's entrypoint DNATs
+    # (for pods too) to Docker's embedded DNS, which forwards to the host's resolvers.
+    lab.core.create_namespaced_pod("default", {
+        "metadata": {"name": "node-dns"},
+        "spec": {"dnsPolicy": "Default", "containers": [
+            {"name": "c", "image": "centos:7", "command": ["sleep", "infinity"]}]}})
+    wait_for(lambda: lab.core.read_namespaced_pod("node-dns", "default").status.phase == "Running")
+    resolv, _, _ = lab.sh("default", "node-dns", "cat /etc/resolv.conf")
+    assert resolv.startswith("nameserver 172.18.0.1\n") and "svc.cluster.local" not in resolv
+    since = lab.sandbox.dns.log.total
+    out, _, code = lab.sh("default", "node-dns", f"getent hosts {DOMAIN}; echo $?; getent hosts google.com")
+    assert out == "2\n142.250.185.78  google.com\n" and code == 0
+    assert lab.sandbox.dns.log.entries(since=since) == []     # CoreDNS never saw these queries
+    # Any pod reaches the node resolver by address: upstream answers, cluster names NXDOMAIN.
+    out, _, _ = lab.sh("default", "dnsutils", f"dig @172.18.0.1 {DOMAIN}")
+    assert "status: NXDOMAIN" in out and "flags: qr rd ra;" in out
+    assert lab.sh("default", "dnsutils", "dig +short @172.18.0.1 google.com")[0] == "142.250.185.78\n"
+
+
+def test_web_pod_logs_show_nginx_start_and_the_requests_it_served(kubectl):
+    pods = kubectl("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
+    client_ip = kubectl("get", "pod", "client", "-o", "jsonpath={.status.podIP}").stdout
+    served = kubectl("exec", "client", "--", "curl", "-s", "web-svc").stdout
+    name = re.search(r"Server name: (\S+)", served).group(1)
+    assert name in pods
+    log = kubectl("logs", name).stdout.splitlines()
+    assert log[0].startswith("/docker-entrypoint.sh: ") and any("start worker processes" in line for line in log)
+    assert re.fullmatch(rf'{re.escape(client_ip)} - - \[[^\]]+\] "GET / HTTP/1.1" 200 \d+ "-" "curl/[\d.]+" "-"',
+                        log[-1])

@@ -47,12 +47,18 @@ class ZoneServer:
         self.log: list[tuple[str, str]] = []
         self.clients: list[dict | None] = []
         self.registry = DnsClientRegistry()
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.address = self.udp.getsockname()
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(self.address)
+        for _ in range(50):     # a free UDP port can be a busy TCP one: try another
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.udp.bind(("127.0.0.1", 0))
+            self.address = self.udp.getsockname()
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                self.tcp.bind(self.address)
+                break
+            except OSError:
+                self.udp.close()
+                self.tcp.close()
         self.tcp.listen(16)
         self._stop = False
         self._threads = [threading.Thread(target=self._serve_udp, daemon=True),

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import yaml
 from aiohttp import web
 
-from . import _admission, _discovery, _errors, _schema, _selectors, _tables
+from . import _admission, _discovery, _errors, _registry, _schema, _selectors, _tables
 from ._exec import handle_exec
 from ._resources import Resource, by_path, by_plural
 from ._store import Event, Store
@@ -342,16 +342,18 @@ class ApiServer:
     # --- subresources --------------------------------------------------------------
     async def _scale(self, request: web.Request, target: Target) -> web.Response:
         resource = target.resource
+        # Read the body first: no await may fall between reading the object and writing it,
+        # or a controller's status write in between would make this write stale.
+        body = await self._body(request) if request.method == "PUT" else await request.read()
         obj = self.store.get_resource(resource, target.namespace, target.name)
         if obj is None:
             raise _errors.not_found(resource, target.name)
         if request.method in ("PUT", "PATCH"):
             if request.method == "PUT":
-                scale = await self._body(request)
+                scale = body
             else:
-                from ._registry import _apply, _decode
-                patch_type, decoded = _decode(request.content_type, await request.read())
-                scale = _apply("Scale", patch_type, _scale_of(obj), decoded)
+                patch_type, decoded = _registry._decode(request.content_type, body)
+                scale = _registry._apply("Scale", patch_type, _scale_of(obj), decoded)
             sent_rv = (scale.get("metadata") or {}).get("resourceVersion")
             if sent_rv and sent_rv != obj["metadata"]["resourceVersion"]:
                 raise _errors.conflict(resource, target.name)

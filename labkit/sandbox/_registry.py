@@ -125,8 +125,13 @@ class Registry:
                     403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
                     {"name": name, "kind": "namespaces"})
             # Namespaces terminate: the namespace controller empties them, then removes them.
+            # A second delete meanwhile is a Conflict (pkg/registry/core/namespace/storage).
             if current["metadata"].get("deletionTimestamp"):
-                return current
+                raise _errors.ApiError(
+                    409, "Conflict",
+                    f'Operation cannot be fulfilled on namespaces "{name}": The system is ensuring all '
+                    "content is removed from this namespace.  Upon completion, this namespace will "
+                    "automatically be purged by the system.", {"name": name, "kind": "namespaces"})
 
             def terminate(ns: dict) -> None:
                 ns["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())

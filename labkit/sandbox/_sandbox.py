@@ -58,6 +58,7 @@ class Sandbox:
         self.kubeconfig = self.home / "kubeconfig"
         self.server = ""
         self.dns = None
+        self._network = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -197,14 +198,32 @@ class Sandbox:
         os.replace(tmp, self.kubeconfig)
 
     # --- what the API server asks of the sandbox -----------------------------------
+    @property
+    def network(self):
+        """The simulated pod network, shared by every exec (created on first use)."""
+        if self._network is None:
+            from .runtime._network import Network
+            self._network = Network(self.store, self.config)
+        return self._network
+
     def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin: str = ""):
         from . import runtime
         return runtime.run(pod, argv, container=container, config=self.config, cluster=self.store,
                            clock=self.clock, dns_address=self.dns_address, dns_clients=self.dns_clients,
-                           stdin=stdin, timeout=self.config.exec_timeout_seconds)
+                           stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network)
 
     def pod_logs(self, pod: dict, container: str) -> list[str]:
-        return []
+        """The container's start-up output, then the requests it served (nginx images)."""
+        import datetime as dt
+        from .runtime._images import startup_log
+        spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
+        started = (pod.get("status") or {}).get("startTime")
+        if not started:
+            return []
+        moment = dt.datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        meta = pod["metadata"]
+        served = self.network.access_log.get((meta["namespace"], meta["name"]), [])
+        return startup_log(spec["image"], moment) + list(served)
 
     def kubelet_config(self, node: str) -> dict:
         return _bootstrap.kubelet_config(self.config)

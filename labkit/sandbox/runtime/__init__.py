@@ -147,10 +147,7 @@ def pod_env(pod: dict, container: dict, *, config, cluster) -> dict[str, str]:
 
 
 def _make_network(cluster, config):
-    try:
-        from ._network import Network
-    except ImportError:
-        return None
+    from ._network import Network
     return Network(cluster, config)
 
 
@@ -164,8 +161,12 @@ def _oci_not_found(command: str) -> str:
 
 
 def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, clock,
-        dns_address, dns_clients, stdin: str = "", timeout: float | None = None) -> ExecResult:
-    """Run argv in a pod's container, as `kubectl exec POD [-c C] -- argv...` would."""
+        dns_address, dns_clients, stdin: str = "", timeout: float | None = None,
+        network=None) -> ExecResult:
+    """Run argv in a pod's container, as `kubectl exec POD [-c C] -- argv...` would.
+
+    `network` is the sandbox's simulated network; sharing one across execs keeps
+    kube-proxy's backend choices and the servers' access logs going from one exec to the next."""
     from . import tools  # noqa: F401  (registers every tool)
     from ._shell import (BufferSink, Dialect, Input, Io, LimitExceeded, Shell, ShellExit,
                          Timeout, dialect_kind)
@@ -180,7 +181,7 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     ctx = ToolContext(
         pod=pod, container=spec_container.get("name", ""), image=image_traits.profile,
         files=files, env=env, config=config, cluster=cluster,
-        network=_make_network(cluster, config), dns_address=dns_address, dns_clients=dns_clients,
+        network=network or _make_network(cluster, config), dns_address=dns_address, dns_clients=dns_clients,
         clock=clock, deadline=clock.monotonic() + limit, stdin=stdin,
         stdout=io.StringIO(), stderr=io.StringIO())
     out, err = BufferSink(ctx.stdout), BufferSink(ctx.stderr)

@@ -57,6 +57,7 @@ class ToolContext:
     dns_clients: Any                       # DnsClientRegistry: register each DNS socket's port
     clock: Any                             # sandbox Clock
     deadline: float                        # clock.monotonic() value at which the exec times out
+    waited: float = 0.0                    # simulated seconds spent waiting on the network
     stdin: str = ""
     stdout: io.StringIO = field(default_factory=io.StringIO)
     stderr: io.StringIO = field(default_factory=io.StringIO)

@@ -110,3 +110,34 @@ def traits(image: str) -> Traits:
 def profile(image: str) -> ImageProfile:
     """The ImageProfile for an image reference as written in a pod spec."""
     return traits(image).profile
+
+
+_NGINX_ENTRYPOINT = [
+    "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
+    "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh",
+    "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf",
+    "10-listen-on-ipv6-by-default.sh: info: /etc/nginx/conf.d/default.conf differs from the packaged version",
+    "/docker-entrypoint.sh: Sourcing /docker-entrypoint.d/15-local-resolvers.envsh",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh",
+    "/docker-entrypoint.sh: Configuration complete; ready for start up",
+]
+
+
+def startup_log(image: str, started) -> list[str]:
+    """What a container of this image writes when it starts (nginx images: the
+    official image's entrypoint, then nginx's notices); `started` is a datetime."""
+    if traits(image).profile.http_server is None:
+        return []
+    stamp = started.strftime("%Y/%m/%d %H:%M:%S")
+    version = dict(traits(image).env).get("NGINX_VERSION", "1.27.4")
+    return _NGINX_ENTRYPOINT + [
+        f'{stamp} [notice] 1#1: using the "epoll" event method',
+        f"{stamp} [notice] 1#1: nginx/{version}",
+        f"{stamp} [notice] 1#1: OS: Linux 6.1.0-27-amd64",
+        f"{stamp} [notice] 1#1: getrlimit(RLIMIT_NOFILE): 1048576:1048576",
+        f"{stamp} [notice] 1#1: start worker processes",
+        f"{stamp} [notice] 1#1: start worker process 30",
+        f"{stamp} [notice] 1#1: start worker process 31",
+    ]

@@ -85,6 +85,8 @@ class Network:
         self.config = config
         self._profiles = profiles
         self._rng = random.Random(f"network:{config.seed}")
+        # nginx's access log per serving pod (namespace, name), what `kubectl logs` shows.
+        self.access_log: dict[tuple[str, str], list[str]] = {}
 
     # -- who is where -------------------------------------------------------------
 
@@ -220,10 +222,20 @@ class Network:
     # -- HTTP -------------------------------------------------------------------
 
     def http(self, conn: Connection, method: str, target: str, now: dt.datetime,
-             client: str = "-") -> HttpResponse:
+             client: str = "-", user_agent: str = "-") -> HttpResponse:
         """What the server behind `conn` answers to one request; client is "ip:port"."""
         request_id = "%032x" % self._rng.getrandbits(128)
-        return hello_response(conn, method, target, now, request_id, client)
+        response = hello_response(conn, method, target, now, request_id, client)
+        if conn.pod is not None:
+            # nginx's `main` log_format: $remote_addr - $remote_user [$time_local] "$request"
+            # $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"
+            meta = conn.pod["metadata"]
+            line = (f'{client.rsplit(":", 1)[0]} - - [{time_local(now)}] "{method} {target} HTTP/1.1" '
+                    f'{response.status} {len(response.body)} "-" "{user_agent}" "-"')
+            log = self.access_log.setdefault((meta["namespace"], meta["name"]), [])
+            log.append(line)
+            del log[:-1000]
+        return response
 
     def jitter(self, low: int, high: int) -> int:
         """A seeded integer in [low, high]: scheduling noise a tool adds to its timings."""

@@ -4,7 +4,9 @@ Queries really go over UDP (TCP after a truncated answer) to the sandbox's DNS
 server on loopback; the `nameserver` lines of the pod's resolv.conf name the
 *virtual* cluster DNS address and are mapped to that loopback address. Every
 socket's local port is registered with the DnsClientRegistry so the server's
-query log can name the pod.
+query log can name the pod. A pod whose first nameserver is the nodes' resolver (the
+network gateway, dnsPolicy Default) is tagged `"view": "node"` there, and the server
+answers it as the upstream would; any other nameserver is unreachable (a timeout).
 
 The search walk follows the pod image's C library:
 - glibc (resolv/res_query.c, __res_context_search): a trailing dot asks once;

@@ -982,6 +982,7 @@ class Shell:
         finally:
             io_.out.write(sub.stdout.getvalue())
             io_.err.write(sub.stderr.getvalue())
+            self.ctx.waited = sub.waited        # simulated waits add up over a script
         return int(code or 0) & 0xFF
 
     def run_nested_shell(self, name: str, argv: list, io_: Io, extra: dict | None = None) -> int:
@@ -992,7 +993,10 @@ class Shell:
         sub = Shell.for_context(ctx, Dialect(kind, argv[0]), self.traits, self.depth + 1)
         sub.budget = self.budget
         sub._top_out, sub._top_err = io_.out, io_.err
-        return sub.invoke(argv, io_)
+        try:
+            return sub.invoke(argv, io_)
+        finally:
+            self.ctx.waited = sub.ctx.waited
 
     def invoke(self, argv: list, io_: Io) -> int:
         """Run `sh [-e] [-c script [name [args...]]]`; without -c, the script is stdin."""

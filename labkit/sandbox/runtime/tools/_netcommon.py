@@ -1,7 +1,6 @@
 """Helpers shared by the network tools: option parsing, waiting, the resolver."""
 from __future__ import annotations
 
-import time
 
 from .._resolver import StubResolver
 
@@ -45,11 +44,14 @@ def getopt(argv: list[str], with_arg: str, flags: str) -> tuple[dict[str, list[s
 
 
 def wait(ctx, seconds: float) -> bool:
-    """Sleep for real, but never past the exec deadline; False when the deadline cut it short."""
-    remaining = ctx.deadline - ctx.clock.monotonic()
+    """Wait as a simulated packet exchange does: the time counts against the exec's
+    deadline (ctx.waited) but is not slept for real, since no real packet is in flight;
+    `ping -c 3` then costs a lesson no real seconds. `sleep` in a shell still waits for real.
+    False when the deadline cut the wait short."""
+    remaining = ctx.deadline - ctx.clock.monotonic() - ctx.waited
     if seconds <= 0:
         return remaining > 0
-    time.sleep(max(0.0, min(seconds, remaining)))
+    ctx.waited += max(0.0, min(seconds, remaining))
     return seconds <= remaining
 
 

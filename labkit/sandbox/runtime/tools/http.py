@@ -216,8 +216,9 @@ def curl(ctx, argv: list[str]) -> int:
     if c.verbose:
         err.write(f"* Connected to {target.host} ({ip}) port {target.port} (#0)\n")
         err.write("".join(f"> {line}\r\n" for line in request) + "> \r\n")
+    agent = next((h.split(":", 1)[1].strip() for h in request if h.lower().startswith("user-agent:")), "-")
     response = network.http(conn, method, target.path, ctx.clock.now(),
-                             client=f"{ctx.pod_ip}:{network.jitter(32768, 60999)}")
+                             client=f"{ctx.pod_ip}:{network.jitter(32768, 60999)}", user_agent=agent)
     total_us = connect_us + network.rtt_us(ctx.pod, ip) + network.jitter(40, 160)
     head_lines = [f"HTTP/1.1 {response.status} {response.reason}"] + [
         f"{k}: {v}" for k, v in response.headers]
@@ -345,7 +346,7 @@ def wget(ctx, argv: list[str]) -> int:
             err.write("wget: download timed out\n")
         return 1
     response = ctx.network.http(conn, "GET", target.path, ctx.clock.now(),
-                                client=f"{ctx.pod_ip}:{ctx.network.jitter(32768, 60999)}")
+                                client=f"{ctx.pod_ip}:{ctx.network.jitter(32768, 60999)}", user_agent="Wget")
     if server_response:
         err.write(f"  HTTP/1.1 {response.status} {response.reason}\n" +
                   "".join(f"  {k}: {v}\n" for k, v in response.headers))

@@ -2,7 +2,7 @@
 
 Without -c, ping runs until interrupted; an exec has no terminal to interrupt it, so
 here it stops at the exec deadline and prints its statistics as after Ctrl-C.
-Intervals and reply waits really elapse (bounded by that deadline); round-trip
+Intervals and reply waits are simulated (they count against that deadline); round-trip
 times and the statistics' `time` are the network's seeded values.
 """
 from __future__ import annotations
@@ -70,7 +70,7 @@ def ping(ctx, argv: list[str]) -> int:
     shown: str | None = None
     rtts: list[int] = []
     sent, elapsed_ms = 0, 0
-    start = ctx.clock.monotonic()
+    start = ctx.clock.monotonic() + ctx.waited
     if deadline:
         ctx.deadline = min(ctx.deadline, start + deadline)
     while True:
