@@ -3,7 +3,7 @@
 One sandbox for the module with the course manifests applied (kubectl apply -f manifests/),
 nginx-deployment scaled to 3. Commands go through a real `kubectl exec` and through the
 official client's exec stream, from the client pods in `default` and `test`. Layouts are
-compared with the recordings in /work/shared/notes/real-tool-output (names, addresses,
+compared with the recordings in ../shared/notes/real-tool-output (names, addresses,
 ids, TTLs and timings masked).
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client, stream
 
-from .conftest import MANIFESTS, kubectl_binary, wait_for
+from .conftest import MANIFESTS, REAL_TOOL_OUTPUT, kubectl_binary, wait_for
 
-SAMPLES = Path("/work/shared/notes/real-tool-output")
+SAMPLES = REAL_TOOL_OUTPUT
 DOMAIN = "web-svc.default.svc.cluster.local"
 REPLICAS = 3
 

@@ -1,11 +1,12 @@
-"""labkit's parsers on the real tools' recorded output (/work/shared/notes/real-tool-output)."""
+"""labkit's parsers on the real tools' recorded output (../shared/notes/real-tool-output)."""
 from pathlib import Path
 
 import pytest
 
 from labkit import _parse
+from .conftest import REAL_TOOL_OUTPUT
 
-REAL = Path("/work/shared/notes/real-tool-output")
+REAL = REAL_TOOL_OUTPUT
 if not REAL.exists():
     pytest.skip("recorded tool output not available", allow_module_level=True)
 

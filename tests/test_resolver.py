@@ -1,7 +1,7 @@
 """The pod stub resolver against a real DNS server on 127.0.0.1 (port 0).
 
 The fixture server serves the zone the golden samples were recorded against
-(/work/shared/notes/real-tool-output/README.md): web-svc's one endpoint with its
+(../shared/notes/real-tool-output/README.md): web-svc's one endpoint with its
 PTR and SRV records, google.com, and NXDOMAIN for every other name; TTL 0, `aa`
 only on answers with records, EDNS answered with udp 1232 and no options.
 """
@@ -27,8 +27,9 @@ from labkit.sandbox._cluster import StaticCluster
 from labkit.sandbox._dnsclients import DnsClientRegistry
 from labkit.sandbox.runtime._context import ImageProfile, ToolContext
 from labkit.sandbox.runtime._resolver import ResolvConf, StubResolver, candidates
+from .conftest import REAL_TOOL_OUTPUT
 
-SAMPLES = Path("/work/shared/notes/real-tool-output")
+SAMPLES = REAL_TOOL_OUTPUT
 
 ZONE = {
     ("web-svc.default.svc.cluster.local.", "A"): ["10.10.100.37"],
