@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 import threading
+
+
+def _rfc3339_ms(seconds: float) -> str:
+    moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class QueryLog:
@@ -32,7 +38,8 @@ class QueryLog:
         with self._lock:
             first = self._count - len(self._entries)     # sequence number of entries[0]
             skip = max(0, since - first)
-            return [dict(e) for i, e in enumerate(self._entries) if i >= skip]
+            picked = [e for i, e in enumerate(self._entries) if i >= skip]
+        return [dict(e, time=_rfc3339_ms(e["time"])) for e in picked]
 
     def clear(self) -> None:
         with self._lock:
