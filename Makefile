@@ -21,7 +21,7 @@ system-tools:
 course: setup
 	$(BIN)/labkit sandbox up
 	KUBECONFIG=$$($(BIN)/labkit sandbox status --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["kubeconfig"])') \
-	  $(BIN)/jupyter lab notebooks/index.ipynb
+	  $(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/index.ipynb
 
 test: setup system-tools
 	$(BIN)/python -m pytest
