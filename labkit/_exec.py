@@ -52,15 +52,20 @@ def argv(command: str | list[str]) -> list[str]:
 
 def run(lab, pod: str, command: str | list[str], namespace: str, container: str | None,
         timeout: float) -> ExecResult:
-    from kubernetes import client
-    from kubernetes.stream import stream
+    from kubernetes.stream import ws_client
     args = argv(command)
-    core = client.CoreV1Api(lab.api_client)
-    kwargs = dict(command=args, stdout=True, stderr=True, stdin=False, tty=False, _preload_content=False)
+    query = [("command", a) for a in args] + [("stdout", "true"), ("stderr", "true"),
+                                              ("stdin", "false"), ("tty", "false")]
     if container:
-        kwargs["container"] = container
+        query.append(("container", container))
     try:
-        ws = stream(core.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
+        # The client's own WebSocket call, without CoreV1Api: that module alone takes about
+        # a second to import, which every lesson's first exec would pay.
+        _, url, headers, _, _ = lab.api_client.param_serialize(
+            "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/exec", query_params=query,
+            auth_settings=["BearerToken"])
+        ws = ws_client.websocket_call(lab.api_client.configuration, "GET", url, headers=headers,
+                                      _preload_content=False)
     except Exception as e:
         # The WebSocket handshake drops the Status body: ask for the pod to say why.
         if isinstance(e, errors.LabkitError):

@@ -10,6 +10,8 @@ from . import _apply, _exec, _frames, errors
 from ._connect import Transport, default_manifests
 
 LESSON_NAMESPACES = ("default", "test")
+# What a workshop learner may read but never change: where cluster DNS lives.
+READABLE_NAMESPACES = ("kube-system", "kube-public")
 
 
 @dataclass
@@ -97,13 +99,16 @@ class Lab:
         self.api_client.close()
 
     # --- namespaces ------------------------------------------------------------------
-    def ns(self, namespace: str = "default") -> str:
+    def ns(self, namespace: str = "default", *, read_only: bool = False) -> str:
         """The real name of a lesson namespace: `test` -> `alice-test` with prefix `alice`.
 
         Without a prefix every namespace is itself. With one, only the lesson namespaces
-        (and their mapped names) are allowed: anything else raises NamespaceNotAllowed.
+        (and their mapped names) are allowed: anything else raises NamespaceNotAllowed,
+        except that reads (`get`) may look at the system namespaces (kube-system's DNS).
         """
         if not self.namespace_prefix:
+            return namespace
+        if read_only and namespace in READABLE_NAMESPACES:
             return namespace
         p = self.namespace_prefix
         if namespace in LESSON_NAMESPACES:
@@ -167,13 +172,15 @@ class Lab:
             planned = [p for p in planned if not ((p[0].qualified, p[2], p[1]["metadata"]["name"]) in seen
                                                   or seen.add((p[0].qualified, p[2], p[1]["metadata"]["name"])))]
         result = _apply.ApplyResult()
+        uids: dict[str, str | None] = {}
         for res, body, ns in planned:
             is_namespace = res.kind == "Namespace" and not res.group
             if is_namespace:
                 self.ns(body["metadata"]["name"])   # refuses namespaces outside the mapping
             path = res.path(ns, body["metadata"]["name"])
             try:
-                self._transport.request("DELETE", path, body={"propagationPolicy": "Background"})
+                gone = self._transport.request("DELETE", path, body={"propagationPolicy": "Background"})
+                uids[path] = ((gone or {}).get("metadata") or {}).get("uid")
             except errors.NotFound:
                 if ignore_not_found:
                     continue
@@ -187,9 +194,13 @@ class Lab:
             for res, body, ns in planned:
                 path = res.path(ns, body["metadata"]["name"])
                 while True:
+                    # Gone when the name is free or held by a new object (a replaced pod), as
+                    # `kubectl delete --wait` decides by uid.
                     try:
-                        self._transport.request("GET", path)
+                        current = self._transport.request("GET", path)
                     except errors.NotFound:
+                        break
+                    if uids.get(path) and current["metadata"].get("uid") != uids[path]:
                         break
                     if time.monotonic() > deadline:
                         raise errors.Timeout(f"{res.qualified}/{body['metadata']['name']} still exists after {timeout:g} s")
@@ -219,13 +230,14 @@ class Lab:
         >>> lab.get("pods")[["NAME", "IP"]]
         """
         res = self._resources.lookup(kind)
-        ns = self.ns(namespace) if (res.namespaced and namespace) else None
+        ns = self.ns(namespace, read_only=True) if (res.namespaced and namespace) else None
         return _frames.frame(res.plural, self._list(res, ns, name, selector))
 
     def get_object(self, kind: str, name: str, namespace: str = "default") -> dict:
         """The object itself as a dict (`kubectl get -o json`)."""
         res = self._resources.lookup(kind)
-        return self._transport.request("GET", res.path(self.ns(namespace) if res.namespaced else None, name))
+        return self._transport.request(
+            "GET", res.path(self.ns(namespace, read_only=True) if res.namespaced else None, name))
 
     def pods(self, namespace: str = "default", selector: str | None = None):
         """`kubectl get pods -o wide`: NAME READY STATUS RESTARTS AGE IP NODE."""

@@ -58,9 +58,26 @@ def _equal(value, expected, tolerance: float | None) -> bool:
     return bool(value == expected)
 
 
+class Verdict:
+    """What `check` returns: true when the answer was right. As a cell's last value it
+    shows nothing, since `check` already printed the verdict."""
+
+    def __init__(self, ok: bool) -> None:
+        self.ok = ok
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return f"Verdict(ok={self.ok})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def check(name: str, value, expected=None, *, hint: str | None = None,
-          tolerance: float | None = None) -> bool:
-    """Print whether `value` is right; return True/False. Never raises.
+          tolerance: float | None = None) -> Verdict:
+    """Print whether `value` is right; return a Verdict, true when right. Never raises.
 
     expected: the right value (lists and tuples compare alike, a set ignores order, floats
     within `tolerance`); a callable, called with `value`, that returns True when right; or
@@ -83,7 +100,7 @@ def check(name: str, value, expected=None, *, hint: str | None = None,
         print(f"✘ {name}: {why}")
         if hint:
             print(f"  hint: {hint}")
-    return ok
+    return Verdict(ok)
 
 
 class Solution:

@@ -2,9 +2,24 @@
 from __future__ import annotations
 
 
+def _inline() -> None:
+    """In a notebook, make figures display as images even before pyplot was used
+    (a bare Figure otherwise shows as `<Figure size ...>`)."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import configure_inline_support
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and not getattr(shell, "_labkit_inline", False):
+        configure_inline_support(shell, "inline")
+        shell._labkit_inline = True
+
+
 def _figure(title: str, xlabel: str, ylabel: str, size=(6.4, 3.6)):
     import matplotlib
     from matplotlib.figure import Figure
+    _inline()
     matplotlib.rcParams.setdefault("figure.dpi", 100)
     fig = Figure(figsize=size)
     ax = fig.subplots()

@@ -291,3 +291,47 @@ def test_dig_retries_over_tcp_after_truncation(dns_server):
     assert "Truncated, retrying in TCP mode." in out
     assert len(re.findall(r"IN\s+A\s+10\.10\.101\.", out)) == 45
     assert "(TCP)" in out
+
+
+def test_corefile_edits_turn_shuffling_and_the_cache_off_as_reload_would(tmp_path):
+    """kube-system/coredns is CoreDNS's configuration: without `loadbalance` the answer
+    order stays fixed; without `cache` a new endpoint shows at once."""
+    import dns.message
+    import dns.query
+    from kubernetes import client as kclient, config as kconfig
+
+    from labkit.sandbox import Sandbox, SandboxConfig
+    with Sandbox(home=tmp_path, config=SandboxConfig(pod_start_seconds=0.0)) as sb:
+        api = kconfig.new_client_from_config(str(sb.kubeconfig))
+        core, apps = kclient.CoreV1Api(api), kclient.AppsV1Api(api)
+        apps.create_namespaced_deployment("default", {
+            "metadata": {"name": "web"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginxdemos/hello"}]}}}})
+        core.create_namespaced_service("default", {"metadata": {"name": "web-svc"}, "spec": {
+            "clusterIP": "None", "selector": {"app": "web"}, "ports": [{"port": 80}]}})
+        host, port = sb.dns_address
+
+        def order():
+            q = dns.message.make_query("web-svc.default.svc.cluster.local", "A")
+            r = dns.query.udp(q, host, port=port, timeout=2)
+            return tuple(rr.address for rrset in r.answer for rr in rrset)
+        import time
+        deadline = time.monotonic() + 10
+        while len(order()) < 3 and time.monotonic() < deadline:
+            sb.dns.cache.clear()
+            time.sleep(0.05)
+        assert len({order() for _ in range(20)}) > 1          # loadbalance shuffles
+        cm = core.read_namespaced_config_map("coredns", "kube-system")
+        corefile = cm.data["Corefile"]
+        assert "    loadbalance\n" in corefile and "    cache 30\n" in corefile
+        cm.data["Corefile"] = corefile.replace("    loadbalance\n", "").replace("    cache 30\n", "")
+        core.replace_namespaced_config_map("coredns", "kube-system", cm)
+        assert len({order() for _ in range(20)}) == 1          # a fixed order now
+        apps.patch_namespaced_deployment_scale("web", "default", {"spec": {"replicas": 4}})
+        deadline = time.monotonic() + 10
+        while len(order()) < 4 and time.monotonic() < deadline:   # no cache: no waiting for it
+            time.sleep(0.05)
+        assert len(order()) == 4
+        api.close()

@@ -8,33 +8,33 @@ from labkit.exercises import check, reveal, solution
 
 
 def test_right_answers_print_a_tick(capsys):
-    assert check("pod IP", "10.10.100.37\n", "10.10.100.37") is True
+    assert check("pod IP", "10.10.100.37\n", "10.10.100.37")
     assert check("search list", ("test.svc.cluster.local", "svc.cluster.local"),
-                 ["test.svc.cluster.local", "svc.cluster.local"]) is True
-    assert check("all pods", ["b", "a"], {"a", "b"}) is True            # a set ignores order
-    assert check("ratio", 0.3333, 1 / 3, tolerance=1e-3) is True
-    assert check("resolves", pd.Series([True, True]).all()) is True     # expected=None: truthy
-    assert check("ndots", 5, lambda v: v > 1) is True
-    assert check("frame", pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [1]})) is True
+                 ["test.svc.cluster.local", "svc.cluster.local"])
+    assert check("all pods", ["b", "a"], {"a", "b"})            # a set ignores order
+    assert check("ratio", 0.3333, 1 / 3, tolerance=1e-3)
+    assert check("resolves", pd.Series([True, True]).all())     # expected=None: truthy
+    assert check("ndots", 5, lambda v: v > 1)
+    assert check("frame", pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [1]}))
     assert capsys.readouterr().out.splitlines() == [
         "✔ pod IP", "✔ search list", "✔ all pods", "✔ ratio", "✔ resolves", "✔ ndots", "✔ frame"]
 
 
 def test_wrong_answers_show_value_expected_and_hint(capsys):
-    assert check("pod IP", "10.10.100.1", "10.10.100.37", hint="Look at lab.pods().IP") is False
+    assert not check("pod IP", "10.10.100.1", "10.10.100.37", hint="Look at lab.pods().IP")
     assert capsys.readouterr().out == ("✘ pod IP: got '10.10.100.1', expected '10.10.100.37'\n"
                                        "  hint: Look at lab.pods().IP\n")
-    assert check("ratio", 0.5, 1 / 3, tolerance=1e-3) is False
+    assert not check("ratio", 0.5, 1 / 3, tolerance=1e-3)
     capsys.readouterr()
 
 
 def test_never_raises_on_odd_values(capsys):
-    assert check("not yet", ..., 3, hint="replace ...") is False
+    assert not check("not yet", ..., 3, hint="replace ...")
     out = capsys.readouterr().out
     assert "not answered yet" in out and "hint: replace ..." in out
     # A DataFrame compared with a list has an ambiguous truth value: reported, not raised.
-    assert check("table", pd.DataFrame({"a": [1, 2]}), [1, 2]) is False
-    assert check("predicate that fails", 1, lambda v: 1 / 0) is False
+    assert not check("table", pd.DataFrame({"a": [1, 2]}), [1, 2])
+    assert not check("predicate that fails", 1, lambda v: 1 / 0)
     out = capsys.readouterr().out
     assert "could not check" in out and "ZeroDivisionError" in out
     assert len(out.splitlines()) == 2

@@ -96,8 +96,11 @@ def test_unreachable_server_is_connection_failed(tmp_path):
 def test_workshop_prefix_maps_namespaces(sandbox):
     lab = labkit.connect(kubeconfig=sandbox.kubeconfig, namespace_prefix="ws1", quiet=True)
     assert lab.ns("test") == "ws1-test" and lab.ns("default") == "ws1-default"
-    with pytest.raises(errors.NamespaceNotAllowed):
-        lab.pods("kube-system")
+    assert "kube-dns" in list(lab.services("kube-system").NAME)      # reading cluster DNS is fine
+    with pytest.raises(errors.NamespaceNotAllowed):                     # changing it is not
+        lab.delete("service", "kube-dns", namespace="kube-system")
+    with pytest.raises(errors.NamespaceNotAllowed):                     # nor another learner's lab
+        lab.pods("ws2-test")
     result = lab.apply([MANIFESTS / "namespace-test.yaml", MANIFESTS / "web-svc.yaml"])
     assert "namespace/ws1-test created" in repr(result)
     assert [(a.name, a.namespace) for a in result if a.kind == "service"] == [("web-svc", "ws1-default")]
@@ -153,3 +156,19 @@ def test_ping_search_walk_and_matrix(lab):
                    ("web-svc", "test"): False, ("web-svc.default", "test"): True}
     assert plots.resolution_matrix(m).axes[0].images[0].get_array().sum() == 3
     assert len(plots.rtt_histogram(p).axes[0].patches) > 0
+
+
+def test_a_deleted_pod_is_replaced_under_a_new_name_and_address(lab):
+    lab.scale("nginx-deployment", 1)
+    before = lab.pods(selector="app=web")
+    old_name, old_ip = before.NAME.iloc[0], before.IP.iloc[0]
+    lab.delete("pod", old_name)                          # returns once that pod is gone
+    lab.wait("deployment", "nginx-deployment", "Available")
+    import time
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        after = lab.pods(selector="app=web")
+        if len(after) == 1 and after.STATUS.iloc[0] == "Running" and after.IP.iloc[0]:
+            break
+        time.sleep(0.05)
+    assert after.NAME.iloc[0] != old_name and after.IP.iloc[0] != old_ip

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.sandbox._tables import (
+from labkit._printers import (
     column_definitions,
     format_endpoints,
     format_label_selector,

@@ -18,7 +18,7 @@ import ipaddress
 import re
 from decimal import Decimal, InvalidOperation
 
-from ._objects import clone
+from .._objects import clone
 
 __all__ = ["Invalid", "default", "validate", "valid_name_message"]
 

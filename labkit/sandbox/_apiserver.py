@@ -14,7 +14,8 @@ from urllib.parse import parse_qs
 import yaml
 from aiohttp import web
 
-from . import _admission, _discovery, _errors, _registry, _schema, _selectors, _tables
+from .. import _printers as _tables
+from . import _admission, _discovery, _errors, _registry, _schema, _selectors
 from ._exec import handle_exec
 from ._resources import Resource, by_path, by_plural
 from ._store import Event, Store

@@ -22,10 +22,18 @@ COREFILE = """.:53 {{
     }}
     cache {cache}
     loop
-    reload
-    loadbalance
+    reload{loadbalance}
 }}
 """
+
+
+def corefile(config: SandboxConfig) -> str:
+    """kubeadm's Corefile, with the sandbox's TTL, cache and shuffling settings."""
+    text = COREFILE.format(domain=config.cluster_domain, ttl=config.dns_ttl, cache=config.dns_cache_seconds,
+                           loadbalance="\n    loadbalance" if config.dns_loadbalance else "")
+    if not config.dns_cache_seconds:
+        text = text.replace("    cache 0\n", "")
+    return text
 
 
 def objects(config: SandboxConfig) -> list[tuple[str, dict]]:
@@ -53,8 +61,7 @@ def objects(config: SandboxConfig) -> list[tuple[str, dict]]:
         "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}))
     out.append(("configmaps", {
         "metadata": {"name": "coredns", "namespace": "kube-system"},
-        "data": {"Corefile": COREFILE.format(domain=config.cluster_domain, ttl=config.dns_ttl,
-                                             cache=config.dns_cache_seconds)}}))
+        "data": {"Corefile": corefile(config)}}))
     dns_labels = {"k8s-app": "kube-dns"}
     out.append(("services", {
         "metadata": {"name": "kube-dns", "namespace": "kube-system",

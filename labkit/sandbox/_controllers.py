@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
-from ._objects import clone
+from .._objects import clone
 from . import _naming
 from ._clock import rfc3339
 from ._config import SandboxConfig
@@ -304,11 +304,12 @@ class Controllers:
                             "replicaset-controller")
             pods = [p for p in self.store.list_resource(PODS, ns) if _owned_by(p, rs) and _active(p)]
         elif len(pods) > want:
-            # controller.ActivePods ranking: unscheduled, then pending, then not ready, then newest first.
+            # controller.ActivePods ranking: unscheduled, then pending, then not ready, then newest
+            # first (by the order the store created them: timestamps have only second precision).
             def rank(p: dict):
                 st = p.get("status") or {}
                 return (bool(p["spec"].get("nodeName")), st.get("phase") == "Running", pod_ready(p),
-                        [-ord(c) for c in p["metadata"]["creationTimestamp"]], p["metadata"]["name"])
+                        -self.store.creation_order(PODS, ns, p["metadata"]["name"]))
             for p in sorted(pods, key=rank)[: len(pods) - want]:
                 self._delete_quietly(PODS, ns, p["metadata"]["name"])
                 self.record(rs, "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}",

@@ -7,7 +7,7 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 from __future__ import annotations
 
 
-from ._objects import clone
+from .._objects import clone
 from . import _admission, _errors, _naming, _patch
 from ._clock import rfc3339
 from ._config import SandboxConfig

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ._objects import clone
+from .._objects import clone
 from . import _errors, _naming
 from ._clock import Clock, rfc3339
 from ._resources import RESOURCES, Resource, by_plural
@@ -60,6 +60,7 @@ class Store:
         self._rv = 0
         self._incarnations: collections.Counter = collections.Counter()
         self._name_floor: dict[tuple, int] = {}
+        self._created: dict[tuple, int] = {}       # the revision that created each object
         self._history: collections.deque[Event] = collections.deque(maxlen=HISTORY)
         self._watches: set[Watch] = set()
         self._listeners: list[Callable[[Event], None]] = []
@@ -113,6 +114,7 @@ class Store:
             obj.setdefault("apiVersion", resource.api_version)
             obj.setdefault("kind", resource.kind)
             bucket[(namespace, name)] = obj
+            self._created[(resource.key, namespace, name)] = self._rv
             self._emit(Event("ADDED", resource, obj, None, self._rv))
             return obj
 
@@ -158,13 +160,25 @@ class Store:
             change(obj)
             return self.update(resource, obj, check_version=False)
 
+    def creation_order(self, resource: Resource, namespace: str | None, name: str) -> int:
+        """The revision at which an object was created: older objects have smaller ones."""
+        obj = self.get_resource(resource, namespace, name)
+        found = self._created.get((resource.key, namespace, name))
+        if found is None and obj is not None:      # restored from disk: its first version is unknown
+            found = int(obj["metadata"]["resourceVersion"])
+        return found or 0
+
     def delete(self, resource: Resource, namespace: str | None, name: str) -> dict:
         with self._lock:
             key = (namespace if resource.namespaced else None, name)
             old = self._objects[resource.key].pop(key, None)
             if old is None:
                 raise _errors.not_found(resource, name)
-            for floor_key in [k for k in self._name_floor if k[0] == resource.key and k[1] == key[0]]:
+            self._created.pop((resource.key, key[0], name), None)
+            # A generated name is not handed out again while its owner lives (a replaced pod
+            # gets a new name, as on a real cluster); once the owner `<name>` is deleted, its
+            # `<name>-` names start over, so a reset-and-reapply reproduces them.
+            for floor_key in [k for k in self._name_floor if k[1] == key[0] and k[2] == f"{name}-"]:
                 del self._name_floor[floor_key]
             self._rv += 1
             gone = dict(old, metadata=dict(old["metadata"], resourceVersion=str(self._rv)))
@@ -172,8 +186,7 @@ class Store:
             return gone
 
     def generate_name(self, resource: Resource, namespace: str | None, prefix: str) -> str:
-        # Probe from attempt 0 so the same objects get the same names after a reset. Attempts
-        # below the floor were all taken when it was set; any delete in the bucket resets it.
+        # Probe from the prefix's floor: the attempts below it were handed out already.
         floor_key = (resource.key, namespace, prefix)
         bucket = self._objects[resource.key]
         for attempt in range(self._name_floor.get(floor_key, 0), 100000):
@@ -216,6 +229,7 @@ class Store:
         with self._lock:
             data = {"revision": self._rv,
                     "incarnations": [[list(k), v] for k, v in self._incarnations.items()],
+                    "name_floors": [[list(k), v] for k, v in self._name_floor.items()],
                     "objects": {key: list(bucket.values()) for key, bucket in self._objects.items()}}
             self.dirty = False
         tmp = self.path.with_suffix(".tmp")
@@ -229,6 +243,7 @@ class Store:
         with self._lock:
             self._rv = data["revision"]
             self._incarnations = collections.Counter({tuple(k): v for k, v in data["incarnations"]})
+            self._name_floor = {tuple(k): v for k, v in data.get("name_floors", [])}
             by_key = {r.key: r for r in RESOURCES}
             for key, items in data["objects"].items():
                 if key not in by_key:

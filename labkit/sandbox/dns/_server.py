@@ -9,6 +9,7 @@ has no such limit.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import functools
 import random
@@ -26,6 +27,7 @@ from .._clock import Clock
 from .._config import SandboxConfig
 from .._dnsclients import DnsClientRegistry
 from ._answer import Reply, _forward, resolve, shuffle
+from . import _corefile
 from ._cache import DnsCache
 from ._index import ClusterIndex
 from ._outside import Outside
@@ -68,6 +70,9 @@ class DnsServer:
         self.clients = clients
         self.log = QueryLog()
         self.cache = DnsCache(clock, config.dns_cache_seconds)
+        self._defaults = self.settings = _corefile.CorefileSettings(
+            config.dns_loadbalance, config.dns_cache_seconds, config.dns_ttl)
+        self._settings_revision = None
         self.outside = Outside(config.outside_world)
         self._rng = random.Random(f"dns-loadbalance:{config.seed}")
         self._host, self._port = host, port
@@ -135,10 +140,22 @@ class DnsServer:
             with self._index_lock:
                 index = self._index
                 if index is None or index.revision != revision:
-                    index = ClusterIndex.build(self.cluster, self.config,
-                                               serial=int(self.clock.time()))
+                    config = dataclasses.replace(self.config, dns_ttl=self.settings.ttl)
+                    index = ClusterIndex.build(self.cluster, config, serial=int(self.clock.time()))
                     self._index = index
         return index
+
+    def _apply_corefile(self) -> None:
+        """Follow edits of the coredns ConfigMap, as the reload plugin does."""
+        revision = self.cluster.revision
+        if revision == self._settings_revision:
+            return
+        self._settings_revision = revision
+        settings = _corefile.from_cluster(self.cluster, self._defaults)
+        if settings.cache_seconds != self.cache.seconds:
+            self.cache.seconds = settings.cache_seconds
+            self.cache.clear()
+        self.settings = settings
 
     # -- one message -------------------------------------------------------------------
     def handle(self, data: bytes, transport: str, client_port: int) -> bytes | None:
@@ -162,6 +179,7 @@ class DnsServer:
             self._log(transport, client_port, _text(question.name),
                       _type_text(question.rdtype), "BADVERS", [], False, False)
             return wire
+        self._apply_corefile()
         do = bool(query.ednsflags & dns.flags.DO) if query.edns >= 0 else False
         qname_text = _text(question.name)
         key = (qname_text.lower(), question.rdtype, question.rdclass, do)
@@ -172,7 +190,7 @@ class DnsServer:
             reply = self.cache.put(key, reply)
         if cached:
             _echo_case(reply, question.name)
-        if self.config.dns_loadbalance:
+        if self.settings.loadbalance:
             reply = shuffle(reply, self._rng)
         wire, truncated = render(query, reply, udp=transport == "udp")
         if truncated:
