@@ -29,7 +29,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="needs a real cluster: run with --cluster")
     for item in items:
-        if "cluster" in item.keywords:
+        if item.get_closest_marker("cluster"):
             item.add_marker(skip)
 
 
