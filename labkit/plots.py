@@ -1,6 +1,8 @@
 """Figures for probe results: one function per picture, each returns the Figure."""
 from __future__ import annotations
 
+import ipaddress
+
 
 def _inline() -> None:
     """In a notebook, make figures display as images even before pyplot was used
@@ -29,15 +31,63 @@ def _figure(title: str, xlabel: str, ylabel: str, size=(6.4, 3.6)):
     return fig, ax
 
 
-def answers_per_pod(df, column: str = "first", title: str | None = None):
-    """Bar chart: how often each address (or server) came first, with the even-split line."""
-    counts = df[column].dropna().value_counts().sort_index()
+def _natural_key(value):
+    """Addresses in numeric order (10.10.1.9 before 10.10.1.10), other text as text."""
+    text = str(value)
+    host = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+    try:
+        return (0, ipaddress.ip_address(host).packed, text)
+    except ValueError:
+        return (1, b"", text)
+
+
+def _short(label: str, limit: int = 18) -> str:
+    """Long labels (pod names) keep their start and their distinctive end."""
+    if len(label) <= limit:
+        return label
+    tail = limit // 2 + 2
+    return f"{label[:limit - tail - 1]}…{label[-tail:]}"
+
+
+def answers_per_pod(df, column: str = "first", title: str | None = None, *, addresses=None):
+    """Bar chart: how often each address (or server) came first, with the even-split line.
+
+    `addresses`: every value that could have come first (the Service's pod addresses,
+    e.g. `lab.pods(selector="app=web")["IP"]`), in the column's form. Each gets a bar,
+    zero if it never came first, and the even split divides by all of them; without it
+    only the values seen count (or a categorical column's categories). Bars are in
+    address order; long labels (pod names) are shortened in the middle and slanted.
+    """
+    import pandas as pd
+    values = df[column].dropna()
+    counts = values.value_counts()
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        counts = counts.sort_index()          # category order, unseen categories at 0
+    else:
+        if addresses is not None:
+            counts = counts.rename(index=str)
+            counts = counts.reindex(counts.index.union(pd.Index([str(a) for a in addresses])), fill_value=0)
+        counts = counts.reindex(sorted(counts.index, key=_natural_key))
     fig, ax = _figure(title or f"Which answer came first ({len(df)} samples)", column, "samples")
-    ax.bar([str(i) for i in counts.index], counts.values, color="tab:blue")
+    labels = [_short(str(i)) for i in counts.index]
+    bars = ax.bar(range(len(counts)), counts.values, color="tab:blue")
+    # Counts inside the bars, clear of the even-split line; a 0 above its empty slot.
+    ax.bar_label(bars, labels=[f"{v}" if v else "" for v in counts.values], label_type="center",
+                 color="white", fontsize="small")
+    ax.bar_label(bars, labels=["" if v else "0" for v in counts.values], fontsize="small")
+    ax.set_xticks(range(len(counts)), labels)
+    if sum(map(len, labels)) > 48:            # would run into each other at this width
+        ax.tick_params(axis="x", labelrotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+    top = max(counts.max() if len(counts) else 0, 1)
     if len(counts):
         even = counts.sum() / len(counts)
         ax.axhline(even, color="tab:red", linestyle="--", label=f"even split ({even:.0f})")
-        ax.legend()
+        top = max(top, even)
+        ax.legend(loc="upper right", fontsize="small")
+    ax.set_ylim(0, top * 1.3)                 # headroom: the legend sits above the bars
+    ax.yaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     return fig
 

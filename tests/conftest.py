@@ -47,6 +47,19 @@ def api_client(sandbox):
     client.close()
 
 
+@pytest.fixture(scope="module")
+def lab(sandbox):
+    """labkit connected to the module's sandbox, with the course's manifests applied."""
+    import labkit
+    lab = labkit.connect(kubeconfig=sandbox.kubeconfig, quiet=True)
+    lab.apply(MANIFESTS)
+    lab.wait("pod", "client")
+    lab.wait("pod", "client", namespace="test")
+    lab.wait("deployment", "nginx-deployment")
+    yield lab
+    lab.close()
+
+
 _counter = itertools.count()
 
 

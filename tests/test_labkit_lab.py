@@ -12,17 +12,6 @@ from labkit import errors, plots, probes
 from .conftest import MANIFESTS
 
 
-@pytest.fixture(scope="module")
-def lab(sandbox):
-    lab = labkit.connect(kubeconfig=sandbox.kubeconfig, quiet=True)
-    lab.apply(MANIFESTS)
-    lab.wait("pod", "client")
-    lab.wait("pod", "client", namespace="test")
-    lab.wait("deployment", "nginx-deployment")
-    yield lab
-    lab.close()
-
-
 def test_import_contacts_nothing():
     code = ("import sys, labkit; "
             "bad = [m for m in ('kubernetes', 'pandas', 'matplotlib', 'labkit.sandbox', 'urllib3') if m in sys.modules];"

@@ -11,17 +11,6 @@ from labkit import plots, probes, widgets
 from .conftest import MANIFESTS
 
 
-@pytest.fixture(scope="module")
-def lab(sandbox):
-    lab = labkit.connect(kubeconfig=sandbox.kubeconfig, quiet=True)
-    lab.apply(MANIFESTS)
-    lab.wait("pod", "client")
-    lab.wait("pod", "client", namespace="test")
-    lab.wait("deployment", "nginx-deployment")
-    yield lab
-    lab.close()
-
-
 def bar_heights(fig):
     return [p.get_height() for p in fig.axes[0].patches]
 

@@ -245,24 +245,8 @@ class StubResolver:
         return None, tcp, 0
 
     def _send_udp(self, request, address, timeout):
-        wire = request.to_wire()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-            self.ctx.dns_clients.register(port, self._client())
-            try:
-                sock.settimeout(timeout)
-                sock.sendto(wire, address)
-                end = time.monotonic() + timeout
-                while True:
-                    sock.settimeout(max(end - time.monotonic(), 0.001))
-                    data, peer = sock.recvfrom(65535)
-                    if peer[:2] != tuple(address[:2]) or len(data) < 2 or data[:2] != wire[:2]:
-                        continue            # not our answer: keep waiting, as resolvers do
-                    self._last_size = len(data)
-                    return dns.message.from_wire(data, ignore_trailing=True)
-            finally:
-                self.ctx.dns_clients.unregister(port)
+        data = self._udp_round_trip(request.to_wire(), address, timeout)
+        return dns.message.from_wire(data, ignore_trailing=True)
 
     def _send_tcp(self, request, address, timeout):
         wire = request.to_wire()
@@ -342,6 +326,7 @@ class StubResolver:
                     if peer[:2] == tuple(address[:2]) and data[:2] == wire[:2]:
                         self._last_size = len(data)
                         return data
+                    # Not our answer (another address or id): keep waiting, as resolvers do.
                     sock.settimeout(max(end - time.monotonic(), 0.001))
             finally:
                 self.ctx.dns_clients.unregister(port)
