@@ -11,10 +11,6 @@ import ipaddress
 import ssl
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 
 def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
@@ -23,6 +19,11 @@ def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
     ca_crt, crt, key = pki / "ca.crt", pki / "server.crt", pki / "server.key"
     if ca_crt.exists() and crt.exists() and key.exists():
         return ca_crt, crt, key
+    # Imported only when certificates are made: a restart need not pay for it.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
     pki.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
     until = now + dt.timedelta(days=3650)
