@@ -384,8 +384,31 @@ class Lab:
             node = nodes[0]["metadata"]["name"]
         return self._transport.request("GET", f"/api/v1/nodes/{node}/proxy/configz")["kubeletconfig"]
 
+    def _image_status(self) -> dict[str, str]:
+        """Per course image: "running" when a pod of this lab runs it, the waiting reason
+        (ErrImagePull, ImagePullBackOff, ...) when one cannot start, else "not used yet"."""
+        status = {image: "not used yet" for image in course_images()}
+        for ns in LESSON_NAMESPACES:
+            try:
+                pods = self._transport.request("GET", f"/api/v1/namespaces/{self.ns(ns)}/pods").get("items") or []
+            except errors.LabkitError:
+                continue
+            for pod in pods:
+                images = {c["name"]: c.get("image") for c in pod["spec"].get("containers") or []}
+                for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+                    image = images.get(cs.get("name"))
+                    if image not in status or status[image] == "running":
+                        continue
+                    state = cs.get("state") or {}
+                    if "running" in state:
+                        status[image] = "running"
+                    elif (state.get("waiting") or {}).get("reason"):
+                        status[image] = state["waiting"]["reason"]
+        return status
+
     def doctor(self, quiet: bool = False) -> dict:
-        """Backend, server, version, cluster domain and DNS IP, DNS health, node count."""
+        """Backend, server, version, cluster domain and DNS IP, DNS health, node count, and
+        whether the course's images run here (a real cluster must be able to pull them)."""
         report = {"backend": self.backend, "context": self.context, "server": self.server}
         version = self._transport.request("GET", "/version")
         report["server_version"] = version.get("gitVersion")
@@ -406,12 +429,27 @@ class Lab:
         except errors.LabkitError:
             pass
         report.update(cluster_domain=domain, cluster_dns=dns_ip, dns_ready=healthy)
+        report["images"] = self._image_status()
         if self.namespace_prefix:
             report["namespaces"] = {n: self.ns(n) for n in LESSON_NAMESPACES}
         if not quiet:
             width = max(len(k) for k in report)
             print("\n".join(f"{k:<{width}}  {v}" for k, v in report.items()))
         return report
+
+
+def course_images(manifests: Path | None = None) -> list[str]:
+    """The container images the course's manifests run."""
+    import yaml
+    images: list[str] = []
+    for path in sorted(Path(manifests or default_manifests()).glob("*.y*ml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            spec = ((doc or {}).get("spec") or {})
+            spec = (spec.get("template") or {}).get("spec") or spec
+            for c in spec.get("containers") or []:
+                if c.get("image") and c["image"] not in images:
+                    images.append(c["image"])
+    return images
 
 
 class _Progress:

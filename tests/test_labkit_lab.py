@@ -108,6 +108,8 @@ def test_resolv_conf_kubelet_config_doctor_logs(lab, capsys):
     report = lab.doctor()
     assert report["cluster_domain"] == "cluster.local" and report["dns_ready"] is True and report["nodes"] >= 1
     assert "cluster_dns" in capsys.readouterr().out
+    assert report["images"] == {"centos:7": "running", "nicolaka/netshoot:v0.13": "running",
+                                "nginxdemos/hello:plain-text": "running"}
     assert isinstance(lab.logs("client"), str)
 
 
