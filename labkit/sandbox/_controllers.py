@@ -353,6 +353,12 @@ class Controllers:
             st["phase"] = "Pending"
             st["conditions"] = [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                                  "lastTransitionTime": now}]
+            # What the kubelet reports while it pulls and starts: STATUS ContainerCreating.
+            st["hostIP"] = self.config.node_ip(node) if node in self.config.nodes else None
+            st["containerStatuses"] = [{
+                "name": c["name"], "image": c["image"], "imageID": "", "ready": False,
+                "restartCount": 0, "started": False, "lastState": {},
+                "state": {"waiting": {"reason": "ContainerCreating"}}} for c in p["spec"]["containers"]]
         bound = self.store.mutate(PODS, ns, name, bind)
         self._bound_at[key] = self.store.clock.monotonic()
         self.record(bound, "Scheduled", f"Successfully assigned {ns}/{name} to {node}", "default-scheduler")
