@@ -15,7 +15,7 @@ import yaml
 from aiohttp import web
 
 from .. import _printers as _tables
-from . import _admission, _discovery, _errors, _registry, _schema, _selectors
+from . import _admission, _discovery, _errors, _protobuf, _registry, _schema, _selectors
 from ._exec import handle_exec
 from ._resources import Resource, by_path, by_plural
 from ._store import Event, Store
@@ -247,6 +247,10 @@ class ApiServer:
 
     async def _body(self, request: web.Request):
         raw = await request.read()
+        if request.content_type == _protobuf.CONTENT_TYPE:    # kubectl 1.32+ `create` generators
+            target = parse_path(request.path.rstrip("/"))
+            kind = target.resource.kind if target and target.subresource in (None, "status") else None
+            return _protobuf.decode(raw, kind)
         try:
             if "yaml" in (request.content_type or ""):
                 return yaml.safe_load(raw)

@@ -6,6 +6,8 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 """
 from __future__ import annotations
 
+import uuid
+
 
 from .._objects import clone
 from . import _admission, _errors, _naming, _patch
@@ -54,6 +56,13 @@ class Registry:
         if resource.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
         if dry_run:
+            # The real registry fills the system fields before the dry-run point
+            # (rest.FillObjectMetaSystemFields): a uid, a creation time, a first generation.
+            meta = obj["metadata"]
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = rfc3339(self.store.clock.now())
+            if "spec" in obj and resource.kind not in ("Pod", "Service", "Node", "Namespace"):
+                meta["generation"] = 1
             return obj
         return self.store.create(resource, obj)
 
