@@ -283,3 +283,51 @@ def test_truncated_udp_answer_is_retried_over_tcp():
         assert len(found.addresses) == 59
     finally:
         big.close()
+
+
+def test_one_resolver_keeps_one_registered_socket_until_closed(server):
+    ports = []
+    original = server.answer
+
+    def answer(wire, peer_port, udp):
+        ports.append(peer_port)
+        return original(wire, peer_port, udp)
+    server.answer = answer
+    res = StubResolver(make_ctx(server))
+    found = res.gethostbyname("web-svc")
+    assert found.ok and len(found.queries) == 5           # AAAA walk, then A
+    assert len(set(ports)) == 1 and len(server.clients) == 5 and None not in server.clients
+    assert list(server.registry._by_port) == ports[:1]
+    res.close()
+    assert server.registry._by_port == {}
+    StubResolver(make_ctx(server)).getaddrinfo("web-svc")  # dropped: closed when collected
+    assert server.registry._by_port == {}
+
+
+def test_a_late_reply_to_another_question_is_ignored():
+    """res_send.c res_queriesmatch: id, server and question must all match."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+
+    def serve():
+        data, peer = sock.recvfrom(512)
+        query = dns.message.from_wire(data)
+        other = dns.message.make_query("other.default.svc.cluster.local.", "A")
+        other.id = query.id                                   # same id, wrong question
+        stale = dns.message.make_response(other)
+        stale.answer.append(dns.rrset.from_text(other.question[0].name, 0, "IN", "A", "10.9.9.9"))
+        sock.sendto(stale.to_wire(), peer)
+        good = dns.message.make_response(query)
+        good.answer.append(dns.rrset.from_text(query.question[0].name, 0, "IN", "A", "10.10.100.37"))
+        sock.sendto(good.to_wire(), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        ctx = make_ctx(None)
+        ctx.dns_address = sock.getsockname()
+        sent, addresses, _ = StubResolver(ctx).ask_address("web-svc.default.svc.cluster.local", "A")
+        assert sent.rcode == "NOERROR" and addresses == ["10.10.100.37"]
+    finally:
+        thread.join(2)
+        sock.close()

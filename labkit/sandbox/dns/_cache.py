@@ -56,6 +56,14 @@ class DnsCache:
         with self._lock:
             self._items.clear()
 
+    def item(self, key: tuple) -> tuple | None:
+        """The stored entry itself (identity tells whether it is still the one kept)."""
+        return self._items.get(key)
+
+    def remaining(self, item: tuple) -> int:
+        """Seconds left for an entry: the TTL a hit answers with (<= 0: expired)."""
+        return item[1] - int(self._clock.monotonic() - item[0])
+
     def get(self, key: tuple) -> Reply | None:
         """A fresh copy of the cached reply with remaining TTLs, or None."""
         if not self.enabled:

@@ -5,6 +5,10 @@ wraps kubernetes and forward. So a cached reply is shuffled again on every hit, 
 the cache stores replies in cluster order. UDP replies are cut to the client's
 buffer with TC set; TCP (two-byte length prefix, several queries per connection)
 has no such limit.
+
+UDP is served by a thread of its own (a blocking recvfrom/sendto loop), so neither the
+event loop's overhead nor the API server's work delays an answer; TCP stays on the
+loop. Repeated questions are answered from rendered wire (see _fastpath).
 """
 from __future__ import annotations
 
@@ -29,32 +33,13 @@ from .._dnsclients import DnsClientRegistry
 from ._answer import Reply, _forward, resolve, shuffle
 from . import _corefile
 from ._cache import DnsCache
+from ._fastpath import MAX_RENDERED, Entry, FastPath
 from ._index import ClusterIndex
 from ._outside import Outside
 from ._querylog import QueryLog
 from ._wire import Rejected, parse_query, render
 
 TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP connection
-
-
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, server: "DnsServer") -> None:
-        self.server = server
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-
-    def datagram_received(self, data: bytes, addr) -> None:
-        try:
-            wire = self.server.handle(data, "udp", addr[1])
-        except Exception:        # a bug must not stop the server; the client will time out
-            return
-        if wire is not None:
-            self.transport.sendto(wire, addr)
-
-    def error_received(self, exc) -> None:
-        pass
 
 
 class DnsServer:
@@ -78,7 +63,11 @@ class DnsServer:
         self._host, self._port = host, port
         self._index: ClusterIndex | None = None
         self._index_lock = threading.Lock()
-        self._udp: asyncio.DatagramTransport | None = None
+        self._rng_lock = threading.Lock()      # one query's draws stay together
+        self._fast = FastPath()
+        self._udp: socket.socket | None = None
+        self._udp_thread: threading.Thread | None = None
+        self._stopping = False
         self._tcp: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.Task] = set()
         self._address: tuple[str, int] | None = None
@@ -86,11 +75,13 @@ class DnsServer:
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Bind UDP and TCP on the same port before returning."""
-        loop = asyncio.get_running_loop()
         udp_sock, tcp_sock = self._bind()
-        self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=udp_sock)
         self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp_sock)
         self._address = udp_sock.getsockname()[:2]
+        self._udp, self._stopping = udp_sock, False
+        self._udp_thread = threading.Thread(target=self._serve_udp, args=(udp_sock,),
+                                            name="labkit-dns-udp", daemon=True)
+        self._udp_thread.start()
 
     def _bind(self) -> tuple[socket.socket, socket.socket]:
         for _ in range(50):
@@ -108,15 +99,13 @@ class DnsServer:
                 if exc.errno == errno.EADDRINUSE and self._port == 0:
                     continue
                 raise
-            udp.setblocking(False)
-            tcp.setblocking(False)
+            tcp.setblocking(False)          # the UDP socket blocks: its thread waits in recvfrom
             return udp, tcp
         raise OSError(errno.EADDRINUSE, "no free port for both UDP and TCP")
 
     async def stop(self) -> None:
         if self._udp is not None:
-            self._udp.close()
-            self._udp = None
+            self._stop_udp()
         if self._tcp is not None:
             self._tcp.close()
             for task in list(self._conns):
@@ -124,6 +113,47 @@ class DnsServer:
             await asyncio.gather(*self._conns, return_exceptions=True)
             await self._tcp.wait_closed()
             self._tcp = None
+
+    def _stop_udp(self) -> None:
+        """Wake the thread out of recvfrom with an empty datagram, wait for it, close."""
+        self._stopping = True
+        sock, thread = self._udp, self._udp_thread
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as wake:
+                wake.sendto(b"", sock.getsockname())
+        except OSError:
+            pass
+        if thread is not None:
+            thread.join(2)
+            if thread.is_alive():           # no wake-up arrived: shutdown ends recvfrom too
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                thread.join(2)
+        sock.close()
+        self._udp = self._udp_thread = None
+
+    def _serve_udp(self, sock: socket.socket) -> None:
+        recvfrom, sendto, handle = sock.recvfrom, sock.sendto, self.handle
+        while not self._stopping:
+            try:
+                data, addr = recvfrom(65535)
+            except OSError:
+                if self._stopping:
+                    return
+                continue
+            if self._stopping:
+                return
+            try:
+                wire = handle(data, "udp", addr[1])
+            except Exception:     # a bug must not stop the server; the client will time out
+                continue
+            if wire is not None:
+                try:
+                    sendto(wire, addr)
+                except OSError:
+                    pass
 
     @property
     def address(self) -> tuple[str, int]:
@@ -150,64 +180,131 @@ class DnsServer:
         revision = self.cluster.revision
         if revision == self._settings_revision:
             return
-        self._settings_revision = revision
-        settings = _corefile.from_cluster(self.cluster, self._defaults)
-        if settings.cache_seconds != self.cache.seconds:
-            self.cache.seconds = settings.cache_seconds
-            self.cache.clear()
-        self.settings = settings
+        with self._index_lock:          # UDP thread and TCP loop: one reload, then the mark
+            if revision == self._settings_revision:
+                return
+            settings = _corefile.from_cluster(self.cluster, self._defaults)
+            if settings.cache_seconds != self.cache.seconds:
+                self.cache.seconds = settings.cache_seconds
+                self.cache.clear()
+            self.settings = settings
+            self._settings_revision = revision
 
     # -- one message -------------------------------------------------------------------
     def handle(self, data: bytes, transport: str, client_port: int) -> bytes | None:
         """The reply to one request (None: send nothing), logged."""
+        client = self.clients.lookup(client_port) if self.clients is not None else None
+        if client is None or client.get("view") != "node":
+            entry = self._fast.get(transport == "udp", data[2:])
+            if entry is not None:
+                wire = self._answer_fast(entry, data, transport, client_port, client)
+                if wire is not None:
+                    return wire
+        return self._handle(data, transport, client_port, client)
+
+    def _answer_fast(self, entry: Entry, data: bytes, transport: str, client_port: int,
+                     client: dict | None) -> bytes | None:
+        """The reply from a kept entry, or None when the entry no longer applies."""
+        self._apply_corefile()
+        if entry.settings is not self.settings:
+            return None
+        if entry.item is not None:
+            item = self.cache.item(entry.cache_key)
+            if item is not entry.item:
+                return None
+            ttl = self.cache.remaining(item)
+            if ttl <= 0:
+                return None
+        elif entry.revision != self.cluster.revision:
+            return None
+        else:
+            ttl = None
+        with self._rng_lock:
+            order = entry.order(self._rng)
+        current = entry.rendered
+        if current[0] != ttl:
+            current = entry.rendered = (ttl, {})
+        rendered = current[1].get(order)
+        if rendered is None:
+            reply = entry.reply_for(order, ttl)
+            wire, truncated = render(entry.query, reply, udp=entry.udp)
+            shown = reply.answer[:_count_answers(wire)] if truncated else reply.answer
+            rendered = (wire[2:], truncated, tuple(_rdata_text(rr.rdata) for rr in shown))
+            if len(current[1]) < MAX_RENDERED:
+                current[1][order] = rendered
+        tail, truncated, answers = rendered
+        self._log(transport, client_port, client, entry.qname, entry.qtype, entry.rcode,
+                  list(answers), truncated, entry.item is not None)
+        return data[:2] + tail
+
+    def _handle(self, data: bytes, transport: str, client_port: int,
+                client: dict | None) -> bytes | None:
         try:
             query = parse_query(data)
         except Rejected as rej:
             if rej.wire is not None:
-                self._log(transport, client_port, "", "", rej.rcode, [], False, False)
+                self._log(transport, client_port, client, "", "", rej.rcode, [], False, False)
             return rej.wire
         question = query.question[0]
-        client = self.clients.lookup(client_port) if self.clients is not None else None
+        udp = transport == "udp"
         if client is not None and client.get("view") == "node":
             # A query to a node's resolver (dnsPolicy Default): the upstream answers it and
             # CoreDNS never sees it, so no cluster names, no cache, no log entry.
             reply = _forward(self.outside, question.name, question.rdtype)
-            return render(query, reply, udp=transport == "udp")[0]
+            return render(query, reply, udp=udp)[0]
         if query.edns > 0:      # only EDNS version 0 exists (plugin/pkg/edns Version)
             reply = Reply(dns.rcode.BADVERS, False, False)
-            wire, truncated = render(query, reply, udp=transport == "udp")
-            self._log(transport, client_port, _text(question.name),
+            wire, truncated = render(query, reply, udp=udp)
+            self._log(transport, client_port, client, _text(question.name),
                       _type_text(question.rdtype), "BADVERS", [], False, False)
             return wire
         self._apply_corefile()
+        settings = self.settings
         do = bool(query.ednsflags & dns.flags.DO) if query.edns >= 0 else False
         qname_text = _text(question.name)
         key = (qname_text.lower(), question.rdtype, question.rdclass, do)
         reply = self.cache.get(key)
         cached = reply is not None
+        revision = None
         if reply is None:
-            reply = resolve(question.name, question.rdtype, self.index(), self.outside)
+            index = self.index()
+            revision = index.revision
+            reply = resolve(question.name, question.rdtype, index, self.outside)
             reply = self.cache.put(key, reply)
         if cached:
             _echo_case(reply, question.name)
-        if self.settings.loadbalance:
-            reply = shuffle(reply, self._rng)
-        wire, truncated = render(query, reply, udp=transport == "udp")
+        item = self.cache.item(key) if cached else None
+        if cached and item is not None or not cached and self.cache.item(key) is None:
+            # Kept for the next identical request: a cache hit while the item stays, or a
+            # reply the cache does not keep while the cluster and the Corefile stay as now.
+            entry = Entry(Reply(reply.rcode, reply.authoritative, reply.recursion_available,
+                                list(reply.answer), list(reply.authority),
+                                list(reply.additional)),
+                          query, udp, item=item, cache_key=key, revision=revision,
+                          settings=settings,
+                          shuffled=settings.loadbalance and reply.rcode == dns.rcode.NOERROR,
+                          qname=qname_text, qtype=_type_text(question.rdtype),
+                          rcode=_rcode_text(reply.rcode))
+            self._fast.put(udp, data[2:], entry)
+        if settings.loadbalance:
+            with self._rng_lock:
+                reply = shuffle(reply, self._rng)
+        wire, truncated = render(query, reply, udp=udp)
         if truncated:
             answers = _count_answers(wire)
             shown = reply.answer[:answers]
         else:
             shown = reply.answer
-        self._log(transport, client_port, qname_text, _type_text(question.rdtype),
+        self._log(transport, client_port, client, qname_text, _type_text(question.rdtype),
                   _rcode_text(reply.rcode), [_rdata_text(rr.rdata) for rr in shown],
                   truncated, cached)
         return wire
 
-    def _log(self, transport: str, client_port: int, qname: str, qtype: str, rcode: str,
-             answers: list[str], truncated: bool, cached: bool) -> None:
+    def _log(self, transport: str, client_port: int, client: dict | None, qname: str,
+             qtype: str, rcode: str, answers: list[str], truncated: bool, cached: bool) -> None:
         self.log.add({
             "time": self.clock.time(),        # formatted when read: the hot path stays lean
-            "client": self.clients.lookup(client_port) if self.clients is not None else None,
+            "client": client,
             "client_port": client_port,
             "transport": transport,
             "qname": qname,

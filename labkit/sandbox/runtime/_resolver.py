@@ -22,11 +22,14 @@ a time.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 import socket
 import struct
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import dns.exception
@@ -65,6 +68,10 @@ class ResolvConf:
     @classmethod
     def parse(cls, text: str) -> "ResolvConf":
         """resolv.conf(5): the last `search`/`domain` line wins; options accumulate."""
+        return _parse_resolv_conf(cls, text)
+
+    @classmethod
+    def _parse(cls, text: str) -> "ResolvConf":
         servers: list[str] = []
         search: tuple[str, ...] = ()
         ndots, timeout, attempts = 1, 5.0, 2
@@ -126,6 +133,11 @@ class Lookup:
         return None
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_resolv_conf(cls, text: str) -> ResolvConf:
+    return cls._parse(text)        # frozen: every lookup of one pod may share the result
+
+
 def count_dots(name: str) -> int:
     return name.rstrip(".").count(".")
 
@@ -143,6 +155,7 @@ def candidates(name: str, conf: ResolvConf, libc: str = "glibc") -> list[str]:
     return suffixed + [name]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -152,12 +165,56 @@ def is_address(text: str) -> bool:
 
 
 def parse_hosts(text: str) -> list[tuple[str, list[str]]]:
+    return [(address, list(names)) for address, names in _hosts_entries(text)]
+
+
+@functools.lru_cache(maxsize=256)
+def _hosts_entries(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     entries = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].split()
         if len(line) >= 2 and is_address(line[0]):
-            entries.append((line[0], line[1:]))
-    return entries
+            entries.append((line[0], tuple(line[1:])))
+    return tuple(entries)
+
+
+@functools.lru_cache(maxsize=64)
+def _gateway(node_cidr: str) -> str:
+    return str(ipaddress.ip_network(node_cidr)[1])
+
+
+class _UdpChannel:
+    """One resolver's UDP socket, its port registered once with the DnsClientRegistry.
+
+    glibc opens a socket per res_send (closed again unless RES_STAYOPEN), so a real
+    pod's source port changes from query to query; here one tool run keeps one socket,
+    which only the query log's client_port shows. Nothing else on the wire differs.
+    """
+
+    def __init__(self, registry, client: dict) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.registry = registry
+        self.lock = threading.Lock()
+        self._rcvtimeo = None
+        if registry is not None:
+            registry.register(self.port, client)
+
+    def wait_at_most(self, seconds: float) -> None:
+        """A kernel receive timeout on a blocking socket: one system call per recvfrom
+        (Python's own timeout polls first, a second call and a second GIL hand-off)."""
+        if seconds != self._rcvtimeo:
+            self._rcvtimeo = seconds
+            whole = int(seconds)
+            micro = max(int((seconds - whole) * 1e6), 1 if not whole else 0)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                                 struct.pack("ll", whole, micro))
+
+    def close(self) -> None:
+        if self.registry is not None:
+            self.registry.unregister(self.port)
+        self.sock.close()
 
 
 class StubResolver:
@@ -166,9 +223,11 @@ class StubResolver:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.conf = ResolvConf.parse(ctx.files.get("/etc/resolv.conf", ""))
-        self.hosts = parse_hosts(ctx.files.get("/etc/hosts", ""))
+        self.hosts = _hosts_entries(ctx.files.get("/etc/hosts", ""))
         self.libc = ctx.image.libc
         self._last_size = 0
+        self._channels: dict[str | None, _UdpChannel] = {}     # by view: the client differs
+        self._finalizer = None
         self.view = self._view_of(self.conf.nameservers)
 
     # -- which server a nameserver line reaches ----------------------------------------
@@ -179,7 +238,7 @@ class StubResolver:
         only, as kind's entrypoint DNATs it for pods too), or None (nothing answers).
         glibc tries the servers in order, so the first one that answers decides."""
         config = self.ctx.config
-        gateway = str(ipaddress.ip_network(config.node_cidr)[1])
+        gateway = _gateway(config.node_cidr)
         for server in nameservers or (config.cluster_dns_ip,):
             if server == config.cluster_dns_ip:
                 return "cluster"
@@ -312,24 +371,40 @@ class StubResolver:
                     owner = owner or rrset.name.to_text(omit_final_dot=True)
         return sent, addresses, owner
 
+    def _channel(self) -> _UdpChannel:
+        channel = self._channels.get(self.view)
+        if channel is None:
+            channel = self._channels[self.view] = _UdpChannel(self.ctx.dns_clients, self._client())
+            if self._finalizer is None:
+                self._finalizer = weakref.finalize(self, _close_all, self._channels)
+        return channel
+
+    def close(self) -> None:
+        """Close the resolver's sockets (also done when it is garbage collected)."""
+        if self._finalizer is not None:
+            self._finalizer()
+
     def _udp_round_trip(self, wire: bytes, address, timeout: float) -> bytes:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-            self.ctx.dns_clients.register(port, self._client())
-            try:
-                sock.settimeout(timeout)
-                sock.sendto(wire, address)
-                end = time.monotonic() + timeout
-                while True:
+        channel = self._channel()
+        sock = channel.sock
+        peer_address = tuple(address[:2])
+        question = wire[12:_question_end(wire)]
+        with channel.lock:
+            sock.sendto(wire, address)
+            end = time.monotonic() + timeout
+            while True:
+                channel.wait_at_most(timeout)
+                try:
                     data, peer = sock.recvfrom(65535)
-                    if peer[:2] == tuple(address[:2]) and data[:2] == wire[:2]:
-                        self._last_size = len(data)
-                        return data
-                    # Not our answer (another address or id): keep waiting, as resolvers do.
-                    sock.settimeout(max(end - time.monotonic(), 0.001))
-            finally:
-                self.ctx.dns_clients.unregister(port)
+                except BlockingIOError:          # SO_RCVTIMEO ran out
+                    raise socket.timeout("timed out") from None
+                # res_send.c: the id, the server and the question must match
+                # (res_queriesmatch); a late answer to an earlier query is dropped.
+                if (peer[:2] == peer_address and data[:2] == wire[:2]
+                        and (data[4:6] == b"\0\0" or data[12:12 + len(question)] == question)):
+                    self._last_size = len(data)
+                    return data
+                timeout = max(end - time.monotonic(), 0.001)
 
     def ask(self, name: str, rdtype: str, *, edns: bool = False, tcp: bool = False) -> SentQuery:
         """One query for `name` (taken as absolute) and its outcome."""
@@ -527,6 +602,22 @@ def _parse_addresses(wire: bytes, qtype: int) -> tuple[str, list[str], str | Non
         return rcode, addresses, owner
     except (struct.error, IndexError, ValueError, OSError):
         return None
+
+
+def _close_all(channels: dict) -> None:
+    for channel in list(channels.values()):
+        channel.close()
+    channels.clear()
+
+
+def _question_end(wire: bytes) -> int:
+    """The offset after a query's question (uncompressed, as queries are); 12 if none."""
+    if len(wire) < 12 or wire[4:6] == b"\0\0":
+        return 12
+    pos = 12
+    while pos < len(wire) and wire[pos]:
+        pos += 1 + wire[pos]
+    return min(pos + 5, len(wire))
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
