@@ -54,16 +54,14 @@ def dig_short(text: str) -> list[str]:
 
 def dig_showsearch(text: str) -> list[dict]:
     """One row per query of `dig +search +showsearch`: query, qtype, rcode, answered."""
-    rows, status, question, answers = [], None, False, 0
+    rows, question = [], False
     current: dict | None = None
     for line in text.splitlines():
         m = _DIG_STATUS.search(line)
         if m:
             if current:
                 rows.append(current)
-            status, answers = m.group(1), 0
-            current = {"query": None, "qtype": None, "rcode": status, "answered": False}
-            mm = re.search(r"ANSWER: (\d+)", line)
+            current = {"query": None, "qtype": None, "rcode": m.group(1), "answered": False}
             continue
         if current is None:
             continue

@@ -5,7 +5,6 @@ frozen clock: one answers from kept wire where it can, the other renders every r
 """
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -14,10 +13,8 @@ import dns.edns
 import dns.flags
 import dns.message
 import dns.query
-import pytest
 
 from labkit.sandbox._clock import Clock
-from labkit.sandbox._cluster import StaticCluster
 from labkit.sandbox._config import SandboxConfig
 from labkit.sandbox._dnsclients import DnsClientRegistry
 from labkit.sandbox.dns import DnsServer

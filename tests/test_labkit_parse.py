@@ -1,5 +1,4 @@
 """labkit's parsers on the real tools' recorded output (../shared/notes/real-tool-output)."""
-from pathlib import Path
 
 import pytest
 

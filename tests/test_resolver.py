@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import io
 import socket
-import socketserver
 import threading
 import time
-from pathlib import Path
 
 import dns.flags
 import dns.message

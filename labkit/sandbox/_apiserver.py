@@ -9,7 +9,6 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
 import yaml
 from aiohttp import web
@@ -17,7 +16,7 @@ from aiohttp import web
 from .. import _printers as _tables
 from . import _admission, _discovery, _errors, _protobuf, _registry, _schema, _selectors
 from ._exec import handle_exec
-from ._resources import Resource, by_path, by_plural
+from ._resources import Resource, by_path
 from ._store import Event, Store
 
 _TABLE = re.compile(r"as=Table")
@@ -141,7 +140,7 @@ class ApiServer:
         if method == "DELETE" and target.name is None:
             return self._delete_collection(request, target, dry_run)
         raise _errors.ApiError(405, "MethodNotAllowed",
-                               f"the server does not allow this method on the requested resource")
+                               "the server does not allow this method on the requested resource")
 
     # --- documents -----------------------------------------------------------------
     def _fixed_document(self, path: str) -> web.Response | None:

@@ -769,7 +769,7 @@ def awk(ctx: ToolContext, argv: list[str]) -> int:
     prog, files = args[0].strip(), args[1:]
     m = re.fullmatch(r"(?:(NR\s*==\s*\d+|/(?:[^/\\]|\\.)*/)\s*)?(?:\{\s*(print(?:\s+.*?)?)?\s*;?\s*\})?", prog)
     if not m or (m.group(1) is None and m.group(2) is None and prog):
-        ctx.stderr.write(f"awk: the sandbox's awk only runs '{{print ...}}' one-liners\n")
+        ctx.stderr.write("awk: the sandbox's awk only runs '{print ...}' one-liners\n")
         return 2
     cond, action = m.group(1), m.group(2) or "print"
     text, code = _read_inputs(ctx, "awk", files)
