@@ -262,6 +262,7 @@ class Store:
 
 
 def _same(old: dict, new: dict) -> bool:
-    strip = lambda o: {k: (v if k != "metadata" else {mk: mv for mk, mv in v.items() if mk != "resourceVersion"})
-                       for k, v in o.items()}
+    """Whether a write changes nothing but the resourceVersion it was sent with."""
+    def strip(o: dict) -> dict:
+        return dict(o, metadata={k: v for k, v in o["metadata"].items() if k != "resourceVersion"})
     return strip(old) == strip(new)
