@@ -87,7 +87,10 @@ def replica_slider(lab, deployment: str = "nginx-deployment", service: str = "we
             status.value = (f"{replicas} replica{'s' if replicas != 1 else ''}: {service} answered with "
                             f"{seen} different first address{'es' if seen != 1 else ''} in {len(df)} lookups"
                             + (f" (DNS caught up after {waited:g} s)" if waited >= 1 else ""))
-            fig = plots.answers_per_pod(df, title=f"{service}: first answer, {replicas} replicas ({len(df)} lookups)")
+            # Every ready address gets a bar, so a pod that never came first shows as zero.
+            addresses = sorted({a for answer in df["answers"] for a in answer})
+            fig = plots.answers_per_pod(df, title=f"{service}: first answer, {replicas} replicas ({len(df)} lookups)",
+                                        addresses=addresses)
         except Exception as e:                     # shown in the widget, not lost in a callback
             status.value = f"error: {e}"
             fig = _error_figure(str(e))
