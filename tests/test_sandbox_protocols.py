@@ -153,3 +153,28 @@ def test_scale_subresource_rejects_negative_replicas(api_client, namespace):
         apps.patch_namespaced_deployment_scale("web", namespace, {"spec": {"replicas": -1}})
     assert err.value.status == 422
     assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 1
+
+
+def test_a_deleted_pod_terminates_and_leaves_the_endpoints_first(api_client, namespace):
+    core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+    discovery = client.DiscoveryV1Api(api_client)
+    apps.create_namespaced_deployment(namespace, {
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginxdemos/hello"}]}}}})
+    core.create_namespaced_service(namespace, {"metadata": {"name": "web-svc"}, "spec": {
+        "clusterIP": "None", "selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    pod = wait_for(lambda: [p for p in core.list_namespaced_pod(namespace).items if p.status.pod_ip])[0]
+    gone = core.delete_namespaced_pod(pod.metadata.name, namespace)
+    # Graceful: the API answers with the pod marked for deletion (kubectl shows Terminating) ...
+    assert gone.metadata.deletion_timestamp and gone.metadata.deletion_grace_period_seconds == 30
+    slices = discovery.list_namespaced_endpoint_slice(namespace).items
+    ep = next(e for s in slices for e in s.endpoints or [] if e.addresses == [pod.status.pod_ip])
+    assert (ep.conditions.ready, ep.conditions.terminating) == (False, True)   # ... out of DNS at once
+    # ... and the kubelet removes it; the ReplicaSet has already made a replacement.
+    wait_for(lambda: pod.metadata.name not in {p.metadata.name for p in core.list_namespaced_pod(namespace).items})
+    assert len(core.list_namespaced_pod(namespace).items) == 1
+    reasons = [e.reason for e in core.list_namespaced_event(
+        namespace, field_selector=f"involvedObject.name={pod.metadata.name}").items]
+    assert "Killing" in reasons

@@ -135,7 +135,10 @@ class ApiServer:
                                           subresource=target.subresource, dry_run=dry_run, check=check_fields)
             return self._json(patched, 200 if existed else 201, warnings=warnings)
         if method == "DELETE" and target.name:
-            gone = self.registry.delete(target.resource, target.namespace, target.name, dry_run=dry_run)
+            options = await self._body(request) if request.can_read_body else {}
+            grace = request.query.get("gracePeriodSeconds", (options or {}).get("gracePeriodSeconds"))
+            gone = self.registry.delete(target.resource, target.namespace, target.name, dry_run=dry_run,
+                                        grace_seconds=None if grace is None else int(grace))
             return self._json(gone, 200, request)
         if method == "DELETE" and target.name is None:
             return self._delete_collection(request, target, dry_run)

@@ -23,6 +23,7 @@ class SandboxConfig:
     dns_cache_seconds: int = 30             # CoreDNS `cache 30`; 0 turns the cache off
     dns_loadbalance: bool = True            # CoreDNS `loadbalance`: shuffle A/AAAA answers
     pod_start_seconds: float = 0.05         # Pending -> Running, as a kubelet would take
+    pod_stop_seconds: float = 0.2           # Terminating -> gone: containers that exit on SIGTERM
     exec_timeout_seconds: float = 60.0
     # Names outside the cluster that the sandbox's "outside world" answers; others are NXDOMAIN.
     outside_world: dict[str, str] = field(default_factory=lambda: {

@@ -55,7 +55,8 @@ class Controllers:
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_event_stamp = 0
-        self._bound_at: dict[tuple, float] = {}     # when the scheduler bound a pod (kubelet start delay)
+        self._bound_at: dict[tuple, float] = {}
+        self._stopping: dict[tuple, float] = {}      # terminating pods: when their containers exit     # when the scheduler bound a pod (kubelet start delay)
         store.add_listener(self._on_event)
 
     # --- wiring --------------------------------------------------------------------
@@ -99,7 +100,9 @@ class Controllers:
                 if ref.get("kind") == "ReplicaSet":
                     self._mark("replicaset", (ns, ref["name"]))
             if event.type != "DELETED":
-                if not obj["spec"].get("nodeName"):
+                if meta.get("deletionTimestamp"):
+                    self._mark("kubelet", (ns, name))
+                elif not obj["spec"].get("nodeName"):
                     self._mark("scheduler", (ns, name))
                 elif (obj.get("status") or {}).get("phase") == "Pending":
                     self._mark("kubelet", (ns, name))
@@ -370,6 +373,9 @@ class Controllers:
     def _reconcile_kubelet(self, key) -> None:
         ns, name = key
         pod = self.store.get_resource(PODS, ns, name)
+        if pod is not None and pod["metadata"].get("deletionTimestamp"):
+            self._stop_pod(key, pod)
+            return
         if pod is None or not pod["spec"].get("nodeName") or (pod.get("status") or {}).get("phase") != "Pending":
             return
         wait = self._bound_at.get(key, 0.0) + self.config.pod_start_seconds - self.store.clock.monotonic()
@@ -414,6 +420,18 @@ class Controllers:
             self.record(started, "Created", f"Created container {c['name']}", "kubelet")
             self.record(started, "Started", f"Started container {c['name']}", "kubelet")
 
+    def _stop_pod(self, key, pod: dict) -> None:
+        """A terminating pod's containers get SIGTERM; the sandbox's exit within
+        pod_stop_seconds (well inside any grace period), then the pod object goes."""
+        stop_at = self._stopping.setdefault(key, self.store.clock.monotonic() + self.config.pod_stop_seconds)
+        wait = stop_at - self.store.clock.monotonic()
+        if wait > 0 and self._loop:
+            self._loop.call_later(wait, self._mark, "kubelet", key)
+            return
+        del self._stopping[key]
+        self.record(pod, "Killing", f"Stopping container {pod['spec']['containers'][0]['name']}", "kubelet")
+        self._delete_quietly(PODS, *key)
+
     def _allocate_pod_ip(self, pod: dict) -> str | None:
         net = ipaddress.ip_network(self.config.pod_cidr)
         used = self._used_ips
@@ -437,14 +455,15 @@ class Controllers:
         if name and services[0] is None:
             return    # the garbage collector removes what the Service owned
         pods = [p for p in self.store.list_resource(PODS, ns) if (p.get("status") or {}).get("podIP")
-                and _active(p)]
+                and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         for svc in services:
             if svc is None or not svc["spec"].get("selector"):
                 continue          # selector-less Services keep what users create
             selector = selector_from_match({"matchLabels": svc["spec"]["selector"]})
             members = [p for p in pods if selector.matches(p["metadata"].get("labels") or {})]
             members.sort(key=lambda p: ipaddress.ip_address(p["status"]["podIP"]))
-            self._write_endpoints(svc, members)
+            # Endpoints drop terminating pods; EndpointSlices keep them, marked terminating.
+            self._write_endpoints(svc, [p for p in members if _active(p)])
             self._write_slices(svc, members)
 
     def _ports(self, svc: dict, pod: dict | None) -> list[dict]:
@@ -509,9 +528,11 @@ class Controllers:
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
         endpoints = []
         for p in members:
-            ready = pod_ready(p)
+            serving = pod_ready(p)
+            terminating = bool(p["metadata"].get("deletionTimestamp"))
             ep = {"addresses": [p["status"]["podIP"]],
-                  "conditions": {"ready": ready, "serving": ready, "terminating": False},
+                  "conditions": {"ready": serving and not terminating, "serving": serving,
+                                 "terminating": terminating},
                   "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
                                 "uid": p["metadata"]["uid"]},
                   "nodeName": p["spec"]["nodeName"]}

@@ -123,10 +123,24 @@ class Registry:
         return self.update(resource, namespace, name, patched, subresource=subresource, dry_run=dry_run)
 
     # --- delete --------------------------------------------------------------------
-    def delete(self, resource: Resource, namespace: str | None, name: str, *, dry_run: bool = False) -> dict:
+    def delete(self, resource: Resource, namespace: str | None, name: str, *, dry_run: bool = False,
+               grace_seconds: int | None = None) -> dict:
+        """Delete an object. Pods terminate gracefully (deletionTimestamp, STATUS Terminating,
+        out of the endpoints at once) and the kubelet removes them; grace_seconds=0 removes
+        them at once (`kubectl delete --grace-period=0 --force`)."""
         current = self._existing(resource, namespace, name)
         if dry_run:
             return current
+        if resource.kind == "Pod" and grace_seconds != 0 and current["spec"].get("nodeName"):
+            if current["metadata"].get("deletionTimestamp"):
+                return current                      # already terminating: a second delete changes nothing
+            grace = current["spec"].get("terminationGracePeriodSeconds", 30) if grace_seconds is None \
+                else grace_seconds
+
+            def terminate(pod: dict) -> None:
+                pod["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())
+                pod["metadata"]["deletionGracePeriodSeconds"] = grace
+            return self.store.mutate(resource, namespace, name, terminate)
         if resource.kind == "Namespace":
             if name in ("default", "kube-system", "kube-public"):
                 raise _errors.ApiError(
