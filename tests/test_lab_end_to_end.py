@@ -393,7 +393,7 @@ def test_dns_policy_default_pod_asks_the_node_resolver_which_knows_no_cluster_na
     assert lab.sh("default", "dnsutils", "dig +short @172.18.0.1 google.com")[0] == "142.250.185.78\n"
 
 
-def test_web_pod_logs_show_nginx_start_and_the_requests_it_served(kubectl):
+def test_web_pod_logs_show_nginx_start_and_the_requests_it_served(lab, kubectl):
     pods = kubectl("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
     client_ip = kubectl("get", "pod", "client", "-o", "jsonpath={.status.podIP}").stdout
     served = kubectl("exec", "client", "--", "curl", "-s", "web-svc").stdout
@@ -403,3 +403,22 @@ def test_web_pod_logs_show_nginx_start_and_the_requests_it_served(kubectl):
     assert log[0].startswith("/docker-entrypoint.sh: ") and any("start worker processes" in line for line in log)
     assert re.fullmatch(rf'{re.escape(client_ip)} - - \[[^\]]+\] "GET / HTTP/1.1" 200 \d+ "-" "curl/[\d.]+" "-"',
                         log[-1])
+
+
+def test_logs_follow_streams_requests_as_they_are_served(lab, kubectl, sandbox):
+    pods = kubectl("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.podIP}").stdout.split()
+    name = kubectl("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}").stdout
+    ip = kubectl("get", "pod", name, "-o", "jsonpath={.status.podIP}").stdout
+    assert ip in pods
+    env = dict(os.environ, KUBECONFIG=str(sandbox.kubeconfig))
+    follower = subprocess.Popen([kubectl_binary(), "logs", "-f", "--tail=0", name], stdout=subprocess.PIPE,
+                                text=True, env=env)
+    try:
+        import time
+        time.sleep(0.5)
+        kubectl("exec", "client", "--", "curl", "-s", "-o", "/dev/null", f"http://{ip}/followed")
+        line = follower.stdout.readline()        # arrives while the stream stays open
+        assert '"GET /followed HTTP/1.1" 200' in line
+    finally:
+        follower.terminate()
+        follower.wait(timeout=5)

@@ -383,10 +383,31 @@ class ApiServer:
         if container not in names:
             raise _errors.bad_request(f"container {container} is not valid for pod {target.name}")
         lines = self.sandbox.pod_logs(pod, container)
+        seen = len(lines)
         tail = request.query.get("tailLines")
         if tail is not None:
             lines = lines[-int(tail):] if int(tail) else []
-        return web.Response(text="".join(line + "\n" for line in lines), content_type="text/plain")
+        text = "".join(line + "\n" for line in lines)
+        if request.query.get("follow") not in ("true", "1"):
+            return web.Response(text=text, content_type="text/plain")
+        # `kubectl logs -f`: keep the stream open and send what the container writes next,
+        # until the client goes away or the pod does.
+        response = web.StreamResponse(headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"})
+        await response.prepare(request)
+        try:
+            await response.write(text.encode())
+            while True:
+                await asyncio.sleep(0.2)
+                pod = self.store.get_resource(target.resource, target.namespace, target.name)
+                if pod is None:
+                    break
+                lines = self.sandbox.pod_logs(pod, container)
+                if len(lines) > seen:
+                    await response.write("".join(line + "\n" for line in lines[seen:]).encode())
+                    seen = len(lines)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        return response
 
     def _node_proxy(self, target: Target) -> web.Response:
         node = self.store.get_resource(target.resource, None, target.name)

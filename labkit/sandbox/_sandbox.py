@@ -90,6 +90,11 @@ class Sandbox:
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self.astop())
+            # Streams still open (a `logs -f`, a watch) end with the loop.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
         self._thread = threading.Thread(target=main, name="labkit-sandbox", daemon=True)
