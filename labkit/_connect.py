@@ -48,24 +48,17 @@ class Transport:
 
     def _send(self, method, path, query, headers, body, timeout):
         client = self.api_client
-        if hasattr(client, "param_serialize"):             # kubernetes >= 35 (new generator)
-            method, url, headers, body, post = client.param_serialize(
-                method, path, query_params=query, header_params=headers, body=body,
-                auth_settings=["BearerToken"])
-            resp = client.call_api(method, url, headers, body, post, _request_timeout=timeout)
-            status = getattr(resp, "status", 200)
-            if not 200 <= status <= 299:
-                resp.read()
-                from kubernetes.client.exceptions import ApiException
-                e = ApiException(status=status, reason=getattr(resp, "reason", ""))
-                e.body = resp.data.decode("utf-8", "replace") if resp.data else ""
-                raise errors.translate(e, self.server) from e
-            return resp.response
-        if body is not None and "json" not in headers["Content-Type"] and not isinstance(body, (str, bytes)):
-            body = json.dumps(body)                        # older clients send only JSON types from dicts
-        return client.call_api(path, method, query_params=query, header_params=headers, body=body,
-                               auth_settings=["BearerToken"], _preload_content=False,
-                               _return_http_data_only=True, _request_timeout=timeout)
+        method, url, headers, body, post = client.param_serialize(
+            method, path, query_params=query, header_params=headers, body=body, auth_settings=["BearerToken"])
+        resp = client.call_api(method, url, headers, body, post, _request_timeout=timeout)
+        status = getattr(resp, "status", 200)
+        if not 200 <= status <= 299:
+            resp.read()
+            from kubernetes.client.exceptions import ApiException
+            e = ApiException(status=status, reason=getattr(resp, "reason", ""))
+            e.body = resp.data.decode("utf-8", "replace") if resp.data else ""
+            raise errors.translate(e, self.server) from e
+        return resp.response
 
 
 def _load(kubeconfig: str | None, context: str | None):
