@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from _common import BIN, Figure, median, wait_until
@@ -20,14 +19,9 @@ TARGET = "<= 0.3"
 
 
 def _ready(server: str, home: Path) -> bool:
-    from labkit.sandbox._tls import client_context
-    try:
-        token = (home / "token").read_text().strip()
-        req = urllib.request.Request(server + "/readyz", headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(req, timeout=2, context=client_context(home / "pki" / "ca.crt")) as r:
-            return r.status == 200
-    except (OSError, ValueError):
-        return False
+    """The API answers /readyz with the token, over TLS with the home's CA (what `up` waits for)."""
+    from labkit.sandbox._process import _answers
+    return _answers(server, home)
 
 
 def cold_up() -> float:

@@ -10,78 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field as dc_field
 
+# Key and value checks are apimachinery pkg/util/validation's, shared with object validation.
+from ._name_formats import is_label_value, is_qualified_name
+
 
 class SelectorError(ValueError):
     """A selector the API server would refuse (it answers 400 BadRequest)."""
-
-
-# --------------------------------------------------------------------------
-# Validation messages (apimachinery pkg/util/validation, field.Error)
-
-_QNAME_CHAR = "[A-Za-z0-9]"
-_QNAME_FMT = "(" + _QNAME_CHAR + "[-A-Za-z0-9_.]*)?" + _QNAME_CHAR
-_QNAME_RE = re.compile("^" + _QNAME_FMT + "$")
-_QNAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start "
-              "and end with an alphanumeric character")
-_DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_SUBDOMAIN_FMT = _DNS1123_LABEL + "(\\." + _DNS1123_LABEL + ")*"
-_DNS1123_SUBDOMAIN_RE = re.compile("^" + _DNS1123_SUBDOMAIN_FMT + "$")
-_DNS1123_SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                          "characters, '-' or '.', and must start and end with an alphanumeric "
-                          "character")
-_LABEL_VALUE_FMT = "(" + _QNAME_FMT + ")?"
-_LABEL_VALUE_RE = re.compile("^" + _LABEL_VALUE_FMT + "$")
-_LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, "
-                    "'-', '_' or '.', and must start and end with an alphanumeric character")
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    msg += " (e.g. "
-    for i, ex in enumerate(examples):
-        if i > 0:
-            msg += " or "
-        msg += f"'{ex}', "
-    return msg + f"regex used for validation is '{fmt}')"
-
-
-def _qualified_name_errors(value: str) -> list[str]:
-    errs: list[str] = []
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            if len(prefix) > 253:
-                errs.append("prefix part must be no more than 253 characters")
-            if not _DNS1123_SUBDOMAIN_RE.match(prefix):
-                errs.append("prefix part " + _regex_error(_DNS1123_SUBDOMAIN_MSG,
-                                                          _DNS1123_SUBDOMAIN_FMT, "example.com"))
-    else:
-        return ["a qualified name " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name",
-                                                   "123-abc")
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif len(name) > 63:
-        errs.append("name part must be no more than 63 characters")
-    if not _QNAME_RE.match(name):
-        errs.append("name part " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name",
-                                                "123-abc"))
-    return errs
-
-
-def _label_value_errors(value: str) -> list[str]:
-    errs = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if value and not _LABEL_VALUE_RE.match(value):
-        errs.append(_regex_error(_LABEL_VALUE_MSG, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
 
 
 def _go_quote(s: str) -> str:
@@ -168,7 +102,7 @@ def new_requirement(key: str, operator: str, values: list[str] | None = None,
     errs: list[str] = []
     key_path = f"{path}.key" if path else "key"
     value_path = f"{path}.values" if path else "values"
-    kerrs = _qualified_name_errors(key)
+    kerrs = is_qualified_name(key)
     if kerrs:
         errs.append(_invalid(key_path, _go_quote(key), "; ".join(kerrs)))
     if operator in ("in", "notin"):
@@ -197,7 +131,7 @@ def new_requirement(key: str, operator: str, values: list[str] | None = None,
         errs.append(f"{path + '.' if path else ''}operator: Unsupported value: "
                     f"{_go_quote(operator)}: supported values: {valid}")
     for i, v in enumerate(vals):
-        verrs = _label_value_errors(v)
+        verrs = is_label_value(v)
         if verrs:
             errs.append(_invalid(f"{value_path}[{i}][{key}]", _go_quote(v), "; ".join(verrs)))
     if errs:
@@ -325,7 +259,7 @@ class _Parser:
             tok, lit = self.consume(True)
         if tok != _ID:
             raise SelectorError(f"found '{lit}', expected: identifier")
-        kerrs = _qualified_name_errors(lit)
+        kerrs = is_qualified_name(lit)
         if kerrs:
             # validateLabelKey with the parser's nil path prints "<nil>"
             raise SelectorError(_invalid("<nil>", _go_quote(lit), "; ".join(kerrs)))
