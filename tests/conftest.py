@@ -15,8 +15,8 @@ from labkit.sandbox import Sandbox, SandboxConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "manifests"
-# What the real tools print, recorded (read-only, beside the checkout: ../shared).
-REAL_TOOL_OUTPUT = ROOT.parent / "shared" / "notes" / "real-tool-output"
+# What the real tools print, recorded: tests/fixtures/real-tool-output/README.md says how.
+REAL_TOOL_OUTPUT = Path(__file__).resolve().parent / "fixtures" / "real-tool-output"
 
 
 def pytest_addoption(parser):

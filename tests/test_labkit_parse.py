@@ -1,4 +1,4 @@
-"""labkit's parsers on the real tools' recorded output (../shared/notes/real-tool-output)."""
+"""labkit's parsers on the real tools' recorded output (tests/fixtures/real-tool-output)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The pod network tools against the golden outputs in ../shared/notes/real-tool-output.
+"""The pod network tools against the golden outputs in tests/fixtures/real-tool-output.
 
 DNS really goes to a fixture server on 127.0.0.1 (test_resolver.ZoneServer, the
 zone the samples were recorded against); ping and HTTP go through the simulated

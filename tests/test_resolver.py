@@ -1,7 +1,7 @@
 """The pod stub resolver against a real DNS server on 127.0.0.1 (port 0).
 
 The fixture server serves the zone the golden samples were recorded against
-(../shared/notes/real-tool-output/README.md): web-svc's one endpoint with its
+(tests/fixtures/real-tool-output/README.md): web-svc's one endpoint with its
 PTR and SRV records, google.com, and NXDOMAIN for every other name; TTL 0, `aa`
 only on answers with records, EDNS answered with udp 1232 and no options.
 """
