@@ -23,23 +23,26 @@ def dns(lab, pod: str, name: str, samples: int = 100, namespace: str = "default"
         timeout: float = 120):
     """Resolve `name` `samples` times from `pod`, as the pod's resolver does.
 
-    tool "getent" runs `getent hosts NAME` (glibc images); "dig" runs `dig +short +search NAME`.
+    tool "getent" runs `getent hosts NAME`: the addresses in the order of the DNS answer
+    (glibc's gethostbyname2); "ahosts" runs `getent ahosts NAME`: the order getaddrinfo()
+    returns, after its RFC 6724 sorting, which is the address curl connects to first;
+    "dig" runs `dig +short +search NAME`.
     Columns: sample, name, answers (list of addresses in answer order), first (answers[0] or
     None), rcode ("NOERROR"/"NXDOMAIN"; getent cannot tell NODATA from NXDOMAIN), latency_ms
     (from `date +%s%N` around each lookup).
     """
     import pandas as pd
     q = shlex.quote(name)
-    lookup = f"getent hosts {q}" if tool == "getent" else f"dig +short +search {q}"
+    lookup = {"getent": f"getent hosts {q}", "ahosts": f"getent ahosts {q}", "dig": f"dig +short +search {q}"}[tool]
     body = f's=$(date +%s%N); out=$({lookup}); rc=$?; e=$(date +%s%N); echo "@@ $i $rc $s $e"; echo "$out"'
     result = lab.exec(pod, _loop(samples, body), namespace=namespace, timeout=timeout)
     rows = []
     for fields, text in _parse.records(result.stdout):
         i, rc, start, end = fields[:4]
-        answers = ([a for a, _ in _parse.getent_hosts(text)] if tool == "getent" else
+        answers = ([a for a, _ in _parse.getent_hosts(text)] if tool != "dig" else
                    [a for a in _parse.dig_short(text) if not a.endswith(".")])
         rc = int(rc)
-        rcode = _RCODE.get(rc, f"EXIT{rc}") if tool == "getent" else ("NOERROR" if answers else "NXDOMAIN")
+        rcode = _RCODE.get(rc, f"EXIT{rc}") if tool != "dig" else ("NOERROR" if answers else "NXDOMAIN")
         try:
             latency = (int(end) - int(start)) / 1e6
         except ValueError:
@@ -85,27 +88,35 @@ def ping(lab, pod: str, target: str, count: int = 5, namespace: str = "default",
     return pd.DataFrame(rows, columns=["seq", "address", "ptr_name", "ttl", "rtt_ms"])
 
 
-def search_walk(lab, pod: str, name: str, namespace: str = "default", dig_pod: str = "dnsutils"):
+def search_walk(lab, pod: str, name: str, namespace: str = "default", log=None):
     """Every query the pod's resolver sends for `name`, in order (the search-list walk).
 
-    On the sandbox: from the cluster DNS query log while `getent ahosts NAME` runs in `pod`.
-    On a real cluster: from `dig +search +showsearch NAME` in `dig_pod` (A queries only).
+    Runs `getent ahosts NAME` in `pod` and reads what the cluster DNS logged meanwhile:
+    `log` is a `labkit.clusterdns.QueryLog` (on the sandbox one is made when none is given).
+    Without a query log it runs `dig +search +showsearch NAME` in `pod` instead (A queries
+    only), which needs a pod with dig.
     Columns: step, query, qtype, rcode, answered.
     """
     import pandas as pd
+    from .clusterdns import QueryLog
     cols = ["step", "query", "qtype", "rcode", "answered"]
-    if lab.sandbox_extras is not None:
-        extras = lab.sandbox_extras
-        extras.clear_dns_cache()
-        extras.clear_dns_log()
+    if log is None and lab.sandbox_extras is not None:
+        log = QueryLog(lab)
+    if log is not None and log.available:
+        log.clear()
         lab.exec(pod, ["getent", "ahosts", name], namespace=namespace)
-        log = extras.dns_log()
+        queries = log.frame()
         ns = lab.ns(namespace)
-        mine = log[(log["namespace"] == ns) & (log["pod"] == pod)] if len(log) else log
-        rows = [{"query": r.qname, "qtype": r.qtype, "rcode": r.rcode, "answered": bool(r.answers)}
+        mine = queries[(queries["namespace"] == ns) & (queries["pod"] == pod)] if len(queries) else queries
+        rows = [{"query": r.qname, "qtype": r.qtype, "rcode": r.rcode,
+                 "answered": bool(r.answers) if r.answers is not None else r.rcode == "NOERROR"}
                 for r in mine.itertuples()]
     else:
-        result = lab.exec(dig_pod, ["dig", "+search", "+showsearch", name], namespace=namespace)
+        result = lab.exec(pod, ["dig", "+search", "+showsearch", name], namespace=namespace)
+        if result.exit_code in (126, 127):
+            raise errors.LabkitError(
+                f"search_walk needs the cluster DNS's query log (labkit.clusterdns.QueryLog) or a pod with dig: "
+                f"{pod} has no dig ({result.stderr.strip()})")
         rows = _parse.dig_showsearch(result.stdout)
     for step, row in enumerate(rows, 1):
         row["step"] = step
@@ -158,8 +169,9 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
     The cluster DNS caches answers (CoreDNS `cache 30`), so new pods can appear in DNS
     up to 30 s after their endpoints: on a real cluster the timeline waits for that. On the
     sandbox, with `skip_cache`, once endpoints are complete but DNS still lags for three
-    ticks, the sandbox clock jumps `cache_seconds + 1` s (`lab.sandbox_extras.advance_clock`):
-    `t` includes the skipped time and `clock_skipped` says how much was skipped so far.
+    ticks, the sandbox clock jumps to where the answer cached by the first tick expires
+    (`lab.sandbox_extras.advance_clock`), so the lag shown is never more than the cache
+    time: `t` includes the skipped time and `clock_skipped` says how much was skipped.
     """
     import time
 
@@ -172,8 +184,7 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
     extras = lab.sandbox_extras if skip_cache else None
 
     def tick(t: float, desired: int) -> dict:
-        got = lab.exec(pod, ["getent", "hosts", service], namespace=namespace)
-        seen = len({line.split()[0] for line in got.stdout.splitlines() if line.split()})
+        seen = len(set(_addresses(lab, pod, service, namespace)))
         row = {"t": round(t + skipped, 3), "replicas_desired": desired, "pods_ready": _ready_pods(lab, ns, selector),
                "endpoints_ready": _ready_endpoints(lab, ns, service), "pods_seen_in_dns": seen,
                "clock_skipped": skipped}
@@ -191,11 +202,18 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
         if settled >= 2 or time.monotonic() - start > duration:
             break
         stale = stale + 1 if layers[:2] == (replicas, replicas) and layers[2] != replicas else 0
-        if extras is not None and stale >= 3 and skipped < 3 * (cache_seconds + 1):
-            extras.advance_clock(cache_seconds + 1)
-            skipped += cache_seconds + 1
+        if extras is not None and stale >= 3 and not skipped:
+            # The first tick's lookup filled the cache (or found an older entry, which expires
+            # sooner); past its time the next lookup asks the kubernetes plugin afresh.
+            skipped = round(max(cache_seconds - (time.monotonic() - start), 0.0) + 0.05, 3)
+            extras.advance_clock(skipped)
             stale = 0
     return pd.DataFrame(rows, columns=cols)
+
+
+def _addresses(lab, pod: str, name: str, namespace: str) -> list[str]:
+    got = lab.exec(pod, ["getent", "hosts", name], namespace=namespace)
+    return [line.split()[0] for line in got.stdout.splitlines() if line.split()]
 
 
 def wait_dns(lab, pod: str, name: str, count: int, namespace: str = "default", timeout: float = 40.0,
@@ -203,20 +221,52 @@ def wait_dns(lab, pod: str, name: str, count: int, namespace: str = "default", t
     """Wait until `getent hosts NAME` in `pod` returns `count` addresses; return the seconds it took.
 
     After a scale, the cluster DNS cache (CoreDNS `cache 30`) may answer with the old set for
-    up to 30 s: on a real cluster this waits. On the sandbox, with `skip_cache`, it moves the
-    sandbox clock past the cache time instead (the returned seconds include the skip).
-    Raises errors.Timeout when the answers do not match within `timeout` s.
+    up to 30 s: on a real cluster this waits, with a progress bar. On the sandbox, with
+    `skip_cache`, it moves the sandbox clock past the cache time instead (the returned
+    seconds include the skip). Raises errors.Timeout when the answers do not match in time.
     """
     import time
-    start, skipped = time.monotonic(), 0.0
+
+    from ._progress import Deadline
+    waiting, skipped = Deadline(f"{name} in DNS", timeout), 0.0
     while True:
-        got = lab.exec(pod, ["getent", "hosts", name], namespace=namespace)
-        if len({line.split()[0] for line in got.stdout.splitlines() if line.split()}) == count:
-            return round(time.monotonic() - start + skipped, 3)
-        if time.monotonic() - start > timeout:
+        seen = len(set(_addresses(lab, pod, name, namespace)))
+        if seen == count:
+            waiting.done()
+            return round(waiting.elapsed + skipped, 3)
+        if waiting.expired:
             raise errors.Timeout(f"{name}: DNS did not answer with {count} addresses within {timeout:g} s")
         if skip_cache and lab.sandbox_extras is not None and skipped == 0:
             lab.sandbox_extras.advance_clock(cache_seconds + 1)
             skipped = cache_seconds + 1
             continue
+        waiting.tick(f"{seen} of {count} addresses")
         time.sleep(interval)
+
+
+def wait_shuffled(lab, pod: str, name: str, shuffled: bool = True, namespace: str = "default",
+                  samples: int = 12, timeout: float = 240.0, interval: float = 2.0) -> float:
+    """Wait until the cluster DNS shuffles the addresses of `name` (`shuffled=False`: until it
+    no longer does); return the seconds it took.
+
+    What a Corefile edit of `loadbalance` changes, observed from `pod`: `samples` lookups in
+    one exec come back in more than one order, or all in one. A real cluster applies an edit
+    within a minute or two (the kubelet's ConfigMap sync, then `reload`), pod by pod, so the
+    new behaviour must show in two rounds in a row. Needs a name with two or more addresses.
+    """
+    import time
+
+    from ._progress import Deadline
+    waiting, streak = Deadline("Corefile reload", timeout), 0
+    while True:
+        orders = {tuple(a) for a in dns(lab, pod, name, samples=samples, namespace=namespace)["answers"]}
+        streak = streak + 1 if (len(orders) > 1) == shuffled else 0
+        if streak >= 2:
+            waiting.done()
+            return round(waiting.elapsed, 3)
+        if waiting.expired:
+            raise errors.Timeout(f"{name}: the cluster DNS {'did not start' if shuffled else 'kept'} shuffling "
+                                 f"its answers within {timeout:g} s")
+        waiting.tick(f"{len(orders)} orders in {samples} answers")
+        if not streak:
+            time.sleep(interval)

@@ -1,0 +1,227 @@
+"""The cluster DNS seen through the Kubernetes API alone: its Corefile, and its query log.
+
+What works on any cluster where the learner may change `kube-system`: the Corefile is the
+ConfigMap `kube-system/coredns`; CoreDNS's `reload` plugin picks an edit up (on a real
+cluster within a minute or two); its `log` plugin writes one line per query to the CoreDNS
+pods' logs, which `kubectl logs -n kube-system -l k8s-app=kube-dns` reads. On the sandbox,
+`QueryLog` reads the sandbox's own query log instead (same columns, plus the answers).
+
+>>> with labkit.clusterdns.QueryLog(lab) as log:
+...     lab.exec("client", "getent ahosts web-svc")
+...     log.frame()[["pod", "qname", "qtype", "rcode"]]
+"""
+from __future__ import annotations
+
+import re
+import time
+
+from . import errors
+
+NAMESPACE = "kube-system"
+CONFIGMAP = "coredns"
+SELECTOR = "k8s-app=kube-dns"
+COLUMNS = ["time", "namespace", "pod", "transport", "qname", "qtype", "rcode", "answers", "truncated", "cached"]
+
+# The log plugin's default (common) format, plugin/log/log.go's CommonLogFormat:
+# {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}
+_LOG_LINE = re.compile(
+    r'\[INFO\] \[?(?P<remote>[0-9a-fA-F.:]+?)\]?:(?P<port>\d+) - (?P<id>\d+) '
+    r'"(?P<qtype>\S+) (?P<qclass>\S+) (?P<qname>\S+) (?P<proto>\S+) (?P<size>\d+) (?P<do>\S+) (?P<bufsize>\d+)" '
+    r'(?P<rcode>\S+) (?P<rflags>\S+) (?P<rsize>\d+) (?P<duration>[\d.]+)s')
+
+
+def corefile(lab) -> str:
+    """The cluster's Corefile (`kubectl -n kube-system get configmap coredns -o yaml`)."""
+    return lab.get_object("configmap", CONFIGMAP, namespace=NAMESPACE)["data"]["Corefile"]
+
+
+def configmap(text: str) -> dict:
+    """The ConfigMap kube-system/coredns with this Corefile (applying it changes only that key)."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": CONFIGMAP, "namespace": NAMESPACE}, "data": {"Corefile": text}}
+
+
+def may_edit(lab) -> bool:
+    """Whether labkit may change kube-system here: never in a workshop (a namespace prefix)."""
+    return not lab.namespace_prefix
+
+
+def write_corefile(lab, text: str):
+    """Write the Corefile back, as `kubectl -n kube-system edit configmap coredns` would."""
+    if not may_edit(lab):
+        raise errors.NamespaceNotAllowed(
+            "kube-system is the instructor's in a workshop: labkit does not change the Corefile there")
+    return lab.apply(configmap(text))
+
+
+def directives(text: str) -> list[str]:
+    """The plugins the first server block turns on, in the order written (`log`, `cache`, ...)."""
+    found, depth = [], 0
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if depth == 1 and line not in ("{", "}"):
+            found.append(line.replace("{", " ").split()[0])
+        depth += line.count("{") - line.count("}")
+    return found
+
+
+def with_directive(text: str, name: str) -> str:
+    """The Corefile with `name` added as the server block's first plugin (unchanged if present)."""
+    if name in directives(text):
+        return text
+    head, brace, rest = text.partition("{\n")
+    return f"{head}{brace}    {name}\n{rest}"
+
+
+def without_directive(text: str, name: str) -> str:
+    """The Corefile without the one-line directive `name`."""
+    return "".join(line for line in text.splitlines(keepends=True) if line.strip() != name)
+
+
+def parse_log(text: str) -> list[dict]:
+    """The query lines of CoreDNS's log plugin in a pod's log (`kubectl logs --timestamps`
+    lines too); other lines are skipped."""
+    rows = []
+    for line in text.splitlines():
+        stamp = None
+        if line[:4].isdigit() and " " in line:       # the kubelet's RFC 3339 prefix (--timestamps)
+            stamp, line = line.split(" ", 1)
+        m = _LOG_LINE.match(line)
+        if not m:
+            continue
+        rows.append({"time": stamp, "client_ip": m["remote"], "client_port": int(m["port"]),
+                     "transport": m["proto"], "qname": m["qname"], "qtype": m["qtype"], "rcode": m["rcode"],
+                     "truncated": "tc" in m["rflags"].split(","), "duration_s": float(m["duration"])})
+    return rows
+
+
+class QueryLog:
+    """Every query the cluster DNS answers from now on, as a DataFrame (`frame()`).
+
+    On the sandbox: its own log. Elsewhere: CoreDNS's `log` plugin, turned on for as long as
+    the log is open (and put back as it was on `close()`), read from the CoreDNS pods' logs
+    with their timestamps. Clients are named by their pod IP among the lesson's pods.
+    The `log` plugin does not print answers: there `answers` and `cached` are None, and a
+    query that got NOERROR without records counts as answered.
+    """
+
+    def __init__(self, lab, probe_pod: str = "client", namespace: str = "default",
+                 timeout: float = 240.0) -> None:
+        self.lab, self.probe_pod, self.namespace, self.timeout = lab, probe_pod, namespace, timeout
+        self._extras = lab.sandbox_extras
+        self._restore: str | None = None
+        self._marks: dict[str, str | None] = {}
+        self.available, self.reason = True, ""
+        if self._extras is None:
+            self._open()
+
+    # --- the generic path: CoreDNS's log plugin ------------------------------------------
+    def _open(self) -> None:
+        text = corefile(self.lab)
+        if "log" not in directives(text):
+            if not may_edit(self.lab):
+                self.available = False
+                self.reason = ("the cluster DNS logs no queries (no `log` in its Corefile), and in a workshop "
+                               "only the instructor may turn it on")
+                return
+            write_corefile(self.lab, with_directive(text, "log"))
+            self._restore = text
+        self._wait_logging()
+        self.clear()
+
+    def _pods(self) -> list[str]:
+        listing = self.lab._transport.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods",
+                                              query={"labelSelector": SELECTOR})
+        return [p["metadata"]["name"] for p in listing.get("items") or []
+                if (p.get("status") or {}).get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
+
+    def _read(self, pod: str) -> str:
+        return self.lab._transport.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}/log",
+                                           query={"timestamps": "true"}, raw=True)
+
+    def _wait_logging(self) -> None:
+        """Until every CoreDNS pod logs queries: after a Corefile edit each pod reloads on its
+        own (the kubelet's ConfigMap sync, then reload's poll), so ask until all have logged."""
+        from ._progress import Deadline
+        # A name under the pod's first search domain (`default.svc.cluster.local`): the cluster
+        # DNS answers it (NXDOMAIN) itself, on any cluster domain.
+        marker = f"labkit-querylog-check.{self.lab.resolv_conf(self.probe_pod, self.namespace).search[0]}."
+        waiting = Deadline("CoreDNS log plugin", self.timeout)
+        while True:
+            pods = self._pods()
+            self.lab.exec(self.probe_pod, f"for i in 1 2 3 4 5 6 7 8; do getent hosts {marker}; done",
+                          namespace=self.namespace)
+            if pods and all(marker in self._read(pod) for pod in pods):
+                waiting.done()
+                return
+            waiting.tick(f"{sum(marker in self._read(pod) for pod in pods)}/{len(pods)} CoreDNS pods log queries")
+            if waiting.expired:
+                raise errors.Timeout(f"the CoreDNS pods did not log queries within {self.timeout:g} s "
+                                     "after `log` was added to the Corefile")
+            time.sleep(1.0)
+
+    # --- both paths -----------------------------------------------------------------------
+    def clear(self) -> None:
+        """Forget what was logged so far: `frame()` shows only later queries."""
+        if self._extras is not None:
+            self._extras.clear_dns_log()
+        elif self.available:
+            self._marks = {pod: _last_stamp(self._read(pod)) for pod in self._pods()}
+
+    def frame(self):
+        """The queries since the log was opened or last cleared, in the order they arrived."""
+        import pandas as pd
+        if self._extras is not None:
+            return self._extras.dns_log()
+        if not self.available:
+            print(f"labkit: no query log: {self.reason}")
+            return pd.DataFrame(columns=COLUMNS)
+        rows = []
+        for pod in self._pods():
+            mark = self._marks.get(pod)
+            rows += [r for r in parse_log(self._read(pod)) if mark is None or _key(r["time"]) > _key(mark)]
+        rows.sort(key=lambda r: _key(r["time"]))
+        owners = self._pod_ips()
+        for r in rows:
+            r["namespace"], r["pod"] = owners.get(r.pop("client_ip"), (None, None))
+            r["answers"], r["cached"] = None, None
+        df = pd.DataFrame(rows)
+        return df.reindex(columns=COLUMNS + [c for c in df.columns if c not in COLUMNS and c != "client_port"])
+
+    def _pod_ips(self) -> dict[str, tuple[str, str]]:
+        from ._lab import LESSON_NAMESPACES
+        owners = {}
+        for ns in LESSON_NAMESPACES:
+            real = self.lab.ns(ns)
+            for p in self.lab._transport.request("GET", f"/api/v1/namespaces/{real}/pods").get("items") or []:
+                ip = (p.get("status") or {}).get("podIP")
+                if ip:
+                    owners[ip] = (real, p["metadata"]["name"])
+        return owners
+
+    def close(self) -> None:
+        """Put the Corefile back as it was, if this log changed it."""
+        if self._restore is not None:
+            write_corefile(self.lab, self._restore)
+            self._restore = None
+
+    def __enter__(self) -> "QueryLog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _key(stamp: str | None) -> str:
+    """An RFC 3339 time that sorts as text: Go's RFC3339Nano drops trailing zeros of the fraction."""
+    if not stamp:
+        return ""
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    return f"{head}.{frac:0<9}"
+
+
+def _last_stamp(text: str) -> str | None:
+    lines = [ln for ln in text.splitlines() if ln[:4].isdigit()]
+    return lines[-1].split(" ", 1)[0] if lines else None
