@@ -33,9 +33,12 @@ def _mark_modelled(lab, df):
 
 def dns(lab, pod: str, name: str, samples: int = 100, namespace: str = "default", tool: str = "getent",
         timeout: float = 120):
-    """Resolve `name` `samples` times from `pod`, as the pod's resolver does.
+    """Resolve `name` `samples` times from `pod`, through the pod's resolv.conf.
 
-    tool "getent" runs `getent hosts NAME` (glibc images); "dig" runs `dig +short +search NAME`.
+    tool "getent" runs `getent hosts NAME` (glibc images): glibc's gethostbyname2, AAAA then A
+    over the search list, addresses in the DNS answer's order (glibc nss/getent.c). Programs
+    such as curl call getaddrinfo instead (`getent ahosts`), which may reorder them (RFC 6724).
+    "dig" runs `dig +short +search NAME`.
     Columns: sample, name, answers (list of addresses in answer order), first (answers[0] or
     None), rcode ("NOERROR"/"NXDOMAIN"; getent cannot tell NODATA from NXDOMAIN), latency_ms
     (from `date +%s%N` around each lookup).
