@@ -122,10 +122,18 @@ def search_walk(df, title: str | None = None):
 
 
 def rtt_histogram(df, column: str | None = None, bins: int = 20, title: str | None = None):
-    """Histogram of round-trip or lookup times (rtt_ms or latency_ms)."""
+    """Histogram of round-trip or lookup times (rtt_ms or latency_ms).
+
+    When the times were not measured (`df.attrs["timings"]`, which probes.http and probes.ping
+    set on the sandbox: its network model made them up), the title says so on a second line,
+    so the figure cannot pass for a measurement. Times measured on a cluster get no note.
+    """
     column = column or ("rtt_ms" if "rtt_ms" in df else "latency_ms")
     values = df[column].dropna()
-    fig, ax = _figure(title or f"{column} ({len(values)} samples)", column, "samples")
+    title = title or f"{column} ({len(values)} samples)"
+    if df.attrs.get("timings"):
+        title = f"{title}\n({df.attrs['timings']})"
+    fig, ax = _figure(title, column, "samples")
     ax.hist(values, bins=bins, color="tab:blue")
     fig.tight_layout()
     return fig

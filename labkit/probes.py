@@ -19,13 +19,26 @@ def _loop(samples: int, body: str) -> str:
     return f"i=0; while [ $i -lt {int(samples)} ]; do i=$((i+1)); {body}; done"
 
 
+MODELLED = "sandbox: times from its network model, not measured"
+
+
+def _mark_modelled(lab, df):
+    """On the sandbox no packet is sent: the times curl and ping print come from its seeded
+    network model. Record that in `df.attrs["timings"]`, which plots.rtt_histogram shows on
+    the figure. On a cluster the times are the tools' own measurements and nothing is added."""
+    if getattr(lab, "sandbox_extras", None) is not None:
+        df.attrs["timings"] = MODELLED
+    return df
+
+
 def dns(lab, pod: str, name: str, samples: int = 100, namespace: str = "default", tool: str = "getent",
         timeout: float = 120):
-    """Resolve `name` `samples` times from `pod`, as the pod's resolver does.
+    """Resolve `name` `samples` times from `pod`, through the pod's resolv.conf.
 
-    tool "getent" runs `getent hosts NAME`: the addresses in the order of the DNS answer
-    (glibc's gethostbyname2); "ahosts" runs `getent ahosts NAME`: the order getaddrinfo()
-    returns, after its RFC 6724 sorting, which is the address curl connects to first;
+    tool "getent" runs `getent hosts NAME` (glibc images): glibc's gethostbyname2, AAAA then A
+    over the search list, addresses in the DNS answer's order (glibc nss/getent.c); "ahosts"
+    runs `getent ahosts NAME`: the order getaddrinfo() returns after its RFC 6724 sorting,
+    the address curl connects to first;
     "dig" runs `dig +short +search NAME`.
     Columns: sample, name, answers (list of addresses in answer order), first (answers[0] or
     None), rcode ("NOERROR"/"NXDOMAIN"; getent cannot tell NODATA from NXDOMAIN), latency_ms
@@ -61,6 +74,7 @@ def http(lab, pod: str, url: str, samples: int = 50, namespace: str = "default",
     Columns: sample, server_name, server_address (from the hello page's `Server name:` and
     `Server address:` lines), remote_ip (curl's %{remote_ip}: the address connected to, a
     ClusterIP shows its virtual IP), status (HTTP code, 0 on failure), latency_ms (%{time_total}).
+    On the sandbox latency_ms comes from its network model, and `df.attrs["timings"]` says so.
     """
     import pandas as pd
     body = (f'echo "@@ $i"; curl -s -m {max_time:g} -w "\\n@@w %{{remote_ip}} %{{http_code}} %{{time_total}}\\n" '
@@ -74,18 +88,20 @@ def http(lab, pod: str, url: str, samples: int = 50, namespace: str = "default",
         rows.append({"sample": int(fields[0]), "server_name": page.get("server_name"),
                      "server_address": page.get("server_address"), "remote_ip": remote or None,
                      "status": int(code), "latency_ms": float(total) * 1000})
-    return pd.DataFrame(rows, columns=["sample", "server_name", "server_address", "remote_ip", "status", "latency_ms"])
+    return _mark_modelled(lab, pd.DataFrame(
+        rows, columns=["sample", "server_name", "server_address", "remote_ip", "status", "latency_ms"]))
 
 
 def ping(lab, pod: str, target: str, count: int = 5, namespace: str = "default", timeout: float = 60):
     """`ping -c COUNT TARGET` in `pod`; one row per reply: seq, address, ptr_name (the reverse
-    name ping printed, None when it printed only the address), ttl, rtt_ms."""
+    name ping printed, None when it printed only the address), ttl, rtt_ms (on the sandbox from
+    its network model, and `df.attrs["timings"]` says so)."""
     import pandas as pd
     result = lab.exec(pod, ["ping", "-c", str(int(count)), target], namespace=namespace, timeout=timeout)
     rows = _parse.ping(result.stdout)
     if not rows and not result.ok:
         result.check()
-    return pd.DataFrame(rows, columns=["seq", "address", "ptr_name", "ttl", "rtt_ms"])
+    return _mark_modelled(lab, pd.DataFrame(rows, columns=["seq", "address", "ptr_name", "ttl", "rtt_ms"]))
 
 
 def search_walk(lab, pod: str, name: str, namespace: str = "default", log=None):

@@ -104,3 +104,27 @@ def test_lesson_experiment_corefile_without_loadbalance(sandbox):
     assert probes.dns(lab, "client", "web-svc", samples=30)["first"].nunique() > 1
     lab.scale("nginx-deployment", 1)
     lab.close()
+
+
+class _Lab:
+    """Just enough of a Lab for probes.http: one canned curl reply per exec."""
+
+    def __init__(self, sandbox: bool):
+        self.sandbox_extras = object() if sandbox else None
+
+    def exec(self, pod, command, namespace="default", timeout=None):
+        from types import SimpleNamespace
+        out = ("@@ 1\nServer address: 10.10.100.5:80\nServer name: web-1\n"
+               "@@w 10.10.100.5 200 0.001250\n")
+        return SimpleNamespace(stdout=out, ok=True)
+
+
+@pytest.mark.parametrize("sandbox", [True, False])
+def test_rtt_histogram_says_when_the_times_are_modelled(sandbox):
+    df = probes.http(_Lab(sandbox), "client", "http://web-svc/", samples=1)
+    assert df["latency_ms"].tolist() == [pytest.approx(1.25)]
+    title = plots.rtt_histogram(df, title="HTTP GET").axes[0].get_title()
+    if sandbox:       # no packet is sent on the sandbox: the figure must not pass for a measurement
+        assert title == f"HTTP GET\n({probes.MODELLED})"
+    else:             # on a cluster curl measured them: no note
+        assert title == "HTTP GET"
