@@ -83,16 +83,36 @@ def test_glibc_rule8_loopback_scope_before_global():
 def test_default_pool_is_shared_and_pods_have_slash32():
     config = SandboxConfig()
     assert [config.node_pod_cidr(n) for n in config.nodes] == [None, None, None]
-    assert config.pod_prefixlen("lab-worker") == 32 and not config.pod_link_local_ipv6
+    assert not config.pods_have_link_local_ipv6
 
 
 def test_large_pod_cidr_gives_each_node_a_slash24_as_node_ipam_does():
     config = SandboxConfig(pod_cidr="10.244.0.0/16")
     assert [config.node_pod_cidr(n) for n in config.nodes] == [
         "10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24"]
-    assert config.pod_prefixlen("lab-worker") == 24 and config.pod_link_local_ipv6
+    assert config.pods_have_link_local_ipv6
     # Too small for one /24 per node: back to a shared pool.
     assert SandboxConfig(pod_cidr="10.244.0.0/23").node_pod_cidr("lab-worker") is None
+
+
+def test_pod_interface_prefix_is_the_nodes_pod_cidr_when_the_address_is_inside_it():
+    node = {"kind": "Node", "metadata": {"name": "lab-worker"},
+            "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"]}}
+    config = SandboxConfig(pod_cidr="10.244.0.0/16")
+
+    def pod(ip, **spec):
+        return {"kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                "spec": {"nodeName": "lab-worker", **spec},
+                "status": {"podIP": ip, "podIPs": [{"ip": ip}]}}
+    cluster = StaticCluster([node])
+    assert _addrsort.pod_interface(pod("10.244.1.5"), config, cluster) == Interface("10.244.1.5", 24, True)
+    # An address outside the node's range (not what host-local gives): no subnet known.
+    assert _addrsort.pod_interface(pod("10.244.7.5"), config, cluster).prefixlen == 32
+    # A node without a range (the shared pool): Calico's /32.
+    assert _addrsort.pod_interface(pod("10.10.100.9"), SandboxConfig(), StaticCluster()) == \
+        Interface("10.10.100.9", 32, False)
+    # hostNetwork: the node's own interface.
+    assert _addrsort.pod_interface(pod("172.18.0.3", hostNetwork=True), config, cluster).prefixlen == 24
 
 
 def test_glibc_addrconfig_asks_aaaa_when_the_pod_has_link_local_ipv6(server):

@@ -23,7 +23,7 @@ class SandboxConfig:
     node_cidr_mask_size: int = 24
     # Whether a pod's network namespace has IPv6 enabled, so that eth0 carries an fe80::/64
     # link-local address next to its IPv4 address. None: as the pod network mode implies
-    # (see pod_link_local_ipv6). glibc counts that address for AI_ADDRCONFIG and keeps the
+    # (see pods_have_link_local_ipv6). glibc counts that address for AI_ADDRCONFIG and keeps the
     # interface prefixes for RFC 6724 rule 9 only when it exists (runtime/_addrsort.py).
     pod_ipv6_link_local: bool | None = None
     kubernetes_version: str = "v1.31.0"
@@ -71,7 +71,8 @@ class SandboxConfig:
     #   10.244.0.0/24, 10.244.1.0/24, ...). The kubelet's CNI (host-local IPAM over that
     #   range) gives pods addresses inside it, and the pod's eth0 carries the node's prefix:
     #   10.244.1.5/24 (containernetworking/plugins ptp.go keeps the IPAM mask on the
-    #   container side; the bridge plugin does as well).
+    #   container side; the bridge plugin does as well). The kubelet and the pod runtime
+    #   read the range from the Node object, as kindnet does to write its CNI config.
     # - One shared pool (the default 10.10.100.0/24 for three nodes, as in the course's lab,
     #   which a /24 per node cannot split): addresses come from the whole pool and eth0 has a
     #   /32, as Calico configures it (calico cni-plugin pkg/dataplane/linux/dataplane_linux.go
@@ -91,13 +92,8 @@ class SandboxConfig:
         index = self.nodes.index(node)
         return str(ipaddress.ip_network((int(net.network_address) + (index << (32 - size)), size)))
 
-    def pod_prefixlen(self, node: str | None) -> int:
-        """The prefix length on a (non-hostNetwork) pod's eth0 on `node`."""
-        cidr = self.node_pod_cidr(node) if node else None
-        return ipaddress.ip_network(cidr).prefixlen if cidr else 32
-
     @property
-    def pod_link_local_ipv6(self) -> bool:
+    def pods_have_link_local_ipv6(self) -> bool:
         """Whether pods' eth0 has an IPv6 link-local address. By default: with per-node
         ranges (kind, flannel: the CNI plugins leave IPv6 on in the pod's namespace, so the
         kernel gives eth0 an fe80::/64), but not in the shared-pool mode, whose pods the

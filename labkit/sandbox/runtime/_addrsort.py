@@ -58,21 +58,28 @@ class Interface:
     ipv6: bool = False
 
 
-def pod_interface(pod: dict, config) -> Interface:
-    """eth0 of `pod` as the CNI configured it (SandboxConfig.pod_prefixlen); a
-    hostNetwork pod sees the node's interface."""
+def pod_interface(pod: dict, config, cluster=None) -> Interface:
+    """eth0 of `pod` as its CNI configured it: the node's spec.podCIDR prefix when the pod's
+    address lies in it (host-local IPAM over the node's range, kindnet and flannel), else a
+    /32 (Calico). A hostNetwork pod sees the node's own interface."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     address = status.get("podIP")
-    node = spec.get("nodeName")
     if spec.get("hostNetwork"):
         try:
             prefixlen = ipaddress.ip_network(config.node_cidr).prefixlen
         except (AttributeError, ValueError):
             prefixlen = 32
         return Interface(address, prefixlen, False)
-    prefixlen = config.pod_prefixlen(node) if hasattr(config, "pod_prefixlen") else 32
+    prefixlen = 32
+    node = cluster.get("nodes", None, spec["nodeName"]) if cluster and spec.get("nodeName") else None
+    cidr = ((node or {}).get("spec") or {}).get("podCIDR")
+    try:
+        if cidr and address and ipaddress.ip_address(address) in ipaddress.ip_network(cidr):
+            prefixlen = ipaddress.ip_network(cidr).prefixlen
+    except ValueError:
+        pass
     ipv6 = any(":" in (p.get("ip") or "") for p in status.get("podIPs") or [])
-    ipv6 = ipv6 or bool(getattr(config, "pod_link_local_ipv6", False))
+    ipv6 = ipv6 or bool(getattr(config, "pods_have_link_local_ipv6", False))
     return Interface(address, prefixlen, ipv6)
 
 

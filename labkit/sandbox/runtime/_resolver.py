@@ -522,7 +522,7 @@ class StubResolver:
     @functools.cached_property
     def interface(self) -> _addrsort.Interface:
         """The pod's eth0 as getaddrinfo reads it (address, prefix, IPv6 present)."""
-        return _addrsort.pod_interface(self.ctx.pod, self.ctx.config)
+        return _addrsort.pod_interface(self.ctx.pod, self.ctx.config, self.ctx.cluster)
 
     def _pod_has_ipv6(self) -> bool:
         """glibc's AI_ADDRCONFIG test (check_pf.c): any IPv6 address but ::1, a
