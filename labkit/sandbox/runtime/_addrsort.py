@@ -36,6 +36,14 @@ musl (src/network/lookup_name.c, __lookup_name, 1.1.24 to 1.2.5) returns early w
 every result is IPv4 ("no further processing is needed ... if there are only IPv4
 results"): Alpine-based images keep the DNS order.
 
+Who sees this order: everything that takes getaddrinfo()'s list and uses the head of
+it. curl 7.29 (centos:7; lib/connect.c Curl_connecthost) tries the addresses in that
+order; iputils ping (s20160308, centos:7's; ping.c main) pings the first that works;
+BusyBox wget and ping (libbb/xconnect.c str2sockaddr) take the first; glibc's
+`getent ahosts` (nss/getent.c: getaddrinfo with AI_ADDRCONFIG | AI_CANONNAME) prints it.
+Who does not: `getent hosts` (gethostbyname2, no RFC 6724 step) and dig, nslookup and
+host, which send their own queries and print the answer as it came.
+
 Lists that mix IPv4 and IPv6 (only /etc/hosts' localhost lines, in the sandbox's
 IPv4-only pods) are left as they are: neither rule set is modelled for them.
 """
