@@ -273,3 +273,19 @@ def test_default_slash32_pods_getent_ahosts_equals_dns_order(default_lab):
         assert _ahosts(out) == answers
         firsts.add(answers[0])
     assert len(firsts) > 1
+
+
+def test_probes_dns_ahosts_shows_getaddrinfo_order_getent_hosts_the_dns_order(per_node_lab):
+    from labkit import probes
+    sorted_first = probes.dns(per_node_lab, "client", "web-svc", samples=RUNS * 2, tool="ahosts")
+    dns_first = probes.dns(per_node_lab, "client", "web-svc", samples=RUNS * 2, tool="getent")
+    assert sorted_first["answers"].map(len).eq(REPLICAS).all()
+    assert sorted_first["first"].nunique() == 1
+    assert dns_first["first"].nunique() > 1
+
+
+def test_parse_getent_ahosts_carries_the_canonical_name():
+    from labkit import _parse
+    text = ("10.244.1.6      STREAM web-svc.default.svc.cluster.local\n10.244.1.6      DGRAM  \n"
+            "10.244.1.6      RAW    \n10.244.2.7      STREAM \n10.244.2.7      DGRAM  \n")
+    assert _parse.getent_hosts(text) == [("10.244.1.6", FQDN), ("10.244.2.7", FQDN)]
