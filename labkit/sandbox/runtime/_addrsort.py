@@ -70,8 +70,8 @@ def pod_interface(pod: dict, config, cluster=None) -> Interface:
     """eth0 of `pod` as its CNI configured it: the node's spec.podCIDR prefix when the pod's
     address lies in it (host-local IPAM over the node's range, kindnet and flannel), else a
     /32 (Calico). A hostNetwork pod sees the node's own interface."""
-    spec, status = pod.get("spec") or {}, pod.get("status") or {}
-    address = status.get("podIP")
+    spec = pod.get("spec") or {}
+    address = (pod.get("status") or {}).get("podIP")
     if spec.get("hostNetwork"):
         try:
             prefixlen = ipaddress.ip_network(config.node_cidr).prefixlen
@@ -86,9 +86,18 @@ def pod_interface(pod: dict, config, cluster=None) -> Interface:
             prefixlen = ipaddress.ip_network(cidr).prefixlen
     except ValueError:
         pass
-    ipv6 = any(":" in (p.get("ip") or "") for p in status.get("podIPs") or [])
-    ipv6 = ipv6 or bool(getattr(config, "pods_have_link_local_ipv6", False))
-    return Interface(address, prefixlen, ipv6)
+    return Interface(address, prefixlen, has_ipv6(pod, config))
+
+
+def has_ipv6(pod: dict, config) -> bool:
+    """Whether the pod's namespace has an IPv6 address other than ::1 (an IPv6 pod IP, or
+    eth0's link-local): glibc's `seen_ipv6` (check_pf.c), which AI_ADDRCONFIG also asks."""
+    if (pod.get("spec") or {}).get("hostNetwork"):
+        return False
+    status = pod.get("status") or {}
+    if any(":" in (p.get("ip") or "") for p in status.get("podIPs") or []):
+        return True
+    return bool(getattr(config, "pods_have_link_local_ipv6", False))
 
 
 def _scope(address: ipaddress.IPv4Address) -> int:

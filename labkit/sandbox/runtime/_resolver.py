@@ -457,7 +457,8 @@ class StubResolver:
             if addrconfig and family == "unspec" and not self._pod_has_ipv6():
                 types = ["A"]
             found = self._walk(name, types, per_candidate=True)
-        found.addresses = _addrsort.order(found.addresses, self.interface, self.libc)
+        if len(found.addresses) > 1:
+            found.addresses = _addrsort.order(found.addresses, self.interface, self.libc)
         return found
 
     def gethostbyname(self, name: str) -> Lookup:
@@ -527,7 +528,7 @@ class StubResolver:
     def _pod_has_ipv6(self) -> bool:
         """glibc's AI_ADDRCONFIG test (check_pf.c): any IPv6 address but ::1, a
         link-local fe80:: included."""
-        return self.interface.ipv6
+        return _addrsort.has_ipv6(self.ctx.pod, self.ctx.config)
 
     def reverse(self, address: str) -> tuple[str | None, list[SentQuery]]:
         """getnameinfo(NI_NAMEREQD): /etc/hosts, then a PTR query; (name or None, queries)."""
