@@ -90,8 +90,10 @@ def pod_interface(pod: dict, config, cluster=None) -> Interface:
 
 
 def has_ipv6(pod: dict, config) -> bool:
-    """Whether the pod's namespace has an IPv6 address other than ::1 (an IPv6 pod IP, or
-    eth0's link-local): glibc's `seen_ipv6` (check_pf.c), which AI_ADDRCONFIG also asks."""
+    """Whether the pod's namespace has IPv6 on: an IPv6 address other than ::1 (an IPv6 pod
+    IP, or eth0's link-local), glibc's `seen_ipv6` (check_pf.c), which its AI_ADDRCONFIG
+    asks. musl's AI_ADDRCONFIG (src/network/getaddrinfo.c) connects a UDP socket to ::1
+    instead, which works in the same pods: IPv6 on gives both lo's ::1 and eth0's fe80::."""
     if (pod.get("spec") or {}).get("hostNetwork"):
         return False
     status = pod.get("status") or {}
