@@ -23,14 +23,17 @@ def ping(text: str) -> list[dict]:
 
 
 def getent_hosts(text: str) -> list[tuple[str, str]]:
-    """(address, canonical name) per line of `getent hosts` / the STREAM lines of `getent ahosts`."""
+    """(address, canonical name) per line of `getent hosts` / the STREAM lines of `getent ahosts`
+    (which prints the canonical name on the first line only)."""
     out = []
+    canonical = ""
     for line in text.splitlines():
         words = line.split()
         if len(words) >= 2 and words[1] in ("DGRAM", "RAW"):
             continue
-        if len(words) >= 3 and words[1] == "STREAM":
-            out.append((words[0], words[2]))
+        if len(words) >= 2 and words[1] == "STREAM":
+            canonical = words[2] if len(words) >= 3 else canonical
+            out.append((words[0], canonical))
         elif len(words) >= 2:
             out.append((words[0], words[1]))
     return out

@@ -35,27 +35,32 @@ def dns(lab, pod: str, name: str, samples: int = 100, namespace: str = "default"
         timeout: float = 120):
     """Resolve `name` `samples` times from `pod`, through the pod's resolv.conf.
 
-    tool "getent" runs `getent hosts NAME` (glibc images): glibc's gethostbyname2, AAAA then A
-    over the search list, addresses in the DNS answer's order (glibc nss/getent.c); "ahosts"
-    runs `getent ahosts NAME`: the order getaddrinfo() returns after its RFC 6724 sorting,
-    the address curl connects to first;
-    "dig" runs `dig +short +search NAME`.
+    tool "getent" runs `getent hosts NAME` (glibc images: gethostbyname2, AAAA then A over the
+    search list, glibc nss/getent.c); "dig" runs `dig +short +search NAME`: both show the DNS
+    answer's order. "ahosts" runs `getent ahosts NAME`: getaddrinfo()'s
+    order, which is what curl, ping and wget connect to. glibc sorts it by RFC 6724, so on a
+    cluster whose pods have a node's /24 on eth0 (kind, flannel) a same-node pod comes first
+    whatever CoreDNS shuffled; musl images and /32 pods (Calico) keep the DNS order.
     Columns: sample, name, answers (list of addresses in answer order), first (answers[0] or
     None), rcode ("NOERROR"/"NXDOMAIN"; getent cannot tell NODATA from NXDOMAIN), latency_ms
     (from `date +%s%N` around each lookup).
     """
     import pandas as pd
     q = shlex.quote(name)
-    lookup = {"getent": f"getent hosts {q}", "ahosts": f"getent ahosts {q}", "dig": f"dig +short +search {q}"}[tool]
+    if tool not in ("getent", "ahosts", "dig"):
+        raise ValueError(f'tool must be "getent", "ahosts" or "dig", not {tool!r}')
+    getent = tool in ("getent", "ahosts")
+    lookup = {"getent": f"getent hosts {q}", "ahosts": f"getent ahosts {q}",
+              "dig": f"dig +short +search {q}"}[tool]
     body = f's=$(date +%s%N); out=$({lookup}); rc=$?; e=$(date +%s%N); echo "@@ $i $rc $s $e"; echo "$out"'
     result = lab.exec(pod, _loop(samples, body), namespace=namespace, timeout=timeout)
     rows = []
     for fields, text in _parse.records(result.stdout):
         i, rc, start, end = fields[:4]
-        answers = ([a for a, _ in _parse.getent_hosts(text)] if tool != "dig" else
+        answers = ([a for a, _ in _parse.getent_hosts(text)] if getent else
                    [a for a in _parse.dig_short(text) if not a.endswith(".")])
         rc = int(rc)
-        rcode = _RCODE.get(rc, f"EXIT{rc}") if tool != "dig" else ("NOERROR" if answers else "NXDOMAIN")
+        rcode = _RCODE.get(rc, f"EXIT{rc}") if getent else ("NOERROR" if answers else "NXDOMAIN")
         try:
             latency = (int(end) - int(start)) / 1e6
         except ValueError:

@@ -94,6 +94,10 @@ def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
     labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
               "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
     spec: dict = {}
+    pod_cidr = config.node_pod_cidr(name)
+    if pod_cidr:
+        # kube-controller-manager's node IPAM (SandboxConfig.node_pod_cidr).
+        spec.update(podCIDR=pod_cidr, podCIDRs=[pod_cidr])
     if control_plane:
         labels["node-role.kubernetes.io/control-plane"] = ""
         spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]

@@ -18,6 +18,14 @@ class SandboxConfig:
     cluster_domain: str = "cluster.local"
     nodes: tuple[str, ...] = ("lab-control-plane", "lab-worker", "lab-worker2")
     node_cidr: str = "172.18.0.0/24"        # the nodes' own (virtual) addresses
+    # kube-controller-manager's --node-cidr-mask-size (24 for IPv4 by default): the size of
+    # each node's spec.podCIDR when pod_cidr is large enough to give every node one.
+    node_cidr_mask_size: int = 24
+    # Whether a pod's network namespace has IPv6 enabled, so that eth0 carries an fe80::/64
+    # link-local address next to its IPv4 address. None: as the pod network mode implies
+    # (see pods_have_link_local_ipv6). glibc counts that address for AI_ADDRCONFIG and keeps the
+    # interface prefixes for RFC 6724 rule 9 only when it exists (runtime/_addrsort.py).
+    pod_ipv6_link_local: bool | None = None
     kubernetes_version: str = "v1.31.0"
     dns_ttl: int = 30                       # CoreDNS `ttl 30` in the kubernetes plugin
     dns_cache_seconds: int = 30             # CoreDNS `cache 30`; 0 turns the cache off
@@ -52,6 +60,47 @@ class SandboxConfig:
 
     def node_ip(self, node: str) -> str:
         return str(ipaddress.ip_network(self.node_cidr)[2 + self.nodes.index(node)])
+
+    # -- how pods are addressed ------------------------------------------------------
+    #
+    # Two pod network modes, chosen from the addressing as a cluster would:
+    #
+    # - Per-node ranges (kindnet, flannel): when pod_cidr holds a /node_cidr_mask_size for
+    #   every node, each node gets one, in node order, as kube-controller-manager's node IPAM
+    #   writes spec.podCIDR / spec.podCIDRs (range allocator, --node-cidr-mask-size 24; kind:
+    #   10.244.0.0/24, 10.244.1.0/24, ...). The kubelet's CNI (host-local IPAM over that
+    #   range) gives pods addresses inside it, and the pod's eth0 carries the node's prefix:
+    #   10.244.1.5/24 (containernetworking/plugins ptp.go keeps the IPAM mask on the
+    #   container side; the bridge plugin does as well). The kubelet and the pod runtime
+    #   read the range from the Node object, as kindnet does to write its CNI config.
+    # - One shared pool (the default 10.10.100.0/24 for three nodes, as in the course's lab,
+    #   which a /24 per node cannot split): addresses come from the whole pool and eth0 has a
+    #   /32, as Calico configures it (calico cni-plugin pkg/dataplane/linux/dataplane_linux.go
+    #   sets CIDRMask(32, 32) and routes everything via 169.254.1.1).
+    #
+    # The prefix matters to getaddrinfo: glibc's RFC 6724 rule 9 counts common prefix bits
+    # for IPv4 only inside the source interface's subnet (runtime/_addrsort.py).
+
+    def node_pod_cidr(self, node: str) -> str | None:
+        """The node's spec.podCIDR, or None when all pods share pod_cidr (a /32 per pod)."""
+        net = self.pod_network
+        size = self.node_cidr_mask_size
+        if node not in self.nodes or net.version != 4 or not net.prefixlen < size <= 30:
+            return None
+        if 2 ** (size - net.prefixlen) < len(self.nodes):
+            return None                   # kube-controller-manager would run out of ranges
+        index = self.nodes.index(node)
+        return str(ipaddress.ip_network((int(net.network_address) + (index << (32 - size)), size)))
+
+    @property
+    def pods_have_link_local_ipv6(self) -> bool:
+        """Whether pods' eth0 has an IPv6 link-local address. By default: with per-node
+        ranges (kind, flannel: the CNI plugins leave IPv6 on in the pod's namespace, so the
+        kernel gives eth0 an fe80::/64), but not in the shared-pool mode, whose pods the
+        sandbox models with IPv6 off (so AI_ADDRCONFIG asks A only)."""
+        if self.pod_ipv6_link_local is not None:
+            return self.pod_ipv6_link_local
+        return self.node_pod_cidr(self.nodes[0]) is not None if self.nodes else False
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

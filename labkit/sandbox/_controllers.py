@@ -433,7 +433,14 @@ class Controllers:
         self._delete_quietly(PODS, *key)
 
     def _allocate_pod_ip(self, pod: dict) -> str | None:
-        net = ipaddress.ip_network(self.config.pod_cidr)
+        """An address for the pod, as the CNI's IPAM gives one: from the node's
+        spec.podCIDR when the node has one (host-local IPAM over the node's range, as
+        kindnet and flannel configure it), else from the cluster's shared pod CIDR.
+        Seeded from the pod's identity with collision probing, so the shared-pool
+        addresses are the same as before nodes had ranges."""
+        node = self.store.get_resource(NODES, None, pod["spec"].get("nodeName") or "")
+        node_cidr = ((node or {}).get("spec") or {}).get("podCIDR")
+        net = ipaddress.ip_network(node_cidr or self.config.pod_cidr)
         used = self._used_ips
         size = net.num_addresses - 3       # skip the network address, the gateway (.1) and broadcast
         meta = pod["metadata"]

@@ -19,6 +19,11 @@ The search walk follows the pod image's C library:
 getaddrinfo asks A then AAAA for each candidate and stops at the first name with
 an answer; glibc's gethostbyname2 (what `getent hosts` uses) walks one family at
 a time.
+
+getaddrinfo then orders the addresses as the image's C library does (_addrsort.py:
+glibc's RFC 6724 rules, where rule 9 can put same-subnet pods first; musl keeps an
+all-IPv4 answer as it came). gethostbyname2 does not sort, and dig, nslookup and host
+send their own queries: they show the DNS order.
 """
 from __future__ import annotations
 
@@ -39,6 +44,8 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 import dns.reversename
+
+from . import _addrsort
 
 # gai_strerror texts.
 GAI_MESSAGES = {
@@ -439,17 +446,20 @@ class StubResolver:
         """Addresses for a host name as getaddrinfo() finds them (files, then dns).
 
         family: "unspec" (A then AAAA per candidate), "inet" or "inet6".
-        addrconfig: AI_ADDRCONFIG, which drops AAAA queries in an IPv4-only pod.
+        addrconfig: AI_ADDRCONFIG, which drops AAAA queries in a pod without IPv6.
+        The addresses come back in the C library's order (_addrsort.order).
         """
         if is_address(name):
             return Lookup(name, [str(ipaddress.ip_address(name))], name, source="numeric")
-        files = self._from_files(name, family)
-        if files is not None:
-            return files
-        types = {"unspec": ["A", "AAAA"], "inet": ["A"], "inet6": ["AAAA"]}[family]
-        if addrconfig and family == "unspec" and not self._pod_has_ipv6():
-            types = ["A"]
-        return self._walk(name, types, per_candidate=True)
+        found = self._from_files(name, family)
+        if found is None:
+            types = {"unspec": ["A", "AAAA"], "inet": ["A"], "inet6": ["AAAA"]}[family]
+            if addrconfig and family == "unspec" and not self._pod_has_ipv6():
+                types = ["A"]
+            found = self._walk(name, types, per_candidate=True)
+        if len(found.addresses) > 1:
+            found.addresses = _addrsort.order(found.addresses, self.interface, self.libc)
+        return found
 
     def gethostbyname(self, name: str) -> Lookup:
         """glibc's `getent hosts`: gethostbyname2(AF_INET6) over the whole walk, then AF_INET."""
@@ -510,9 +520,15 @@ class StubResolver:
             result.error = "EAI_NONAME"
         return result
 
+    @functools.cached_property
+    def interface(self) -> _addrsort.Interface:
+        """The pod's eth0 as getaddrinfo reads it (address, prefix, IPv6 present)."""
+        return _addrsort.pod_interface(self.ctx.pod, self.ctx.config, self.ctx.cluster)
+
     def _pod_has_ipv6(self) -> bool:
-        ips = [p.get("ip", "") for p in (self.ctx.pod.get("status") or {}).get("podIPs") or []]
-        return any(":" in ip for ip in ips)
+        """glibc's AI_ADDRCONFIG test (check_pf.c): any IPv6 address but ::1, a
+        link-local fe80:: included."""
+        return _addrsort.has_ipv6(self.ctx.pod, self.ctx.config)
 
     def reverse(self, address: str) -> tuple[str | None, list[SentQuery]]:
         """getnameinfo(NI_NAMEREQD): /etc/hosts, then a PTR query; (name or None, queries)."""
