@@ -18,7 +18,6 @@ class SandboxConfig:
     cluster_domain: str = "cluster.local"
     nodes: tuple[str, ...] = ("lab-control-plane", "lab-worker", "lab-worker2")
     node_cidr: str = "172.18.0.0/24"        # the nodes' own (virtual) addresses
-    kubernetes_version: str = "v1.31.0"
     dns_ttl: int = 30                       # CoreDNS `ttl 30` in the kubernetes plugin
     dns_cache_seconds: int = 30             # CoreDNS `cache 30`; 0 turns the cache off
     dns_loadbalance: bool = True            # CoreDNS `loadbalance`: shuffle A/AAAA answers
