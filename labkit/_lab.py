@@ -257,11 +257,13 @@ class Lab:
         """Run a command in a pod (`kubectl exec POD -- ...`); returns stdout, stderr, exit_code.
 
         A string runs through `sh -c` (so pipes and loops work); a list runs as is. Unlike
-        kubectl, a non-zero exit is not an error: check `.ok` or call `.check()`.
+        kubectl, a non-zero exit is not an error: check `.ok` or call `.check()`. A pod that
+        is not running (not scheduled, still starting, or completed) raises
+        `errors.PodNotRunning` with the server's reason and what to do, e.g. `lab.wait(...)`.
 
         >>> lab.exec("client", "ping -c 3 web-svc")
         """
-        return _exec.run(self, pod, command, self.ns(namespace), container, timeout)
+        return _exec.run(self, pod, command, self.ns(namespace), container, timeout, asked_namespace=namespace)
 
     def logs(self, pod: str, namespace: str = "default", tail: int | None = None,
              container: str | None = None) -> str:
