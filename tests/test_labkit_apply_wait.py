@@ -16,6 +16,8 @@ import labkit
 from labkit import _readiness, errors
 from labkit.sandbox import Sandbox, SandboxConfig
 
+from .conftest import wait_for
+
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
@@ -106,7 +108,11 @@ def test_timeout_names_what_is_not_ready_and_why(wlab):
     assert text.startswith("timed out after 2 s waiting for 1 of 3 applied objects to be ready:")
     assert ('deployment.apps/web in stuck: Waiting for deployment "web" rollout to finish: '
             "0 of 2 updated replicas are available...; pod web-") in text
-    assert text.rstrip().endswith(": not scheduled yet")
+    # The scheduler's own account (pkg/scheduler/framework: FitError), through the pod's condition.
+    assert text.rstrip().endswith(
+        ": not scheduled: Unschedulable: 0/3 nodes are available: 1 node(s) had untolerated taint "
+        "{node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match Pod's node affinity/selector. "
+        "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
     assert "pod/solo" not in text and "namespace/stuck" not in text
 
 
@@ -121,7 +127,8 @@ spec:
 """
     with pytest.raises(errors.Timeout) as err:
         wlab.apply(pod, wait=True, timeout=1)
-    assert str(err.value).splitlines()[1:] == ["  pod/nowhere in default: not scheduled yet"]
+    lines = str(err.value).splitlines()
+    assert len(lines) == 2 and lines[1].startswith("  pod/nowhere in default: not scheduled: Unschedulable: 0/3 nodes")
 
 
 def test_wait_is_not_the_default(wlab):
@@ -198,3 +205,23 @@ def test_namespace_active_and_terminating():
     assert _readiness.not_ready("namespaces", {"metadata": {"name": "a"}, "status": {"phase": "Active"}}) is None
     assert _readiness.not_ready("namespaces", {"metadata": {"name": "a"}, "status": {"phase": "Terminating"}}) \
         == "phase is Terminating"
+
+
+def test_sandbox_scheduler_reports_an_unschedulable_pod(wlab, api_client):
+    wlab.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: picky}\nspec:\n"
+               "  nodeSelector: {disktype: ssd}\n  containers: [{name: c, image: 'centos:7'}]\n")
+    core = client.CoreV1Api(api_client)
+    cond = wait_for(lambda: next((c for c in core.read_namespaced_pod("picky", "default").status.conditions or []
+                                  if c.type == "PodScheduled" and c.status == "False"), None))
+    assert cond.reason == "Unschedulable"
+    assert cond.message.startswith("0/3 nodes are available: 1 node(s) had untolerated taint")
+    events = core.list_namespaced_event("default", field_selector="involvedObject.name=picky").items
+    assert [(e.type, e.reason, e.message) for e in events] == [("Warning", "FailedScheduling", cond.message)]
+    # Once a node fits, the scheduler binds the pod and the condition turns True.
+    core.patch_node("lab-worker2", {"metadata": {"labels": {"disktype": "ssd"}}})
+    try:
+        wlab.wait("pod", "picky", timeout=30)
+        pod = core.read_namespaced_pod("picky", "default")
+        assert pod.spec.node_name == "lab-worker2"
+    finally:
+        core.patch_node("lab-worker2", {"metadata": {"labels": {"disktype": None}}})
