@@ -426,21 +426,21 @@ class Lab:
                 "fieldSelector": f"metadata.name={name}", "watch": "true", "resourceVersion": rv,
                 "timeoutSeconds": max(1, int(left))})
             try:
-                buf = b""
+                buf, relist = b"", False
                 for chunk in resp.stream(4096):
                     buf += chunk
-                    while b"\n" in buf:
+                    while b"\n" in buf and not relist:
                         line, buf = buf.split(b"\n", 1)
                         if not line.strip():
                             continue
                         event = json.loads(line)
                         if event.get("type") == "ERROR":
-                            break                     # expired: list again
-                        if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
+                            relist = True             # expired: list again
+                        elif event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
                             obj = event["object"] if event["type"] != "DELETED" else None
                             if check(obj) is None:
                                 return obj, None
-                    if time.monotonic() > deadline:
+                    if relist or time.monotonic() > deadline:
                         break
             except Exception as e:
                 if isinstance(e, errors.LabkitError):
