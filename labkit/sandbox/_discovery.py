@@ -108,5 +108,5 @@ def openapi_v3(gv: str) -> dict | None:
             "patch": {"x-kubernetes-group-version-kind": g,
                       "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
                       "responses": {"200": {"description": "OK"}}}}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1"}, "paths": paths,
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": _release.KUBERNETES_VERSION}, "paths": paths,
             "components": {"schemas": {}}}
