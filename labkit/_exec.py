@@ -51,7 +51,7 @@ def argv(command: str | list[str]) -> list[str]:
 
 
 def run(lab, pod: str, command: str | list[str], namespace: str, container: str | None,
-        timeout: float) -> ExecResult:
+        timeout: float, asked_namespace: str | None = None) -> ExecResult:
     from kubernetes.stream import ws_client
     args = argv(command)
     query = [("command", a) for a in args] + [("stdout", "true"), ("stderr", "true"),
@@ -67,11 +67,14 @@ def run(lab, pod: str, command: str | list[str], namespace: str, container: str 
         ws = ws_client.websocket_call(lab.api_client.configuration, "GET", url, headers=headers,
                                       _preload_content=False)
     except Exception as e:
-        # The WebSocket handshake drops the Status body: ask for the pod to say why.
         if isinstance(e, errors.LabkitError):
             raise
-        lab._transport.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}")
-        raise errors.translate(e, lab.server) from e
+        error = errors.translate(e, lab.server)
+        if error.code in (400, 404):
+            # Read the pod: a missing one raises NotFound; one that is not running gets a hint.
+            current = lab._transport.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}")
+            error = not_running(error, current, container, asked_namespace or namespace) or error
+        raise error from e
     out, err = [], []
     deadline = time.monotonic() + timeout
     try:
@@ -95,3 +98,34 @@ def run(lab, pod: str, command: str | list[str], namespace: str, container: str 
     finally:
         ws.close()
     return ExecResult("".join(out), "".join(err), int(code or 0), args)
+
+
+def not_running(error: errors.LabkitError, pod: dict, container: str | None,
+                namespace: str) -> errors.PodNotRunning | None:
+    """The PodNotRunning for a refused exec into a pod whose container is not running, else None.
+
+    The API server refuses a pod without a node (`pod NAME does not have a host assigned`,
+    pkg/registry/core/pod/strategy.go streamLocation); the kubelet finds no running container
+    while it still starts, or after it exited (`container not found ("NAME")`,
+    pkg/kubelet/kubelet_pods.go GetExec). For a completed pod the message is kubectl's own
+    (staging/src/k8s.io/kubectl/pkg/cmd/exec/exec.go), which checks the phase before it execs.
+    """
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    names = [c["name"] for c in spec.get("containers") or []]
+    name = container or (names[0] if names else "")
+    if name not in names:
+        return None                                    # a wrong container name: the server's error says so
+    pod_name = pod["metadata"]["name"]
+    where = "" if namespace == "default" else f', namespace="{namespace}"'
+    message, phase = error.message, status.get("phase")
+    if phase in ("Succeeded", "Failed"):
+        message = f"cannot exec into a container in a completed pod; current phase is {phase}"
+        hint = "its containers have exited: delete the pod and apply it again to run commands in it"
+    else:
+        running = any(s.get("name") == name and "running" in (s.get("state") or {})
+                      for s in status.get("containerStatuses") or [])
+        if running and spec.get("nodeName"):
+            return None                                # running now: the refusal was about something else
+        hint = f'wait until it is ready: lab.wait("pod", "{pod_name}"{where})'
+    return errors.PodNotRunning(message, hint=hint, status=error.status, reason=error.reason, code=error.code)

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _apply, _exec, _frames, errors
+from . import _apply, _exec, _frames, _readiness, errors
 from ._connect import Transport, default_manifests
 
 LESSON_NAMESPACES = ("default", "test")
@@ -120,17 +120,28 @@ class Lab:
             f"({', '.join(f'{p}-{n}' for n in LESSON_NAMESPACES)})")
 
     # --- apply / delete --------------------------------------------------------------
-    def apply(self, source, namespace: str | None = None) -> _apply.ApplyResult:
+    def apply(self, source, namespace: str | None = None, wait: bool = False, timeout: float = 60,
+              progress: bool | None = None) -> _apply.ApplyResult:
         """Server-side apply of a file, folder (sorted *.yaml/*.yml), YAML text, dict or list.
 
         Like `kubectl apply --server-side --force-conflicts --field-manager=labkit`, but each
         object reports created/configured/unchanged as client-side `kubectl apply` does, and
         Namespaces are applied first whatever the file order.
 
+        With `wait=True` it then waits, within `timeout` seconds for the whole call, until what
+        it applied is ready: Pods Ready, Deployments rolled out (all replicas updated and
+        available, as `kubectl rollout status` decides), Namespaces Active; other kinds need no
+        wait. kubectl needs a separate `kubectl wait` or `rollout status` for this. On timeout
+        it raises `errors.Timeout` naming each object that is not ready and why (e.g. a
+        container waiting with ErrImagePull). `progress` shows a bar: by default only in a
+        notebook (ipywidgets), True also as text, False never.
+
         >>> lab.apply("manifests/")
         pod/client created
         ...
+        >>> lab.apply("manifests/nginx-deployment.yaml", wait=True)   # returns once rolled out
         """
+        deadline = time.monotonic() + timeout
         objs = _apply.load(source)
         ns = self.ns(namespace) if namespace else None
         planned = _apply.prepare(self._resources, objs, ns, self.ns)
@@ -139,7 +150,59 @@ class Lab:
             if obj_ns and self.namespace_prefix:
                 self._ensure_namespace(obj_ns)
             result.append(_apply.apply_one(self._transport, res, body, obj_ns))
+        if wait:
+            self._wait_ready(planned, deadline, timeout, progress)
         return result
+
+    def _wait_ready(self, planned, deadline: float, timeout: float, progress: bool | None) -> None:
+        """Wait, in apply order, until each applied Pod, Deployment and Namespace is ready."""
+        targets: list = []
+        for res, body, ns in planned:
+            target = (res, ns, body["metadata"]["name"])
+            if res.plural in _readiness.CHECKED and target not in targets:
+                targets.append(target)
+        show = _in_notebook() if progress is None else progress
+        bar = _Progress("ready: ", len(targets), unit="ready", text=progress is True) if show and targets else None
+        for done, (res, ns, name) in enumerate(targets):
+            obj, reason = self._watch_until(res, ns, name, lambda o, p=res.plural: _readiness.not_ready(p, o),
+                                            deadline)
+            if reason is not None:
+                if bar:
+                    bar.fail()
+                late = [(res, ns, name, obj, reason)] + [(r, n, m, *self._readiness_now(r, n, m))
+                                                         for r, n, m in targets[done + 1:]]
+                lines = [f"  {r.qualified}/{m}{f' in {n}' if n else ''}: {why}{self._pods_reason(r, o)}"
+                         for r, n, m, o, why in late if why is not None]
+                raise errors.Timeout(f"timed out after {timeout:g} s waiting for {len(lines)} of {len(targets)} "
+                                     "applied objects to be ready:\n" + "\n".join(lines), reason="Timeout")
+            if bar:
+                bar.update(done + 1)
+        if bar:
+            bar.done()
+
+    def _readiness_now(self, res, ns, name) -> tuple[dict | None, str | None]:
+        try:
+            obj = self._transport.request("GET", res.path(ns, name))
+        except errors.NotFound:
+            obj = None
+        return obj, _readiness.not_ready(res.plural, obj)
+
+    def _pods_reason(self, res, dep: dict | None) -> str:
+        """For a Deployment that is not rolled out: why its first unready pod is not ready."""
+        if res.plural != "deployments" or dep is None:
+            return ""
+        from ._printers import _selector_string
+        try:
+            selector = _selector_string((dep.get("spec") or {}).get("selector"))
+            pods = self._transport.request("GET", f"/api/v1/namespaces/{dep['metadata']['namespace']}/pods",
+                                           query={"labelSelector": selector}).get("items") or []
+        except (ValueError, errors.LabkitError):
+            return ""
+        for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+            why = _readiness.not_ready("pods", pod)
+            if why is not None:
+                return f"; pod {pod['metadata']['name']}: {why}"
+        return ""
 
     def _ensure_namespace(self, name: str) -> None:
         try:
@@ -257,11 +320,13 @@ class Lab:
         """Run a command in a pod (`kubectl exec POD -- ...`); returns stdout, stderr, exit_code.
 
         A string runs through `sh -c` (so pipes and loops work); a list runs as is. Unlike
-        kubectl, a non-zero exit is not an error: check `.ok` or call `.check()`.
+        kubectl, a non-zero exit is not an error: check `.ok` or call `.check()`. A pod that
+        is not running (not scheduled, still starting, or completed) raises
+        `errors.PodNotRunning` with the server's reason and what to do, e.g. `lab.wait(...)`.
 
         >>> lab.exec("client", "ping -c 3 web-svc")
         """
-        return _exec.run(self, pod, command, self.ns(namespace), container, timeout)
+        return _exec.run(self, pod, command, self.ns(namespace), container, timeout, asked_namespace=namespace)
 
     def logs(self, pod: str, namespace: str = "default", tail: int | None = None,
              container: str | None = None) -> str:
@@ -332,38 +397,50 @@ class Lab:
         res = self._resources.lookup(kind)
         ns = self.ns(namespace) if res.namespaced else None
         condition = condition or ("Available" if res.kind == "Deployment" else "Ready")
-        deadline = time.monotonic() + timeout
 
-        def met(obj) -> bool:
-            conds = (obj.get("status") or {}).get("conditions") or []
-            return any(c.get("type") == condition and c.get("status") == "True" for c in conds)
+        def unmet(obj) -> str | None:
+            conds = ((obj or {}).get("status") or {}).get("conditions") or []
+            met = any(c.get("type") == condition and c.get("status") == "True" for c in conds)
+            return None if met else f"condition {condition} not met"
 
+        obj, reason = self._watch_until(res, ns, name, unmet, time.monotonic() + timeout)
+        if reason is not None:
+            raise errors.Timeout(f"timed out waiting for the condition on {res.plural}/{name}")
+        return obj
+
+    def _watch_until(self, res, ns: str | None, name: str, check, deadline: float) -> tuple[dict | None, str | None]:
+        """List one object, then watch it from that version, until `check(obj)` says None
+        (ready) or the deadline passes; returns (last object seen, check's last answer)."""
         while True:
             listing = self._transport.request("GET", res.path(ns), query={"fieldSelector": f"metadata.name={name}"})
-            for obj in listing.get("items") or []:
-                if met(obj):
-                    return obj
+            items = listing.get("items") or []
+            obj = items[0] if items else None
+            reason = check(obj)
+            if reason is None:
+                return obj, None
             rv = listing["metadata"].get("resourceVersion")
             left = deadline - time.monotonic()
             if left <= 0:
-                raise errors.Timeout(f"timed out waiting for the condition on {res.plural}/{name}")
+                return obj, reason
             resp = self._transport.request("GET", res.path(ns), stream=True, timeout=left + 2, query={
                 "fieldSelector": f"metadata.name={name}", "watch": "true", "resourceVersion": rv,
                 "timeoutSeconds": max(1, int(left))})
             try:
-                buf = b""
+                buf, relist = b"", False
                 for chunk in resp.stream(4096):
                     buf += chunk
-                    while b"\n" in buf:
+                    while b"\n" in buf and not relist:
                         line, buf = buf.split(b"\n", 1)
                         if not line.strip():
                             continue
                         event = json.loads(line)
                         if event.get("type") == "ERROR":
-                            break                     # expired: list again
-                        if event.get("type") in ("ADDED", "MODIFIED") and met(event["object"]):
-                            return event["object"]
-                    if time.monotonic() > deadline:
+                            relist = True             # expired: list again
+                        elif event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
+                            obj = event["object"] if event["type"] != "DELETED" else None
+                            if check(obj) is None:
+                                return obj, None
+                    if relist or time.monotonic() > deadline:
                         break
             except Exception as e:
                 if isinstance(e, errors.LabkitError):
@@ -452,11 +529,21 @@ def course_images(manifests: Path | None = None) -> list[str]:
     return images
 
 
-class _Progress:
-    """A replica progress bar: ipywidgets when available, else one line of text."""
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where a widget can show), False in a terminal or a test."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
-    def __init__(self, label: str, total: int) -> None:
-        self.total, self.label, self.widget = total, label, None
+
+class _Progress:
+    """A progress bar: ipywidgets when available, else (if `text`) one line per change."""
+
+    def __init__(self, label: str, total: int, unit: str = "available", text: bool = True) -> None:
+        self.total, self.label, self.unit, self.text, self.widget = total, label, unit, text, None
         try:
             import ipywidgets
             from IPython.display import display
@@ -469,9 +556,13 @@ class _Progress:
     def update(self, n: int) -> None:
         if self.widget is not None:
             self.widget.value = n
-        elif n != self._last:
-            print(f"{self.label}{n}/{self.total} available", flush=True)
+        elif n != self._last and self.text:
+            print(f"{self.label}{n}/{self.total} {self.unit}", flush=True)
         self._last = n
+
+    def fail(self) -> None:
+        if self.widget is not None:
+            self.widget.bar_style = "danger"
 
     def done(self) -> None:
         if self.widget is not None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 
 __all__ = ["LabkitError", "NotFound", "AlreadyExists", "Conflict", "Invalid", "Forbidden",
-           "Unauthorized", "BadRequest", "ServerError", "ConnectionFailed", "ExecFailed",
-           "Timeout", "NamespaceNotAllowed", "translate", "from_status"]
+           "Unauthorized", "BadRequest", "PodNotRunning", "ServerError", "ConnectionFailed",
+           "ExecFailed", "Timeout", "NamespaceNotAllowed", "translate", "from_status"]
 
 
 class LabkitError(Exception):
@@ -67,6 +67,24 @@ class Unauthorized(LabkitError):
 
 class BadRequest(LabkitError):
     """400: the request itself is malformed (e.g. an unknown field, a bad selector)."""
+
+
+class PodNotRunning(BadRequest):
+    """400 from exec: the pod is not scheduled yet, its container has not started, or it has
+    completed. The message is the server's (kubectl's for a completed pod); `.hint` says
+    what to do, and `str()` shows both.
+
+    >>> lab.exec("client", "hostname")      # right after apply
+    PodNotRunning: unable to upgrade connection: container not found ("client")
+    wait until it is ready: lab.wait("pod", "client")
+    """
+
+    def __init__(self, message: str, *, hint: str = "", **kw) -> None:
+        super().__init__(message, **kw)
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
 
 
 class ServerError(LabkitError):
@@ -145,8 +163,7 @@ def translate(exc: BaseException, server: str = "") -> LabkitError:
         # status 0: the exec WebSocket handshake or the transport failed before HTTP.
         reason = str(exc.reason or exc)
         if "Handshake status" in reason:
-            code = int(reason.split("Handshake status", 1)[1].split()[0])
-            return from_status(code, None, reason)
+            return _from_handshake(exc, reason)
         return ConnectionFailed(f"cannot reach the API server{where}: {reason}")
     import urllib3.exceptions as u3
     if isinstance(exc, (u3.TimeoutError, TimeoutError)):
@@ -154,6 +171,27 @@ def translate(exc: BaseException, server: str = "") -> LabkitError:
     if isinstance(exc, (u3.HTTPError, OSError)) or type(exc).__module__.startswith("websocket"):
         return ConnectionFailed(f"cannot reach the API server{where}: {_root(exc)}")
     return LabkitError(f"{type(exc).__name__}: {exc}")
+
+
+def _from_handshake(exc: BaseException, reason: str) -> LabkitError:
+    """The error for a refused exec WebSocket upgrade, from the Status the server sent.
+
+    The client folds websocket-client's WebSocketBadStatusException into one string,
+    `Handshake status 400 Bad Request -+-+- {headers} -+-+- {body}`; the original, with
+    the status code and body apart, stays on the exception's context when there is one.
+    """
+    cause: BaseException | None = exc
+    while cause is not None and getattr(cause, "status_code", None) is None:
+        cause = cause.__cause__ or cause.__context__
+    rest = reason.partition("Handshake status")[2]
+    words = rest.split(" -+-+- ", 1)[0].split()
+    code = getattr(cause, "status_code", None) or (int(words[0]) if words and words[0].isdigit() else 0)
+    status_line = " ".join(words[1:]) or f"HTTP {code}"
+    body = getattr(cause, "resp_body", None) if cause is not None else None
+    if body is None and reason.count(" -+-+- ") >= 2:
+        tail = reason.rsplit(" -+-+- ", 1)[1]
+        body = None if tail == "None" else tail
+    return from_status(code, body, status_line)
 
 
 def _root(exc: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""API defaulting and validation, compared with what kube-apiserver (v1.31) stores and answers.
+"""API defaulting and validation, compared with what kube-apiserver stores and answers.
 
 Expected messages are apimachinery's formats: field/errors.go (ErrorBody, NotSupported),
 util/validation/validation.go (RegexError, IsDNS1123Label...), api/errors.NewInvalid, and

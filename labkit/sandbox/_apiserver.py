@@ -150,7 +150,7 @@ class ApiServer:
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
         if path == "/version":
-            return web.json_response(_discovery.version(self.config))
+            return web.json_response(_discovery.version())
         if path == "/api":
             return web.json_response(_discovery.api_versions())
         if path == "/apis":

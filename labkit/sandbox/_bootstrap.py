@@ -2,6 +2,7 @@
 Service, and cluster DNS (the kube-dns Service in front of CoreDNS pods)."""
 from __future__ import annotations
 
+from . import _release
 from ._config import SandboxConfig
 from ._resources import by_plural
 
@@ -81,7 +82,7 @@ def objects(config: SandboxConfig) -> list[tuple[str, dict]]:
                                                        {"key": "node-role.kubernetes.io/control-plane",
                                                         "effect": "NoSchedule"}],
                                        "containers": [{
-                                           "name": "coredns", "image": "registry.k8s.io/coredns/coredns:v1.11.3",
+                                           "name": "coredns", "image": _release.COREDNS_IMAGE,
                                            "args": ["-conf", "/etc/coredns/Corefile"],
                                            "ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"},
                                                      {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
@@ -113,11 +114,11 @@ def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
                                        "message": "kubelet is posting ready status"}],
                        "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
                        "nodeInfo": {"architecture": "amd64", "bootID": "", "machineID": "", "systemUUID": "",
-                                    "containerRuntimeVersion": "containerd://1.7.18",
+                                    "containerRuntimeVersion": _release.CONTAINER_RUNTIME_VERSION,
                                     "kernelVersion": "6.1.0-27-amd64",
-                                    "kubeProxyVersion": config.kubernetes_version,
-                                    "kubeletVersion": config.kubernetes_version, "operatingSystem": "linux",
-                                    "osImage": "Debian GNU/Linux 12 (bookworm)"}}}
+                                    "kubeProxyVersion": _release.KUBERNETES_VERSION,
+                                    "kubeletVersion": _release.KUBERNETES_VERSION, "operatingSystem": "linux",
+                                    "osImage": _release.NODE_OS_IMAGE}}}
 
 
 def kubelet_config(config: SandboxConfig) -> dict:

@@ -26,7 +26,6 @@ class SandboxConfig:
     # (see pods_have_link_local_ipv6). glibc counts that address for AI_ADDRCONFIG and keeps the
     # interface prefixes for RFC 6724 rule 9 only when it exists (runtime/_addrsort.py).
     pod_ipv6_link_local: bool | None = None
-    kubernetes_version: str = "v1.31.0"
     dns_ttl: int = 30                       # CoreDNS `ttl 30` in the kubernetes plugin
     dns_cache_seconds: int = 30             # CoreDNS `cache 30`; 0 turns the cache off
     dns_loadbalance: bool = True            # CoreDNS `loadbalance`: shuffle A/AAAA answers

@@ -112,6 +112,11 @@ class Controllers:
         elif plural == "namespaces":
             if meta.get("deletionTimestamp"):
                 self._mark("namespace", name)
+        elif plural == "nodes" and event.type != "DELETED":
+            # A node added or changed may now fit pods no node took: the scheduler retries them.
+            for pod in self.store.list_resource(PODS):
+                if not pod["spec"].get("nodeName") and not pod["metadata"].get("deletionTimestamp"):
+                    self._mark("scheduler", (pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
     async def _run(self) -> None:
         while True:
@@ -341,8 +346,10 @@ class Controllers:
         pod = self.store.get_resource(PODS, ns, name)
         if pod is None or pod["spec"].get("nodeName"):
             return
-        nodes = [n["metadata"]["name"] for n in self.store.list_resource(NODES) if _schedulable(n, pod)]
+        all_nodes = self.store.list_resource(NODES)
+        nodes = [n["metadata"]["name"] for n in all_nodes if _schedulable(n, pod)]
         if not nodes:
+            self._unschedulable(pod, unschedulable_message(all_nodes, pod))
             return
         load = self._node_load
         # Least loaded node first, as the default scheduler's spreading scores tend to; ties by a seeded draw.
@@ -365,6 +372,26 @@ class Controllers:
         bound = self.store.mutate(PODS, ns, name, bind)
         self._bound_at[key] = self.store.clock.monotonic()
         self.record(bound, "Scheduled", f"Successfully assigned {ns}/{name} to {node}", "default-scheduler")
+
+    def _unschedulable(self, pod: dict, message: str) -> None:
+        """PodScheduled=False, reason Unschedulable, and a FailedScheduling event, as the
+        scheduler reports a pod no node fits; written again only when the message changes."""
+        current = next((c for c in (pod.get("status") or {}).get("conditions") or []
+                        if c.get("type") == "PodScheduled"), None)
+        if current and current.get("status") == "False" and current.get("message") == message:
+            return
+        now = rfc3339(self.store.clock.now())
+
+        def mark(p: dict) -> None:
+            st = p.setdefault("status", {})
+            st["phase"] = "Pending"
+            others = [c for c in st.get("conditions") or [] if c.get("type") != "PodScheduled"]
+            st["conditions"] = others + [{"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                                          "lastTransitionTime": now, "reason": "Unschedulable",
+                                          "message": message}]
+        marked = self.store.mutate(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"], mark)
+        if marked is not None:
+            self.record(marked, "FailedScheduling", message, "default-scheduler", "Warning")
 
     # --- kubelet -------------------------------------------------------------------
     def _begin_kubelet(self) -> None:
@@ -584,8 +611,15 @@ def _max_unavailable(d: dict, replicas: int) -> int:
 
 
 def _schedulable(node: dict, pod: dict) -> bool:
+    return _unfit(node, pod) is None
+
+
+def _unfit(node: dict, pod: dict) -> str | None:
+    """Why the node cannot take the pod, from the first scheduler filter that rejects it
+    (NodeUnschedulable, TaintToleration, NodeAffinity, in the default plugin order), else None.
+    The wording is each plugin's (pkg/scheduler/framework/plugins/...)."""
     if node["spec"].get("unschedulable"):
-        return False
+        return "node(s) were unschedulable"
     tolerations = pod["spec"].get("tolerations") or []
     for taint in node["spec"].get("taints") or []:
         if taint.get("effect") not in ("NoSchedule", "NoExecute"):
@@ -593,10 +627,28 @@ def _schedulable(node: dict, pod: dict) -> bool:
         if not any(t.get("operator") == "Exists" and not t.get("key") or
                    t.get("key") == taint["key"] and (t.get("operator") == "Exists" or t.get("value") == taint.get("value"))
                    and (not t.get("effect") or t["effect"] == taint["effect"]) for t in tolerations):
-            return False
+            return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
     wanted = pod["spec"].get("nodeSelector") or {}
     labels = node["metadata"].get("labels") or {}
-    return all(labels.get(k) == v for k, v in wanted.items())
+    if not all(labels.get(k) == v for k, v in wanted.items()):
+        return "node(s) didn't match Pod's node affinity/selector"
+    return None
+
+
+def unschedulable_message(nodes: list[dict], pod: dict) -> str:
+    """The scheduler's FitError text when no node fits: counts per reason, sorted, then what
+    preemption found (none of these reasons can be resolved by evicting pods)."""
+    counts: dict[str, int] = {}
+    for node in nodes:
+        reason = _unfit(node, pod)
+        if reason:
+            counts[reason] = counts.get(reason, 0) + 1
+    reasons = sorted(f"{n} {reason}" for reason, n in counts.items())
+    total = len(nodes)
+    text = f"0/{total} nodes are available"
+    if reasons:
+        text += ": " + ", ".join(reasons)
+    return f"{text}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling."
 
 
 def _full_image(image: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from . import _release
 from ._resources import GROUPS, RESOURCES, SUBRESOURCE_KINDS
 
 # kubectl 1.27/1.28 fetch /openapi/v2 eagerly and need parseable protobuf:
@@ -15,13 +16,9 @@ from ._resources import GROUPS, RESOURCES, SUBRESOURCE_KINDS
 OPENAPI_V2_PROTOBUF = bytes([0x0A, 0x03, 0x32, 0x2E, 0x30])
 
 
-def version(config) -> dict:
-    git_version = config.kubernetes_version
-    major, minor = git_version.lstrip("v").split(".")[:2]
-    return {"major": major, "minor": minor, "gitVersion": git_version,
-            "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
-            "buildDate": "2024-08-13T00:00:00Z", "goVersion": "go1.22.5", "compiler": "gc",
-            "platform": "linux/amd64"}
+def version() -> dict:
+    """GET /version."""
+    return _release.version_info()
 
 
 def api_versions() -> dict:
@@ -111,5 +108,5 @@ def openapi_v3(gv: str) -> dict | None:
             "patch": {"x-kubernetes-group-version-kind": g,
                       "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
                       "responses": {"200": {"description": "OK"}}}}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1"}, "paths": paths,
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": _release.KUBERNETES_VERSION}, "paths": paths,
             "components": {"schemas": {}}}

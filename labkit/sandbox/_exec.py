@@ -43,14 +43,11 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
     if container not in containers:
         raise _errors.bad_request(f"container {container} is not valid for pod {target.name}")
     if not pod["spec"].get("nodeName"):
+        # The API server's own check (pkg/registry/core/pod/strategy.go, streamLocation).
         raise _errors.bad_request(f"pod {target.name} does not have a host assigned")
-    phase = (pod.get("status") or {}).get("phase")
-    if phase in ("Succeeded", "Failed"):
-        raise _errors.bad_request(
-            f"cannot exec into a container in a completed pod; current phase is {phase}")
     statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
     if "running" not in (statuses.get(container, {}).get("state") or {}):
-        raise _errors.bad_request(f'unable to upgrade connection: container not found ("{container}")')
+        return _container_not_found(request, container)
     command = request.query.getall("command", [])
     if not command:
         raise _errors.bad_request("you must specify at least 1 command")
@@ -82,6 +79,21 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
     except (ConnectionResetError, RuntimeError):
         pass
     return ws
+
+
+def _container_not_found(request: web.Request, container: str) -> web.Response:
+    """The kubelet finds no running container: still starting, or exited (a completed pod).
+
+    The kubelet answers 500 with the text `container not found ("NAME")` (pkg/kubelet/
+    kubelet_pods.go GetExec; streaming.WriteError). Over SPDY the API server passes that
+    answer through and the client says `unable to upgrade connection: ...`; a WebSocket
+    client gets that same sentence from the API server's stream translator, as a 400 Status.
+    kubectl refuses a completed pod itself, before it asks (kubectl/pkg/cmd/exec/exec.go).
+    """
+    reason = f'container not found ("{container}")'
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        raise _errors.bad_request(f"unable to upgrade connection: {reason}")
+    return web.Response(status=500, text=reason, content_type="text/plain")
 
 
 async def _read_stdin(ws: web.WebSocketResponse, v5: bool, idle: float = 1.0) -> str:

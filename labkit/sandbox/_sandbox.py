@@ -114,6 +114,8 @@ class Sandbox:
         if not self.store.load():
             for plural, obj in _bootstrap.objects(self.config):
                 self.registry.create(by_plural(plural), obj["metadata"].get("namespace"), obj)
+        else:
+            self._report_node_versions()
         self.controllers = Controllers(self.store, self.registry, self.config)
         self.controllers.start()
         self.store.add_listener(lambda _event: self._schedule_save())
@@ -130,6 +132,18 @@ class Sandbox:
         self._write_kubeconfig()
         # Field validation needs the client's models, slow to import: load them while idle.
         self._loop.run_in_executor(None, _schema.preload)
+
+    def _report_node_versions(self) -> None:
+        """Restored nodes report this release's kubelet, as restarted kubelets post their nodeInfo."""
+        nodes = by_plural("nodes")
+        for plural, obj in _bootstrap.objects(self.config):
+            if plural != "nodes":
+                continue
+            name, info = obj["metadata"]["name"], obj["status"]["nodeInfo"]
+            current = self.store.get_resource(nodes, None, name)
+            if current is not None and current.get("status", {}).get("nodeInfo") != info:
+                self.store.mutate(nodes, None, name,
+                                  lambda node, info=info: node.setdefault("status", {}).update(nodeInfo=info))
 
     async def astop(self) -> None:
         if self.dns is not None:
