@@ -24,6 +24,7 @@ import threading
 import dns.flags
 import dns.message
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 
 from .._cluster import ClusterReader
@@ -36,8 +37,10 @@ from ._cache import DnsCache
 from ._fastpath import MAX_RENDERED, Entry, FastPath
 from ._index import ClusterIndex
 from ._outside import Outside
+from ._podlog import CoreDnsLogs, image_version, query_line, rflags, startup_lines
 from ._querylog import QueryLog
-from ._wire import Rejected, parse_query, render
+from ._reload import Reloader
+from ._wire import Rejected, parse_query, plain_size, render
 
 TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP connection
 
@@ -45,7 +48,8 @@ TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP
 class DnsServer:
     """CoreDNS as kubeadm configures it, on 127.0.0.1 (port 0 picks a free port).
 
-    `log` is the query log; `cache` the answer cache (`cache.clear()` empties it).
+    `log` is the query log; `cache` the answer cache (`cache.clear()` empties it);
+    `coredns_logs` what the CoreDNS pods write (`pod_log(pod)` reads one).
     """
 
     def __init__(self, cluster: ClusterReader, config: SandboxConfig, clock: Clock, *,
@@ -58,6 +62,8 @@ class DnsServer:
         self._defaults = self.settings = _corefile.CorefileSettings(
             config.dns_loadbalance, config.dns_cache_seconds, config.dns_ttl)
         self._settings_revision = None
+        self.reloader = Reloader(self._defaults)
+        self.coredns_logs = CoreDnsLogs(config.seed)
         self.outside = Outside(config.outside_world)
         self._rng = random.Random(f"dns-loadbalance:{config.seed}")
         self._host, self._port = host, port
@@ -76,6 +82,9 @@ class DnsServer:
     async def start(self) -> None:
         """Bind UDP and TCP on the same port before returning."""
         udp_sock, tcp_sock = self._bind()
+        self._apply_corefile()
+        for pod in self.cluster.list("pods", "kube-system"):
+            self.observe_pod(pod)
         self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp_sock)
         self._address = udp_sock.getsockname()[:2]
         self._udp, self._stopping = udp_sock, False
@@ -183,18 +192,47 @@ class DnsServer:
         with self._index_lock:          # UDP thread and TCP loop: one reload, then the mark
             if revision == self._settings_revision:
                 return
-            settings = _corefile.from_cluster(self.cluster, self._defaults)
+            lines = self.reloader.follow(_corefile.corefile_text(self.cluster))
+            settings = self.reloader.settings
             if settings.cache_seconds != self.cache.seconds:
                 self.cache.seconds = settings.cache_seconds
                 self.cache.clear()
             self.settings = settings
             self._settings_revision = revision
+            self.coredns_logs.write_all(lines)
+
+    def sync_corefile(self) -> None:
+        """Reload now (the sandbox calls it when the coredns ConfigMap changes), so the
+        pods' logs show the reload without waiting for a query."""
+        self._apply_corefile()
+
+    # -- the CoreDNS pods' logs --------------------------------------------------------
+    def observe_pod(self, pod: dict) -> None:
+        """A CoreDNS pod that started gets its start-up lines (once per pod uid)."""
+        if not (pod.get("status") or {}).get("startTime"):
+            return
+        version = next((v for v in (image_version(c.get("image", ""))
+                                    for c in pod["spec"].get("containers") or []) if v), None)
+        if version is None or self.coredns_logs.known(pod):
+            return
+        self._apply_corefile()
+        node = self.cluster.get("nodes", None, pod["spec"].get("nodeName") or "") or {}
+        cpus = ((node.get("status") or {}).get("capacity") or {}).get("cpu", "2")
+        self.coredns_logs.start(pod, startup_lines(version, self.reloader.startup_lines(), cpus))
+
+    def pod_log(self, pod: dict) -> tuple[list[str], int] | None:
+        """(kept lines, lines ever written) of a CoreDNS pod; None for other pods."""
+        if not any(image_version(c.get("image", "")) for c in pod["spec"].get("containers") or []):
+            return None
+        self.observe_pod(pod)
+        meta = pod["metadata"]
+        return self.coredns_logs.read(meta["namespace"], meta["name"])
 
     # -- one message -------------------------------------------------------------------
     def handle(self, data: bytes, transport: str, client_port: int) -> bytes | None:
         """The reply to one request (None: send nothing), logged."""
         client = self.clients.lookup(client_port) if self.clients is not None else None
-        if client is None or client.get("view") != "node":
+        if (client is None or client.get("view") != "node") and not self.settings.log:
             entry = self._fast.get(transport == "udp", data[2:])
             if entry is not None:
                 wire = self._answer_fast(entry, data, transport, client_port, client)
@@ -298,7 +336,47 @@ class DnsServer:
         self._log(transport, client_port, client, qname_text, _type_text(question.rdtype),
                   _rcode_text(reply.rcode), [_rdata_text(rr.rdata) for rr in shown],
                   truncated, cached)
+        if settings.log:
+            self._log_query(settings, data, query, reply, wire, transport, client_port, client,
+                            "cache" if cached else "forward" if not reply.authoritative
+                            else "cluster")
         return wire
+
+    def _log_query(self, settings, data: bytes, query, reply: Reply, wire: bytes,
+                   transport: str, client_port: int, client: dict | None, kind: str) -> None:
+        """plugin/log: one line in the log of the CoreDNS pod kube-proxy sent this flow to."""
+        question = query.question[0]
+        name = _text(question.name).lower()          # request.Name() lower-cases
+        rule = next((r for r in settings.log if r.matches(name)), None)
+        if rule is None:
+            return
+        served = self.coredns_logs.serving_pod(self.cluster, transport, client_port)
+        if served is None:
+            return
+        namespace, pod, pod_ip = served
+        edns = query.edns >= 0
+        udp = transport == "udp"
+        # request.Size() through edns.Size(): TCP is 65535; UDP at least 512.
+        bufsize = max(512, query.payload if edns else 0) if udp else 65535
+        values = {
+            "{remote}": (client or {}).get("ip") or "127.0.0.1",
+            "{port}": str(client_port),
+            "{local}": pod_ip,
+            "{>id}": str(query.id),
+            "{>opcode}": str(query.opcode()),
+            "{type}": _type_text(question.rdtype),
+            "{class}": _class_text(question.rdclass),
+            "{name}": name,
+            "{proto}": transport,
+            "{size}": str(len(data)),
+            "{>do}": "true" if edns and query.ednsflags & dns.flags.DO else "false",
+            "{>bufsize}": str(bufsize),
+            "{rcode}": _rcode_text(reply.rcode),
+            "{>rflags}": rflags(struct.unpack_from("!H", wire, 2)[0]),
+            "{rsize}": str(plain_size(query, reply)),
+            "{duration}": self.coredns_logs.duration(kind),
+        }
+        self.coredns_logs.write((namespace, pod), query_line(rule, values))
 
     def _log(self, transport: str, client_port: int, client: dict | None, qname: str,
              qtype: str, rcode: str, answers: list[str], truncated: bool, cached: bool) -> None:
@@ -372,6 +450,11 @@ def _text(name) -> str:
 @functools.lru_cache(maxsize=None)
 def _type_text(rdtype: int) -> str:
     return dns.rdatatype.to_text(rdtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _class_text(rdclass: int) -> str:
+    return dns.rdataclass.to_text(rdclass)
 
 
 @functools.lru_cache(maxsize=None)
