@@ -344,3 +344,20 @@ def test_kubectl_logs_follows_a_coredns_pod(lab, core, corefile, sandbox, kubect
         for p in followers:
             p.terminate()
             p.wait(timeout=5)
+
+
+def test_labkit_reads_the_query_log_through_the_kubernetes_api(lab, core, corefile):
+    """lab.dns_queries(): only pods/log, so it works on a real cluster with `log` on too."""
+    corefile(lambda t: t.replace("    errors\n", "    errors\n    log\n"))
+    wait_for(lambda: all(lines[-1] == "[INFO] Reloading complete" for lines in _logs(core, tail=1).values()))
+    client_ip = core.read_namespaced_pod("client", "test").status.pod_ip
+    assert lab.exec("client", "getent hosts web-svc.default", namespace="test").exit_code == 0
+    df = lab.dns_queries()
+    mine = df[df.client == client_ip]
+    # glibc's search walk from `test`: web-svc.default.test.svc.cluster.local fails first.
+    names = list(dict.fromkeys(mine.qname))
+    assert names[:2] == ["web-svc.default.test.svc.cluster.local.", "web-svc.default.svc.cluster.local."]
+    assert set(mine[mine.qname == names[0]].rcode) == {"NXDOMAIN"}
+    assert "NOERROR" in set(mine[mine.qname == names[1]].rcode)
+    assert set(mine.coredns_pod) <= {p.metadata.name for p in _coredns_pods(core)}
+    assert (mine.duration > 0).all() and (mine.bufsize == 512).all()
