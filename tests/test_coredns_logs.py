@@ -185,6 +185,15 @@ def _logs(core, tail=None):
             for p in _coredns_pods(core)}
 
 
+def _reload(core, corefile, change):
+    """Edit the Corefile and wait until every CoreDNS pod logged one more completed reload."""
+    def done():
+        return {name: lines.count("[INFO] Reloading complete") for name, lines in _logs(core).items()}
+    before = done()
+    corefile(change)
+    wait_for(lambda: all(n > before.get(name, 0) for name, n in done().items()))
+
+
 def test_coredns_pods_log_their_start_as_their_image_version_prints_it(core):
     pods = wait_for(lambda: len(_coredns_pods(core)) == 2 and _coredns_pods(core))
     for pod in pods:
@@ -200,9 +209,7 @@ def test_coredns_pods_log_their_start_as_their_image_version_prints_it(core):
 
 
 def test_log_plugin_writes_each_lookup_of_a_pod_to_the_pod_that_served_it(lab, core, corefile, sandbox):
-    corefile(lambda t: t.replace("    errors\n", "    errors\n    log\n"))
-    wait_for(lambda: all(line == "[INFO] Reloading complete" for line in
-                         (lines[-1] for lines in _logs(core, tail=1).values())))
+    _reload(core, corefile, lambda t: t.replace("    errors\n", "    errors\n    log\n"))
     client_ip = core.read_namespaced_pod("client", "default").status.pod_ip
     web = {p.status.pod_ip for p in core.list_namespaced_pod("default", label_selector="app=web").items}
     for _ in range(12):                      # twelve runs, twelve UDP flows for kube-proxy to place
@@ -227,13 +234,24 @@ def test_log_plugin_writes_each_lookup_of_a_pod_to_the_pod_that_served_it(lab, c
     assert lab.logs(first, namespace="kube-system").splitlines() == logs[first]
 
 
+def test_with_log_each_pod_logs_its_loop_probe_after_a_reload(core, corefile):
+    """plugin/loop/setup.go: every new server instance asks itself HINFO <rand>.<rand>.,
+    forwarded upstream (NXDOMAIN); with `log` on it shows in each pod's log."""
+    _reload(core, corefile, lambda t: t.replace("    errors\n", "    errors\n    log\n"))
+    for lines in _logs(core).values():
+        probe = QUERY_LINE.fullmatch(lines[lines.index("[INFO] Reloading complete", -4) + 1])
+        assert probe and probe["remote"] == "127.0.0.1" and probe["type"] == "HINFO"
+        assert re.fullmatch(r"\d+\.\d+\.", probe["name"])
+        assert (probe["rcode"], probe["flags"], probe["proto"]) == ("NXDOMAIN", "qr,rd,ra", "udp")
+        assert int(probe["size"]) == 12 + len(probe["name"]) + 1 + 4
+
+
 def test_log_lines_carry_the_querys_details_over_real_sockets(core, corefile, sandbox):
     """udp/tcp, EDNS buffer and DO bit, a name asked in mixed case (logged in lower case,
     request.Name), NXDOMAIN; {rsize} is the uncompressed reply before the OPT record."""
     import dns.message
     import dns.query
-    corefile(lambda t: t.replace("    errors\n", "    errors\n    log\n"))
-    wait_for(lambda: all(lines[-1] == "[INFO] Reloading complete" for lines in _logs(core, tail=1).values()))
+    _reload(core, corefile, lambda t: t.replace("    errors\n", "    errors\n    log\n"))
     host, port = sandbox.dns_address
     q1 = dns.message.make_query("Kubernetes.Default.svc.cluster.local", "A", use_edns=0, payload=1232,
                                 want_dnssec=True)
@@ -287,8 +305,7 @@ class _LineReader:
 
 
 def test_a_corefile_coredns_refuses_is_logged_and_the_old_one_keeps_serving(lab, core, corefile, kubectl):
-    corefile(lambda t: t.replace("    errors\n", "    errors\n    log\n"))
-    wait_for(lambda: all(lines[-1] == "[INFO] Reloading complete" for lines in _logs(core, tail=1).values()))
+    _reload(core, corefile, lambda t: t.replace("    errors\n", "    errors\n    log\n"))
     corefile(lambda t: t.replace("    errors\n", "    errors\n    foo\n"))        # and no `log`
     error = "/etc/coredns/Corefile:3 - Error during parsing: Unknown directive 'foo'"
     out = wait_for(lambda: (lambda o: o.count(f"[ERROR] Restart failed: {error}") == 2 and o)(
@@ -303,11 +320,9 @@ def test_a_corefile_coredns_refuses_is_logged_and_the_old_one_keeps_serving(lab,
 
 
 def test_removing_log_stops_the_query_lines(lab, core, corefile):
-    corefile(lambda t: t.replace("    errors\n", "    errors\n    log\n"))
-    wait_for(lambda: all(lines[-1] == "[INFO] Reloading complete" for lines in _logs(core, tail=1).values()))
+    _reload(core, corefile, lambda t: t.replace("    errors\n", "    errors\n    log\n"))
     assert lab.exec("client", "getent hosts web-svc").exit_code == 0
-    corefile(lambda t: t)
-    wait_for(lambda: all(lines[-1] == "[INFO] Reloading complete" for lines in _logs(core, tail=1).values()))
+    _reload(core, corefile, lambda t: t)
     before = _logs(core)
     for _ in range(3):
         assert lab.exec("client", "getent hosts web-svc").exit_code == 0
@@ -315,16 +330,16 @@ def test_removing_log_stops_the_query_lines(lab, core, corefile):
 
 
 def test_kubectl_logs_follows_a_coredns_pod(lab, core, corefile, sandbox, kubectl):
-    corefile(lambda t: t.replace("    errors\n", "    errors\n    log\n"))
-    wait_for(lambda: all(lines[-1] == "[INFO] Reloading complete" for lines in _logs(core, tail=1).values()))
+    _reload(core, corefile, lambda t: t.replace("    errors\n", "    errors\n    log\n"))
     names = [p.metadata.name for p in _coredns_pods(core)]
     env = dict(os.environ, KUBECONFIG=str(sandbox.kubeconfig))
     followers = [subprocess.Popen([kubectl_binary(), "logs", "-f", "--tail=1", "-n", "kube-system", name],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for name in names]
     try:
         streams = [_LineReader(p) for p in followers]
-        for stream in streams:               # the last line so far: the stream is open
-            assert stream.read(1, lambda line: True) == ["[INFO] Reloading complete"]
+        last = _logs(core, tail=1)
+        for stream, name in zip(streams, names):      # the last line so far: the stream is open
+            assert stream.read(1, lambda line: True) == last[name]
         import dns.message
         import dns.query
         host, port = sandbox.dns_address
@@ -348,8 +363,7 @@ def test_kubectl_logs_follows_a_coredns_pod(lab, core, corefile, sandbox, kubect
 
 def test_labkit_reads_the_query_log_through_the_kubernetes_api(lab, core, corefile):
     """lab.dns_queries(): only pods/log, so it works on a real cluster with `log` on too."""
-    corefile(lambda t: t.replace("    errors\n", "    errors\n    log\n"))
-    wait_for(lambda: all(lines[-1] == "[INFO] Reloading complete" for lines in _logs(core, tail=1).values()))
+    _reload(core, corefile, lambda t: t.replace("    errors\n", "    errors\n    log\n"))
     client_ip = core.read_namespaced_pod("client", "test").status.pod_ip
     assert lab.exec("client", "getent hosts web-svc.default", namespace="test").exit_code == 0
     df = lab.dns_queries()

@@ -98,6 +98,7 @@ class CoreDnsLogs:
         self._flows: dict[tuple[str, int], tuple[str, str, str]] = {}
         self._pick = random.Random(f"kube-proxy:kube-dns:{seed}")
         self._durations = random.Random(f"coredns-log:{seed}")
+        self.probes = random.Random(f"coredns-loop:{seed}")   # plugin/loop's random names
         self._endpoints: tuple[int, dict] | None = None
 
     # -- the pods ----------------------------------------------------------------------
@@ -125,14 +126,20 @@ class CoreDnsLogs:
                 return [], 0
             return list(log.lines), log.total
 
-    def write_all(self, lines: list[str]) -> None:
-        """Every CoreDNS pod writes the same lines (a reload)."""
-        if not lines:
-            return
+    def write_all(self, lines: list[str], then=None) -> None:
+        """Every CoreDNS pod writes the same lines (a reload), then `then()`'s line if any
+        (called once per pod, outside the lock: it may draw from this object)."""
         with self._lock:
-            for log in self._pods.values():
-                log.lines.extend(lines)
-                log.total += len(lines)
+            pods = list(self._pods)
+        extras = {pod: then() if then is not None else None for pod in pods}
+        with self._lock:
+            for pod, extra in extras.items():
+                log = self._pods.get(pod)
+                if log is None:
+                    continue
+                added = lines + [extra] if extra else lines
+                log.lines.extend(added)
+                log.total += len(added)
 
     def write(self, pod: tuple[str, str], line: str) -> None:
         with self._lock:

@@ -35,13 +35,14 @@ class Reloader:
         self.path = path
         self.blocks: list[_caddyfile.ServerBlock] = []
         self.sha: str | None = None          # the hash reload last took
+        self.starts = 0                      # server instances started (the first, each reload)
         self._seen: object = _UNSEEN         # the last ConfigMap text looked at
         self._lock = threading.Lock()
 
     @property
     def reloads(self) -> bool:
         """Whether the running configuration has the reload plugin."""
-        return any("reload" in b.tokens for b in self.blocks)
+        return self.has("reload")
 
     def follow(self, text: str | None) -> list[str]:
         """Take the ConfigMap's Corefile (None: none); return what each CoreDNS pod logs."""
@@ -66,6 +67,7 @@ class Reloader:
             self.blocks, self.settings = [], self.fallback
             return []
         self.sha = _caddyfile.fingerprint(_caddyfile.parse(text, self.path))
+        self.starts += 1
         return []
 
     def _reload(self, text: str) -> list[str]:
@@ -87,6 +89,7 @@ class Reloader:
                     "[ERROR] plugin/reload: Corefile changed but reload failed: "
                     f"starting with listener file descriptors: {exc}"]
         self.blocks, self.settings = blocks, settings
+        self.starts += 1
         if not watching:
             return []
         lines = ["[INFO] Reloading"]
@@ -94,6 +97,9 @@ class Reloader:
             lines.append(self.sha_line())
         lines.append("[INFO] Reloading complete")
         return lines
+
+    def has(self, directive: str) -> bool:
+        return any(directive in b.tokens for b in self.blocks)
 
     def sha_line(self) -> str:
         # plugin/reload/reload.go hook(): log.Infof("Running configuration SHA512 = %x\n", ...)

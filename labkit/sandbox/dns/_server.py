@@ -192,14 +192,17 @@ class DnsServer:
         with self._index_lock:          # UDP thread and TCP loop: one reload, then the mark
             if revision == self._settings_revision:
                 return
+            starts = self.reloader.starts
             lines = self.reloader.follow(_corefile.corefile_text(self.cluster))
+            restarted = starts and self.reloader.starts > starts
             settings = self.reloader.settings
             if settings.cache_seconds != self.cache.seconds:
                 self.cache.seconds = settings.cache_seconds
                 self.cache.clear()
             self.settings = settings
             self._settings_revision = revision
-            self.coredns_logs.write_all(lines)
+        if lines or restarted:
+            self.coredns_logs.write_all(lines, self._loop_probe if restarted else None)
 
     def sync_corefile(self) -> None:
         """Reload now (the sandbox calls it when the coredns ConfigMap changes), so the
@@ -218,7 +221,36 @@ class DnsServer:
         self._apply_corefile()
         node = self.cluster.get("nodes", None, pod["spec"].get("nodeName") or "") or {}
         cpus = ((node.get("status") or {}).get("capacity") or {}).get("cpu", "2")
-        self.coredns_logs.start(pod, startup_lines(version, self.reloader.startup_lines(), cpus))
+        lines = startup_lines(version, self.reloader.startup_lines(), cpus)
+        probe = self._loop_probe()
+        self.coredns_logs.start(pod, lines + [probe] if probe else lines)
+
+    def _loop_probe(self) -> str | None:
+        """plugin/loop/setup.go: each server instance, at start and after every reload,
+        asks itself `HINFO <rand>.<rand>.` to detect a forwarding loop; kubeadm's Corefile
+        forwards it upstream (NXDOMAIN), and with `log` on the pod logs it, from
+        127.0.0.1 (the probe goes to the pod's own listener, not through the Service)."""
+        settings = self.reloader.settings
+        if not settings.log or not self.reloader.has("loop"):
+            return None
+        rng = self.coredns_logs.probes
+        qname = f"{rng.getrandbits(63)}.{rng.getrandbits(63)}."
+        rule = next((r for r in settings.log if r.matches(qname)), None)
+        if rule is None:
+            return None
+        query = dns.message.make_query(qname, dns.rdatatype.HINFO, id=rng.getrandbits(16))
+        data = query.to_wire()
+        reply = resolve(query.question[0].name, dns.rdatatype.HINFO, self.index(), self.outside)
+        wire, _ = render(parse_query(data), reply, udp=True)
+        return query_line(rule, {
+            "{remote}": "127.0.0.1", "{port}": str(rng.randint(32768, 60999)),
+            "{local}": "127.0.0.1", "{>id}": str(query.id), "{>opcode}": "0",
+            "{type}": "HINFO", "{class}": "IN", "{name}": qname, "{proto}": "udp",
+            "{size}": str(len(data)), "{>do}": "false", "{>bufsize}": "512",
+            "{rcode}": _rcode_text(reply.rcode),
+            "{>rflags}": rflags(struct.unpack_from("!H", wire, 2)[0]),
+            "{rsize}": str(plain_size(query, reply)),
+            "{duration}": self.coredns_logs.duration("forward")})
 
     def pod_log(self, pod: dict) -> tuple[list[str], int] | None:
         """(kept lines, lines ever written) of a CoreDNS pod; None for other pods."""
