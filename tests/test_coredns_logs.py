@@ -375,3 +375,37 @@ def test_labkit_reads_the_query_log_through_the_kubernetes_api(lab, core, corefi
     assert "NOERROR" in set(mine[mine.qname == names[1]].rcode)
     assert set(mine.coredns_pod) <= {p.metadata.name for p in _coredns_pods(core)}
     assert (mine.duration > 0).all() and (mine.bufsize == 512).all()
+
+
+def _kube_dns_slice(*pods):
+    return {"kind": "EndpointSlice", "metadata": {"name": "kube-dns-x", "namespace": "kube-system",
+                                                   "labels": {"kubernetes.io/service-name": "kube-dns"}},
+            "addressType": "IPv4",
+            "ports": [{"name": "dns", "port": 53, "protocol": "UDP"},
+                      {"name": "dns-tcp", "port": 53, "protocol": "TCP"}],
+            "endpoints": [{"addresses": [ip], "conditions": {"ready": ready},
+                           "targetRef": {"kind": "Pod", "namespace": "kube-system", "name": name}}
+                          for name, ip, ready in pods]}
+
+
+def test_kube_proxy_places_each_flow_on_one_ready_coredns_pod_by_seed():
+    """One pick per flow (a client socket), among ready endpoints only, the same for the
+    same seed: so two replicas share the lines, reproducibly."""
+    from labkit.sandbox._cluster import StaticCluster
+    cluster = StaticCluster([_kube_dns_slice(("coredns-a", "10.10.100.3", True),
+                                             ("coredns-b", "10.10.100.2", True),
+                                             ("coredns-c", "10.10.100.4", False))])
+
+    def placements(seed):
+        logs = _podlog.CoreDnsLogs(seed)
+        clients = [{"pod": f"p{i}"} for i in range(20)]
+        first = [logs.serving_pod(cluster, "udp", 40000 + i, c)[1] for i, c in enumerate(clients)]
+        again = [logs.serving_pod(cluster, "udp", 40000 + i, c)[1] for i, c in enumerate(clients)]
+        assert again == first                                  # a flow stays where it went
+        return first
+    picks = placements(1)
+    assert set(picks) == {"coredns-a", "coredns-b"}            # never the not-ready one
+    assert placements(1) == picks and placements(2) != picks
+    logs = _podlog.CoreDnsLogs(1)
+    assert logs.serving_pod(cluster, "tcp", 5, None)[2] in ("10.10.100.2", "10.10.100.3")
+    assert _podlog.CoreDnsLogs(1).serving_pod(StaticCluster(), "udp", 5, None) is None

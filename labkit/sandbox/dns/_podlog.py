@@ -95,7 +95,7 @@ class CoreDnsLogs:
     def __init__(self, seed: int) -> None:
         self._pods: dict[tuple[str, str], _PodLog] = {}
         self._lock = threading.Lock()
-        self._flows: dict[tuple[str, int], tuple[str, str, str]] = {}
+        self._flows: dict[tuple[str, int], tuple[dict | None, tuple[str, str, str]]] = {}
         self._pick = random.Random(f"kube-proxy:kube-dns:{seed}")
         self._durations = random.Random(f"coredns-log:{seed}")
         self.probes = random.Random(f"coredns-loop:{seed}")   # plugin/loop's random names
@@ -149,18 +149,25 @@ class CoreDnsLogs:
                 log.total += 1
 
     # -- which pod serves a flow -------------------------------------------------------
-    def serving_pod(self, cluster, transport: str, client_port: int) -> tuple[str, str, str] | None:
-        """(namespace, pod, pod IP) of the kube-dns endpoint this flow goes to, or None."""
+    def serving_pod(self, cluster, transport: str, client_port: int,
+                    client: dict | None = None) -> tuple[str, str, str] | None:
+        """(namespace, pod, pod IP) of the kube-dns endpoint this flow goes to, or None.
+
+        A flow is one client socket: its port, and the registration the pod runtime made
+        for it (a later socket on a reused port is a new flow, as a new conntrack entry
+        would be once the old one expired)."""
         ready = self._ready(cluster).get(transport, ())
         if not ready:
             return None
         flow = (transport, client_port)
         with self._lock:
-            chosen = self._flows.get(flow)
-            if chosen is None or chosen not in ready:
-                if len(self._flows) >= MAX_FLOWS:
-                    self._flows.clear()
-                chosen = self._flows[flow] = ready[self._pick.randrange(len(ready))]
+            kept = self._flows.get(flow)
+            if kept is not None and kept[0] is client and kept[1] in ready:
+                return kept[1]
+            if len(self._flows) >= MAX_FLOWS:
+                self._flows.clear()
+            chosen = ready[self._pick.randrange(len(ready))]
+            self._flows[flow] = (client, chosen)
         return chosen
 
     def _ready(self, cluster) -> dict:

@@ -382,7 +382,7 @@ class DnsServer:
         rule = next((r for r in settings.log if r.matches(name)), None)
         if rule is None:
             return
-        served = self.coredns_logs.serving_pod(self.cluster, transport, client_port)
+        served = self.coredns_logs.serving_pod(self.cluster, transport, client_port, client)
         if served is None:
             return
         namespace, pod, pod_ip = served
