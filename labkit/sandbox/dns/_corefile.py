@@ -166,18 +166,6 @@ def _is_go_int(text: str) -> bool:
     return re.fullmatch(r"[+-]?[0-9]+", text) is not None
 
 
-def from_cluster(reader, fallback: CorefileSettings) -> CorefileSettings:
-    """The settings of the cluster's Corefile; `fallback` when there is none (or it does
-    not load)."""
-    text = corefile_text(reader)
-    if text is None:
-        return fallback
-    try:
-        return parse(text)
-    except CorefileError:
-        return fallback
-
-
 def corefile_text(reader) -> str | None:
     """The Corefile in kube-system/coredns, or None when there is none that serves the
     cluster zone (the sandbox then keeps its own settings)."""

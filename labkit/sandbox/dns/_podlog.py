@@ -18,7 +18,13 @@ import collections
 import decimal
 import ipaddress
 import random
+import struct
 import threading
+
+import dns.flags
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
 
 from ._corefile import LogRule
 
@@ -214,6 +220,33 @@ class CoreDnsLogs:
 def _go_float(x: float) -> str:
     text = format(decimal.Decimal(repr(x)), "f")
     return text[:-2] if text.endswith(".0") else text
+
+
+def line_values(query, size: int, transport: str, remote: str, port: int, local: str,
+                rcode: int, wire: bytes, rsize: int, duration: str) -> dict[str, str]:
+    """The placeholders of plugin/pkg/replacer for one query and the reply sent.
+
+    {name} is request.Name(), lower case; {>bufsize} is request.Size(), through
+    edns.Size: 65535 over TCP, else the EDNS buffer but at least 512 (512 without
+    EDNS); {>do} the query's DO bit; {>rflags} the reply's header as sent (the TC bit
+    included: the scrub writer truncates the logged message in place); {rsize} what
+    the plugins wrote, before the OPT record and truncation (see _wire.plain_size)."""
+    question = query.question[0]
+    edns = query.edns >= 0
+    bufsize = max(512, query.payload if edns else 0) if transport == "udp" else 65535
+    return {
+        "{remote}": remote, "{port}": str(port), "{local}": local,
+        "{>id}": str(query.id), "{>opcode}": str(query.opcode()),
+        "{type}": dns.rdatatype.to_text(question.rdtype),
+        "{class}": dns.rdataclass.to_text(question.rdclass),
+        "{name}": question.name.to_text().lower(),
+        "{proto}": transport, "{size}": str(size),
+        "{>do}": "true" if edns and query.ednsflags & dns.flags.DO else "false",
+        "{>bufsize}": str(bufsize),
+        "{rcode}": dns.rcode.to_text(rcode),
+        "{>rflags}": rflags(struct.unpack_from("!H", wire, 2)[0]),
+        "{rsize}": str(rsize), "{duration}": duration,
+    }
 
 
 def query_line(rule: LogRule, values: dict[str, str]) -> str:

@@ -24,7 +24,6 @@ import threading
 import dns.flags
 import dns.message
 import dns.rcode
-import dns.rdataclass
 import dns.rdatatype
 
 from .._cluster import ClusterReader
@@ -37,7 +36,7 @@ from ._cache import DnsCache
 from ._fastpath import MAX_RENDERED, Entry, FastPath
 from ._index import ClusterIndex
 from ._outside import Outside
-from ._podlog import CoreDnsLogs, image_version, query_line, rflags, startup_lines
+from ._podlog import CoreDnsLogs, image_version, line_values, query_line, startup_lines
 from ._querylog import QueryLog
 from ._reload import Reloader
 from ._wire import Rejected, parse_query, plain_size, render
@@ -242,15 +241,9 @@ class DnsServer:
         data = query.to_wire()
         reply = resolve(query.question[0].name, dns.rdatatype.HINFO, self.index(), self.outside)
         wire, _ = render(parse_query(data), reply, udp=True)
-        return query_line(rule, {
-            "{remote}": "127.0.0.1", "{port}": str(rng.randint(32768, 60999)),
-            "{local}": "127.0.0.1", "{>id}": str(query.id), "{>opcode}": "0",
-            "{type}": "HINFO", "{class}": "IN", "{name}": qname, "{proto}": "udp",
-            "{size}": str(len(data)), "{>do}": "false", "{>bufsize}": "512",
-            "{rcode}": _rcode_text(reply.rcode),
-            "{>rflags}": rflags(struct.unpack_from("!H", wire, 2)[0]),
-            "{rsize}": str(plain_size(query, reply)),
-            "{duration}": self.coredns_logs.duration("forward")})
+        return query_line(rule, line_values(
+            query, len(data), "udp", "127.0.0.1", rng.randint(32768, 60999), "127.0.0.1",
+            reply.rcode, wire, plain_size(query, reply), self.coredns_logs.duration("forward")))
 
     def pod_log(self, pod: dict) -> tuple[list[str], int] | None:
         """(kept lines, lines ever written) of a CoreDNS pod; None for other pods."""
@@ -377,8 +370,7 @@ class DnsServer:
     def _log_query(self, settings, data: bytes, query, reply: Reply, wire: bytes,
                    transport: str, client_port: int, client: dict | None, kind: str) -> None:
         """plugin/log: one line in the log of the CoreDNS pod kube-proxy sent this flow to."""
-        question = query.question[0]
-        name = _text(question.name).lower()          # request.Name() lower-cases
+        name = _text(query.question[0].name).lower()
         rule = next((r for r in settings.log if r.matches(name)), None)
         if rule is None:
             return
@@ -386,28 +378,9 @@ class DnsServer:
         if served is None:
             return
         namespace, pod, pod_ip = served
-        edns = query.edns >= 0
-        udp = transport == "udp"
-        # request.Size() through edns.Size(): TCP is 65535; UDP at least 512.
-        bufsize = max(512, query.payload if edns else 0) if udp else 65535
-        values = {
-            "{remote}": (client or {}).get("ip") or "127.0.0.1",
-            "{port}": str(client_port),
-            "{local}": pod_ip,
-            "{>id}": str(query.id),
-            "{>opcode}": str(query.opcode()),
-            "{type}": _type_text(question.rdtype),
-            "{class}": _class_text(question.rdclass),
-            "{name}": name,
-            "{proto}": transport,
-            "{size}": str(len(data)),
-            "{>do}": "true" if edns and query.ednsflags & dns.flags.DO else "false",
-            "{>bufsize}": str(bufsize),
-            "{rcode}": _rcode_text(reply.rcode),
-            "{>rflags}": rflags(struct.unpack_from("!H", wire, 2)[0]),
-            "{rsize}": str(plain_size(query, reply)),
-            "{duration}": self.coredns_logs.duration(kind),
-        }
+        values = line_values(query, len(data), transport, (client or {}).get("ip") or "127.0.0.1",
+                             client_port, pod_ip, reply.rcode, wire, plain_size(query, reply),
+                             self.coredns_logs.duration(kind))
         self.coredns_logs.write((namespace, pod), query_line(rule, values))
 
     def _log(self, transport: str, client_port: int, client: dict | None, qname: str,
@@ -482,11 +455,6 @@ def _text(name) -> str:
 @functools.lru_cache(maxsize=None)
 def _type_text(rdtype: int) -> str:
     return dns.rdatatype.to_text(rdtype)
-
-
-@functools.lru_cache(maxsize=None)
-def _class_text(rdclass: int) -> str:
-    return dns.rdataclass.to_text(rdclass)
 
 
 @functools.lru_cache(maxsize=None)
