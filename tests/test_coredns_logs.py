@@ -409,3 +409,10 @@ def test_kube_proxy_places_each_flow_on_one_ready_coredns_pod_by_seed():
     logs = _podlog.CoreDnsLogs(1)
     assert logs.serving_pod(cluster, "tcp", 5, None)[2] in ("10.10.100.2", "10.10.100.3")
     assert _podlog.CoreDnsLogs(1).serving_pod(StaticCluster(), "udp", 5, None) is None
+
+
+def test_kubectl_logs_timestamps_still_prints_the_log(core, kubectl):
+    name = _coredns_pods(core)[0].metadata.name
+    plain = kubectl("logs", "-n", "kube-system", name).stdout.splitlines()
+    stamped = kubectl("logs", "--timestamps", "-n", "kube-system", name).stdout.splitlines()
+    assert any(line.endswith(plain[0]) for line in stamped) and any("CoreDNS-" in line for line in stamped)

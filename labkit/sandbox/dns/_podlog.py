@@ -11,6 +11,11 @@ Which pod serves a query is kube-proxy's choice among kube-dns's ready endpoints
 pick per flow (UDP: per client socket; TCP: per connection), kept while the flow
 lives, drawn from a generator seeded by the sandbox's seed, as the pod runtime picks a
 ClusterIP backend per connection.
+
+Not modelled: `log`'s `class` filter (every query is logged), the errors plugin's
+lines (the sandbox's upstream never fails), the lines of a final shutdown (SIGTERM,
+lameduck), and a pod that starts on a Corefile it cannot load (a real one exits and
+restarts; here it starts on the last configuration that loaded).
 """
 from __future__ import annotations
 
