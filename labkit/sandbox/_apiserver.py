@@ -382,8 +382,7 @@ class ApiServer:
         names = [c["name"] for c in pod["spec"]["containers"]]
         if container not in names:
             raise _errors.bad_request(f"container {container} is not valid for pod {target.name}")
-        lines = self.sandbox.pod_logs(pod, container)
-        seen = len(lines)
+        lines, seen = self.sandbox.pod_log_position(pod, container)
         tail = request.query.get("tailLines")
         if tail is not None:
             lines = lines[-int(tail):] if int(tail) else []
@@ -401,10 +400,11 @@ class ApiServer:
                 pod = self.store.get_resource(target.resource, target.namespace, target.name)
                 if pod is None:
                     break
-                lines = self.sandbox.pod_logs(pod, container)
-                if len(lines) > seen:
-                    await response.write("".join(line + "\n" for line in lines[seen:]).encode())
-                    seen = len(lines)
+                lines, total = self.sandbox.pod_log_position(pod, container)
+                if total > seen:
+                    new = lines[-(total - seen):] if total - seen < len(lines) else lines
+                    await response.write("".join(line + "\n" for line in new).encode())
+                    seen = total
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         return response

@@ -161,6 +161,22 @@ class Sandbox:
         self.dns = DnsServer(self.store, self.config, self.clock, clients=self.dns_clients,
                              host="127.0.0.1", port=self.dns_port)
         await self.dns.start()
+        self.store.add_listener(self._tell_dns)
+
+    def _tell_dns(self, event) -> None:
+        """CoreDNS pods starting and the coredns ConfigMap changing reach the DNS server
+        right after the change (not inside the store's lock: the DNS threads read the
+        store under their own locks)."""
+        obj, plural = event.object, event.resource.plural
+        meta = obj.get("metadata") or {}
+        if meta.get("namespace") != "kube-system" or self._loop is None:
+            return
+        if plural == "configmaps" and meta.get("name") == "coredns":
+            self._loop.call_soon(self.dns.sync_corefile)
+        elif plural == "pods" and event.type != "DELETED":
+            self._loop.call_soon(self.dns.observe_pod, obj)
+        elif plural == "pods":
+            self._loop.call_soon(self.dns.coredns_logs.forget, meta["namespace"], meta["name"])
 
     @property
     def dns_address(self) -> tuple[str, int] | None:
@@ -232,17 +248,28 @@ class Sandbox:
                            stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network)
 
     def pod_logs(self, pod: dict, container: str) -> list[str]:
-        """The container's start-up output, then the requests it served (nginx images)."""
+        """What the container wrote: CoreDNS's own log (see dns/_podlog), or for nginx
+        images the start-up output, then the requests it served."""
+        return self.pod_log_position(pod, container)[0]
+
+    def pod_log_position(self, pod: dict, container: str) -> tuple[list[str], int]:
+        """(the kept lines, how many lines the container ever wrote): `logs -f` sends
+        what came after the count it saw, also once old lines were rotated away."""
         import datetime as dt
         from .runtime._images import startup_log
         spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
         started = (pod.get("status") or {}).get("startTime")
         if not started:
-            return []
+            return [], 0
+        if self.dns is not None:
+            coredns = self.dns.pod_log(dict(pod, spec=dict(pod["spec"], containers=[spec])))
+            if coredns is not None:
+                return coredns
         moment = dt.datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
         meta = pod["metadata"]
         served = self.network.access_log.get((meta["namespace"], meta["name"]), [])
-        return startup_log(spec["image"], moment) + list(served)
+        lines = startup_log(spec["image"], moment) + list(served)
+        return lines, len(lines)
 
     def kubelet_config(self, node: str) -> dict:
         return _bootstrap.kubelet_config(self.config)

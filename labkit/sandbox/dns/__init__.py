@@ -3,6 +3,11 @@
     server = DnsServer(cluster, config, clock, clients=registry)
     await server.start(); host, port = server.address
     server.log.entries(); server.cache.clear(); await server.stop()
+    server.pod_log(pod)      # what a CoreDNS pod wrote: start-up, reloads, `log` lines
+
+The Corefile in ConfigMap kube-system/coredns is read with CoreDNS's grammar
+(_caddyfile, _corefile) and followed as the reload plugin does (_reload); the CoreDNS
+pods' logs are kept in _podlog.
 
 `answer(query, ClusterIndex.build(cluster, config), rng=..., outside=...)` is the pure
 answer logic the server frames.

@@ -36,8 +36,10 @@ from ._cache import DnsCache
 from ._fastpath import MAX_RENDERED, Entry, FastPath
 from ._index import ClusterIndex
 from ._outside import Outside
+from ._podlog import CoreDnsLogs, image_version, line_values, query_line, startup_lines
 from ._querylog import QueryLog
-from ._wire import Rejected, parse_query, render
+from ._reload import Reloader
+from ._wire import Rejected, parse_query, plain_size, render
 
 TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP connection
 
@@ -45,7 +47,8 @@ TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP
 class DnsServer:
     """CoreDNS as kubeadm configures it, on 127.0.0.1 (port 0 picks a free port).
 
-    `log` is the query log; `cache` the answer cache (`cache.clear()` empties it).
+    `log` is the query log; `cache` the answer cache (`cache.clear()` empties it);
+    `coredns_logs` what the CoreDNS pods write (`pod_log(pod)` reads one).
     """
 
     def __init__(self, cluster: ClusterReader, config: SandboxConfig, clock: Clock, *,
@@ -58,6 +61,8 @@ class DnsServer:
         self._defaults = self.settings = _corefile.CorefileSettings(
             config.dns_loadbalance, config.dns_cache_seconds, config.dns_ttl)
         self._settings_revision = None
+        self.reloader = Reloader(self._defaults)
+        self.coredns_logs = CoreDnsLogs(config.seed)
         self.outside = Outside(config.outside_world)
         self._rng = random.Random(f"dns-loadbalance:{config.seed}")
         self._host, self._port = host, port
@@ -76,6 +81,9 @@ class DnsServer:
     async def start(self) -> None:
         """Bind UDP and TCP on the same port before returning."""
         udp_sock, tcp_sock = self._bind()
+        self._apply_corefile()
+        for pod in self.cluster.list("pods", "kube-system"):
+            self.observe_pod(pod)
         self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp_sock)
         self._address = udp_sock.getsockname()[:2]
         self._udp, self._stopping = udp_sock, False
@@ -183,18 +191,73 @@ class DnsServer:
         with self._index_lock:          # UDP thread and TCP loop: one reload, then the mark
             if revision == self._settings_revision:
                 return
-            settings = _corefile.from_cluster(self.cluster, self._defaults)
+            starts = self.reloader.starts
+            lines = self.reloader.follow(_corefile.corefile_text(self.cluster))
+            restarted = starts and self.reloader.starts > starts
+            settings = self.reloader.settings
             if settings.cache_seconds != self.cache.seconds:
                 self.cache.seconds = settings.cache_seconds
                 self.cache.clear()
             self.settings = settings
             self._settings_revision = revision
+        if lines or restarted:
+            self.coredns_logs.write_all(lines, self._loop_probe if restarted else None)
+
+    def sync_corefile(self) -> None:
+        """Reload now (the sandbox calls it when the coredns ConfigMap changes), so the
+        pods' logs show the reload without waiting for a query."""
+        self._apply_corefile()
+
+    # -- the CoreDNS pods' logs --------------------------------------------------------
+    def observe_pod(self, pod: dict) -> None:
+        """A CoreDNS pod that started gets its start-up lines (once per pod uid)."""
+        if not (pod.get("status") or {}).get("startTime"):
+            return
+        version = next((v for v in (image_version(c.get("image", ""))
+                                    for c in pod["spec"].get("containers") or []) if v), None)
+        if version is None or self.coredns_logs.known(pod):
+            return
+        self._apply_corefile()
+        node = self.cluster.get("nodes", None, pod["spec"].get("nodeName") or "") or {}
+        cpus = ((node.get("status") or {}).get("capacity") or {}).get("cpu", "2")
+        lines = startup_lines(version, self.reloader.startup_lines(), cpus)
+        probe = self._loop_probe()
+        self.coredns_logs.start(pod, lines + [probe] if probe else lines)
+
+    def _loop_probe(self) -> str | None:
+        """plugin/loop/setup.go: each server instance, at start and after every reload,
+        asks itself `HINFO <rand>.<rand>.` to detect a forwarding loop; kubeadm's Corefile
+        forwards it upstream (NXDOMAIN), and with `log` on the pod logs it, from
+        127.0.0.1 (the probe goes to the pod's own listener, not through the Service)."""
+        settings = self.reloader.settings
+        if not settings.log or not self.reloader.has("loop"):
+            return None
+        rng = self.coredns_logs.probes
+        qname = f"{rng.getrandbits(63)}.{rng.getrandbits(63)}."
+        rule = next((r for r in settings.log if r.matches(qname)), None)
+        if rule is None:
+            return None
+        query = dns.message.make_query(qname, dns.rdatatype.HINFO, id=rng.getrandbits(16))
+        data = query.to_wire()
+        reply = resolve(query.question[0].name, dns.rdatatype.HINFO, self.index(), self.outside)
+        wire, _ = render(parse_query(data), reply, udp=True)
+        return query_line(rule, line_values(
+            query, len(data), "udp", "127.0.0.1", rng.randint(32768, 60999), "127.0.0.1",
+            reply.rcode, wire, plain_size(query, reply), self.coredns_logs.duration("forward")))
+
+    def pod_log(self, pod: dict) -> tuple[list[str], int] | None:
+        """(kept lines, lines ever written) of a CoreDNS pod; None for other pods."""
+        if not any(image_version(c.get("image", "")) for c in pod["spec"].get("containers") or []):
+            return None
+        self.observe_pod(pod)
+        meta = pod["metadata"]
+        return self.coredns_logs.read(meta["namespace"], meta["name"])
 
     # -- one message -------------------------------------------------------------------
     def handle(self, data: bytes, transport: str, client_port: int) -> bytes | None:
         """The reply to one request (None: send nothing), logged."""
         client = self.clients.lookup(client_port) if self.clients is not None else None
-        if client is None or client.get("view") != "node":
+        if (client is None or client.get("view") != "node") and not self.settings.log:
             entry = self._fast.get(transport == "udp", data[2:])
             if entry is not None:
                 wire = self._answer_fast(entry, data, transport, client_port, client)
@@ -298,7 +361,27 @@ class DnsServer:
         self._log(transport, client_port, client, qname_text, _type_text(question.rdtype),
                   _rcode_text(reply.rcode), [_rdata_text(rr.rdata) for rr in shown],
                   truncated, cached)
+        if settings.log:
+            self._log_query(settings, data, query, reply, wire, transport, client_port, client,
+                            "cache" if cached else "forward" if not reply.authoritative
+                            else "cluster")
         return wire
+
+    def _log_query(self, settings, data: bytes, query, reply: Reply, wire: bytes,
+                   transport: str, client_port: int, client: dict | None, kind: str) -> None:
+        """plugin/log: one line in the log of the CoreDNS pod kube-proxy sent this flow to."""
+        name = _text(query.question[0].name).lower()
+        rule = next((r for r in settings.log if r.matches(name)), None)
+        if rule is None:
+            return
+        served = self.coredns_logs.serving_pod(self.cluster, transport, client_port, client)
+        if served is None:
+            return
+        namespace, pod, pod_ip = served
+        values = line_values(query, len(data), transport, (client or {}).get("ip") or "127.0.0.1",
+                             client_port, pod_ip, reply.rcode, wire, plain_size(query, reply),
+                             self.coredns_logs.duration(kind))
+        self.coredns_logs.write((namespace, pod), query_line(rule, values))
 
     def _log(self, transport: str, client_port: int, client: dict | None, qname: str,
              qtype: str, rcode: str, answers: list[str], truncated: bool, cached: bool) -> None:

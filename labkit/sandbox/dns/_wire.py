@@ -280,3 +280,15 @@ def _render_plain(query, reply: Reply, opt: bytes) -> bytes:
     parts[0] = _HEADER.pack(query.id, flags, 1, len(reply.answer), len(reply.authority),
                             len(reply.additional) + (1 if opt else 0))
     return b"".join(parts)
+
+
+def plain_size(query, reply: Reply) -> int:
+    """What miekg/dns Msg.Len() says of the reply as the plugins write it: uncompressed,
+    before the server adds the OPT record and cuts it to the client's buffer (the log
+    plugin's {rsize}, recorded by its ResponseWriter before request.ScrubWriter)."""
+    q = query.question[0]
+    size = 12 + len(_name_wire(q.name)) + 4
+    for section in (reply.answer, reply.authority, reply.additional):
+        for rr in section:
+            size += len(_name_wire(rr.name)) + 10 + len(_rdata_wire(rr.rdata))
+    return size
