@@ -339,32 +339,6 @@ class Lab:
         return self._transport.request("GET", f"/api/v1/namespaces/{self.ns(namespace)}/pods/{pod}/log",
                                        query=query, raw=True)
 
-    def dns_queries(self, tail: int | None = None):
-        """The cluster DNS's query log as a DataFrame, one row per query, read from the
-        CoreDNS pods' logs (`kubectl logs -n kube-system -l k8s-app=kube-dns`). It needs the
-        `log` plugin in the Corefile (ConfigMap kube-system/coredns); without it the
-        frame is empty. `tail` keeps each pod's last N log lines, as `--tail` does.
-
-        Works on any cluster (only the Kubernetes API); the column `coredns_pod` says which
-        replica kube-proxy sent each query to, `client` is the asking pod's IP.
-
-        >>> lab.dns_queries().query("qname == 'web-svc.default.svc.cluster.local.'")
-        """
-        import pandas as pd
-        from . import _dnslog
-        ns = self.ns("kube-system", read_only=True)
-        pods = self._transport.request("GET", f"/api/v1/namespaces/{ns}/pods",
-                                       query={"labelSelector": "k8s-app=kube-dns"}).get("items") or []
-        rows = []
-        for pod in pods:
-            name = pod["metadata"]["name"]
-            if (pod.get("status") or {}).get("phase") != "Running":
-                continue
-            text = self._transport.request("GET", f"/api/v1/namespaces/{ns}/pods/{name}/log",
-                                           query={} if tail is None else {"tailLines": tail}, raw=True)
-            rows.extend(_dnslog.parse_lines(text, name))
-        return pd.DataFrame(rows, columns=_dnslog.COLUMNS)
-
     def resolv_conf(self, pod: str, namespace: str = "default") -> ResolvConf:
         """The pod's /etc/resolv.conf (read with `cat` through exec), parsed."""
         return ResolvConf.parse(self.exec(pod, ["cat", "/etc/resolv.conf"], namespace).check().stdout)

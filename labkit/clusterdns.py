@@ -24,10 +24,14 @@ COLUMNS = ["time", "namespace", "pod", "transport", "qname", "qtype", "rcode", "
 
 # The log plugin's default (common) format, plugin/log/log.go's CommonLogFormat:
 # {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}
+# e.g. [INFO] 10.10.100.5:46349 - 4829 "A IN web-svc.default.svc.cluster.local. udp 51 false 512" NOERROR qr,aa,rd 106 0.000150858s
 _LOG_LINE = re.compile(
-    r'\[INFO\] \[?(?P<remote>[0-9a-fA-F.:]+?)\]?:(?P<port>\d+) - (?P<id>\d+) '
-    r'"(?P<qtype>\S+) (?P<qclass>\S+) (?P<qname>\S+) (?P<proto>\S+) (?P<size>\d+) (?P<do>\S+) (?P<bufsize>\d+)" '
-    r'(?P<rcode>\S+) (?P<rflags>\S+) (?P<rsize>\d+) (?P<duration>[\d.]+)s')
+    r'\[INFO\] \[?(?P<client>[0-9a-fA-F.:]+?)\]?:(?P<port>\d+) - (?P<id>\d+) '
+    r'"(?P<qtype>\S+) (?P<qclass>\S+) (?P<qname>\S+) (?P<proto>udp|tcp) (?P<size>\d+) '
+    r'(?P<do>true|false) (?P<bufsize>\d+)" (?P<rcode>\S+) (?P<flags>[a-z,]*) '
+    r'(?P<rsize>\d+) (?P<duration>[0-9.e+-]+)s')
+LOG_COLUMNS = ["time", "coredns_pod", "client", "port", "id", "qtype", "qname", "proto", "size", "do",
+               "bufsize", "rcode", "flags", "rsize", "duration"]
 
 
 def corefile(lab) -> str:
@@ -80,21 +84,46 @@ def without_directive(text: str, name: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if line.strip() != name)
 
 
-def parse_log(text: str) -> list[dict]:
-    """The query lines of CoreDNS's log plugin in a pod's log (`kubectl logs --timestamps`
-    lines too); other lines are skipped."""
+def parse_log(text: str, coredns_pod: str | None = None) -> list[dict]:
+    """The query lines of one CoreDNS pod's log (with the kubelet's RFC 3339 time in front
+    when read with `--timestamps`), as records; other lines (start-up, reloads) are skipped."""
     rows = []
     for line in text.splitlines():
         stamp = None
-        if line[:4].isdigit() and " " in line:       # the kubelet's RFC 3339 prefix (--timestamps)
+        if line[:4].isdigit() and " " in line:
             stamp, line = line.split(" ", 1)
-        m = _LOG_LINE.match(line)
-        if not m:
+        m = _LOG_LINE.fullmatch(line.strip())
+        if m is None:
             continue
-        rows.append({"time": stamp, "client_ip": m["remote"], "client_port": int(m["port"]),
-                     "transport": m["proto"], "qname": m["qname"], "qtype": m["qtype"], "rcode": m["rcode"],
-                     "truncated": "tc" in m["rflags"].split(","), "duration_s": float(m["duration"])})
+        row = m.groupdict()
+        rows.append({"time": stamp, "coredns_pod": coredns_pod, "client": row["client"], "port": int(row["port"]),
+                     "id": int(row["id"]), "qtype": row["qtype"], "qname": row["qname"], "proto": row["proto"],
+                     "size": int(row["size"]), "do": row["do"] == "true", "bufsize": int(row["bufsize"]),
+                     "rcode": row["rcode"], "flags": row["flags"], "rsize": int(row["rsize"]),
+                     "duration": float(row["duration"])})
     return rows
+
+
+def _coredns_pods(lab) -> list[str]:
+    listing = lab._transport.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods", query={"labelSelector": SELECTOR})
+    return [p["metadata"]["name"] for p in listing.get("items") or []
+            if (p.get("status") or {}).get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
+
+
+def _pod_log(lab, pod: str, tail: int | None = None) -> str:
+    query = {"timestamps": "true"} if tail is None else {"timestamps": "true", "tailLines": tail}
+    return lab._transport.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}/log", query=query, raw=True)
+
+
+def read_log(lab, tail: int | None = None):
+    """Every query line the CoreDNS pods have logged, merged in time order, as a DataFrame
+    (`kubectl logs -n kube-system -l k8s-app=kube-dns --timestamps`): one row per query,
+    `coredns_pod` the replica kube-proxy sent it to, `client` the asking pod's IP. Empty
+    when the Corefile has no `log`. `tail` keeps each pod's last N lines (`--tail`)."""
+    import pandas as pd
+    rows = [r for pod in _coredns_pods(lab) for r in parse_log(_pod_log(lab, pod, tail), pod)]
+    rows.sort(key=lambda r: _key(r["time"]))
+    return pd.DataFrame(rows, columns=LOG_COLUMNS)
 
 
 class QueryLog:
@@ -132,14 +161,10 @@ class QueryLog:
         self.clear()
 
     def _pods(self) -> list[str]:
-        listing = self.lab._transport.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods",
-                                              query={"labelSelector": SELECTOR})
-        return [p["metadata"]["name"] for p in listing.get("items") or []
-                if (p.get("status") or {}).get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
+        return _coredns_pods(self.lab)
 
     def _read(self, pod: str) -> str:
-        return self.lab._transport.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}/log",
-                                           query={"timestamps": "true"}, raw=True)
+        return _pod_log(self.lab, pod)
 
     def _wait_logging(self) -> None:
         """Until every CoreDNS pod logs queries: after a Corefile edit each pod reloads on its
@@ -181,14 +206,15 @@ class QueryLog:
         rows = []
         for pod in self._pods():
             mark = self._marks.get(pod)
-            rows += [r for r in parse_log(self._read(pod)) if mark is None or _key(r["time"]) > _key(mark)]
+            rows += [r for r in parse_log(self._read(pod), pod) if mark is None or _key(r["time"]) > _key(mark)]
         rows.sort(key=lambda r: _key(r["time"]))
         owners = self._pod_ips()
-        for r in rows:
-            r["namespace"], r["pod"] = owners.get(r.pop("client_ip"), (None, None))
-            r["answers"], r["cached"] = None, None
-        df = pd.DataFrame(rows)
-        return df.reindex(columns=COLUMNS + [c for c in df.columns if c not in COLUMNS and c != "client_port"])
+        frame = [{"time": r["time"], "namespace": owners.get(r["client"], (None, None))[0],
+                  "pod": owners.get(r["client"], (None, None))[1], "transport": r["proto"], "qname": r["qname"],
+                  "qtype": r["qtype"], "rcode": r["rcode"], "answers": None,
+                  "truncated": "tc" in r["flags"].split(","), "cached": None, "coredns_pod": r["coredns_pod"]}
+                 for r in rows]
+        return pd.DataFrame(frame, columns=COLUMNS + ["coredns_pod"])
 
     def _pod_ips(self) -> dict[str, tuple[str, str]]:
         from ._lab import LESSON_NAMESPACES

@@ -362,11 +362,12 @@ def test_kubectl_logs_follows_a_coredns_pod(lab, core, corefile, sandbox, kubect
 
 
 def test_labkit_reads_the_query_log_through_the_kubernetes_api(lab, core, corefile):
-    """lab.dns_queries(): only pods/log, so it works on a real cluster with `log` on too."""
+    """clusterdns.read_log(): only pods/log, so it works on a real cluster with `log` on too."""
     _reload(core, corefile, lambda t: t.replace("    errors\n", "    errors\n    log\n"))
     client_ip = core.read_namespaced_pod("client", "test").status.pod_ip
     assert lab.exec("client", "getent hosts web-svc.default", namespace="test").exit_code == 0
-    df = lab.dns_queries()
+    from labkit import clusterdns
+    df = clusterdns.read_log(lab)
     mine = df[df.client == client_ip]
     # glibc's search walk from `test`: web-svc.default.test.svc.cluster.local fails first.
     names = list(dict.fromkeys(mine.qname))

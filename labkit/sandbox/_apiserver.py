@@ -382,11 +382,12 @@ class ApiServer:
         names = [c["name"] for c in pod["spec"]["containers"]]
         if container not in names:
             raise _errors.bad_request(f"container {container} is not valid for pod {target.name}")
-        lines, seen = self.sandbox.pod_log_position(pod, container)
+        entries, seen = self.sandbox.pod_log_position(pod, container)
         tail = request.query.get("tailLines")
         if tail is not None:
-            lines = lines[-int(tail):] if int(tail) else []
-        text = "".join(line + "\n" for line in lines)
+            entries = entries[-int(tail):] if int(tail) else []
+        stamped = request.query.get("timestamps") in ("true", "1")
+        text = _log_text(entries, stamped)
         if request.query.get("follow") not in ("true", "1"):
             return web.Response(text=text, content_type="text/plain")
         # `kubectl logs -f`: keep the stream open and send what the container writes next,
@@ -400,10 +401,10 @@ class ApiServer:
                 pod = self.store.get_resource(target.resource, target.namespace, target.name)
                 if pod is None:
                     break
-                lines, total = self.sandbox.pod_log_position(pod, container)
+                entries, total = self.sandbox.pod_log_position(pod, container)
                 if total > seen:
-                    new = lines[-(total - seen):] if total - seen < len(lines) else lines
-                    await response.write("".join(line + "\n" for line in new).encode())
+                    new = entries[-(total - seen):] if total - seen < len(entries) else entries
+                    await response.write(_log_text(new, stamped).encode())
                     seen = total
         except (ConnectionResetError, asyncio.CancelledError):
             pass
@@ -418,6 +419,20 @@ class ApiServer:
         if target.rest in ("healthz", ""):
             return web.Response(text="ok")
         return web.Response(status=404, text="404 page not found\n")
+
+
+def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:
+    """Log lines as the kubelet serves them; with `timestamps`, each behind its time in
+    RFC 3339 with nanoseconds and trailing zeros dropped (Go's time.RFC3339Nano)."""
+    if not stamped:
+        return "".join(line + "\n" for _, line in entries)
+    import datetime as dt
+    out = []
+    for when, line in entries:
+        moment = dt.datetime.fromtimestamp(when, dt.timezone.utc)
+        fraction = f"{moment.microsecond:06d}000".rstrip("0")
+        out.append(f"{moment:%Y-%m-%dT%H:%M:%S}{'.' + fraction if fraction else ''}Z {line}\n")
+    return "".join(out)
 
 
 def _scale_of(obj: dict) -> dict:

@@ -250,11 +250,12 @@ class Sandbox:
     def pod_logs(self, pod: dict, container: str) -> list[str]:
         """What the container wrote: CoreDNS's own log (see dns/_podlog), or for nginx
         images the start-up output, then the requests it served."""
-        return self.pod_log_position(pod, container)[0]
+        return [line for _, line in self.pod_log_position(pod, container)[0]]
 
-    def pod_log_position(self, pod: dict, container: str) -> tuple[list[str], int]:
-        """(the kept lines, how many lines the container ever wrote): `logs -f` sends
-        what came after the count it saw, also once old lines were rotated away."""
+    def pod_log_position(self, pod: dict, container: str) -> tuple[list[tuple[float, str]], int]:
+        """(the kept lines with when each was written, how many lines the container ever
+        wrote): `logs -f` sends what came after the count it saw, also once old lines were
+        rotated away; `logs --timestamps` prints the times."""
         import datetime as dt
         from .runtime._images import startup_log
         spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
@@ -268,8 +269,8 @@ class Sandbox:
         moment = dt.datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
         meta = pod["metadata"]
         served = self.network.access_log.get((meta["namespace"], meta["name"]), [])
-        lines = startup_log(spec["image"], moment) + list(served)
-        return lines, len(lines)
+        entries = [(moment.timestamp(), line) for line in startup_log(spec["image"], moment)] + list(served)
+        return entries, len(entries)
 
     def kubelet_config(self, node: str) -> dict:
         return _bootstrap.kubelet_config(self.config)

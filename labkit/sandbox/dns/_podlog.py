@@ -25,6 +25,7 @@ import ipaddress
 import random
 import struct
 import threading
+import time
 
 import dns.flags
 import dns.rcode
@@ -92,18 +93,27 @@ def startup_lines(version: str, config_lines: list[str], cpus: int) -> list[str]
 
 
 class _PodLog:
-    __slots__ = ("uid", "lines", "total")
+    __slots__ = ("uid", "lines", "stamps", "total")
 
-    def __init__(self, uid: str | None, lines: list[str]) -> None:
+    def __init__(self, uid: str | None, lines: list[str], stamp: float) -> None:
         self.uid = uid
         self.lines: collections.deque[str] = collections.deque(lines, maxlen=MAX_LINES)
+        # When each line was written, for `kubectl logs --timestamps` (the kubelet's stamps).
+        self.stamps: collections.deque[float] = collections.deque([stamp] * len(lines), maxlen=MAX_LINES)
         self.total = len(lines)      # lines ever written: a cursor for `logs -f`
+
+    def add(self, lines: list[str], stamp: float) -> None:
+        self.lines.extend(lines)
+        self.stamps.extend([stamp] * len(lines))
+        self.total += len(lines)
 
 
 class CoreDnsLogs:
     """Per-pod logs of the CoreDNS pods, and which pod serves each flow. Thread-safe."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, clock=None) -> None:
+        self._time = clock.time if clock is not None else time.time
+        self._last = 0.0
         self._pods: dict[tuple[str, str], _PodLog] = {}
         self._lock = threading.Lock()
         self._flows: dict[tuple[str, int], tuple[dict | None, tuple[str, str, str]]] = {}
@@ -112,12 +122,18 @@ class CoreDnsLogs:
         self.probes = random.Random(f"coredns-loop:{seed}")   # plugin/loop's random names
         self._endpoints: tuple[int, dict] | None = None
 
+    def _clock(self) -> float:
+        """Now, strictly after the last stamp (the caller holds the lock): lines of all
+        pods keep their order when merged by time, as `labkit.clusterdns` merges them."""
+        self._last = max(self._time(), self._last + 1e-6)
+        return self._last
+
     # -- the pods ----------------------------------------------------------------------
     def start(self, pod: dict, lines: list[str]) -> None:
         """A CoreDNS container started and wrote `lines` (a restarted pod starts over)."""
         meta = pod["metadata"]
         with self._lock:
-            self._pods[(meta["namespace"], meta["name"])] = _PodLog(meta.get("uid"), lines)
+            self._pods[(meta["namespace"], meta["name"])] = _PodLog(meta.get("uid"), lines, self._clock())
 
     def known(self, pod: dict) -> bool:
         meta = pod["metadata"]
@@ -137,6 +153,12 @@ class CoreDnsLogs:
                 return [], 0
             return list(log.lines), log.total
 
+    def stamps(self, namespace: str, name: str) -> list[float]:
+        """When each kept line was written (seconds since the epoch, sandbox clock)."""
+        with self._lock:
+            log = self._pods.get((namespace, name))
+            return list(log.stamps) if log is not None else []
+
     def write_all(self, lines: list[str], then=None) -> None:
         """Every CoreDNS pod writes the same lines (a reload), then `then()`'s line if any
         (called once per pod, outside the lock: it may draw from this object)."""
@@ -148,16 +170,13 @@ class CoreDnsLogs:
                 log = self._pods.get(pod)
                 if log is None:
                     continue
-                added = lines + [extra] if extra else lines
-                log.lines.extend(added)
-                log.total += len(added)
+                log.add(lines + [extra] if extra else lines, self._clock())
 
     def write(self, pod: tuple[str, str], line: str) -> None:
         with self._lock:
             log = self._pods.get(pod)
             if log is not None:
-                log.lines.append(line)
-                log.total += 1
+                log.add([line], self._clock())
 
     # -- which pod serves a flow -------------------------------------------------------
     def serving_pod(self, cluster, transport: str, client_port: int,

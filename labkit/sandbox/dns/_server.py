@@ -62,7 +62,7 @@ class DnsServer:
             config.dns_loadbalance, config.dns_cache_seconds, config.dns_ttl)
         self._settings_revision = None
         self.reloader = Reloader(self._defaults)
-        self.coredns_logs = CoreDnsLogs(config.seed)
+        self.coredns_logs = CoreDnsLogs(config.seed, clock)
         self.outside = Outside(config.outside_world)
         self._rng = random.Random(f"dns-loadbalance:{config.seed}")
         self._host, self._port = host, port
@@ -245,13 +245,14 @@ class DnsServer:
             query, len(data), "udp", "127.0.0.1", rng.randint(32768, 60999), "127.0.0.1",
             reply.rcode, wire, plain_size(query, reply), self.coredns_logs.duration("forward")))
 
-    def pod_log(self, pod: dict) -> tuple[list[str], int] | None:
-        """(kept lines, lines ever written) of a CoreDNS pod; None for other pods."""
+    def pod_log(self, pod: dict) -> tuple[list[tuple[float, str]], int] | None:
+        """(kept (when, line) pairs, lines ever written) of a CoreDNS pod; None for other pods."""
         if not any(image_version(c.get("image", "")) for c in pod["spec"].get("containers") or []):
             return None
         self.observe_pod(pod)
         meta = pod["metadata"]
-        return self.coredns_logs.read(meta["namespace"], meta["name"])
+        lines, total = self.coredns_logs.read(meta["namespace"], meta["name"])
+        return list(zip(self.coredns_logs.stamps(meta["namespace"], meta["name"]), lines)), total
 
     # -- one message -------------------------------------------------------------------
     def handle(self, data: bytes, transport: str, client_port: int) -> bytes | None:

@@ -86,7 +86,8 @@ class Network:
         self._profiles = profiles
         self._rng = random.Random(f"network:{config.seed}")
         # nginx's access log per serving pod (namespace, name), what `kubectl logs` shows.
-        self.access_log: dict[tuple[str, str], list[str]] = {}
+        # (when, line) per nginx pod: the access log, stamped for `kubectl logs --timestamps`.
+        self.access_log: dict[tuple[str, str], list[tuple[float, str]]] = {}
 
     # -- who is where -------------------------------------------------------------
 
@@ -233,7 +234,7 @@ class Network:
             line = (f'{client.rsplit(":", 1)[0]} - - [{time_local(now)}] "{method} {target} HTTP/1.1" '
                     f'{response.status} {len(response.body)} "-" "{user_agent}" "-"')
             log = self.access_log.setdefault((meta["namespace"], meta["name"]), [])
-            log.append(line)
+            log.append((now.timestamp(), line))
             del log[:-1000]
         return response
 
