@@ -123,7 +123,10 @@ def search_walk(lab, pod: str, name: str, namespace: str = "default", log=None):
     cols = ["step", "query", "qtype", "rcode", "answered"]
     if log is None and lab.sandbox_extras is not None:
         log = QueryLog(lab)
-    if log is not None and log.available:
+    if log is not None and not log.available:
+        print(f"labkit: search_walk skipped: {log.reason}")
+        return pd.DataFrame(columns=cols)
+    if log is not None:
         log.clear()
         lab.exec(pod, ["getent", "ahosts", name], namespace=namespace)
         queries = log.frame()
