@@ -8,6 +8,8 @@ from pathlib import Path
 
 from . import _apply, _exec, _frames, _readiness, errors
 from ._connect import Transport, default_manifests
+from ._progress import Progress as _Progress
+from ._progress import in_notebook as _in_notebook
 
 LESSON_NAMESPACES = ("default", "test")
 # What a workshop learner may read but never change: where cluster DNS lives.
@@ -527,43 +529,3 @@ def course_images(manifests: Path | None = None) -> list[str]:
                 if c.get("image") and c["image"] not in images:
                     images.append(c["image"])
     return images
-
-
-def _in_notebook() -> bool:
-    """True inside a Jupyter kernel (where a widget can show), False in a terminal or a test."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-class _Progress:
-    """A progress bar: ipywidgets when available, else (if `text`) one line per change."""
-
-    def __init__(self, label: str, total: int, unit: str = "available", text: bool = True) -> None:
-        self.total, self.label, self.unit, self.text, self.widget = total, label, unit, text, None
-        try:
-            import ipywidgets
-            from IPython.display import display
-            self.widget = ipywidgets.IntProgress(value=0, min=0, max=max(total, 1), description=label)
-            display(self.widget)
-        except ImportError:
-            pass
-        self._last = -1
-
-    def update(self, n: int) -> None:
-        if self.widget is not None:
-            self.widget.value = n
-        elif n != self._last and self.text:
-            print(f"{self.label}{n}/{self.total} {self.unit}", flush=True)
-        self._last = n
-
-    def fail(self) -> None:
-        if self.widget is not None:
-            self.widget.bar_style = "danger"
-
-    def done(self) -> None:
-        if self.widget is not None:
-            self.widget.bar_style = "success"

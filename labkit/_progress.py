@@ -4,14 +4,58 @@ from __future__ import annotations
 import time
 
 
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where a widget can show), False in a terminal or a test."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class Progress:
+    """A progress bar: ipywidgets when available, else (if `text`) one line per change."""
+
+    def __init__(self, label: str, total: int, unit: str = "available", text: bool = True) -> None:
+        self.total, self.label, self.unit, self.text, self.widget = total, label, unit, text, None
+        try:
+            import ipywidgets
+            from IPython.display import display
+            self.widget = ipywidgets.IntProgress(value=0, min=0, max=max(total, 1), description=label)
+            display(self.widget)
+        except ImportError:
+            pass
+        self._last = -1
+
+    def update(self, n: int) -> None:
+        if self.widget is not None:
+            self.widget.value = n
+        elif n != self._last and self.text:
+            print(f"{self.label}{n}/{self.total} {self.unit}", flush=True)
+        self._last = n
+
+    def fail(self) -> None:
+        if self.widget is not None:
+            self.widget.bar_style = "danger"
+
+    def done(self) -> None:
+        if self.widget is not None:
+            self.widget.bar_style = "success"
+
+
 class Deadline:
     """A wait of at most `timeout` seconds, shown as a bar of the time it may still take:
-    an ipywidgets bar in a notebook, else a line of text every few seconds."""
+    an ipywidgets bar in a notebook, else a line of text every few seconds. Nothing shows
+    for a wait that ends within `quiet` seconds, so a quick cluster prints the same as ever."""
+
+    quiet = 1.0
 
     def __init__(self, label: str, timeout: float) -> None:
         self.label, self.timeout = label, timeout
         self.start = time.monotonic()
         self._bar = self._text = None
+        self._shown = False
         self._printed = 0.0
 
     @property
@@ -22,26 +66,20 @@ class Deadline:
     def expired(self) -> bool:
         return self.elapsed > self.timeout
 
-    def _show(self) -> None:
-        try:
-            import ipywidgets
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:
-            return
-        if get_ipython() is None:
-            return
-        self._bar = ipywidgets.FloatProgress(value=0, min=0, max=self.timeout, description=self.label,
-                                             style={"description_width": "initial"})
-        self._text = ipywidgets.Label()
-        display(ipywidgets.HBox([self._bar, self._text]))
-
     def tick(self, status: str) -> None:
         """Another look that found the condition not yet met; `status` says what was seen."""
-        if self._bar is None and self._printed == 0.0:
-            self._show()
-            self._printed = -1.0 if self._bar is not None else 0.0
         elapsed = self.elapsed
+        if elapsed < self.quiet:
+            return
+        if not self._shown:
+            self._shown = True
+            if in_notebook():
+                import ipywidgets
+                from IPython.display import display
+                self._bar = ipywidgets.FloatProgress(value=0, min=0, max=self.timeout, description=self.label,
+                                                     style={"description_width": "initial"})
+                self._text = ipywidgets.Label()
+                display(ipywidgets.HBox([self._bar, self._text]))
         if self._bar is not None:
             self._bar.value = min(elapsed, self.timeout)
             self._text.value = f"{status} ({elapsed:.0f} s)"
