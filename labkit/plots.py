@@ -153,7 +153,7 @@ def scale_timeline(df, title: str | None = None):
     skips = df["clock_skipped"].diff().fillna(0) if "clock_skipped" in df else []
     for t, jump in zip(df["t"], skips):
         if jump > 0:
-            ax.axvline(t, color="gray", linestyle=":", label=f"sandbox clock +{jump:g} s (DNS cache TTL)")
+            ax.axvline(t, color="gray", linestyle=":", label=f"sandbox clock +{jump:.1f} s (to the DNS cache expiry)")
     ax.set_ylim(0, max(df[list(styles)].max().max() + 1, 1))
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.legend(loc="lower right", fontsize="small")
