@@ -350,7 +350,11 @@ class Lab:
               timeout: float = 60, progress: bool = False) -> dict:
         """`kubectl scale deployment NAME --replicas=N`, then (unlike kubectl) wait until the
         Deployment has N available replicas and the Endpoints of every Service selecting it
-        list N ready addresses. Returns the Scale's spec/status."""
+        list N ready addresses. Returns the Scale's spec and status (after the wait, when it waits).
+
+        >>> lab.scale("nginx-deployment", 3)
+        {'spec': {'replicas': 3}, 'status': {'replicas': 3, 'selector': 'app=web'}}
+        """
         ns = self.ns(namespace)
         res = self._resources.lookup("deployments")
         scale = self._transport.request("PATCH", res.path(ns, deployment, "scale"),
@@ -358,7 +362,8 @@ class Lab:
                                         content_type="application/merge-patch+json")
         if wait:
             self._wait_scaled(res, ns, deployment, int(replicas), timeout, progress)
-        return scale
+            scale = self._transport.request("GET", res.path(ns, deployment, "scale"))
+        return {"spec": scale.get("spec") or {}, "status": scale.get("status") or {}}
 
     def _wait_scaled(self, res, ns, name, replicas, timeout, progress) -> None:
         bar = _Progress(f"{name}: ", replicas) if progress else None
