@@ -56,9 +56,12 @@ class HomeLock:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                # A live server's pid in the file: refuse now. None (or a dead one's): a probe
+                # or a server that has not written its pid yet; try again until `wait` ends.
+                pid = _read_pid(self.path)
+                if (pid and pid != os.getpid() and _alive(pid)) or time.monotonic() >= deadline:
                     os.close(self.fd)
-                    raise HomeBusy(home, _read_pid(self.path)) from None
+                    raise HomeBusy(home, pid) from None
                 time.sleep(0.02)
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
@@ -203,11 +206,13 @@ def _wait_gone(pid: int, seconds: float) -> bool:
 
 
 def _last_line(path: Path) -> str:
+    """The server's last own message in its log (lines from `labkit`), else the last line."""
     try:
-        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
     except OSError:
         return "(no log)"
-    return lines[-1].strip() if lines else "(no output)"
+    own = [line for line in lines if line.startswith("labkit")]
+    return (own or lines or ["(no output)"])[-1]
 
 
 def _alive(pid: int) -> bool:

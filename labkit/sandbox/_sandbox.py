@@ -114,6 +114,11 @@ class Sandbox:
         try:
             await self._astart_locked()
         except BaseException:
+            # Undo what started, so a failed start leaves no task running and the home free.
+            if getattr(self, "controllers", None) is not None:
+                await self.controllers.stop()
+            if self._runner is not None:
+                await self._runner.cleanup()
             self.store.close()
             self._lock.release()
             raise
