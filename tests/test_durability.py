@@ -194,3 +194,17 @@ def test_the_log_is_compacted_into_a_snapshot_and_both_reload(tmp_path, monkeypa
     reopened = Store(Clock(), path=tmp_path / "state.json")
     assert reopened.load() is True and reopened.revision == store.revision
     reopened.close()
+
+
+def test_a_snapshot_of_the_wrong_shape_is_moved_aside_too(tmp_path, capsys):
+    cm = by_plural("configmaps")
+    (tmp_path / "state.json").write_text(json.dumps({"revision": 7, "objects": {cm.key: [{"no": "metadata"}]}}))
+    store = Store(Clock(), path=tmp_path / "state.json")
+    assert store.load() is False and store.revision == 0 and store.list_resource(cm) == []
+    assert "state.json.corrupt-1" in capsys.readouterr().err
+    assert (tmp_path / "state.json.corrupt-1").exists()
+    store.create(cm, {"metadata": {"namespace": "default", "name": "fresh"}})
+    store.close()
+    again = Store(Clock(), path=tmp_path / "state.json")
+    assert again.load() is True and [o["metadata"]["name"] for o in again.list_resource(cm)] == ["fresh"]
+    again.close()

@@ -20,6 +20,10 @@ One background thread writes and fsyncs the log. Records that arrive while an fs
 runs are written together by the next one (group commit), so a burst of concurrent
 writes shares fsyncs. When the log outgrows the snapshot (and COMPACT_MIN), the same
 thread writes a new snapshot and empties the log.
+
+Only answers wait for the disk: watch events and controllers see a change as soon as
+it is made, so after a crash a watcher may have seen a change that the restarted store
+does not have (nobody was told it had succeeded).
 """
 from __future__ import annotations
 
@@ -131,17 +135,28 @@ class Journal:
         self._compacted_rv = since
         return data, records
 
-    def _move_aside(self, size: int) -> None:
+    def discard(self, reason: str) -> None:
+        """Move both files aside after start-up found their content unusable; start empty."""
+        if self._fd is not None:
+            os.close(self._fd)
+        size = self.snapshot.stat().st_size if self.snapshot.exists() else 0
+        self._move_aside(size, reason)
+        self._fd = _files.open_private(self.log, os.O_WRONLY | os.O_APPEND)
+        self._log_bytes = self._snapshot_bytes = 0
+        self._durable_rv = self._pending_rv = self._compacted_rv = 0
+
+    def _move_aside(self, size: int, reason: str = "is not a readable snapshot") -> None:
         n = 1
         while self.snapshot.with_name(f"{self.snapshot.name}.corrupt-{n}").exists():
             n += 1
         moved = self.snapshot.with_name(f"{self.snapshot.name}.corrupt-{n}")
-        os.replace(self.snapshot, moved)
+        if self.snapshot.exists():
+            os.replace(self.snapshot, moved)
         if self.log.exists():
             os.replace(self.log, self.log.with_name(f"{self.log.name}.corrupt-{n}"))
         _files.fsync_dir(self.snapshot.parent)
-        report(f"{self.snapshot.name} ({size} bytes) is not a readable snapshot; moved it to {moved.name} "
-               f"and started a fresh cluster")
+        report(f"{self.snapshot.name} ({size} bytes) {reason}; moved to {moved.name} (its log to "
+               f"{self.log.name}.corrupt-{n}) and started a fresh cluster")
 
     def start(self, capture: Callable[[], tuple[int, dict]]) -> None:
         """Start the writer; `capture()` (called with the store's lock held) gives (revision, state)."""

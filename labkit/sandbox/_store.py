@@ -291,25 +291,41 @@ class Store:
             return False
         data, records = self._journal.recover()
         with self._lock:
-            if data is not None:
-                self._rv = data["revision"]
-                self._incarnations = collections.Counter({tuple(k): v for k, v in data.get("incarnations", [])})
-                self._name_floor = {tuple(k): v for k, v in data.get("name_floors", [])}
-                self._created = {tuple(k): v for k, v in data.get("created", [])}
-                by_key = {r.key: r for r in RESOURCES}
-                for key, items in data["objects"].items():
-                    if key not in by_key:
-                        continue
-                    resource = by_key[key]
-                    for obj in items:
-                        meta = obj["metadata"]
-                        ns = meta.get("namespace") if resource.namespaced else None
-                        self._objects[key][(ns, meta["name"])] = obj
-            for record in records:
-                self._apply(record)
+            try:
+                self._restore(data, records)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+                # Well-formed JSON with the wrong shape: as unusable as a torn snapshot.
+                self._clear()
+                self._journal.discard(f"does not hold a store ({type(e).__name__}: {e})")
+                data, records = None, []
             self._journaling = True
         self._journal.start(self._capture)
         return data is not None or bool(records)
+
+    def _restore(self, data: dict | None, records: list[dict]) -> None:
+        if data is not None:
+            self._rv = data["revision"]
+            self._incarnations = collections.Counter({tuple(k): v for k, v in data.get("incarnations", [])})
+            self._name_floor = {tuple(k): v for k, v in data.get("name_floors", [])}
+            self._created = {tuple(k): v for k, v in data.get("created", [])}
+            by_key = {r.key: r for r in RESOURCES}
+            for key, items in data["objects"].items():
+                if key not in by_key:
+                    continue
+                resource = by_key[key]
+                for obj in items:
+                    meta = obj["metadata"]
+                    ns = meta.get("namespace") if resource.namespaced else None
+                    self._objects[key][(ns, meta["name"])] = obj
+        for record in records:
+            self._apply(record)
+
+    def _clear(self) -> None:
+        """Forget everything restored (start-up found the files unusable)."""
+        self._objects = {r.key: {} for r in RESOURCES}
+        self._rv = 0
+        self._incarnations = collections.Counter()
+        self._name_floor, self._created, self._floor_changes = {}, {}, {}
 
     async def durable(self) -> None:
         """Wait until every change made so far is on disk (before answering a write)."""
