@@ -68,8 +68,8 @@ class HomeLock:
 
     def release(self) -> None:
         if self.fd >= 0:
-            os.close(self.fd)          # closing drops the flock; a stale pid in the file is harmless
-
+            os.ftruncate(self.fd, 0)   # a pid left in the file means a crash, not a clean stop
+            os.close(self.fd)          # closing drops the flock
             self.fd = -1
 
 
@@ -81,16 +81,20 @@ def holder(home: Path) -> int | None:
     except OSError:
         return None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            # Held. The pid is written just after the lock is taken: allow it a moment.
-            deadline = time.monotonic() + 1.0
-            while (pid := _read_pid(path)) is None and time.monotonic() < deadline:
+        # The pid is written just after the lock is taken, and the file emptied just before it
+        # is dropped: while the lock is held without a pid, look again for a moment.
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = _read_pid(path)
+                if pid is not None or time.monotonic() >= deadline:
+                    return pid
                 time.sleep(0.01)
-            return pid
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
+                continue
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
     finally:
         os.close(fd)
 
