@@ -29,7 +29,7 @@ from ._registry import Registry
 from ._resources import by_plural
 from ._store import Store
 
-# Methods that may change state: their answers wait until the change is on disk.
+# Answers to any other method (a write, or an exec that may write) wait for the disk.
 READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -115,6 +115,8 @@ class Sandbox:
             await self._astart_locked()
         except BaseException:
             # Undo what started, so a failed start leaves no task running and the home free.
+            if self.dns is not None:
+                await self.dns.stop()
             if getattr(self, "controllers", None) is not None:
                 await self.controllers.stop()
             if self._runner is not None:
