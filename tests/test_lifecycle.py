@@ -148,3 +148,24 @@ def test_a_new_home_is_created_0700_under_a_umask_that_allows_more(tmp_path):
         assert mode(fresh / "sandbox" / "token") == 0o600
     finally:
         labkit(fresh, "sandbox", "down")
+
+
+@pytest.mark.parametrize("header", ["Bearer {token}x", "Bearer {short}", "bearer {token}", "Bearer \u00e9{token}", ""])
+def test_only_the_exact_token_is_accepted(sandbox, header):
+    import http.client
+    import json
+    import ssl
+    value = header.format(token=sandbox.token, short=sandbox.token[:-1])
+    conn = http.client.HTTPSConnection("127.0.0.1", sandbox.port, timeout=5,
+                                       context=ssl.create_default_context(cafile=str(sandbox.ca_file)))
+    try:
+        conn.putrequest("GET", "/api/v1/namespaces")
+        if value:
+            conn.putheader("Authorization", value.encode("latin-1"))
+        conn.endheaders()
+        resp = conn.getresponse()
+        assert resp.status == 401 and json.loads(resp.read())["reason"] == "Unauthorized"
+        conn.request("GET", "/api/v1/namespaces", headers={"Authorization": f"Bearer {sandbox.token}"})
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
