@@ -122,7 +122,7 @@ class Journal:
         records, good = read_records(log)
         if good < len(log):
             report(f"{self.log.name}: dropped {len(log) - good} damaged bytes at offset {good} "
-                   f"(a write cut short); kept {len(records)} records")
+                   f"(a record cut short or damaged, and all after it); kept {len(records)} records")
         since = data["revision"] if data else 0
         records = [r for r in records if r["rv"] > since]
         self._fd = _files.open_private(self.log, os.O_WRONLY | os.O_APPEND)
