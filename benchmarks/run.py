@@ -33,6 +33,7 @@ BENCHMARKS = {            # name -> module, in running order
     "dns": "bench_dns",
     "exec": "bench_exec",
     "course": "bench_course",
+    "durability": "bench_durability",
 }
 RESULTS = HERE / "results"
 

@@ -6,6 +6,7 @@ JSON, Tables, watch streams and exec frames. It never computes derived state.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -72,7 +73,9 @@ class ApiServer:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler):
-        if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+        # Constant time: how long a rejection takes must not tell how much of a guess was right.
+        if not hmac.compare_digest(request.headers.get("Authorization", "").encode("utf-8", "replace"),
+                                   f"Bearer {self.token}".encode()):
             return web.json_response(
                 {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                  "message": "Unauthorized", "reason": "Unauthorized", "code": 401}, status=401)

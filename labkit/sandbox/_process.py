@@ -1,10 +1,14 @@
 """Running the sandbox as a background process: `labkit sandbox up|down|status`.
 
-The serving process writes `status.json` in its home once the API and DNS answer;
-`up` waits for that file, `status` checks that its pid is alive and the API answers.
+One server per home: the serving process holds an exclusive lock (flock) on `home/lock`
+for its whole life and writes its pid there. The kernel drops the lock when the process
+ends, however it ends, so "the lock is held" means "a server is alive". The serving
+process also writes `status.json` once the API and DNS answer; `up` waits for that file,
+`status` checks that its pid is alive and the API answers.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -14,18 +18,102 @@ import time
 import urllib.request
 from pathlib import Path
 
+from . import _files
 from ._tls import client_context
 
 STATUS_FILE = "status.json"
+LOCK_FILE = "lock"
+LOG_FILE = "sandbox.log"
+GRACE = 10.0            # seconds `down` waits after SIGTERM before SIGKILL
 
 
+class SandboxError(RuntimeError):
+    """An expected failure, reported in one line (the CLI prints it without a traceback)."""
+
+
+class HomeBusy(SandboxError):
+    def __init__(self, home: Path, pid: int | None) -> None:
+        who = f" (pid {pid})" if pid else ""
+        super().__init__(f"a sandbox already serves {home}{who}")
+        self.pid = pid
+
+
+class StartTimeout(SandboxError, TimeoutError):
+    pass
+
+
+# --- the home lock ------------------------------------------------------------------
+class HomeLock:
+    """The exclusive lock a serving process holds on its home."""
+
+    def __init__(self, home: Path, wait: float = 1.0) -> None:
+        self.path = home / LOCK_FILE
+        self.fd = _files.open_private(self.path, os.O_RDWR)
+        # Retry briefly: `holder()` probes by taking the lock for an instant.
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                # A live server's pid in the file: refuse now. None (or a dead one's): a probe
+                # or a server that has not written its pid yet; try again until `wait` ends.
+                pid = _read_pid(self.path)
+                if (pid and pid != os.getpid() and _alive(pid)) or time.monotonic() >= deadline:
+                    os.close(self.fd)
+                    raise HomeBusy(home, pid) from None
+                time.sleep(0.02)
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.ftruncate(self.fd, 0)   # a pid left in the file means a crash, not a clean stop
+            os.close(self.fd)          # closing drops the flock
+            self.fd = -1
+
+
+def holder(home: Path) -> int | None:
+    """The pid of the process serving `home`, or None when none does."""
+    path = home / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        # The pid is written just after the lock is taken, and the file emptied just before it
+        # is dropped: while the lock is held without a pid, look again for a moment.
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = _read_pid(path)
+                if pid is not None or time.monotonic() >= deadline:
+                    return pid
+                time.sleep(0.01)
+                continue
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+    finally:
+        os.close(fd)
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+# --- status ---------------------------------------------------------------------------
 def read_status(home: Path) -> dict | None:
     """The running sandbox's status, or None when none answers."""
     try:
         status = json.loads((home / STATUS_FILE).read_text())
     except (OSError, ValueError):
         return None
-    if not _alive(status.get("pid", -1)) or not _answers(status["server"], home):
+    if not isinstance(status, dict) or not _alive(status.get("pid", -1)) or not _answers(status["server"], home):
         return None
     return status
 
@@ -34,9 +122,7 @@ def write_status(sandbox) -> dict:
     dns = sandbox.dns_address
     status = {"server": sandbox.server, "kubeconfig": str(sandbox.kubeconfig),
               "dns": f"{dns[0]}:{dns[1]}" if dns else None, "pid": os.getpid(), "home": str(sandbox.home)}
-    tmp = sandbox.home / (STATUS_FILE + ".tmp")
-    tmp.write_text(json.dumps(status))
-    os.replace(tmp, sandbox.home / STATUS_FILE)
+    _files.write_private(sandbox.home / STATUS_FILE, json.dumps(status))
     return status
 
 
@@ -47,44 +133,90 @@ def clear_status(home: Path) -> None:
         pass
 
 
+# --- up and down ------------------------------------------------------------------------
 def start_background(home: Path, args: list[str], timeout: float = 30.0) -> dict:
-    """Start `labkit sandbox serve` detached; return its status once it answers."""
-    running = read_status(home)
-    if running:
-        return running
-    clear_status(home)
-    home.mkdir(parents=True, exist_ok=True)
-    log = open(home / "sandbox.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "labkit", "sandbox", "serve", *args],
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            start_new_session=True, env=dict(os.environ, LABKIT_HOME=str(home.parent)))
+    """Start `labkit sandbox serve` detached; return its status once it answers.
+
+    If a sandbox already serves this home (or another `up` starts one meanwhile), return
+    that one's status: there is never a second server.
+    """
+    _files.ensure_home(home)
     deadline = time.monotonic() + timeout
+    proc = None
     while time.monotonic() < deadline:
         status = read_status(home)
-        if status and status["pid"] == proc.pid:
+        if status:
             return status
-        if proc.poll() is not None:
-            raise RuntimeError(f"the sandbox exited with code {proc.returncode}; see {home / 'sandbox.log'}")
-        time.sleep(0.02)
-    proc.terminate()
-    raise TimeoutError(f"the sandbox did not answer within {timeout:.0f} s; see {home / 'sandbox.log'}")
+        if (proc is None or proc.poll() is not None) and holder(home) is None:
+            if proc is not None:
+                raise SandboxError(f"the sandbox exited with code {proc.returncode}: "
+                                   f"{_last_line(home / LOG_FILE)} (see {home / LOG_FILE})")
+            proc = _spawn(home, args)
+        time.sleep(0.02)            # a server is starting (ours, or one another `up` started)
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+    raise StartTimeout(f"the sandbox did not answer within {timeout:.0f} s; see {home / LOG_FILE}")
 
 
-def stop_background(home: Path, timeout: float = 10.0) -> bool:
-    try:
-        status = json.loads((home / STATUS_FILE).read_text())
-    except (OSError, ValueError):
-        return False
-    pid = status.get("pid", -1)
-    if not _alive(pid):
-        clear_status(home)
-        return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
+def _spawn(home: Path, args: list[str]) -> subprocess.Popen:
     clear_status(home)
+    log = _files.open_private(home / LOG_FILE, os.O_WRONLY | os.O_APPEND)
+    try:
+        return subprocess.Popen([sys.executable, "-m", "labkit", "sandbox", "serve", *args],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                                env=dict(os.environ, LABKIT_HOME=str(home.parent)))
+    finally:
+        os.close(log)
+
+
+def stop_background(home: Path, grace: float = GRACE) -> str:
+    """Stop the server of `home` and return once its process is gone.
+
+    Returns "stopped" (it ended after SIGTERM), "killed" (it was still alive after
+    `grace` seconds and got SIGKILL) or "none" (nothing was running).
+    """
+    pid = holder(home)
+    if pid is None:           # a server from before the lock file, if any
+        status = read_status(home)
+        pid = status["pid"] if status else None
+    if pid is None or not _alive(pid):
+        clear_status(home)
+        return "none"
+    outcome = "stopped"
+    _signal(pid, signal.SIGTERM)
+    if not _wait_gone(pid, grace):
+        outcome = "killed"
+        _signal(pid, signal.SIGKILL)
+        if not _wait_gone(pid, 30.0):
+            raise SandboxError(f"the sandbox (pid {pid}) is still alive after SIGKILL")
+    clear_status(home)
+    return outcome
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
     return True
+
+
+def _last_line(path: Path) -> str:
+    """The server's last own message in its log (lines from `labkit`), else the last line."""
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "(no log)"
+    own = [line for line in lines if line.startswith("labkit")]
+    return (own or lines or ["(no output)"])[-1]
 
 
 def _alive(pid: int) -> bool:

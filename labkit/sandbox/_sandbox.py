@@ -2,15 +2,15 @@
 
 `Sandbox` runs them on an asyncio loop in a background thread (tests, notebooks)
 or in the foreground (`labkit sandbox serve`). It binds 127.0.0.1 only, requires
-its bearer token, writes a kubeconfig, and saves its state under its home so a
-restart finds every object, name and IP as it was.
+its bearer token, writes a kubeconfig, and keeps its state under its home so a
+restart finds every object, name and IP as it was. A write is answered only once it
+is on disk (see _journal), and only one server at a time serves a home (see _process).
 """
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
-import os
 import secrets
 import socket
 import threading
@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from . import _bootstrap, _schema, _tls, default_home
+from . import _bootstrap, _files, _process, _schema, _tls, default_home
 from ._apiserver import ApiServer
 from ._clock import Clock
 from ._config import SandboxConfig
@@ -29,8 +29,8 @@ from ._registry import Registry
 from ._resources import by_plural
 from ._store import Store
 
-SAVE_QUIET = 0.5       # seconds without changes before state is written to disk
-SAVE_MAX = 5.0         # the longest a change waits to be written during a burst
+# Answers to any other method (a write, or an exec that may write) wait for the disk.
+READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Sandbox:
@@ -42,13 +42,11 @@ class Sandbox:
 
     def __init__(self, home: str | Path | None = None, config: SandboxConfig | None = None,
                  *, port: int = 0, dns_port: int = 0, persist: bool = True) -> None:
-        self.home = Path(home) if home else default_home()
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home = _files.ensure_home(Path(home) if home else default_home())
         saved = self.home / "config.json"
         if config is None and saved.exists():
             config = SandboxConfig.from_dict(json.loads(saved.read_text()))
         self.config = config or SandboxConfig()
-        saved.write_text(json.dumps(self.config.to_dict(), indent=1))
         self.port, self.dns_port = port, dns_port
         self.clock = Clock()
         self.store = Store(self.clock, self.config.seed, self.home / "state.json" if persist else None)
@@ -62,7 +60,7 @@ class Sandbox:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
-        self._saver: asyncio.TimerHandle | None = None
+        self._lock: _process.HomeLock | None = None
 
     # --- lifecycle -----------------------------------------------------------------
     def __enter__(self) -> "Sandbox":
@@ -111,6 +109,24 @@ class Sandbox:
 
     async def astart(self) -> None:
         self._loop = asyncio.get_running_loop()
+        # Before touching any state file: a second server on one home would corrupt it.
+        self._lock = _process.HomeLock(self.home)
+        try:
+            await self._astart_locked()
+        except BaseException:
+            # Undo what started, so a failed start leaves no task running and the home free.
+            if self.dns is not None:
+                await self.dns.stop()
+            if getattr(self, "controllers", None) is not None:
+                await self.controllers.stop()
+            if self._runner is not None:
+                await self._runner.cleanup()
+            self.store.close()
+            self._lock.release()
+            raise
+
+    async def _astart_locked(self) -> None:
+        _files.write_private(self.home / "config.json", json.dumps(self.config.to_dict(), indent=1))
         if not self.store.load():
             for plural, obj in _bootstrap.objects(self.config):
                 self.registry.create(by_plural(plural), obj["metadata"].get("namespace"), obj)
@@ -118,12 +134,13 @@ class Sandbox:
             self._report_node_versions()
         self.controllers = Controllers(self.store, self.registry, self.config)
         self.controllers.start()
-        self.store.add_listener(lambda _event: self._schedule_save())
         self.api = ApiServer(self)
+        self.api.app.on_response_prepare.append(self._durable_before_answer)
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         self.ca_file, crt, key = _tls.ensure_certificates(self.home)
-        sock = _bind("127.0.0.1", self.port or self._previous_port())
+        sock = _bind("127.0.0.1", self.port) if self.port else \
+            _bind("127.0.0.1", self._previous_port(), fallback=True)
         site = web.SockSite(self._runner, sock, ssl_context=_tls.server_context(crt, key))
         await site.start()
         self.port = sock.getsockname()[1]
@@ -151,7 +168,16 @@ class Sandbox:
         await self.controllers.stop()
         if self._runner is not None:
             await self._runner.cleanup()
-        self.store.save()
+        self.store.close()              # a snapshot, so the next start replays nothing
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    async def _durable_before_answer(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Hold every answer to a write until the store's changes so far are on disk:
+        an acknowledged write survives a crash (aiohttp calls this before sending headers)."""
+        if request.method not in READ_ONLY:
+            await self.store.durable()
 
     async def _start_dns(self) -> None:
         try:
@@ -182,33 +208,9 @@ class Sandbox:
     def dns_address(self) -> tuple[str, int] | None:
         return self.dns.address if self.dns is not None else None
 
-    # --- persistence ---------------------------------------------------------------
-    def _schedule_save(self) -> None:
-        """Write state once changes pause for SAVE_QUIET s, and at least every SAVE_MAX s
-        during a long burst (a thousand pods converging), not on every change."""
-        if self.store.path is None or self._loop is None:
-            return
-        now = self._loop.time()
-        self._last_change = now
-        if self._saver is None:
-            self._first_change = now
-            self._saver = self._loop.call_later(SAVE_QUIET, self._save_when_quiet)
-
-    def _save_when_quiet(self) -> None:
-        now = self._loop.time()
-        quiet_until = self._last_change + SAVE_QUIET
-        if now < quiet_until and now - self._first_change < SAVE_MAX:
-            self._saver = self._loop.call_later(quiet_until - now, self._save_when_quiet)
-            return
-        self._saver = None
-        self.store.save()
-
+    # --- files ---------------------------------------------------------------------
     def _token(self) -> str:
-        path = self.home / "token"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return _files.create_once(self.home / "token", secrets.token_urlsafe(32)).decode().strip()
 
     def _previous_port(self) -> int:
         try:
@@ -217,7 +219,7 @@ class Sandbox:
             return 0
 
     def _write_kubeconfig(self) -> None:
-        (self.home / "port").write_text(str(self.port))
+        _files.write_private(self.home / "port", str(self.port))
         doc = {"apiVersion": "v1", "kind": "Config", "preferences": {},
                "clusters": [{"name": "labkit-sandbox", "cluster": {
                    "server": self.server,
@@ -227,10 +229,7 @@ class Sandbox:
                              "context": {"cluster": "labkit-sandbox", "user": "labkit-learner",
                                          "namespace": "default"}}],
                "current-context": "labkit-sandbox"}
-        tmp = self.kubeconfig.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(doc, sort_keys=False))
-        tmp.chmod(0o600)
-        os.replace(tmp, self.kubeconfig)
+        _files.write_private(self.kubeconfig, yaml.safe_dump(doc, sort_keys=False))
 
     # --- what the API server asks of the sandbox -----------------------------------
     @property
@@ -286,12 +285,15 @@ class Sandbox:
         self.clock.advance(seconds)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, *, fallback: bool = False) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+    except OSError as e:
+        if not fallback:             # a port asked for explicitly: say so rather than pick another
+            sock.close()
+            raise _process.SandboxError(f"cannot listen on {host}:{port}: {e.strerror}") from None
         sock.bind((host, 0))         # the previous port is taken: any free one will do
     sock.listen(128)
     sock.setblocking(False)

@@ -4,20 +4,20 @@ Objects are plain dicts keyed by resource, namespace and name. Each write gets
 the next resourceVersion; stored objects are never mutated in place (a write
 replaces the dict), so readers may hold references safely. Watchers see every
 change in order; a ring buffer lets a watch resume from a recent resourceVersion.
+With a path, every change is also journaled (see _journal): a write is on disk before
+the API server answers it, and `load()` finds the store as the last change left it.
 """
 from __future__ import annotations
 
 import asyncio
 import collections
-import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .._objects import clone
-from . import _errors, _naming
+from . import _errors, _journal, _naming
 from ._clock import Clock, rfc3339
 from ._resources import RESOURCES, Resource, by_plural
 
@@ -66,6 +66,10 @@ class Store:
         self._listeners: list[Callable[[Event], None]] = []
         self._lock = threading.RLock()
         self.dirty = False
+        # Generated-name floors changed since the last journal record (None: removed).
+        self._floor_changes: dict[tuple, int | None] = {}
+        self._journal = _journal.Journal(path, self._lock) if path is not None else None
+        self._journaling = False
 
     # --- reading -------------------------------------------------------------------
     @property
@@ -180,6 +184,7 @@ class Store:
             # `<name>-` names start over, so a reset-and-reapply reproduces them.
             for floor_key in [k for k in self._name_floor if k[1] == key[0] and k[2] == f"{name}-"]:
                 del self._name_floor[floor_key]
+                self._floor_changes[floor_key] = None
             self._rv += 1
             gone = dict(old, metadata=dict(old["metadata"], resourceVersion=str(self._rv)))
             self._emit(Event("DELETED", resource, gone, old, self._rv))
@@ -193,12 +198,15 @@ class Store:
             name = prefix + _naming.name_suffix(self.seed, namespace or "", prefix, attempt)
             if (namespace, name) not in bucket:
                 self._name_floor[floor_key] = attempt + 1
+                self._floor_changes[floor_key] = attempt + 1
                 return name
         raise _errors.ApiError(500, "InternalError", f"no free name for generateName {prefix!r}")
 
     # --- change notification -------------------------------------------------------
     def _emit(self, event: Event) -> None:
         self.dirty = True
+        if self._journaling:
+            self._journal_event(event)
         self._history.append(event)
         for listener in list(self._listeners):
             listener(event)
@@ -223,27 +231,83 @@ class Store:
             return w, backlog
 
     # --- persistence ---------------------------------------------------------------
+    def _journal_event(self, event: Event) -> None:
+        """Log what the event changed, before anyone hears of it (called with the lock held)."""
+        meta = event.object["metadata"]
+        key = event.resource.key
+        ns = meta.get("namespace") if event.resource.namespaced else None
+        record: dict = {"rv": event.rv, "res": key, "ns": ns, "name": meta["name"]}
+        if event.type == "DELETED":
+            record["op"] = "del"
+        else:
+            record["op"] = "put"
+            record["obj"] = event.object
+        if event.type == "ADDED":
+            record["inc"] = self._incarnations[(key, ns, meta["name"])]
+        if self._floor_changes:
+            record["floors"] = [[list(k), v] for k, v in self._floor_changes.items()]
+            self._floor_changes.clear()
+        self._journal.append(event.rv, record)
+
+    def _apply(self, record: dict) -> None:
+        """Redo one journaled change (start-up)."""
+        key, ns, name = record["res"], record["ns"], record["name"]
+        if key in self._objects:       # a resource this version no longer serves is skipped
+            if record["op"] == "put":
+                self._objects[key][(ns, name)] = record["obj"]
+                if "inc" in record:
+                    self._incarnations[(key, ns, name)] = record["inc"]
+                    self._created[(key, ns, name)] = record["rv"]
+            else:
+                self._objects[key].pop((ns, name), None)
+                self._created.pop((key, ns, name), None)
+        for floor_key, value in record.get("floors", []):
+            if value is None:
+                self._name_floor.pop(tuple(floor_key), None)
+            else:
+                self._name_floor[tuple(floor_key)] = value
+        self._rv = record["rv"]
+
+    def _capture(self) -> tuple[int, dict]:
+        """The state to snapshot (lock held). Stored objects are replaced, never mutated,
+        so shallow copies are enough and serialising can happen outside the lock."""
+        return self._rv, {
+            "revision": self._rv,
+            "incarnations": [[list(k), v] for k, v in self._incarnations.items()],
+            "name_floors": [[list(k), v] for k, v in self._name_floor.items()],
+            "created": [[list(k), v] for k, v in self._created.items()],
+            "objects": {key: list(bucket.values()) for key, bucket in self._objects.items()}}
+
     def save(self) -> None:
-        if self.path is None:
-            return
-        with self._lock:
-            data = {"revision": self._rv,
-                    "incarnations": [[list(k), v] for k, v in self._incarnations.items()],
-                    "name_floors": [[list(k), v] for k, v in self._name_floor.items()],
-                    "objects": {key: list(bucket.values()) for key, bucket in self._objects.items()}}
+        """Write a snapshot now and empty the journal (changes are durable without this)."""
+        if self._journal is not None and self._journaling:
+            self._journal.compact()
             self.dirty = False
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")))
-        os.replace(tmp, self.path)
 
     def load(self) -> bool:
-        if self.path is None or not self.path.exists():
+        """Restore the snapshot and replay the journal; then journal every change.
+        False when there was nothing to restore (a new cluster)."""
+        if self._journal is None:
             return False
-        data = json.loads(self.path.read_text())
+        data, records = self._journal.recover()
         with self._lock:
+            try:
+                self._restore(data, records)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+                # Well-formed JSON with the wrong shape: as unusable as a torn snapshot.
+                self._clear()
+                self._journal.discard(f"does not hold a store ({type(e).__name__}: {e})")
+                data, records = None, []
+            self._journaling = True
+        self._journal.start(self._capture)
+        return data is not None or bool(records)
+
+    def _restore(self, data: dict | None, records: list[dict]) -> None:
+        if data is not None:
             self._rv = data["revision"]
-            self._incarnations = collections.Counter({tuple(k): v for k, v in data["incarnations"]})
+            self._incarnations = collections.Counter({tuple(k): v for k, v in data.get("incarnations", [])})
             self._name_floor = {tuple(k): v for k, v in data.get("name_floors", [])}
+            self._created = {tuple(k): v for k, v in data.get("created", [])}
             by_key = {r.key: r for r in RESOURCES}
             for key, items in data["objects"].items():
                 if key not in by_key:
@@ -253,7 +317,26 @@ class Store:
                     meta = obj["metadata"]
                     ns = meta.get("namespace") if resource.namespaced else None
                     self._objects[key][(ns, meta["name"])] = obj
-        return True
+        for record in records:
+            self._apply(record)
+
+    def _clear(self) -> None:
+        """Forget everything restored (start-up found the files unusable)."""
+        self._objects = {r.key: {} for r in RESOURCES}
+        self._rv = 0
+        self._incarnations = collections.Counter()
+        self._name_floor, self._created, self._floor_changes = {}, {}, {}
+
+    async def durable(self) -> None:
+        """Wait until every change made so far is on disk (before answering a write)."""
+        if self._journal is not None and self._journaling:
+            await self._journal.wait(self._rv)
+
+    def close(self) -> None:
+        """Snapshot and stop journaling (a clean shutdown)."""
+        if self._journal is not None and self._journaling:
+            self._journal.close()
+            self._journaling = False
 
     def all_objects(self) -> Iterable[tuple[Resource, dict]]:
         for resource in RESOURCES:

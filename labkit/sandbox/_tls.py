@@ -11,7 +11,7 @@ import ipaddress
 import ssl
 from pathlib import Path
 
-
+from . import _files
 
 def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
     """(ca.crt, server.crt, server.key) under home/pki, made once and then reused."""
@@ -24,7 +24,7 @@ def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    pki.mkdir(parents=True, exist_ok=True)
+    _files.ensure_home(pki)
     now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
     until = now + dt.timedelta(days=3650)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -47,11 +47,13 @@ def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
                   x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
               .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
               .sign(ca_key, hashes.SHA256()))
-    key.write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                             serialization.NoEncryption()))
-    key.chmod(0o600)
-    crt.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    ca_crt.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    # The key is 0600 from its creation (never written, then chmod-ed); the CA's own key
+    # is never written at all. ca.crt last: its presence means the set is complete.
+    _files.write_private(key, server_key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    _files.write_private(crt, server.public_bytes(serialization.Encoding.PEM))
+    _files.write_private(ca_crt, ca.public_bytes(serialization.Encoding.PEM))
     return ca_crt, crt, key
 
 

@@ -1,0 +1,171 @@
+"""One server per home, a `down` that returns when the process is gone, one-line errors, private files.
+
+Real `python -m labkit sandbox ...` processes in a temporary LABKIT_HOME.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from labkit.sandbox import _process
+
+from .sandbox_processes import alive, config_maps, core_api, labkit, up
+
+
+@pytest.fixture
+def home(tmp_path):
+    yield tmp_path
+    labkit(tmp_path, "sandbox", "down", check=False)
+
+
+def one_line_error(proc: subprocess.CompletedProcess, code: int) -> str:
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_two_ups_at_once_give_one_server(home):
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: up(home), range(2))
+    assert first == second
+    assert _process.holder(home / "sandbox") == first["pid"]
+    # An `up` while it runs reports the same server, as before.
+    assert up(home) == first
+    assert labkit(home, "sandbox", "down").stdout.strip() == "sandbox stopped"
+    assert not alive(first["pid"])
+    assert labkit(home, "sandbox", "down").stdout.strip() == "no sandbox was running"
+
+
+def test_a_second_serve_refuses_in_one_line(home):
+    status = up(home)
+    proc = labkit(home, "sandbox", "serve", check=False, timeout=30)
+    line = one_line_error(proc, 1)
+    assert "already serves" in line and str(status["pid"]) in line
+    # The running server is untouched: it answers and still owns the home.
+    assert labkit(home, "sandbox", "status", "--json").stdout.strip()
+    assert _process.holder(home / "sandbox") == status["pid"]
+
+
+def test_down_returns_once_the_process_is_gone(home):
+    status = up(home)
+    assert alive(status["pid"])
+    assert labkit(home, "sandbox", "down").stdout.strip() == "sandbox stopped"
+    assert not alive(status["pid"])
+    assert not (home / "sandbox" / "status.json").exists()
+    assert labkit(home, "sandbox", "status", check=False).returncode == 1
+
+
+def test_down_kills_a_server_that_ignores_sigterm_and_the_state_survives(home):
+    status = up(home)
+    api, core = core_api(status)
+    core.create_namespaced_config_map("default", {"metadata": {"name": "survivor"}})
+    before = config_maps(core)
+    api.close()
+    os.kill(status["pid"], signal.SIGSTOP)        # a stopped process cannot act on SIGTERM
+    try:
+        proc = labkit(home, "sandbox", "down", "--grace", "1")
+    finally:
+        if alive(status["pid"]):
+            os.kill(status["pid"], signal.SIGCONT)
+    assert proc.stdout.strip() == "sandbox killed after 1 s"
+    assert not alive(status["pid"])
+    api, core = core_api(up(home))
+    assert config_maps(core) == before
+    api.close()
+
+
+def test_expected_failures_are_one_line_without_a_traceback(home, tmp_path_factory):
+    line = one_line_error(labkit(home, "sandbox", "up", "--port", "eighty", check=False), 2)
+    assert "--port" in line
+    one_line_error(labkit(home, "sandbox", "frobnicate", check=False), 2)
+
+    # A port that is taken, asked for explicitly.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line_error(labkit(home, "sandbox", "up", "--port", str(port), check=False), 1)
+    assert f"127.0.0.1:{port}" in line
+
+    # A home that is a file, not a directory.
+    not_a_dir = tmp_path_factory.mktemp("file-home") / "home"
+    not_a_dir.write_text("")
+    for verb in ("up", "serve"):
+        one_line_error(labkit(not_a_dir, "sandbox", verb, check=False), 1)
+
+    # A configuration file that is not JSON.
+    (home / "sandbox" / "config.json").write_text("{ not json")
+    line = one_line_error(labkit(home, "sandbox", "up", check=False), 1)
+    assert "config.json" in line
+    assert labkit(home, "sandbox", "status", check=False).returncode == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any directory")
+def test_an_unreadable_home_is_one_line(home):
+    (home / "sandbox").mkdir(mode=0o000)
+    try:
+        one_line_error(labkit(home, "sandbox", "up", check=False), 1)
+    finally:
+        (home / "sandbox").chmod(0o700)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_home_and_its_files_are_private(home):
+    old = home / "sandbox"
+    old.mkdir(mode=0o755)
+    os.chmod(old, 0o755)                          # as an earlier version left it
+    status = up(home)
+    sandbox = home / "sandbox"
+    assert mode(sandbox) == 0o700 and mode(sandbox / "pki") == 0o700
+    for name in ("token", "kubeconfig", "state.wal", "config.json", "status.json", "lock", "sandbox.log",
+                 "pki/server.key", "pki/server.crt", "pki/ca.crt"):
+        assert mode(sandbox / name) == 0o600, name
+    labkit(home, "sandbox", "down")
+    assert mode(sandbox / "state.json") == 0o600
+    assert not list(sandbox.glob(".*.tmp"))
+
+
+def test_a_new_home_is_created_0700_under_a_umask_that_allows_more(tmp_path):
+    fresh = tmp_path / "a" / "b"
+    env = dict(os.environ, LABKIT_HOME=str(fresh))
+    code = ("import os; os.umask(0o022); from labkit.cli import main; "
+            "raise SystemExit(main(['sandbox', 'up']))")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, timeout=60)
+    try:
+        assert mode(tmp_path / "a") == 0o700 and mode(fresh) == 0o700 and mode(fresh / "sandbox") == 0o700
+        assert mode(fresh / "sandbox" / "token") == 0o600
+    finally:
+        labkit(fresh, "sandbox", "down")
+
+
+@pytest.mark.parametrize("header", ["Bearer {token}x", "Bearer {short}", "bearer {token}", "Bearer \u00e9{token}", ""])
+def test_only_the_exact_token_is_accepted(sandbox, header):
+    import http.client
+    import json
+    import ssl
+    value = header.format(token=sandbox.token, short=sandbox.token[:-1])
+    conn = http.client.HTTPSConnection("127.0.0.1", sandbox.port, timeout=5,
+                                       context=ssl.create_default_context(cafile=str(sandbox.ca_file)))
+    try:
+        conn.putrequest("GET", "/api/v1/namespaces")
+        if value:
+            conn.putheader("Authorization", value.encode("latin-1"))
+        conn.endheaders()
+        resp = conn.getresponse()
+        assert resp.status == 401 and json.loads(resp.read())["reason"] == "Unauthorized"
+        conn.request("GET", "/api/v1/namespaces", headers={"Authorization": f"Bearer {sandbox.token}"})
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
