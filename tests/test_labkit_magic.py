@@ -28,7 +28,10 @@ def lab(sandbox):
 def ip(lab, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))           # kubectl's discovery cache
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    shell = InteractiveShell.instance()
+    from traitlets.config import Config
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"       # no history file in a temporary HOME that goes away
+    shell = InteractiveShell.instance(config=config)
     shell.run_line_magic("load_ext", "labkit.magic")
     shell.user_ns["lab"] = lab
     yield shell
