@@ -125,7 +125,9 @@ def not_running(error: errors.LabkitError, pod: dict, container: str | None,
     else:
         running = any(s.get("name") == name and "running" in (s.get("state") or {})
                       for s in status.get("containerStatuses") or [])
-        if running and spec.get("nodeName"):
-            return None                                # running now: the refusal was about something else
+        # The server's words decide: the pod may have started between the refusal and this read.
+        said_not_running = "container not found" in message or "does not have a host assigned" in message
+        if running and spec.get("nodeName") and not said_not_running:
+            return None                                # the refusal was about something else
         hint = f'wait until it is ready: lab.wait("pod", "{pod_name}"{where})'
     return errors.PodNotRunning(message, hint=hint, status=error.status, reason=error.reason, code=error.code)

@@ -199,3 +199,20 @@ def test_translate_without_a_body_names_the_status_line():
     e = errors.translate(_handshake_failure(None))
     assert type(e) is errors.BadRequest and e.code == 400
     assert e.message == "Bad Request" and "-+-+-" not in str(e)
+
+
+def test_a_pod_that_started_after_the_refusal_still_gets_the_servers_reason_and_the_hint():
+    """The exec was refused while the container started; by the time labkit reads the pod it
+    runs. The server's words decide, not the later state."""
+    from labkit._exec import not_running
+    status = {"kind": "Status", "code": 400, "reason": "BadRequest",
+              "message": 'unable to upgrade connection: container not found ("client")'}
+    refused = errors.BadRequest(status["message"], status=status)
+    running = {"metadata": {"name": "client"}, "spec": {"nodeName": "lab-worker", "containers": [{"name": "client"}]},
+               "status": {"phase": "Running", "containerStatuses": [{"name": "client", "state": {"running": {}}}]}}
+    error = not_running(refused, running, None, "default")
+    assert isinstance(error, errors.PodNotRunning)
+    assert str(error) == ('unable to upgrade connection: container not found ("client")\n'
+                          'wait until it is ready: lab.wait("pod", "client")')
+    other = errors.BadRequest("some other refusal", status=dict(status, message="some other refusal"))
+    assert not_running(other, running, None, "default") is None
