@@ -206,3 +206,8 @@ def apply_one(transport, res: Resource, body: dict, ns: str | None) -> Applied:
     rv = after["metadata"].get("resourceVersion")
     action = "created" if before is None else ("unchanged" if rv == before else "configured")
     return Applied(res.qualified, name, ns, action)
+
+
+def default_manifests() -> Path:
+    """The course's manifests folder (`manifests/` beside the package)."""
+    return Path(__file__).resolve().parent.parent / "manifests"

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _apply, _exec, _frames, _readiness, errors
-from ._connect import Transport, default_manifests
+from ._apply import default_manifests
+from ._transport import Transport
 from ._progress import Progress as _Progress
 from ._progress import in_notebook as _in_notebook
 
@@ -304,6 +305,13 @@ class Lab:
         return self._transport.request(
             "GET", res.path(self.ns(namespace, read_only=True) if res.namespaced else None, name))
 
+    def list_objects(self, kind: str, namespace: str | None = "default", selector: str | None = None) -> list[dict]:
+        """The objects themselves as dicts (`kubectl get KIND -l SELECTOR -o json`'s items).
+        `namespace=None` lists a cluster-scoped kind, or every namespace of a namespaced one."""
+        res = self._resources.lookup(kind)
+        ns = self.ns(namespace, read_only=True) if (res.namespaced and namespace) else None
+        return self._list(res, ns, selector=selector)
+
     def pods(self, namespace: str = "default", selector: str | None = None):
         """`kubectl get pods -o wide`: NAME READY STATUS RESTARTS AGE IP NODE."""
         return self.get("pods", namespace=namespace, selector=selector)
@@ -331,15 +339,18 @@ class Lab:
         return _exec.run(self, pod, command, self.ns(namespace), container, timeout, asked_namespace=namespace)
 
     def logs(self, pod: str, namespace: str = "default", tail: int | None = None,
-             container: str | None = None) -> str:
-        """`kubectl logs POD [--tail N]` as text."""
+             container: str | None = None, timestamps: bool = False) -> str:
+        """`kubectl logs POD [--tail N] [--timestamps]` as text. Reading is allowed in the
+        system namespaces too (a workshop learner may read CoreDNS's log)."""
         query = {}
         if tail is not None:
             query["tailLines"] = tail
         if container:
             query["container"] = container
-        return self._transport.request("GET", f"/api/v1/namespaces/{self.ns(namespace)}/pods/{pod}/log",
-                                       query=query, raw=True)
+        if timestamps:
+            query["timestamps"] = "true"
+        return self._transport.request(
+            "GET", f"/api/v1/namespaces/{self.ns(namespace, read_only=True)}/pods/{pod}/log", query=query, raw=True)
 
     def resolv_conf(self, pod: str, namespace: str = "default") -> ResolvConf:
         """The pod's /etc/resolv.conf (read with `cat` through exec), parsed."""

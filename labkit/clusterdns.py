@@ -105,14 +105,12 @@ def parse_log(text: str, coredns_pod: str | None = None) -> list[dict]:
 
 
 def _coredns_pods(lab) -> list[str]:
-    listing = lab._transport.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods", query={"labelSelector": SELECTOR})
-    return [p["metadata"]["name"] for p in listing.get("items") or []
+    return [p["metadata"]["name"] for p in lab.list_objects("pods", NAMESPACE, SELECTOR)
             if (p.get("status") or {}).get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
 
 
 def _pod_log(lab, pod: str, tail: int | None = None) -> str:
-    query = {"timestamps": "true"} if tail is None else {"timestamps": "true", "tailLines": tail}
-    return lab._transport.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}/log", query=query, raw=True)
+    return lab.logs(pod, NAMESPACE, tail=tail, timestamps=True)
 
 
 def read_log(lab, tail: int | None = None):
@@ -221,7 +219,7 @@ class QueryLog:
         owners = {}
         for ns in LESSON_NAMESPACES:
             real = self.lab.ns(ns)
-            for p in self.lab._transport.request("GET", f"/api/v1/namespaces/{real}/pods").get("items") or []:
+            for p in self.lab.list_objects("pods", ns):
                 ip = (p.get("status") or {}).get("podIP")
                 if ip:
                     owners[ip] = (real, p["metadata"]["name"])

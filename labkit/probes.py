@@ -164,16 +164,16 @@ def resolution_matrix(lab, names: list[str], client_namespaces: list[str] = ("de
     return pd.DataFrame(rows, columns=["name", "namespace", "resolves", "addresses"])
 
 
-def _ready_pods(lab, ns: str, selector: dict) -> int:
+def _ready_pods(lab, namespace: str, selector: dict) -> int:
+    """Pods that `kubectl wait --for=condition=Ready` would count (not terminating)."""
+    from . import _readiness
     sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-    pods = lab._transport.request("GET", f"/api/v1/namespaces/{ns}/pods", query={"labelSelector": sel})
-    return sum(1 for p in pods.get("items") or [] if not p["metadata"].get("deletionTimestamp") and any(
-        c.get("type") == "Ready" and c.get("status") == "True" for c in (p.get("status") or {}).get("conditions") or []))
+    return sum(_readiness.not_ready("pods", p) is None for p in lab.list_objects("pods", namespace, sel))
 
 
-def _ready_endpoints(lab, ns: str, service: str) -> int:
+def _ready_endpoints(lab, namespace: str, service: str) -> int:
     try:
-        ep = lab._transport.request("GET", f"/api/v1/namespaces/{ns}/endpoints/{service}")
+        ep = lab.get_object("endpoints", service, namespace)
     except errors.NotFound:
         return 0
     return len({a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []})
@@ -200,7 +200,6 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
     import time
 
     import pandas as pd
-    ns = lab.ns(namespace)
     dep = lab.get_object("deployment", deployment, namespace)
     selector = (dep["spec"].get("selector") or {}).get("matchLabels") or {}
     cols = ["t", "replicas_desired", "pods_ready", "endpoints_ready", "pods_seen_in_dns", "clock_skipped"]
@@ -209,8 +208,9 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
 
     def tick(t: float, desired: int) -> dict:
         seen = len(set(_addresses(lab, pod, service, namespace)))
-        row = {"t": round(t + skipped, 3), "replicas_desired": desired, "pods_ready": _ready_pods(lab, ns, selector),
-               "endpoints_ready": _ready_endpoints(lab, ns, service), "pods_seen_in_dns": seen,
+        row = {"t": round(t + skipped, 3), "replicas_desired": desired,
+               "pods_ready": _ready_pods(lab, namespace, selector),
+               "endpoints_ready": _ready_endpoints(lab, namespace, service), "pods_seen_in_dns": seen,
                "clock_skipped": skipped}
         rows.append(row)
         return row

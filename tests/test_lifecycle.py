@@ -126,7 +126,7 @@ def test_the_home_and_its_files_are_private(home):
     old = home / "sandbox"
     old.mkdir(mode=0o755)
     os.chmod(old, 0o755)                          # as an earlier version left it
-    status = up(home)
+    up(home)
     sandbox = home / "sandbox"
     assert mode(sandbox) == 0o700 and mode(sandbox / "pki") == 0o700
     for name in ("token", "kubeconfig", "state.wal", "config.json", "status.json", "lock", "sandbox.log",
