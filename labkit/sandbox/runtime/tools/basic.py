@@ -11,6 +11,7 @@ import re
 import time
 
 from .._context import ToolContext, tool
+from .._regex import PatternError, TooSlow, compile_posix
 
 
 def _flavour(ctx: ToolContext) -> str:
@@ -613,56 +614,54 @@ def grep(ctx: ToolContext, argv: list[str]) -> int:
                          "Try 'grep --help' for more information.\n")
         return 2
     text, code = _read_inputs(ctx, "grep", files)
-    if "F" in flags:
-        rx_src = "|".join(re.escape(p) for p in patterns)
-    elif "E" in flags:
-        rx_src = "|".join(patterns)
-    else:   # basic regex: \| \( \) \{ \} are the special forms, | ( ) { } literal
-        def bre(p: str) -> str:
-            out, i = [], 0
-            while i < len(p):
-                if p[i] == "\\" and i + 1 < len(p):
-                    out.append(p[i + 1] if p[i + 1] in "|(){}+?" else p[i:i + 2])
-                    i += 2
-                else:
-                    out.append("\\" + p[i] if p[i] in "|(){}+?" else p[i])
-                    i += 1
-            return "".join(out)
-        rx_src = "|".join(bre(p) for p in patterns)
-    if "w" in flags:
-        rx_src = rf"\b(?:{rx_src})\b"
-    if "x" in flags:
-        rx_src = rf"^(?:{rx_src})$"
     try:
-        rx = re.compile(rx_src, re.IGNORECASE if "i" in flags else 0)
-    except re.error:
-        ctx.stderr.write("grep: Unmatched ( or \\(\n")
+        rx = compile_posix(patterns, extended="E" in flags, fixed="F" in flags, icase="i" in flags,
+                           word="w" in flags, line="x" in flags, deadline=_wall_deadline(ctx))
+    except PatternError as exc:
+        # GNU: "grep: Unmatched ( or \\("; BusyBox's xregcomp: "grep: bad regex 'P': ..."
+        ctx.stderr.write(f"grep: bad regex '{patterns[0]}': {exc}\n" if _busybox(ctx)
+                         else f"grep: {exc}\n")
         return 2
-    matched, count = [], 0
-    for line in _lines(text):
-        body = line.rstrip("\n")
-        hit = rx.search(body) is not None
-        if hit != ("v" in flags):
-            count += 1
-            matched.append(body)
-    if "q" in flags:
-        return 0 if count else (code or 1)
-    if "c" in flags:
-        ctx.stdout.write(f"{count}\n")
-    elif "o" in flags and "v" not in flags:
-        for body in matched:
-            for m in rx.finditer(body):
-                if m.group(0):
-                    ctx.stdout.write(m.group(0) + "\n")
-    else:
-        prefix_n = "n" in flags
-        if prefix_n:
-            numbered = [(i + 1, line.rstrip("\n")) for i, line in enumerate(_lines(text))
-                        if (rx.search(line.rstrip("\n")) is not None) != ("v" in flags)]
-            ctx.stdout.write("".join(f"{i}:{b}\n" for i, b in numbered))
+    invert = "v" in flags
+    try:
+        matched = [(nr, body) for nr, body in enumerate(_bodies(text), 1)
+                   if (rx.search(body) is not None) != invert]
+        if "q" in flags:
+            return 0 if matched else (code or 1)
+        if "c" in flags:
+            ctx.stdout.write(f"{len(matched)}\n")
+        elif "o" in flags and not invert:
+            for nr, body in matched:
+                for s, e in rx.spans(body):
+                    if e > s:
+                        ctx.stdout.write((f"{nr}:" if "n" in flags else "") + body[s:e] + "\n")
+        elif "n" in flags:
+            ctx.stdout.write("".join(f"{nr}:{body}\n" for nr, body in matched))
         else:
-            ctx.stdout.write("".join(b + "\n" for b in matched))
-    return code if code else (0 if count else 1)
+            ctx.stdout.write("".join(body + "\n" for _, body in matched))
+    except TooSlow:
+        # GNU grep's EGexecute dies through xalloc_die when the matcher gives up;
+        # BusyBox's bb_die_memory_exhausted says "out of memory". Both exit 2.
+        ctx.stderr.write("grep: out of memory\n" if _busybox(ctx) else "grep: memory exhausted\n")
+        return 2
+    return code if code else (0 if matched else 1)
+
+
+def _bodies(text: str):
+    """Each line of text without its newline, produced one at a time."""
+    pos, n = 0, len(text)
+    while pos < n:
+        j = text.find("\n", pos)
+        if j < 0:
+            yield text[pos:]
+            return
+        yield text[pos:j]
+        pos = j + 1
+
+
+def _wall_deadline(ctx: ToolContext) -> float:
+    """The exec's deadline on time.monotonic(), for matchers that stop on their own."""
+    return time.monotonic() + max(ctx.deadline - ctx.clock.monotonic() - ctx.waited, 0.0)
 
 
 def _ranges(spec: str) -> list[tuple[int, int]]:
@@ -772,6 +771,14 @@ def awk(ctx: ToolContext, argv: list[str]) -> int:
         ctx.stderr.write("awk: the sandbox's awk only runs '{print ...}' one-liners\n")
         return 2
     cond, action = m.group(1), m.group(2) or "print"
+    rx = None
+    if cond and cond.startswith("/"):
+        try:   # awk's /re/ is a POSIX ERE
+            rx = compile_posix([cond[1:-1].replace("\\/", "/")], extended=True,
+                               deadline=_wall_deadline(ctx))
+        except PatternError as exc:
+            ctx.stderr.write(f"awk: {exc}: /{cond[1:-1]}/\n")
+            return 2
     text, code = _read_inputs(ctx, "awk", files)
     items = [e.strip() for e in re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", action[5:].strip())] \
         if action[5:].strip() else ["$0"]
@@ -781,8 +788,13 @@ def awk(ctx: ToolContext, argv: list[str]) -> int:
         if cond:
             if cond.startswith("NR") and nr != int(cond.split("==")[1]):
                 continue
-            if cond.startswith("/") and not re.search(cond[1:-1], body):
-                continue
+            if cond.startswith("/"):
+                try:
+                    if rx.search(body) is None:
+                        continue
+                except TooSlow:
+                    ctx.stderr.write("awk: regular expression took too long\n")
+                    return 2
         values = []
         for item in items:
             if item == "NF":
