@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from ._context import TOOLS, ToolContext
-from ._shell_arith import _arith_eval
+from ._shell_arith import ArithError, _arith_eval
 from ._shell_builtins import BUILTINS
 from ._shell_dialect import Dialect, dialect_kind
 from ._shell_errors import LimitExceeded, ShellExit, ShellSyntaxError, Timeout, _LoopControl
@@ -548,10 +548,11 @@ class Shell:
 
     def arith(self, expr: str) -> int:
         try:
-            return _arith_eval(expr, self.vars)
-        except (ValueError, ZeroDivisionError, SyntaxError) as exc:
-            msg = str(exc) or "arithmetic expression: expecting primary"
-            self._top_err.write(f"{self.dialect.prefix(1)}{msg}\n")
+            return _arith_eval(expr, self.vars, self.dialect.kind)
+        except ArithError as exc:
+            # An expansion error ends a non-interactive shell: bash with 1, dash and ash with 2.
+            prefix = self.dialect.prefix(1) if self.dialect.kind != "ash" else f"{self.dialect.argv0}: "
+            self._top_err.write(f"{prefix}{exc}\n")
             raise ShellExit(2 if not self.dialect.is_bash else 1)
 
 
