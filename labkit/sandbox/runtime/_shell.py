@@ -27,13 +27,15 @@ from ._context import TOOLS, ToolContext
 from ._shell_arith import ArithError, _arith_eval
 from ._shell_builtins import BUILTINS
 from ._shell_dialect import Dialect, dialect_kind
-from ._shell_errors import LimitExceeded, ShellExit, ShellSyntaxError, Timeout, _LoopControl
-from ._shell_io import MAX_OUTPUT, BufferSink, FileSink, Input, Io, NullSink, Sink
+from ._shell_errors import (LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout,
+                            _LoopControl)
+from ._shell_io import (MAX_OUTPUT, MEMORY_LIMIT, BufferSink, FileSink, Input, Io, Memory,
+                        MemoryText, NullSink, Sink)
 from ._shell_lex import Word, _lex_word_text
 from ._shell_parse import AndOr, For, Group, If, Parser, Pipeline, Redirected, Seq, Simple, While
 
-__all__ = ["MAX_ITERATIONS", "MAX_OUTPUT", "BufferSink", "Dialect", "Input", "Io", "LimitExceeded",
-           "Shell", "ShellExit", "Timeout", "dialect_kind"]
+__all__ = ["MAX_ITERATIONS", "MAX_OUTPUT", "MEMORY_LIMIT", "BufferSink", "Dialect", "Input", "Io",
+           "LimitExceeded", "Memory", "OutOfMemory", "Shell", "ShellExit", "Timeout", "dialect_kind"]
 
 MAX_ITERATIONS = 100_000
 MAX_DEPTH = 50
@@ -48,12 +50,52 @@ class _Budget:
     iterations: int = 0
 
 
+class _Vars(dict):
+    """The shell's variables, keeping the total size of their values (`size`) so that an
+    assignment that would take the exec past its memory budget is an OOM kill."""
+
+    def __init__(self, memory: Memory | None = None, data=(), base: int = 0) -> None:
+        super().__init__(data)
+        self.memory, self.base = memory, base   # base: what the parent shells' variables take
+        self.size = sum(len(v) for v in self.values() if isinstance(v, str))
+
+    def __setitem__(self, key, value) -> None:
+        old = self.get(key)
+        grow = len(value) - (len(old) if isinstance(old, str) else 0)
+        if self.memory is not None and grow > 0:
+            self.memory.need(grow, self.size + self.base)
+        super().__setitem__(key, value)
+        self.size += grow
+
+    def __delitem__(self, key) -> None:
+        self.size -= len(self[key])
+        super().__delitem__(key)
+
+    def pop(self, key, *default):
+        if key in self:
+            self.size -= len(self[key])
+        return super().pop(key, *default)
+
+    def setdefault(self, key, value=None):
+        if key not in self:
+            self[key] = value
+        return self[key]
+
+    def copy(self) -> "_Vars":
+        return _Vars(self.memory, self, self.base)
+
+    @property
+    def total(self) -> int:
+        """What these variables and the parent shells' take together."""
+        return self.size + self.base
+
+
 @dataclass
 class Shell:
     ctx: ToolContext
     dialect: Dialect
     traits: object = None                  # _images.Traits of the image
-    vars: dict = field(default_factory=dict)
+    vars: _Vars = field(default_factory=_Vars)
     exported: set = field(default_factory=set)
     positional: list = field(default_factory=list)
     status: int = 0
@@ -67,9 +109,10 @@ class Shell:
     _top_err: Sink = field(default_factory=NullSink)
 
     @classmethod
-    def for_context(cls, ctx: ToolContext, dialect: Dialect, traits=None, depth: int = 0) -> "Shell":
+    def for_context(cls, ctx: ToolContext, dialect: Dialect, traits=None, depth: int = 0,
+                    base: int = 0) -> "Shell":
         sh = cls(ctx, dialect, traits, depth=depth)
-        sh.vars = dict(ctx.env)
+        sh.vars = _Vars(ctx.memory, ctx.env, base)
         sh.exported = set(ctx.env)
         sh.vars.setdefault("IFS", " \t\n")
         sh.pid = 1 + depth
@@ -90,12 +133,21 @@ class Shell:
             return self.status
 
     def clone(self) -> "Shell":
-        return dataclasses.replace(self, vars=dict(self.vars), exported=set(self.exported),
+        return dataclasses.replace(self, vars=self.vars.copy(), exported=set(self.exported),
                                    positional=list(self.positional))
 
     def check(self) -> None:
         if self.ctx.clock.monotonic() >= self.ctx.deadline:
             raise Timeout()
+
+    def need(self, n: int) -> None:
+        """Room in the exec's memory for n more characters beside the variables, or OOM."""
+        if self.ctx.memory is not None and n > 0:
+            self.ctx.memory.need(n, self.vars.total)
+
+    def _sink(self) -> BufferSink:
+        """A buffer for a pipe or a command substitution, counted against the memory."""
+        return BufferSink(limit=None, memory=self.ctx.memory)
 
     def _tick(self) -> None:
         self.budget.iterations += 1
@@ -133,10 +185,10 @@ class Shell:
         if len(pipe.cmds) == 1:
             self.exec_command(pipe.cmds[0], io_)
         else:
-            data = io_.stdin
+            data, held = io_.stdin, None
             for idx, cmd in enumerate(pipe.cmds):
                 last = idx == len(pipe.cmds) - 1
-                out = io_.out if last else BufferSink()
+                out = io_.out if last else self._sink()
                 sub = self.clone()
                 try:
                     sub.exec_command(cmd, Io(data, out, io_.err))
@@ -145,9 +197,12 @@ class Shell:
                     code = ex.code
                 except _LoopControl:
                     code = sub.status
+                finally:
+                    if held is not None:       # the stage before is done with it
+                        held.release()
                 self.status = code
                 if not last:
-                    data = Input(out.getvalue())
+                    data, held = Input(out.getvalue()), out
         if pipe.negate:
             self.status = 0 if self.status else 1
         return self.status
@@ -287,26 +342,55 @@ class Shell:
         if fn is None:
             io_.err.write(f"{self.dialect.prefix(line)}{argv[0]}: not simulated in the sandbox\n")
             return 126
+        memory = self.ctx.memory
         sub = dataclasses.replace(self.ctx, env=self.tool_env(extra), stdin=io_.stdin.read_all(),
-                                  stdout=io.StringIO(), stderr=io.StringIO())
+                                  stdout=MemoryText(memory), stderr=MemoryText(memory))
+        killed = False
         try:
             code = fn(sub, list(argv))
+        except OutOfMemory:
+            killed, code = True, 137
         finally:
-            io_.out.write(sub.stdout.getvalue())
-            io_.err.write(sub.stderr.getvalue())
+            out, err = sub.stdout.getvalue(), sub.stderr.getvalue()
+            sub.stdout.release()
+            sub.stderr.release()
             self.ctx.waited = sub.waited        # simulated waits add up over a script
-        return int(code or 0) & 0xFF
+        if not killed:
+            io_.out.write(out)
+            io_.err.write(err)
+            return int(code or 0) & 0xFF
+        # The OOM killer picked the tool (it held the memory): the shell reports the
+        # SIGKILL and goes on with $? = 137 (128 + 9); what the tool had not flushed is lost.
+        del out, err
+        io_.err.write(self.killed_message(argv, line))
+        return 137
+
+    def killed_message(self, argv: list, line: int) -> str:
+        """What the shell prints when a foreground command dies of SIGKILL.
+
+        dash and BusyBox ash print the signal's name alone; a non-interactive bash prints
+        the job: `bash: line 1:    42 Killed                  sort big` (jobs.c
+        notify_of_job_status: the pid in 5 columns, the status padded to 24)."""
+        if not self.dialect.is_bash:
+            return "Killed\n"
+        self.pid += 1
+        where = f"{self.dialect.argv0}: line {line}: "
+        return f"{where}{self.pid + 40:5d} {'Killed':<24}{' '.join(argv)}\n"
 
     def run_nested_shell(self, name: str, argv: list, io_: Io, extra: dict | None = None) -> int:
         if self.depth >= MAX_DEPTH:
             raise LimitExceeded("shell nesting limit exceeded")
         kind = dialect_kind(self.traits, name)
         ctx = dataclasses.replace(self.ctx, env=self.tool_env(extra))
-        sub = Shell.for_context(ctx, Dialect(kind, argv[0]), self.traits, self.depth + 1)
+        sub = Shell.for_context(ctx, Dialect(kind, argv[0]), self.traits, self.depth + 1,
+                                base=self.vars.total)
         sub.budget = self.budget
         sub._top_out, sub._top_err = io_.out, io_.err
         try:
             return sub.invoke(argv, io_)
+        except OutOfMemory:                     # the child shell was the one killed
+            io_.err.write(self.killed_message(argv, 1))
+            return 137
         finally:
             self.ctx.waited = sub.ctx.waited
 
@@ -387,8 +471,10 @@ class Shell:
         if path in ("/dev/stderr",):
             return self._top_err
         if truncate or path not in self.ctx.files:
+            if self.ctx.memory is not None:
+                self.ctx.memory.release(len(self.ctx.files.get(path, "")))
             self.ctx.files[path] = ""
-        return FileSink(self.ctx.files, path)
+        return FileSink(self.ctx.files, path, self.ctx.memory)
 
     def _open_error(self, path: str, line: int) -> str:
         if self.dialect.kind == "dash":
@@ -413,6 +499,8 @@ class Shell:
             else:
                 value = self.expand_part(part)
                 pieces.append(" ".join(value) if isinstance(value, list) else value)
+        if len(pieces) > 1:
+            self.need(sum(len(p) for p in pieces))
         text = "".join(pieces)
         if word.parts and word.parts[0][0] == "lit" and text.startswith("~"):
             text = self._tilde(text)
@@ -430,12 +518,16 @@ class Shell:
         fields: list[str] = []
         cur: str | None = None
         ifs = self.vars.get("IFS", " \t\n")
+        size = 0
         for part in word.parts:
             kind = part[0]
             if kind in ("lit", "q"):
                 cur = (cur or "") + part[1]
                 continue
             value = self.expand_part(part)
+            size += sum(map(len, value)) if isinstance(value, list) else len(value)
+            if size > 4096 and len(word.parts) > 1:
+                self.need(size)               # the word being built, beside the variables
             quoted = part[-1]
             if isinstance(value, list):          # "$@"
                 if not value:
@@ -525,7 +617,7 @@ class Shell:
                 self._top_err.write(f"{self.dialect.prefix(1)}{name}: {msg}\n")
                 raise ShellExit(1 if self.dialect.is_bash else 2)
             return value
-        return _trim(value or "", op, self.expand_nosplit(arg))
+        return _trim(value or "", op, self.expand_nosplit(arg), self.check)
 
     def _bad_substitution(self, body: str) -> int:
         self._top_err.write(f"{self.dialect.prefix(1)}${{{body}}}: bad substitution\n"
@@ -537,11 +629,13 @@ class Shell:
 
     def command_substitution(self, src: str) -> str:
         sub = self.clone()
-        out = BufferSink()
+        out = self._sink()
         try:
             code = sub.run_script(src, Io(Input(), out, self._top_err))
         except ShellExit as ex:
             code = ex.code
+        finally:
+            out.release()
         self._cmd_status = code
         self.status = code
         return out.getvalue().rstrip("\n")
@@ -563,16 +657,20 @@ def _split_ifs(value: str, ifs: str) -> list[str]:
     return [p for p in pieces if p != ""]
 
 
-def _trim(value: str, op: str, pattern: str) -> str:
+def _trim(value: str, op: str, pattern: str, check=lambda: None) -> str:
+    """${v#p} ${v##p} ${v%p} ${v%%p}: one glob match per cut point, as sh tries them;
+    `check` (the exec's deadline) runs at each, since a long value makes this quadratic."""
     import fnmatch
     if op in ("#", "##"):
         candidates = range(len(value) + 1) if op == "#" else range(len(value), -1, -1)
         for i in candidates:
+            check()
             if fnmatch.fnmatchcase(value[:i], pattern):
                 return value[i:]
         return value
     candidates = range(len(value), -1, -1) if op == "%" else range(len(value) + 1)
     for i in candidates:
+        check()
         if fnmatch.fnmatchcase(value[i:], pattern):
             return value[:i]
     return value

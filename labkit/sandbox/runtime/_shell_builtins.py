@@ -25,12 +25,14 @@ def _b_false(sh, argv, io_, line):
 
 
 def _b_echo(sh, argv, io_, line):
+    sh.need(sum(map(len, argv)))
     io_.out.write(_basic().echo_text(argv[1:], "dash" if sh.dialect.kind == "dash" else "bash"))
     return 0
 
 
 def _b_printf(sh, argv, io_, line):
-    out, err, code = _basic().printf_text(argv[1:])
+    room = sh.ctx.memory.room(sh.vars.total) if sh.ctx.memory is not None else None
+    out, err, code = _basic().printf_text(argv[1:], room)
     io_.out.write(out)
     if err:
         io_.err.write(f"{sh.dialect.prefix(line)}printf: {err}\n")

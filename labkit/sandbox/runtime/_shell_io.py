@@ -1,5 +1,11 @@
-"""Streams of the sandbox shell: sinks for output (capped at MAX_OUTPUT characters per
-stream or virtual file), an input cursor for stdin, and the `Io` triple a command runs with.
+"""Streams of the sandbox shell: sinks for output, an input cursor for stdin, the `Io`
+triple a command runs with, and the exec's memory budget (`Memory`).
+
+The exec's own stdout and stderr are capped at MAX_OUTPUT characters each (past that the
+exec stops with a `sandbox:` line, exit 125). Everything else an exec keeps in memory,
+pipe contents between stages, command substitution output, the output a tool has not
+handed on yet, files it writes, its stdin, and the shell's variables, counts against
+one `Memory` budget; going over it is an OOM kill (see runtime.run).
 """
 from __future__ import annotations
 
@@ -7,9 +13,58 @@ import abc
 import io
 from dataclasses import dataclass
 
-from ._shell_errors import LimitExceeded
+from ._shell_errors import LimitExceeded, OutOfMemory
 
 MAX_OUTPUT = 1 << 20
+# An exec's memory budget, in characters of text (bytes for ASCII): like a container
+# with `resources.limits.memory: 64Mi`. The sandbox process stays well under 300 MB
+# with one such exec at its limit.
+MEMORY_LIMIT = 64 << 20
+
+
+class Memory:
+    """What one exec holds in memory, against its limit.
+
+    `held` counts buffers (pipes, substitutions, tool output, files, stdin) while they
+    live; a shell adds its variables' size when it asks (`need(n, extra=...)`)."""
+
+    def __init__(self, limit: int = MEMORY_LIMIT) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def need(self, n: int, extra: int = 0) -> None:
+        """Room for n more characters, or OutOfMemory."""
+        if n > 0 and self.held + extra + n > self.limit:
+            raise OutOfMemory()
+
+    def hold(self, n: int, extra: int = 0) -> None:
+        self.need(n, extra)
+        self.held += n
+
+    def release(self, n: int) -> None:
+        self.held = max(0, self.held - n)
+
+    def room(self, extra: int = 0) -> int:
+        return max(0, self.limit - self.held - extra)
+
+
+class MemoryText(io.StringIO):
+    """A tool's stdout/stderr buffer whose contents count against the exec's Memory."""
+
+    def __init__(self, memory: "Memory | None") -> None:
+        super().__init__()
+        self.memory, self.size = memory, 0
+
+    def write(self, text: str) -> int:
+        if self.memory is not None:
+            self.memory.hold(len(text))
+        self.size += len(text)
+        return super().write(text)
+
+    def release(self) -> None:
+        if self.memory is not None:
+            self.memory.release(self.size)
+        self.size = 0
 
 
 # ---------------------------------------------------------------- I/O
@@ -28,31 +83,46 @@ class NullSink(Sink):
 
 
 class BufferSink(Sink):
-    """Collects output; `limit` caps the characters it will hold."""
+    """Collects output. With `limit`, more than `limit` characters stop the exec (its own
+    stdout/stderr); with `memory`, what it holds counts against the exec's budget until
+    `release()` (pipes and command substitutions)."""
 
-    def __init__(self, target: io.StringIO | None = None, limit: int = MAX_OUTPUT) -> None:
+    def __init__(self, target: io.StringIO | None = None, limit: int | None = MAX_OUTPUT,
+                 memory: Memory | None = None) -> None:
         self.target = target if target is not None else io.StringIO()
         self.size = 0
         self.limit = limit
+        self.memory = memory
 
     def write(self, text: str) -> None:
+        if self.memory is not None:
+            self.memory.hold(len(text))
         self.size += len(text)
-        if self.size > self.limit:
+        if self.limit is not None and self.size > self.limit:
             raise LimitExceeded(f"output limit ({self.limit} characters) exceeded")
         self.target.write(text)
 
     def getvalue(self) -> str:
         return self.target.getvalue()
 
+    def release(self) -> None:
+        if self.memory is not None:
+            self.memory.release(self.size)
+        self.size = 0
+
 
 class FileSink(Sink):
-    def __init__(self, files: dict, path: str) -> None:
-        self.files, self.path = files, path
+    """Appends to a virtual file of the pod; its growth counts against the exec's Memory."""
+
+    def __init__(self, files: dict, path: str, memory: Memory | None = None) -> None:
+        self.files, self.path, self.memory = files, path, memory
 
     def write(self, text: str) -> None:
-        if len(self.files.get(self.path, "")) + len(text) > MAX_OUTPUT:
-            raise LimitExceeded(f"file size limit exceeded: {self.path}")
-        self.files[self.path] = self.files.get(self.path, "") + text
+        if self.memory is not None:
+            self.memory.hold(len(text))
+        current = self.files.pop(self.path, "")
+        current += text                     # alone in a local: CPython extends it in place
+        self.files[self.path] = current
 
 
 class Input:

@@ -12,6 +12,7 @@ import time
 
 from .._context import ToolContext, tool
 from .._regex import PatternError, TooSlow, compile_posix
+from .._shell_errors import OutOfMemory
 
 
 def _flavour(ctx: ToolContext) -> str:
@@ -38,9 +39,30 @@ def _open(ctx: ToolContext, name: str, path: str) -> str | None:
     return None
 
 
-def _lines(text: str) -> list[str]:
-    """Lines with their newlines; a last line without one stays as it is."""
+# What one line costs a tool that holds its input as a list of lines (a Python str and a
+# list slot), charged to the exec's memory beside the text itself.
+_LINE_COST = 64
+
+
+def _lines(text: str, ctx: ToolContext | None = None) -> list[str]:
+    """Lines with their newlines; a last line without one stays as it is.
+
+    With ctx, the list must fit in the exec's memory (else an OOM kill of the tool)."""
+    if ctx is not None and len(text) > 65536:
+        _need(ctx, len(text) + _LINE_COST * (text.count("\n") + 1))
     return text.splitlines(keepends=True)
+
+
+def _count_words(text: str, chunk: int = 1 << 16) -> int:
+    """wc -w without a list of every word: whitespace-separated runs, chunk by chunk."""
+    total, prev_word_end = 0, False
+    for start in range(0, len(text), chunk):
+        piece = text[start:start + chunk]
+        total += len(piece.split())
+        if prev_word_end and not piece[:1].isspace():
+            total -= 1                      # a word cut in two by the chunking
+        prev_word_end = not piece[-1:].isspace()
+    return total
 
 
 def _nl(line: str) -> str:
@@ -119,22 +141,35 @@ def _num(arg: str) -> tuple[float | int, str | None]:
         return 0, f"'{arg}': expected a numeric value" if arg else None
 
 
-def printf_text(args: list[str]) -> tuple[str, str, int]:
-    """printf FORMAT [ARG]...: (stdout, error message, exit code), GNU wording."""
+def printf_text(args: list[str], room: int | None = None) -> tuple[str, str, int]:
+    """printf FORMAT [ARG]...: (stdout, error message, exit code), GNU wording.
+
+    `room`: characters of memory the exec has left; a field width or precision, or an
+    output, larger than that is an OOM kill (OutOfMemory) before anything is built."""
     if not args:
         return "", "missing operand", 1
     fmt, rest = args[0], list(args[1:])
-    out, errors = [], []
+    out: list[str] = []
+    errors: list[str] = []
+    size = 0
+
+    def add(piece: str) -> None:
+        nonlocal size
+        size += len(piece)
+        if room is not None and size > room:
+            raise OutOfMemory()
+        out.append(piece)
+
     while True:
         consumed = False
         pos = 0
         for m in _CONV.finditer(fmt):
             text, _ = _unescape(fmt[pos:m.start()], echo=False)
-            out.append(text)
+            add(text)
             pos = m.end()
             flags, width, prec, conv = m.groups()
             if conv == "%":
-                out.append("%")
+                add("%")
                 continue
             if width == "*":
                 width = rest.pop(0) if rest else "0"
@@ -142,6 +177,10 @@ def printf_text(args: list[str]) -> tuple[str, str, int]:
             if prec == "*":
                 prec = rest.pop(0) if rest else "0"
                 consumed = True
+            if room is not None:
+                for n in (width, prec if conv not in "sbc" else None):
+                    if n and n.lstrip("-").isdigit() and int(n.lstrip("-")) > room:
+                        raise OutOfMemory()
             arg = rest.pop(0) if rest else None
             consumed = consumed or arg is not None
             spec = "%" + flags + (width or "") + ("." + prec if prec is not None else "")
@@ -150,22 +189,22 @@ def printf_text(args: list[str]) -> tuple[str, str, int]:
                 if conv == "b":
                     value, stop = _unescape(value, echo=True)
                     if stop:
-                        out.append(value)
+                        add(value)
                         return "".join(out), "; ".join(errors), 1 if errors else 0
-                out.append((spec + "s") % value)
+                add((spec + "s") % value)
             elif conv == "c":
-                out.append((spec + "s") % (arg[:1] if arg else ""))
+                add((spec + "s") % (arg[:1] if arg else ""))
             else:
                 number, err = _num(arg) if arg is not None else (0, None)
                 if err:
                     errors.append(err)
                 if conv in "diouxX":
                     number = int(number)
-                    out.append((spec + ("d" if conv in "iu" else conv)) % number)
+                    add((spec + ("d" if conv in "iu" else conv)) % number)
                 else:
-                    out.append((spec + conv) % float(number))
+                    add((spec + conv) % float(number))
         text, stop = _unescape(fmt[pos:], echo=False)
-        out.append(text)
+        add(text)
         if not rest or not consumed:
             break
     return "".join(out), "; ".join(errors), 1 if errors else 0
@@ -261,9 +300,19 @@ def echo(ctx: ToolContext, argv: list[str]) -> int:
     return 0
 
 
+def _room(ctx: ToolContext) -> int | None:
+    return ctx.memory.room() if ctx.memory is not None else None
+
+
+def _need(ctx: ToolContext, n: int) -> None:
+    """Room for n characters more in the exec's memory, or an OOM kill of this tool."""
+    if ctx.memory is not None:
+        ctx.memory.need(n)
+
+
 @tool("printf")
 def printf(ctx: ToolContext, argv: list[str]) -> int:
-    out, err, code = printf_text(argv[1:])
+    out, err, code = printf_text(argv[1:], _room(ctx))
     ctx.stdout.write(out)
     if err:
         ctx.stderr.write(f"printf: {err}\n")
@@ -337,7 +386,7 @@ def head(ctx: ToolContext, argv: list[str]) -> int:
             continue
         if len(files) > 1:
             ctx.stdout.write(("\n" if i else "") + f"==> {path if path != '-' else 'standard input'} <==\n")
-        lines = _lines(text)
+        lines = _lines(text, ctx)
         ctx.stdout.write("".join(lines[:n] if n >= 0 else lines[:n]))
     return code
 
@@ -356,7 +405,7 @@ def tail(ctx: ToolContext, argv: list[str]) -> int:
         if text is None:
             code = 1
             continue
-        lines = _lines(text)
+        lines = _lines(text, ctx)
         chosen = lines[max(n - 1, 0):] if from_start else (lines[-n:] if n else [])
         ctx.stdout.write("".join(chosen))
     return code
@@ -520,7 +569,8 @@ def wc(ctx: ToolContext, argv: list[str]) -> int:
         if text is None:
             code = 1
             continue
-        counts = {"l": text.count("\n"), "w": len(text.split()), "c": len(text.encode())}
+        counts = {"l": text.count("\n"), "w": _count_words(text),
+                  "c": len(text) if text.isascii() else len(text.encode())}
         results.append(([counts[c] for c in cols], path if files else None))
     if len(results) > 1:
         results.append(([sum(r[0][i] for r in results) for i in range(len(cols))], "total"))
@@ -559,7 +609,7 @@ def sort(ctx: ToolContext, argv: list[str]) -> int:
     flags = "".join(a[1:] for a in argv[1:] if a.startswith("-") and a != "-")
     files = [a for a in argv[1:] if a == "-" or not a.startswith("-")]
     text, code = _read_inputs(ctx, "sort", files)
-    lines = [line.rstrip("\n") for line in _lines(text)]
+    lines = [line.rstrip("\n") for line in _lines(text, ctx)]
     if "n" in flags:
         def key(s: str):
             m = re.match(r"\s*(-?\d+(?:\.\d+)?)", s)
@@ -579,7 +629,7 @@ def uniq(ctx: ToolContext, argv: list[str]) -> int:
     files = [a for a in argv[1:] if a == "-" or not a.startswith("-")]
     text, code = _read_inputs(ctx, "uniq", files[:1])
     groups: list[list] = []
-    for line in _lines(text):
+    for line in _lines(text, ctx):
         line = line.rstrip("\n")
         if groups and groups[-1][0] == line:
             groups[-1][1] += 1
@@ -623,28 +673,31 @@ def grep(ctx: ToolContext, argv: list[str]) -> int:
                          else f"grep: {exc}\n")
         return 2
     invert = "v" in flags
+    count = 0
     try:
-        matched = [(nr, body) for nr, body in enumerate(_bodies(text), 1)
-                   if (rx.search(body) is not None) != invert]
-        if "q" in flags:
-            return 0 if matched else (code or 1)
-        if "c" in flags:
-            ctx.stdout.write(f"{len(matched)}\n")
-        elif "o" in flags and not invert:
-            for nr, body in matched:
+        for nr, body in enumerate(_bodies(text), 1):   # one line at a time, as grep reads
+            if (rx.search(body) is not None) == invert:
+                continue
+            count += 1
+            if "q" in flags:
+                return 0
+            if "c" in flags:
+                continue
+            number = f"{nr}:" if "n" in flags else ""
+            if "o" in flags and not invert:
                 for s, e in rx.spans(body):
                     if e > s:
-                        ctx.stdout.write((f"{nr}:" if "n" in flags else "") + body[s:e] + "\n")
-        elif "n" in flags:
-            ctx.stdout.write("".join(f"{nr}:{body}\n" for nr, body in matched))
-        else:
-            ctx.stdout.write("".join(body + "\n" for _, body in matched))
+                        ctx.stdout.write(number + body[s:e] + "\n")
+            else:
+                ctx.stdout.write(number + body + "\n")
     except TooSlow:
         # GNU grep's EGexecute dies through xalloc_die when the matcher gives up;
         # BusyBox's bb_die_memory_exhausted says "out of memory". Both exit 2.
         ctx.stderr.write("grep: out of memory\n" if _busybox(ctx) else "grep: memory exhausted\n")
         return 2
-    return code if code else (0 if matched else 1)
+    if "c" in flags:
+        ctx.stdout.write(f"{count}\n")
+    return code if code else (0 if count else 1)
 
 
 def _bodies(text: str):
@@ -695,7 +748,7 @@ def cut(ctx: ToolContext, argv: list[str]) -> int:
                          "Try 'cut --help' for more information.\n")
         return 1
     text, code = _read_inputs(ctx, "cut", files)
-    for line in _lines(text):
+    for line in _lines(text, ctx):
         body = line.rstrip("\n")
         if chars is not None:
             keep = [c for i, c in enumerate(body, 1) if any(lo <= i <= hi for lo, hi in _ranges(chars))]
@@ -782,7 +835,7 @@ def awk(ctx: ToolContext, argv: list[str]) -> int:
     text, code = _read_inputs(ctx, "awk", files)
     items = [e.strip() for e in re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", action[5:].strip())] \
         if action[5:].strip() else ["$0"]
-    for nr, line in enumerate(_lines(text), 1):
+    for nr, line in enumerate(_lines(text, ctx), 1):
         body = line.rstrip("\n")
         parts = body.split() if sep in (None, " ") else body.split(sep)
         if cond:
