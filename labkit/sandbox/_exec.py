@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import mmap
 import threading
 import weakref
@@ -30,6 +31,7 @@ from . import _errors
 from .runtime import ExecResult
 from .runtime._shell_io import MEMORY_LIMIT
 
+log = logging.getLogger(__name__)
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 MAX_CONCURRENT_EXECS = 64
@@ -150,8 +152,13 @@ async def _serve(sandbox, request: web.Request, pod: dict, container: str,
         result = ExecResult(b"", b"Killed\n", 137)
     else:
         loop = asyncio.get_running_loop()
-        result = await _run_on_own_thread(
-            loop, lambda: sandbox.run_in_pod(pod, container, command, stdin))
+        try:
+            result = await _run_on_own_thread(
+                loop, lambda: sandbox.run_in_pod(pod, container, command, stdin))
+        except Exception:                     # a bug in the runtime: say so on the stream
+            log.exception("exec %s in pod %s failed", command, pod["metadata"]["name"])
+            result = ExecResult(b"", b"sandbox: the command failed inside the sandbox; "
+                                     b"see the sandbox's log\n", 125)
         del stdin
     out, err = result.stdout, result.stderr
     if tty:                      # one stream; a terminal turns \n into \r\n

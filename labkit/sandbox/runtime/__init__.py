@@ -17,6 +17,9 @@ How an exec ends, as a real one would:
   kills a container over `resources.limits.memory`, `Killed` on stderr and exit 137. A
   tool or child shell that goes over is the one killed: its shell says so (dash and ash
   `Killed`, bash `line N: PID Killed ... command`) and goes on with $? = 137;
+- nesting deeper than the interpreter's stack (commands, substitutions, parentheses):
+  the shell dies as a real one does when its C stack overflows, of SIGSEGV: exit 139
+  (128 + 11), no message (no parent shell is left to print one);
 - a sandbox budget (loop iterations, output size) exhausted: a `sandbox:` line on stderr
   and exit 125, a code no course command uses.
 
@@ -38,6 +41,7 @@ _SHELL_NAMES = ("sh", "bash", "ash", "dash")
 EXIT_TIMEOUT = 137
 EXIT_SANDBOX_LIMIT = 125
 EXIT_KILLED = 137               # 128 + SIGKILL: the deadline's kill and the OOM killer's
+EXIT_SEGFAULT = 139             # 128 + SIGSEGV
 
 
 def _container(pod: dict, name: str | None) -> dict:
@@ -214,9 +218,13 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     except OutOfMemory:
         ctx.stderr.write("Killed\n")
         code = EXIT_KILLED
+    except RecursionError:
+        code = EXIT_SEGFAULT
     except LimitExceeded as exc:
         ctx.stderr.write(f"sandbox: {exc}; the command was stopped\n")
         code = EXIT_SANDBOX_LIMIT
+    finally:
+        memory.close()
     return _result(ctx, code)
 
 

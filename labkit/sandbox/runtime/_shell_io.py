@@ -11,41 +11,85 @@ from __future__ import annotations
 
 import abc
 import io
+import threading
 from dataclasses import dataclass
 
 from ._shell_errors import LimitExceeded, OutOfMemory
 
 MAX_OUTPUT = 1 << 20
 # An exec's memory budget, in characters of text (bytes for ASCII): like a container
-# with `resources.limits.memory: 64Mi`. The sandbox process stays well under 300 MB
-# with one such exec at its limit.
+# with `resources.limits.memory: 64Mi`.
 MEMORY_LIMIT = 64 << 20
+# What all the execs of the process may hold together, like a node's allocatable memory:
+# one exec at its limit and another half-way. An exec that would take the total past it
+# is the one OOM-killed. With a baseline of about 100 MB, the sandbox process stays
+# under 300 MB even when the text is held in Python's less compact forms (lists of lines).
+SANDBOX_MEMORY_LIMIT = 96 << 20
+
+
+class MemoryPool:
+    """The memory all the execs of the process hold, against one limit (thread-safe)."""
+
+    def __init__(self, limit: int = SANDBOX_MEMORY_LIMIT) -> None:
+        self.limit, self.total = limit, 0
+        self.lock = threading.Lock()
+
+
+POOL = MemoryPool()
 
 
 class Memory:
-    """What one exec holds in memory, against its limit.
+    """What one exec holds in memory, against its limit and the process's pool.
 
     `held` counts buffers (pipes, substitutions, tool output, files, stdin) while they
-    live; a shell adds its variables' size when it asks (`need(n, extra=...)`)."""
+    live; a shell adds its variables' size when it asks (`need(n, extra=...)`). The pool
+    sees each exec's latest total; `close()` gives it back when the exec ends."""
 
-    def __init__(self, limit: int = MEMORY_LIMIT) -> None:
+    def __init__(self, limit: int = MEMORY_LIMIT, pool: MemoryPool | None = POOL) -> None:
         self.limit = limit
         self.held = 0
+        self.pool = pool
+        self._extra = 0             # the variables' size at the last request
+        self._reported = 0          # what the pool counts for this exec
+
+    def _report(self, usage: int) -> None:
+        if self.pool is None:
+            return
+        with self.pool.lock:
+            grow = usage - self._reported
+            if grow > 0 and self.pool.total + grow > self.pool.limit:
+                raise OutOfMemory()
+            self.pool.total += grow
+            self._reported = usage
 
     def need(self, n: int, extra: int = 0) -> None:
         """Room for n more characters, or OutOfMemory."""
-        if n > 0 and self.held + extra + n > self.limit:
+        if n <= 0:
+            return
+        usage = self.held + extra + n
+        if usage > self.limit:
             raise OutOfMemory()
+        self._extra = extra
+        self._report(usage)
 
     def hold(self, n: int, extra: int = 0) -> None:
         self.need(n, extra)
-        self.held += n
+        self.held += max(n, 0)
 
     def release(self, n: int) -> None:
         self.held = max(0, self.held - n)
+        self._report(self.held + self._extra)
 
     def room(self, extra: int = 0) -> int:
-        return max(0, self.limit - self.held - extra)
+        room = self.limit - self.held - extra
+        if self.pool is not None:
+            room = min(room, self.pool.limit - self.pool.total + self._reported - self.held - extra)
+        return max(0, room)
+
+    def close(self) -> None:
+        """The exec ended: nothing of it is held any more."""
+        self.held = self._extra = 0
+        self._report(0)
 
 
 class MemoryText(io.StringIO):
