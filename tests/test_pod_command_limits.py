@@ -324,3 +324,189 @@ def _exec_quiet(api, script: str):
         return _exec(api, "client", script)
     except Exception:                          # noqa: BLE001 - the sandbox may stop first
         return None
+
+
+# ================================================================ the runtime alone
+# Fast checks of each limit's edges, through runtime.run without the API server.
+
+from labkit.sandbox._clock import Clock                       # noqa: E402
+from labkit.sandbox._cluster import StaticCluster             # noqa: E402
+from labkit.sandbox import runtime                            # noqa: E402
+from labkit.sandbox.runtime import _regex                     # noqa: E402
+from labkit.sandbox.runtime._shell_io import POOL             # noqa: E402
+
+IMAGES = {"bash4": "centos:7", "dash": "nginx:1.27", "ash": "busybox:1.36", "bash5": "nicolaka/netshoot"}
+
+
+def sh(script: str, shell: str = "dash", stdin: str = "", argv0: str = "sh"):
+    pod = {"kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"name": "c", "image": IMAGES[shell]}], "nodeName": "lab-worker"},
+           "status": {"podIP": "10.10.100.37"}}
+    name = "bash" if shell == "bash5" else argv0
+    res = runtime.run(pod, [name, "-c", script], container=None, config=SandboxConfig(),
+                      cluster=StaticCluster([pod]), clock=Clock(), dns_address=None,
+                      dns_clients=None, stdin=stdin)
+    return res.stdout.decode(), res.stderr.decode(), res.exit_code
+
+
+# ---------------------------------------------------------------- regular expressions
+
+@pytest.mark.parametrize("pattern, extended, line, expected", [
+    ("a\\(b\\)*c", False, "xabbc", True),          # BRE groups are \( \)
+    ("a(b)*c", False, "a(b)*c", False),             # in BRE, ( ) are literal and * repeats ")"
+    ("a(b)c", False, "xa(b)cx", True),
+    ("a+b", False, "a+b", True),                    # + is literal in BRE ...
+    ("a\\+b", False, "aaab", True),                 # ... \+ repeats (GNU)
+    ("a{2}", True, "aa", True), ("a\\{2\\}", False, "aa", True), ("a{", True, "a{", True),
+    ("*a", False, "*a", True),                      # a leading * is literal
+    ("[]x]", False, "]", True), ("[a\\]", False, "\\", True),   # ] first, \ ordinary in brackets
+    ("[[:digit:]]+", True, "ab12", True), ("^web$", False, "web", True), ("a^b", False, "a^b", True),
+    ("\\<svc\\>", False, "web-svc.default", True), ("\\<svc\\>", False, "websvc", False),
+    ("\\(ab\\)\\1", False, "abab", True), ("(ab)\\1", True, "abba", False),
+])
+def test_posix_patterns_translate_as_grep_reads_them(pattern, extended, line, expected):
+    rx = _regex.compile_posix([pattern], extended=extended)
+    assert (rx.search(line) is not None) is expected
+
+
+def test_o_prints_leftmost_longest_matches_as_gnu_grep():
+    out, _, code = sh("echo abcd xab | grep -oE 'a|ab|abc'")
+    assert (out, code) == ("abc\nab\n", 0)
+
+
+@pytest.mark.parametrize("pattern, gnu", [
+    ("a\\(", "grep: Unmatched ( or \\(\n"), ("[abc", "grep: Unmatched [, [^, [:, [., or [=\n"),
+    ("[[:nope:]]", "grep: Invalid character class name\n"), ("\\(a\\)\\2", "grep: Invalid back reference\n"),
+    ("a\\", "grep: Trailing backslash\n"), ("[z-a]", "grep: Invalid range end\n"),
+])
+def test_bad_patterns_are_grep_errors_exit_2(pattern, gnu):
+    assert sh(f"echo x | grep '{pattern}'") == ("", gnu, 2)
+
+
+def test_busybox_words_a_bad_pattern_its_own_way():
+    assert sh("echo x | grep 'a\\('", "ash") == ("", "grep: bad regex 'a\\(': Unmatched ( or \\(\n", 2)
+
+
+def test_catastrophic_patterns_take_no_time():
+    text = "a" * 5000 + "!"
+    for pattern in ("(a+)+$", "(a|aa)+$", "(a|a)*b", "(.*a){25}x", "^(a?){40}a{40}$"):
+        start = time.monotonic()
+        rx = _regex.compile_posix([pattern], extended=True)
+        assert rx.search(text) is None
+        assert time.monotonic() - start < 0.5, pattern
+
+
+def test_backreference_budget_is_shared_by_the_lines_of_one_grep():
+    lines = "\\n".join(["a" * 40] * 5)
+    start = time.monotonic()
+    out, err, code = sh(f"printf '{lines}\\n' | grep -cE '^(a|aa)+\\1b'")
+    assert (out, err, code) == ("", "grep: memory exhausted\n", 2)
+    assert time.monotonic() - start < _regex.MATCH_SECONDS + 2
+
+
+def test_awk_patterns_are_posix_eres_too():
+    assert sh("printf 'a1\\nxx\\n' | awk '/^[[:alpha:]][[:digit:]]$/ {print $0}'") == ("a1\n", "", 0)
+
+
+def test_grep_counts_quiet_and_numbers_stream_line_by_line():
+    script = "printf 'web\\nx\\nweb-svc\\n' > /tmp/f; grep -c web /tmp/f; grep -n web /tmp/f; " \
+             "grep -q web /tmp/f && echo yes; grep -vn web /tmp/f; grep -q zzz /tmp/f; echo $?"
+    assert sh(script) == ("2\n1:web\n3:web-svc\nyes\n2:x\n1\n", "", 0)
+
+
+# ---------------------------------------------------------------- arithmetic
+
+@pytest.mark.parametrize("shell", ["dash", "ash", "bash4", "bash5"])
+def test_arithmetic_is_64_bit_and_wraps(shell):
+    out, err, code = sh("echo $((1<<100000000000)) $((1<<64)) $((1<<63)) $((-8>>1)) "
+                        "$((9223372036854775807+1)) $((-9223372036854775807-1)) "
+                        "$(( (-9223372036854775807-1) / -1 )) $((7/-2)) $((-7%3))", shell)
+    assert (out, err, code) == ("1 1 -9223372036854775808 -4 -9223372036854775808 "
+                                "-9223372036854775808 -9223372036854775808 -3 -1\n", "", 0)
+
+
+@pytest.mark.parametrize("shell", ["ash", "bash4"])
+def test_power_wraps_in_bash_and_ash(shell):
+    assert sh("echo $((2**64)) $((2**63)) $((3**40)) $((2*3**2))", shell) == (
+        "0 -9223372036854775808 -6289078614652622815 18\n", "", 0)
+
+
+def test_dash_has_no_power_operator():
+    assert sh("echo $((2**3))") == ("", 'sh: 1: arithmetic expression: expecting primary: "2**3"\n', 2)
+
+
+def test_overlong_literals_wrap_in_bash_and_saturate_in_dash():
+    assert sh("echo $((99999999999999999999))", "bash4") == ("7766279631452241919\n", "", 0)
+    assert sh("echo $((99999999999999999999))") == ("9223372036854775807\n", "", 0)
+
+
+@pytest.mark.parametrize("shell, message, code", [
+    ("bash4", 'sh: 1/0: division by 0 (error token is "0")\n', 1),
+    ("bash5", 'bash: line 1: 1/0: division by 0 (error token is "0")\n', 1),
+    ("dash", 'sh: 1: arithmetic expression: division by zero: "1/0"\n', 2),
+    ("ash", "sh: divide by zero\n", 2),
+])
+def test_division_by_zero_ends_the_shell_with_its_own_words(shell, message, code):
+    assert sh("echo $((1/0)); echo after", shell) == ("", message, code)
+
+
+def test_negative_exponent_in_bash():
+    assert sh("echo $((2**-1))", "bash4") == ("", 'sh: 2**-1: exponent less than 0 (error token is "1")\n', 1)
+
+
+# ---------------------------------------------------------------- memory
+
+def test_memory_is_given_back_to_the_pool_after_each_exec():
+    before = POOL.total                   # execs of other tests may still be sleeping
+    assert sh("x=$(printf '%*d' 10000000 1); echo ${#x} | cat > /tmp/f; cat /tmp/f") == ("10000000\n", "", 0)
+    assert sh("x=x; while :; do x=$x$x; done")[1:] == ("Killed\n", 137)
+    assert POOL.total == before
+
+
+def test_pipes_and_substitutions_release_what_they_held():
+    # 40 MB through a pipe, then again: each pipe's buffer is given back when read.
+    script = "printf '%*d' 40000000 1 | wc -c; printf '%*d' 40000000 1 | wc -c; " \
+             "x=$(printf '%*d' 40000000 1); echo ${#x}"
+    assert sh(script) == ("40000000\n40000000\n40000000\n", "", 0)
+
+
+def test_truncating_a_file_gives_its_memory_back():
+    script = "printf '%*d' 50000000 1 > /tmp/f; printf '%*d' 50000000 1 > /tmp/f; echo ok; " \
+             "printf '%*d' 20000000 1 >> /tmp/f; echo never"
+    assert sh(script) == ("ok\n", "Killed\n", 137)
+
+
+def test_stdin_counts_against_the_budget():
+    assert sh("wc -c", stdin="y" * (70 << 20)) == ("", "Killed\n", 137)
+    assert sh("wc -c", stdin="y" * (20 << 20)) == (f"{20 << 20}\n", "", 0)
+    # 60 MiB sent and 60 MiB copied by cat: cat is the one killed, wc reads nothing.
+    assert sh("cat | wc -c", stdin="y" * (60 << 20)) == ("0\n", "Killed\n", 0)
+
+
+@pytest.mark.parametrize("shell, killed", [
+    ("dash", "Killed\n"), ("ash", "Killed\n"),
+    ("bash4", "sh: line 1:    42 Killed                  printf %*d 99999999999 1\n"),
+])
+def test_a_tool_killed_by_the_oom_killer_is_reported_by_its_shell(shell, killed):
+    out, err, code = sh("/usr/bin/printf '%*d' 99999999999 1; echo status=$?", shell)
+    assert (out, err, code) == ("status=137\n", killed.replace("printf", "/usr/bin/printf"), 0)
+
+
+def test_sort_holds_lines_at_gnu_sorts_cost():
+    # 1,000,000 numbers: 6.9 MB of text and 32 bytes a line fit in 64 MiB, sorted as GNU sort does.
+    assert sh("seq 1000000 | sort | tail -2") == ("999998\n999999\n", "", 0)
+    assert sh("seq 100000 | sort -rn | head -1") == ("100000\n", "", 0)
+
+
+def test_word_count_without_a_list_of_words():
+    assert sh("printf '%*d' 70000 1 | wc -w; printf 'ab cd\\n' | wc -w") == ("1\n2\n", "", 0)
+    text = ("abcdefg " * 20000)[:-1]               # words cut by the 64 KiB chunks
+    assert runtime.tools.basic._count_words(text) == 20000
+
+
+def test_deep_nesting_ends_as_a_segfault_not_a_crash():
+    assert sh("(" * 3000 + "echo x" + ")" * 3000) == ("", "", 139)
+
+
+def test_variable_expansion_past_the_budget_is_killed_before_it_is_built():
+    assert sh("x=$(printf '%*d' 40000000 1); y=$x$x; echo never") == ("", "Killed\n", 137)
