@@ -9,8 +9,10 @@ Messages follow the shell the image really has (`Dialect`): dash on Debian, Busy
 on Alpine and busybox, bash (4.x without, 5.1+ with the "line N:" of `bash -c`).
 Pipelines run their stages one after another, each in a copy of the shell's state (as
 the stages of a real pipeline are subshells). Budgets guard the sandbox: the exec's
-deadline (checked at every command and loop iteration), MAX_ITERATIONS loop turns and
-MAX_OUTPUT characters per stream.
+deadline (checked at every command and loop iteration), MAX_ITERATIONS loop turns,
+MAX_OUTPUT characters per stream, and the exec's `Memory` (_shell_io), which variables,
+expanded words, pipes, substitutions, files and tool output all count against; the
+table of them is generated into docs/SANDBOX_COVERAGE.md.
 
 The interpreter (`Shell`) lives here; beside it are the lexer (_shell_lex), parser
 (_shell_parse), streams (_shell_io), builtins (_shell_builtins), `$((...))`
