@@ -492,9 +492,10 @@ def test_a_tool_killed_by_the_oom_killer_is_reported_by_its_shell(shell, killed)
     assert (out, err, code) == ("status=137\n", killed.replace("printf", "/usr/bin/printf"), 0)
 
 
-def test_sort_holds_lines_at_gnu_sorts_cost():
-    # 1,000,000 numbers: 6.9 MB of text and 32 bytes a line fit in 64 MiB, sorted as GNU sort does.
-    assert sh("seq 1000000 | sort | tail -2") == ("999998\n999999\n", "", 0)
+def test_sort_is_charged_what_its_lines_cost():
+    # 500,000 numbers: 3.4 MB of text and 64 bytes a line fit in 64 MiB; 1,000,000 do not.
+    assert sh("seq 500000 | sort | tail -2") == ("99998\n99999\n", "", 0)
+    assert sh("seq 1000000 | sort | tail -2") == ("", "Killed\n", 0)
     assert sh("seq 100000 | sort -rn | head -1") == ("100000\n", "", 0)
 
 
@@ -506,6 +507,14 @@ def test_word_count_without_a_list_of_words():
 
 def test_deep_nesting_ends_as_a_segfault_not_a_crash():
     assert sh("(" * 3000 + "echo x" + ")" * 3000) == ("", "", 139)
+
+
+def test_wide_characters_count_at_the_bytes_python_keeps_them_in():
+    # 4 bytes a character: 2**24 emoji (64 MiB) cannot be held, though 2**24 a's could.
+    assert sh("x=😀; i=0; while [ $i -lt 24 ]; do x=$x$x; i=$((i+1)); done; echo ${#x}") == (
+        "", "Killed\n", 137)
+    assert sh("x=a; i=0; while [ $i -lt 24 ]; do x=$x$x; i=$((i+1)); done; echo ${#x}") == (
+        "16777216\n", "", 0)
 
 
 def test_variable_expansion_past_the_budget_is_killed_before_it_is_built():

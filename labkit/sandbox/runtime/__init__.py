@@ -178,6 +178,7 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     `network` is the sandbox's simulated network; sharing one across execs keeps
     kube-proxy's backend choices and the servers' access logs going from one exec to the next."""
     from . import tools  # noqa: F401  (registers every tool)
+    from ._shell_io import text_size
     from ._shell import (MEMORY_LIMIT, BufferSink, Dialect, Input, Io, LimitExceeded, Memory,
                          OutOfMemory, Shell, ShellExit, Timeout, dialect_kind)
 
@@ -205,7 +206,7 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
         err.write(_oci_not_found(argv[0]))
         return _result(ctx, 126)
     try:
-        memory.hold(len(stdin))              # what the exec was sent is in its memory
+        memory.hold(text_size(stdin))        # what the exec was sent is in its memory
         if name in _SHELL_NAMES:
             shell.dialect = Dialect(dialect_kind(image_traits, name), argv[0])
             code = shell.invoke(list(argv), Io(Input(stdin), out, err))

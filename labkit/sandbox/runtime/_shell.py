@@ -32,7 +32,7 @@ from ._shell_dialect import Dialect, dialect_kind
 from ._shell_errors import (LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout,
                             _LoopControl)
 from ._shell_io import (MAX_OUTPUT, MEMORY_LIMIT, BufferSink, FileSink, Input, Io, Memory,
-                        MemoryText, NullSink, Sink)
+                        MemoryText, NullSink, Sink, text_size)
 from ._shell_lex import Word, _lex_word_text
 from ._shell_parse import AndOr, For, Group, If, Parser, Pipeline, Redirected, Seq, Simple, While
 
@@ -59,23 +59,23 @@ class _Vars(dict):
     def __init__(self, memory: Memory | None = None, data=(), base: int = 0) -> None:
         super().__init__(data)
         self.memory, self.base = memory, base   # base: what the parent shells' variables take
-        self.size = sum(len(v) for v in self.values() if isinstance(v, str))
+        self.size = sum(text_size(v) for v in self.values() if isinstance(v, str))
 
     def __setitem__(self, key, value) -> None:
         old = self.get(key)
-        grow = len(value) - (len(old) if isinstance(old, str) else 0)
+        grow = text_size(value) - (text_size(old) if isinstance(old, str) else 0)
         if self.memory is not None and grow > 0:
             self.memory.need(grow, self.size + self.base)
         super().__setitem__(key, value)
         self.size += grow
 
     def __delitem__(self, key) -> None:
-        self.size -= len(self[key])
+        self.size -= text_size(self[key])
         super().__delitem__(key)
 
     def pop(self, key, *default):
         if key in self:
-            self.size -= len(self[key])
+            self.size -= text_size(self[key])
         return super().pop(key, *default)
 
     def setdefault(self, key, value=None):
@@ -474,7 +474,7 @@ class Shell:
             return self._top_err
         if truncate or path not in self.ctx.files:
             if self.ctx.memory is not None:
-                self.ctx.memory.release(len(self.ctx.files.get(path, "")))
+                self.ctx.memory.release(text_size(self.ctx.files.get(path, "")))
             self.ctx.files[path] = ""
         return FileSink(self.ctx.files, path, self.ctx.memory)
 
@@ -502,7 +502,7 @@ class Shell:
                 value = self.expand_part(part)
                 pieces.append(" ".join(value) if isinstance(value, list) else value)
         if len(pieces) > 1:
-            self.need(sum(len(p) for p in pieces))
+            self.need(sum(map(text_size, pieces)))
         text = "".join(pieces)
         if word.parts and word.parts[0][0] == "lit" and text.startswith("~"):
             text = self._tilde(text)
@@ -527,7 +527,7 @@ class Shell:
                 cur = (cur or "") + part[1]
                 continue
             value = self.expand_part(part)
-            size += sum(map(len, value)) if isinstance(value, list) else len(value)
+            size += sum(map(text_size, value)) if isinstance(value, list) else text_size(value)
             if size > 4096 and len(word.parts) > 1:
                 self.need(size)               # the word being built, beside the variables
             quoted = part[-1]

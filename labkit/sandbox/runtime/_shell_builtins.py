@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ._shell_errors import ShellExit, ShellSyntaxError, _LoopControl
+from ._shell_io import text_size
 from ._shell_parse import Parser
 
 
@@ -25,7 +26,7 @@ def _b_false(sh, argv, io_, line):
 
 
 def _b_echo(sh, argv, io_, line):
-    sh.need(sum(map(len, argv)))
+    sh.need(sum(map(text_size, argv)))
     io_.out.write(_basic().echo_text(argv[1:], "dash" if sh.dialect.kind == "dash" else "bash"))
     return 0
 

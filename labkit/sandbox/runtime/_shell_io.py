@@ -11,20 +11,33 @@ from __future__ import annotations
 
 import abc
 import io
+import sys
 import threading
 from dataclasses import dataclass
 
 from ._shell_errors import LimitExceeded, OutOfMemory
 
 MAX_OUTPUT = 1 << 20
-# An exec's memory budget, in characters of text (bytes for ASCII): like a container
-# with `resources.limits.memory: 64Mi`.
+# An exec's memory budget: like a container with `resources.limits.memory: 64Mi`,
+# counted in the bytes Python keeps the text in (`text_size`).
 MEMORY_LIMIT = 64 << 20
 # What all the execs of the process may hold together, like a node's allocatable memory:
 # one exec at its limit and another half-way. An exec that would take the total past it
 # is the one OOM-killed. With a baseline of about 100 MB, the sandbox process stays
 # under 300 MB even when the text is held in Python's less compact forms (lists of lines).
 SANDBOX_MEMORY_LIMIT = 96 << 20
+
+
+def text_size(text: str) -> int:
+    """The bytes a str's characters take in CPython: one each for ASCII (an O(1) test),
+    else as sys.getsizeof says (1, 2 or 4 a character, by the widest; O(1) too). A
+    character count alone would let 4-byte characters (emoji) bloat memory fourfold."""
+    if text.isascii():
+        return len(text)
+    return sys.getsizeof(text) - _STR_HEADER
+
+
+_STR_HEADER = sys.getsizeof("")
 
 
 class MemoryPool:
@@ -100,9 +113,10 @@ class MemoryText(io.StringIO):
         self.memory, self.size = memory, 0
 
     def write(self, text: str) -> int:
+        n = text_size(text)
         if self.memory is not None:
-            self.memory.hold(len(text))
-        self.size += len(text)
+            self.memory.hold(n)
+        self.size += n
         return super().write(text)
 
     def release(self) -> None:
@@ -134,13 +148,15 @@ class BufferSink(Sink):
     def __init__(self, target: io.StringIO | None = None, limit: int | None = MAX_OUTPUT,
                  memory: Memory | None = None) -> None:
         self.target = target if target is not None else io.StringIO()
-        self.size = 0
+        self.size = 0                       # characters written
+        self.held = 0                       # of which held against `memory`, in bytes
         self.limit = limit
         self.memory = memory
 
     def write(self, text: str) -> None:
         if self.memory is not None:
-            self.memory.hold(len(text))
+            self.memory.hold(text_size(text))
+            self.held += text_size(text)
         self.size += len(text)
         if self.limit is not None and self.size > self.limit:
             raise LimitExceeded(f"output limit ({self.limit} characters) exceeded")
@@ -151,8 +167,8 @@ class BufferSink(Sink):
 
     def release(self) -> None:
         if self.memory is not None:
-            self.memory.release(self.size)
-        self.size = 0
+            self.memory.release(self.held)
+        self.held = 0
 
 
 class FileSink(Sink):
@@ -163,7 +179,7 @@ class FileSink(Sink):
 
     def write(self, text: str) -> None:
         if self.memory is not None:
-            self.memory.hold(len(text))
+            self.memory.hold(text_size(text))
         current = self.files.pop(self.path, "")
         current += text                     # alone in a local: CPython extends it in place
         self.files[self.path] = current

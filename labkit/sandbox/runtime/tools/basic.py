@@ -13,6 +13,7 @@ import time
 from .._context import ToolContext, tool
 from .._regex import PatternError, TooSlow, compile_posix
 from .._shell_errors import OutOfMemory
+from .._shell_io import text_size
 
 
 def _flavour(ctx: ToolContext) -> str:
@@ -39,9 +40,10 @@ def _open(ctx: ToolContext, name: str, path: str) -> str | None:
     return None
 
 
-# What holding one line costs a tool, charged to the exec's memory beside the text: GNU
-# sort's `struct line` (text, length, key start, key end: 32 bytes on 64-bit, sort.c).
-_LINE_COST = 32
+# What holding one line as a Python str costs the sandbox beside the text itself: the
+# object's 49-byte header and a list slot or two. (GNU sort's own `struct line` is 32 bytes,
+# sort.c; so a sort close to the limit is killed a little earlier than GNU sort would be.)
+_LINE_COST = 64
 # Lines sorted in one C call: list.sort holds the GIL throughout, so longer inputs are
 # sorted in runs of this size and merged in Python (the server keeps answering meanwhile).
 _SORT_RUN = 50_000
@@ -52,7 +54,7 @@ def _lines(text: str, ctx: ToolContext | None = None) -> list[str]:
 
     With ctx, the list must fit in the exec's memory (else an OOM kill of the tool)."""
     if ctx is not None and len(text) > 65536:
-        _need(ctx, len(text) + _LINE_COST * (text.count("\n") + 1))
+        _need(ctx, text_size(text) + _LINE_COST * (text.count("\n") + 1))
     return text.splitlines(keepends=True)
 
 
@@ -158,7 +160,7 @@ def printf_text(args: list[str], room: int | None = None) -> tuple[str, str, int
 
     def add(piece: str) -> None:
         nonlocal size
-        size += len(piece)
+        size += text_size(piece)
         if room is not None and size > room:
             raise OutOfMemory()
         out.append(piece)
@@ -612,7 +614,11 @@ def sort(ctx: ToolContext, argv: list[str]) -> int:
     flags = "".join(a[1:] for a in argv[1:] if a.startswith("-") and a != "-")
     files = [a for a in argv[1:] if a == "-" or not a.startswith("-")]
     text, code = _read_inputs(ctx, "sort", files)
-    lines = [line.rstrip("\n") for line in _lines(text, ctx)]
+    if len(text) > 65536:
+        _need(ctx, text_size(text) + _LINE_COST * (text.count("\n") + 1))
+    lines = text.split("\n")               # one str a line, without a second stripped copy
+    if lines and lines[-1] == "":
+        lines.pop()
     del text
     key = None
     if "n" in flags:
