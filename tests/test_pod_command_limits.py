@@ -301,6 +301,30 @@ def test_stdin_within_the_budget_reaches_the_command(box):
 
 # ---------------------------------------------------------------- sleepers
 
+def test_busy_execs_take_turns_and_leave_room_for_the_server(box):
+    # Eight shell loops at once: each asks for the GIL every switch interval; taking turns
+    # (runtime._cpu) keeps the API, DNS and a new exec answering meanwhile.
+    sb, api = box
+    wait_for(lambda: exec_api.running(sb) == 0, timeout=30)
+    busy = [threading.Thread(target=_exec_quiet, daemon=True,
+                             args=(api, "i=0; while [ $i -lt 10000 ]; do i=$((i+1)); done"))
+            for _ in range(8)]
+    with Watchdog(sb, api) as dog:
+        for t in busy:
+            t.start()
+        wait_for(lambda: exec_api.running(sb) == 8, timeout=20)
+        start = time.monotonic()
+        out, err, code = _exec(api, "client", "echo quick")
+        took = time.monotonic() - start
+        still_busy = exec_api.running(sb)
+        for t in busy:
+            t.join(60)
+    dog.check()
+    assert (out, code) == ("quick\n", 0)
+    assert took < LATENCY_LIMIT, f"echo quick took {took:.2f} s beside 8 busy execs"
+    assert still_busy >= 8, "the busy execs ended before the check"
+
+
 def test_sleepers_do_not_starve_other_execs(box):
     sb, api = box
     wait_for(lambda: exec_api.running(sb) == 0, timeout=30)     # earlier tests' execs ended

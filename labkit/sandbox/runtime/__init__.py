@@ -178,6 +178,7 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     `network` is the sandbox's simulated network; sharing one across execs keeps
     kube-proxy's backend choices and the servers' access logs going from one exec to the next."""
     from . import tools  # noqa: F401  (registers every tool)
+    from ._cpu import Turn
     from ._shell_io import text_size
     from ._shell import (MEMORY_LIMIT, BufferSink, Dialect, Input, Io, LimitExceeded, Memory,
                          OutOfMemory, Shell, ShellExit, Timeout, dialect_kind)
@@ -190,11 +191,12 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     env = pod_env(pod, spec_container, config=config, cluster=cluster)
     limit = timeout if timeout is not None else config.exec_timeout_seconds
     memory = Memory(getattr(config, "exec_memory_limit", None) or MEMORY_LIMIT)
+    turn = Turn()
     ctx = ToolContext(
         pod=pod, container=spec_container.get("name", ""), image=image_traits.profile,
         files=files, env=env, config=config, cluster=cluster,
         network=network or _make_network(cluster, config), dns_address=dns_address, dns_clients=dns_clients,
-        clock=clock, deadline=clock.monotonic() + limit, stdin=stdin, memory=memory,
+        clock=clock, deadline=clock.monotonic() + limit, stdin=stdin, memory=memory, turn=turn,
         stdout=io.StringIO(), stderr=io.StringIO())
     out, err = BufferSink(ctx.stdout), BufferSink(ctx.stderr)
     if not argv:
@@ -206,6 +208,7 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
         err.write(_oci_not_found(argv[0]))
         return _result(ctx, 126)
     try:
+        turn.__enter__()                     # wait for a place at the interpreter (_cpu)
         memory.hold(text_size(stdin))        # what the exec was sent is in its memory
         if name in _SHELL_NAMES:
             shell.dialect = Dialect(dialect_kind(image_traits, name), argv[0])
@@ -226,6 +229,7 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
         code = EXIT_SANDBOX_LIMIT
     finally:
         memory.close()
+        turn.__exit__(None, None, None)
     return _result(ctx, code)
 
 

@@ -141,6 +141,8 @@ class Shell:
     def check(self) -> None:
         if self.ctx.clock.monotonic() >= self.ctx.deadline:
             raise Timeout()
+        if self.ctx.turn is not None:
+            self.ctx.turn.tick()
 
     def need(self, n: int) -> None:
         """Room in the exec's memory for n more characters beside the variables, or OOM."""

@@ -6,6 +6,7 @@ Alpine images, where the two differ in a way a learner would see (error wording,
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
@@ -552,14 +553,15 @@ def sleep(ctx: ToolContext, argv: list[str]) -> int:
                          if not _busybox(ctx) else "BusyBox: sleep: missing operand\n")
         return 1
     end = ctx.clock.monotonic() + total
-    while True:
-        now = ctx.clock.monotonic()
-        if now >= ctx.deadline:
-            from .._shell import Timeout
-            raise Timeout()
-        if now >= end:
-            return 0
-        time.sleep(min(end - now, ctx.deadline - now, 0.05))
+    with ctx.turn.waiting() if ctx.turn is not None else contextlib.nullcontext():
+        while True:                         # waiting, it leaves the interpreter to others
+            now = ctx.clock.monotonic()
+            if now >= ctx.deadline:
+                from .._shell import Timeout
+                raise Timeout()
+            if now >= end:
+                return 0
+            time.sleep(min(end - now, ctx.deadline - now, 0.05))
 
 
 @tool("wc")
@@ -695,6 +697,8 @@ def grep(ctx: ToolContext, argv: list[str]) -> int:
     count = 0
     try:
         for nr, body in enumerate(_bodies(text), 1):   # one line at a time, as grep reads
+            if ctx.turn is not None:
+                ctx.turn.tick()
             if (rx.search(body) is not None) == invert:
                 continue
             count += 1
