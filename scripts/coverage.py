@@ -49,7 +49,7 @@ def _limits() -> list[str]:
     """The budgets of a pod command, from the constants that enforce them."""
     from labkit.sandbox import _exec
     from labkit.sandbox._config import SandboxConfig
-    from labkit.sandbox.runtime import _regex, _shell, _shell_io
+    from labkit.sandbox.runtime import _cpu, _regex, _shell, _shell_io
 
     mib = lambda n: f"{n >> 20} MiB"  # noqa: E731
     rows = [
@@ -65,6 +65,8 @@ def _limits() -> list[str]:
         ("loop iterations of an exec", f"{_shell.MAX_ITERATIONS}", "`sandbox:` line, exit 125"),
         ("execs running at once", f"{_exec.MAX_CONCURRENT_EXECS}",
          "429 TooManyRequests before the stream opens"),
+        ("execs interpreting at once", f"{_cpu.SLOTS}, in turns of {_cpu.SLICE * 1000:g} ms "
+         "(a sleeping exec gives its turn up)", "the others wait their turn"),
         ("regular expressions (grep, awk)", "RE2: linear time, no limit needed",
          "-"),
         ("backreference matches (the `regex` module)", f"{_regex.MATCH_SECONDS:g} s per command",
