@@ -543,3 +543,29 @@ def test_wide_characters_count_at_the_bytes_python_keeps_them_in():
 
 def test_variable_expansion_past_the_budget_is_killed_before_it_is_built():
     assert sh("x=$(printf '%*d' 40000000 1); y=$x$x; echo never") == ("", "Killed\n", 137)
+
+
+@pytest.mark.parametrize("pattern", ["*", "*.", ".*", "*.*", "w*c", "[a-d]*", "*[!a-z]", "?", "??*",
+                                     "[.]*", "*[.]", "web", "", "[]x]*", "*s*c*"])
+def test_longest_trims_in_linear_time_agree_with_trying_every_cut(pattern):
+    import fnmatch
+    for value in ("web-svc.default.svc", "aaa", "", "x]*.a", "a*b.c"):
+        cuts = [i for i in range(len(value) + 1) if fnmatch.fnmatchcase(value[:i], pattern)]
+        prefix = _regex.longest_trim(value, pattern, suffix=False)
+        assert prefix == (max(cuts) if cuts else None), (value, pattern)
+        cuts = [i for i in range(len(value) + 1) if fnmatch.fnmatchcase(value[i:], pattern)]
+        suffix = _regex.longest_trim(value, pattern, suffix=True)
+        assert suffix == (min(cuts) if cuts else None), (value, pattern)
+
+
+def test_a_backslash_quotes_in_a_shell_pattern():
+    # Unlike fnmatch, sh reads \* as a literal star.
+    assert _regex.longest_trim("a*b.c", "a\\*", suffix=False) == 2
+    assert _regex.longest_trim("ab.c", "a\\*", suffix=False) is None
+
+
+def test_longest_trim_of_a_long_value_is_quick():
+    start = time.monotonic()
+    out = sh("x=$(printf '%*d' 30000000 1); y=${x%%1*}; echo ${#y}; z=${x##* }; echo ${#z}")
+    assert out == ("29999999\n1\n", "", 0)
+    assert time.monotonic() - start < 10

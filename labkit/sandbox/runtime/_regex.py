@@ -300,3 +300,51 @@ def compile_posix(patterns: list[str], *, extended: bool = False, fixed: bool = 
     except regex.error:
         raise PatternError("Invalid regular expression") from None
     return Pattern(None, compiled, deadline)
+
+
+# ---------------------------------------------------------------- shell patterns
+
+def glob_source(pattern: str) -> str:
+    """A shell pattern (`*`, `?`, `[...]`, `\\x`) as RE2/Python syntax, dot matching newline.
+
+    An unfinished bracket stands for itself, as in sh (and Python's fnmatch)."""
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "\\" and i + 1 < n:
+            out.append(re.escape(pattern[i + 1]))
+            i += 1
+        elif c == "[":
+            bracket = "[" + ("^" + pattern[i + 2:] if pattern[i + 1:i + 2] == "!" else pattern[i + 1:])
+            try:
+                text, used = _bracket(bracket, 0)
+            except PatternError:
+                out.append(r"\[")
+            else:
+                out.append(text)
+                i += used              # "[!" was rewritten "[^": the same length
+                continue
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "(?s:" + "".join(out) + ")"
+
+
+def longest_trim(value: str, pattern: str, suffix: bool) -> int | None:
+    """Where ${v##p} (prefix) or ${v%%p} (suffix) cuts value, in linear time: the end of
+    the longest matching prefix, or the start of the longest matching suffix; None when
+    nothing matches."""
+    import re2
+
+    opts = re2.Options()
+    opts.longest_match = True
+    opts.log_errors = False
+    if suffix:      # the leftmost start of a match that runs to the end
+        m = re2.compile(glob_source(pattern) + r"\z", opts).search(value)
+        return m.start() if m else None
+    m = re2.compile(r"\A" + glob_source(pattern), opts).search(value)
+    return m.end() if m else None

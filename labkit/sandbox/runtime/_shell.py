@@ -666,6 +666,12 @@ def _trim(value: str, op: str, pattern: str, check=lambda: None) -> str:
     `check` (the exec's deadline) runs at each, since a long value makes this quadratic.
     Matches run on the value in place (pos/endpos), never on copies of its pieces."""
     import fnmatch
+    if op in ("##", "%%"):          # the longest forms: one linear RE2 search (_regex)
+        from ._regex import longest_trim
+        cut = longest_trim(value, pattern, suffix=op == "%%")
+        if cut is None:
+            return value
+        return value[cut:] if op == "##" else value[:cut]
     rx = re.compile(fnmatch.translate(pattern))
     if op in ("#", "##"):
         candidates = range(len(value) + 1) if op == "#" else range(len(value), -1, -1)
