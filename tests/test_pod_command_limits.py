@@ -569,3 +569,8 @@ def test_longest_trim_of_a_long_value_is_quick():
     out = sh("x=$(printf '%*d' 30000000 1); y=${x%%1*}; echo ${#y}; z=${x##* }; echo ${#z}")
     assert out == ("29999999\n1\n", "", 0)
     assert time.monotonic() - start < 10
+
+
+def test_repetitions_past_re2s_1000_go_to_the_bounded_engine():
+    # POSIX allows counts up to RE_DUP_MAX (32767 in glibc); RE2 stops at 1000.
+    assert sh("printf 'a%.0s' $(seq 1500) | grep -cE '^a{1500}$'") == ("1\n", "", 0)

@@ -190,7 +190,7 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     files = pod_files(pod, config=config, node=node)
     env = pod_env(pod, spec_container, config=config, cluster=cluster)
     limit = timeout if timeout is not None else config.exec_timeout_seconds
-    memory = Memory(getattr(config, "exec_memory_limit", None) or MEMORY_LIMIT)
+    memory = Memory(MEMORY_LIMIT)
     turn = Turn()
     ctx = ToolContext(
         pod=pod, container=spec_container.get("name", ""), image=image_traits.profile,

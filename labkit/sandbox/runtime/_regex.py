@@ -249,6 +249,13 @@ class Pattern:
             pos = e if e > s else e + 1
 
 
+def _needs_fallback(sources: list[str]) -> bool:
+    """RE2 refuses a repetition count above 1000, which POSIX allows up to RE_DUP_MAX
+    (32767 in glibc): such patterns go to the bounded backtracking engine too."""
+    return any(int(n) > 1000 for src in sources
+               for n in re.findall(r"(?<!\\)\{(\d+)(?:,\d*)?\}", src))
+
+
 def compile_posix(patterns: list[str], *, extended: bool = False, fixed: bool = False,
                   icase: bool = False, word: bool = False, line: bool = False,
                   deadline: float | None = None) -> Pattern:
@@ -280,7 +287,7 @@ def compile_posix(patterns: list[str], *, extended: bool = False, fixed: bool = 
             src = rf"^(?:{src})$"
         return src
 
-    if not backref:
+    if not backref and not _needs_fallback(sources_re2):
         opts = re2.Options()
         opts.longest_match = True          # POSIX leftmost-longest
         opts.case_sensitive = not icase

@@ -40,6 +40,7 @@ __all__ = ["MAX_ITERATIONS", "MAX_OUTPUT", "MEMORY_LIMIT", "BufferSink", "Dialec
            "LimitExceeded", "Memory", "OutOfMemory", "Shell", "ShellExit", "Timeout", "dialect_kind"]
 
 MAX_ITERATIONS = 100_000
+_FIELD_COST = 64                 # what one field of a split word costs beside its text
 MAX_DEPTH = 50
 _PATH_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 _SHELLS = ("sh", "bash", "ash", "dash")
@@ -492,6 +493,8 @@ class Shell:
         out: list[str] = []
         for word in words:
             out.extend(self.expand_word(word))
+        if len(out) > 4096:           # each field is a str of its own: its header and slot
+            self.need(_FIELD_COST * len(out))
         return out
 
     def expand_nosplit(self, word: Word) -> str:
