@@ -503,8 +503,10 @@ def test_truncating_a_file_gives_its_memory_back():
 def test_stdin_counts_against_the_budget():
     assert sh("wc -c", stdin="y" * (70 << 20)) == ("", "Killed\n", 137)
     assert sh("wc -c", stdin="y" * (20 << 20)) == (f"{20 << 20}\n", "", 0)
-    # 60 MiB sent and 60 MiB copied by cat: cat is the one killed, wc reads nothing.
+    # 60 MiB sent and 60 MiB copied by cat into a pipe: cat is the one killed, wc reads
+    # nothing; to /dev/null cat's writes go nowhere, as a process's writes to its fd.
     assert sh("cat | wc -c", stdin="y" * (60 << 20)) == ("0\n", "Killed\n", 0)
+    assert sh("cat > /dev/null; echo $?", stdin="y" * (60 << 20)) == ("0\n", "", 0)
 
 
 @pytest.mark.parametrize("shell, killed", [

@@ -32,7 +32,7 @@ from ._shell_dialect import Dialect, dialect_kind
 from ._shell_errors import (LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout,
                             _LoopControl)
 from ._shell_io import (MAX_OUTPUT, MEMORY_LIMIT, BufferSink, FileSink, Input, Io, Memory,
-                        MemoryText, NullSink, Sink, text_size)
+                        NullSink, Sink, SinkText, text_size)
 from ._shell_lex import Word, _lex_word_text
 from ._shell_parse import AndOr, For, Group, If, Parser, Pipeline, Redirected, Seq, Simple, While
 
@@ -347,28 +347,18 @@ class Shell:
         if fn is None:
             io_.err.write(f"{self.dialect.prefix(line)}{argv[0]}: not simulated in the sandbox\n")
             return 126
-        memory = self.ctx.memory
         sub = dataclasses.replace(self.ctx, env=self.tool_env(extra), stdin=io_.stdin.read_all(),
-                                  stdout=MemoryText(memory), stderr=MemoryText(memory))
-        killed = False
+                                  stdout=SinkText(io_.out), stderr=SinkText(io_.err))
         try:
             code = fn(sub, list(argv))
         except OutOfMemory:
-            killed, code = True, 137
+            # The OOM killer picked the tool (it held the memory): the shell reports the
+            # SIGKILL and goes on with $? = 137 (128 + 9).
+            io_.err.write(self.killed_message(argv, line))
+            return 137
         finally:
-            out, err = sub.stdout.getvalue(), sub.stderr.getvalue()
-            sub.stdout.release()
-            sub.stderr.release()
             self.ctx.waited = sub.waited        # simulated waits add up over a script
-        if not killed:
-            io_.out.write(out)
-            io_.err.write(err)
-            return int(code or 0) & 0xFF
-        # The OOM killer picked the tool (it held the memory): the shell reports the
-        # SIGKILL and goes on with $? = 137 (128 + 9); what the tool had not flushed is lost.
-        del out, err
-        io_.err.write(self.killed_message(argv, line))
-        return 137
+        return int(code or 0) & 0xFF
 
     def killed_message(self, argv: list, line: int) -> str:
         """What the shell prints when a foreground command dies of SIGKILL.

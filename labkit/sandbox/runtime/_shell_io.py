@@ -105,26 +105,6 @@ class Memory:
         self._report(0)
 
 
-class MemoryText(io.StringIO):
-    """A tool's stdout/stderr buffer whose contents count against the exec's Memory."""
-
-    def __init__(self, memory: "Memory | None") -> None:
-        super().__init__()
-        self.memory, self.size = memory, 0
-
-    def write(self, text: str) -> int:
-        n = text_size(text)
-        if self.memory is not None:
-            self.memory.hold(n)
-        self.size += n
-        return super().write(text)
-
-    def release(self) -> None:
-        if self.memory is not None:
-            self.memory.release(self.size)
-        self.size = 0
-
-
 # ---------------------------------------------------------------- I/O
 
 class Sink(abc.ABC):
@@ -133,6 +113,23 @@ class Sink(abc.ABC):
     @abc.abstractmethod
     def write(self, text: str) -> None:
         """Take the next piece of output."""
+
+
+class SinkText(io.TextIOBase):
+    """A tool's stdout or stderr: each write goes straight on to the shell's sink (a pipe,
+    a file, /dev/null, the exec's output), as a process's writes go to its fd, so a tool
+    never keeps its whole output to itself."""
+
+    def __init__(self, sink: "Sink") -> None:
+        super().__init__()
+        self.sink = sink
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.sink.write(text)
+        return len(text)
 
 
 class NullSink(Sink):
