@@ -13,7 +13,7 @@ How an exec ends, as a real one would:
   as a kubelet/runtime does when an exec's time is up; exit 137 (128 + SIGKILL), with the
   output produced so far and no extra message;
 - over the exec's memory budget (MEMORY_LIMIT, 64 MiB of text: variables, pipes, command
-  substitutions, tool output, files written, stdin): killed as the kernel's OOM killer
+  substitutions, files written, stdin, lines a tool holds): killed as the kernel's OOM killer
   kills a container over `resources.limits.memory`, `Killed` on stderr and exit 137. A
   tool or child shell that goes over is the one killed: its shell says so (dash and ash
   `Killed`, bash `line N: PID Killed ... command`) and goes on with $? = 137;

@@ -11,7 +11,7 @@ Pipelines run their stages one after another, each in a copy of the shell's stat
 the stages of a real pipeline are subshells). Budgets guard the sandbox: the exec's
 deadline (checked at every command and loop iteration), MAX_ITERATIONS loop turns,
 MAX_OUTPUT characters per stream, and the exec's `Memory` (_shell_io), which variables,
-expanded words, pipes, substitutions, files and tool output all count against; the
+expanded words, pipes, substitutions, files and the lines a tool holds count against; the
 table of them is generated into docs/SANDBOX_COVERAGE.md.
 
 The interpreter (`Shell`) lives here; beside it are the lexer (_shell_lex), parser

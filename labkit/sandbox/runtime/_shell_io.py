@@ -3,9 +3,10 @@ triple a command runs with, and the exec's memory budget (`Memory`).
 
 The exec's own stdout and stderr are capped at MAX_OUTPUT characters each (past that the
 exec stops with a `sandbox:` line, exit 125). Everything else an exec keeps in memory,
-pipe contents between stages, command substitution output, the output a tool has not
-handed on yet, files it writes, its stdin, and the shell's variables, counts against
-one `Memory` budget; going over it is an OOM kill (see runtime.run).
+pipe contents between stages, command substitution output, files it writes, its stdin,
+the shell's variables and the lines a tool holds, counts against one `Memory` budget;
+going over it is an OOM kill (see runtime.run). A tool's writes go straight on to their
+destination (`SinkText`), so output sent to /dev/null is never held.
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ POOL = MemoryPool()
 class Memory:
     """What one exec holds in memory, against its limit and the process's pool.
 
-    `held` counts buffers (pipes, substitutions, tool output, files, stdin) while they
+    `held` counts buffers (pipes, substitutions, files, stdin) while they
     live; a shell adds its variables' size when it asks (`need(n, extra=...)`). The pool
     sees each exec's latest total; `close()` gives it back when the exec ends."""
 
