@@ -576,3 +576,9 @@ def test_longest_trim_of_a_long_value_is_quick():
 def test_repetitions_past_re2s_1000_go_to_the_bounded_engine():
     # POSIX allows counts up to RE_DUP_MAX (32767 in glibc); RE2 stops at 1000.
     assert sh("printf 'a%.0s' $(seq 1500) | grep -cE '^a{1500}$'") == ("1\n", "", 0)
+
+
+def test_every_trim_reads_a_backslash_as_sh_does():
+    # A pattern from an unquoted expansion keeps its backslashes active (dash, bash).
+    script = "v='a*b*c'; p='a\\*'; s='\\*c'; l='\\**'; echo \"${v#$p}\" \"${v##$p}\" \"${v%$s}\" \"${v%%$l}\""
+    assert sh(script) == ("b*c b*c a*b a\n", "", 0)

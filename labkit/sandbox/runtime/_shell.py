@@ -21,7 +21,6 @@ The interpreter (`Shell`) lives here; beside it are the lexer (_shell_lex), pars
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -665,7 +664,7 @@ def _trim(value: str, op: str, pattern: str, check=lambda: None) -> str:
         if cut is None:
             return value
         return value[cut:] if op == "##" else value[:cut]
-    rx = re.compile(fnmatch.translate(pattern))
+    rx = re.compile(fnmatch.translate(_fnmatch_escapes(pattern)))   # atomic groups: no blowup
     if op in ("#", "##"):
         candidates = range(len(value) + 1) if op == "#" else range(len(value), -1, -1)
         for i in candidates:
@@ -679,3 +678,20 @@ def _trim(value: str, op: str, pattern: str, check=lambda: None) -> str:
         if rx.match(value, i):
             return value[:i]
     return value
+
+
+def _fnmatch_escapes(pattern: str) -> str:
+    """sh's `\\x` (x taken literally) in fnmatch's terms, which has no escape: `[x]`."""
+    if "\\" not in pattern:
+        return pattern
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            out.append(f"[{nxt}]" if nxt in "*?[\\" else nxt)
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
