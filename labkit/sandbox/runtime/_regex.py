@@ -233,19 +233,26 @@ class Pattern:
             m = self._run(lambda t: self._fallback.search(text, timeout=t, concurrent=True))
         return m.span() if m else None
 
-    def spans(self, text: str):
-        """Every non-overlapping leftmost-longest match, as grep -o prints them."""
+    def matches(self, text: str):
+        """The text of every non-empty, non-overlapping leftmost-longest match, in order,
+        as grep -o prints them."""
+        if self._re2 is not None:
+            # One UTF-8 encoding for the whole line, and byte offsets: the binding's own
+            # str path re-maps offsets at each match, 2.5 times slower.
+            data = text.encode()
+            for m in self._re2.finditer(data):
+                s, e = m.span()
+                if e > s:
+                    yield data[s:e].decode()
+            return
         pos = 0
         while pos <= len(text):
-            if self._re2 is not None:
-                m = self._re2.search(text, pos)
-            else:
-                m = self._run(lambda t: self._fallback.search(text, pos, timeout=t,
-                                                              concurrent=True))
+            m = self._run(lambda t: self._fallback.search(text, pos, timeout=t, concurrent=True))
             if m is None:
                 return
             s, e = m.span()
-            yield s, e
+            if e > s:
+                yield text[s:e]
             pos = e if e > s else e + 1
 
 

@@ -708,9 +708,13 @@ def grep(ctx: ToolContext, argv: list[str]) -> int:
                 continue
             number = f"{nr}:" if "n" in flags else ""
             if "o" in flags and not invert:
-                for s, e in rx.spans(body):
-                    if e > s:
-                        ctx.stdout.write(number + body[s:e] + "\n")
+                batch = []                  # written a few thousand at a time
+                for found in rx.matches(body):
+                    batch.append(number + found + "\n")
+                    if len(batch) >= 4096:
+                        ctx.stdout.write("".join(batch))
+                        batch.clear()
+                ctx.stdout.write("".join(batch))
             else:
                 ctx.stdout.write(number + body + "\n")
     except TooSlow:
