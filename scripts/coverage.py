@@ -55,7 +55,8 @@ def _limits() -> list[str]:
     rows = [
         ("time", f"`exec_timeout_seconds` ({SandboxConfig().exec_timeout_seconds:g} s by default)",
          "killed: exit 137, the output so far"),
-        ("memory of one exec: variables, pipes, substitutions, files written, stdin, lines a tool holds",
+        ("memory of one exec: variables, pipes, substitutions, files written, stdin, lines a tool "
+         "holds, parsed scripts",
          mib(_shell_io.MEMORY_LIMIT), "OOM kill: `Killed`, exit 137 (a tool or child shell: its shell "
          "reports it and goes on with $? = 137)"),
         ("memory of all running execs together", mib(_shell_io.SANDBOX_MEMORY_LIMIT),

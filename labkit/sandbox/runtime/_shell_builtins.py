@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ._shell_errors import ShellExit, ShellSyntaxError, _LoopControl
+from ._shell_errors import ShellExit, _LoopControl
 from ._shell_io import text_size
-from ._shell_parse import Parser
 
 
 # ---------------------------------------------------------------- builtins
@@ -209,12 +208,8 @@ def _b_type(sh, argv, io_, line):
 
 def _b_eval(sh, argv, io_, line):
     src = " ".join(argv[1:])
-    try:
-        tree = Parser(src).parse()
-    except ShellSyntaxError as err:
-        io_.err.write(sh.dialect.syntax_error(err))
-        return 2
-    return sh.exec_seq(tree, io_)
+    with sh.parsed(src, io_) as tree:
+        return 2 if tree is None else sh.exec_seq(tree, io_)
 
 
 def _b_exec(sh, argv, io_, line):
