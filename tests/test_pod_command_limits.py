@@ -589,3 +589,18 @@ def test_a_script_is_charged_its_syntax_tree_while_it_runs():
     # eval cannot be held in 64 MiB, 70 KB can.
     assert sh("x=$(printf 'echo a;%.0s' $(seq 100000)); eval \"$x\" | wc -l") == ("", "Killed\n", 137)
     assert sh("x=$(printf 'echo a;%.0s' $(seq 10000)); eval \"$x\" | wc -l") == ("10000\n", "", 0)
+
+
+def test_a_long_arithmetic_expression_costs_no_depth():
+    # 10,001 terms: a chain of operators is a loop, as in a real shell's parser.
+    assert sh("x=$(printf '1+%.0s' $(seq 10000))1; echo $(($x))") == ("10001\n", "", 0)
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash4"])
+def test_arithmetic_untaken_branches_are_not_evaluated_and_c_precedence_holds(shell):
+    assert sh("echo $((0 && 1/0)) $((1 || 1/0)) $((1 ? 2 : 1/0)) $((0 ? 1/0 : 3)) "
+              "$((7 & 3 == 3)) $((1 + 2 * 3)) $(( (1 + 2) * 3 ))", shell) == ("0 1 2 3 1 7 9\n", "", 0)
+
+
+def test_bash_power_is_right_associative_and_below_unary_minus():
+    assert sh("echo $((3 ** 2 ** 2)) $((-2 ** 2)) $((2 ** 3 * 2))", "bash4") == ("81 4 16\n", "", 0)

@@ -18,7 +18,6 @@ around, so no expression can grow a number past 64 bits (the landed sandbox comp
 """
 from __future__ import annotations
 
-import ast
 import re
 
 _ARITH_TOKEN = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)|([A-Za-z_][A-Za-z_0-9]*)|"
@@ -54,105 +53,147 @@ def _div_zero(expr: str, rest: str, kind: str) -> ArithError:
     return ArithError("divide by zero")          # BusyBox shell/math.c
 
 
-def _syntax(expr: str, kind: str) -> ArithError:
+def _syntax(expr: str, kind: str, token: str | None = None) -> ArithError:
     if kind.startswith("bash"):
-        return ArithError(f'{expr}: syntax error: operand expected (error token is "{expr}")')
+        # expr.c: the error token is the text from the last token read
+        token = expr.strip() if token is None else token
+        return ArithError(f'{expr}: syntax error: operand expected (error token is "{token}")')
     if kind == "dash":
         return ArithError(f'arithmetic expression: expecting primary: "{expr}"')
     return ArithError("arithmetic syntax error")
+
+
+# Binary operators by precedence, loosest first (C's, as bash's expr.c and dash's
+# arith_yacc.c order them); `**` binds tighter than * and to the right.
+_BINARY = {"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
+           "<": 7, "<=": 7, ">": 7, ">=": 7, "<<": 8, ">>": 8, "+": 9, "-": 9,
+           "*": 10, "/": 10, "%": 10, "**": 11}
 
 
 def _arith_eval(expr: str, variables: dict, kind: str = "dash") -> int:
     """$((...)) over 64-bit integers: C operators without assignment, as sh evaluates them.
 
     `kind` is the dialect (dash, ash, bash4, bash5): it decides `**`, literal overflow
-    and the wording of errors."""
-    out, pos = [], 0
+    and the wording of errors. Precedence climbing: a chain of operators is a loop, so a
+    long expression costs no depth; only parentheses and unary operators nest. The
+    branches `&&`, `||` and `?:` do not take are parsed without being evaluated (no
+    division by zero there), as in C."""
     text = expr.strip()
-    divisors: list[str] = []          # for bash's "error token": the text after each / or %
+    tokens: list[tuple[str, str, int]] = []      # (kind, text, offset): num, name, op
+    pos = 0
     while pos < len(text):
         m = _ARITH_TOKEN.match(text, pos)
         if not m:
             raise _syntax(expr, kind)
-        pos = m.end()
         num, name, op = m.groups()
-        if num:
+        start = m.start(m.lastindex)
+        pos = m.end()
+        tokens.append(("num", num, start) if num else ("name", name, start) if name
+                      else ("op", op, start))
+        if op == "**" and kind == "dash":
+            raise _syntax(expr, kind)
+    i = 0
+
+    def peek() -> tuple[str, str, int] | None:
+        return tokens[i] if i < len(tokens) else None
+
+    def take() -> tuple[str, str, int]:
+        nonlocal i
+        if i >= len(tokens):
+            raise _syntax(expr, kind, text[tokens[-1][2]:] if tokens else "")
+        i += 1
+        return tokens[i - 1]
+
+    def value_of(tok: tuple[str, str, int]) -> int:
+        if tok[0] == "num":
             try:
-                out.append(str(_literal(num, kind)))
+                return _literal(tok[1], kind)
             except ValueError:
                 raise _syntax(expr, kind) from None
-        elif name:
-            raw = (variables.get(name, "") or "0").strip()
-            if re.fullmatch(r"[-+]?(0[xX][0-9a-fA-F]+|\d+)", raw):
-                sign = -1 if raw.startswith("-") else 1
-                value = sign * _literal(raw.lstrip("+-"), kind)
-                out.append(f"({value})")
-            else:
-                out.append("0")
-        elif op == "**":
-            if kind == "dash":
-                raise _syntax(expr, kind)
-            out.append("**")     # parsed (precedence, right to left), never evaluated by Python
-        else:
-            if op in "/%":
-                divisors.append(text[pos:].strip())
-            out.append({"&&": " and ", "||": " or ", "!": " not ", "/": "//"}.get(op, op))
-    try:
-        tree = ast.parse("".join(out) or "0", mode="eval")
-    except (SyntaxError, ValueError):
-        raise _syntax(expr, kind) from None
-    div_seen = iter(divisors)
+        raw = (variables.get(tok[1], "") or "0").strip()
+        if re.fullmatch(r"[-+]?(0[xX][0-9a-fA-F]+|\d+)", raw):
+            sign = -1 if raw.startswith("-") else 1
+            try:
+                return wrap(sign * _literal(raw.lstrip("+-"), kind))
+            except ValueError:
+                raise _syntax(expr, kind) from None
+        return 0
 
-    def binop(node: ast.BinOp) -> int:
-        a, b = ev(node.left), ev(node.right)
-        op = node.op
-        if isinstance(op, (ast.FloorDiv, ast.Mod)):
-            rest = next(div_seen, "")
+    def unary(live: bool) -> int:
+        tok = take()
+        if tok[0] == "op" and tok[1] in ("-", "+", "!", "~"):
+            v = unary(live)
+            return {"-": wrap(-v), "+": v, "!": int(not v), "~": wrap(~v)}[tok[1]]
+        if tok[0] == "op" and tok[1] == "(":
+            v = ternary(live)
+            close = take()
+            if close[1] != ")" or close[0] != "op":
+                raise _syntax(expr, kind)
+            return v
+        if tok[0] == "op":
+            raise _syntax(expr, kind)
+        return value_of(tok)
+
+    def binary(min_prec: int, live: bool) -> int:
+        left = unary(live)
+        while True:
+            tok = peek()
+            if tok is None or tok[0] != "op" or tok[1] not in _BINARY or _BINARY[tok[1]] < min_prec:
+                return left
+            op = take()[1]
+            prec = _BINARY[op]
+            if op == "&&" or op == "||":
+                right_live = live and (bool(left) if op == "&&" else not left)
+                right = binary(prec + 1, right_live)
+                left = int(bool(left) and bool(right)) if op == "&&" else int(bool(left) or bool(right))
+                continue
+            right_start = tokens[i][2] if i < len(tokens) else len(text)
+            right = binary(prec if op == "**" else prec + 1, live)      # ** to the right
+            left = apply(op, left, right, live, text[right_start:]) if live else 0
+
+    def ternary(live: bool) -> int:
+        cond = binary(1, live)
+        tok = peek()
+        if tok is None or tok[1] != "?" or tok[0] != "op":
+            return cond
+        take()
+        yes = ternary(live and bool(cond))
+        colon = take()
+        if colon[1] != ":" or colon[0] != "op":
+            raise _syntax(expr, kind)
+        no = ternary(live and not cond)
+        return yes if cond else no
+
+    def apply(op: str, a: int, b: int, live: bool, rest: str) -> int:
+        if op in ("/", "%"):
             if b == 0:
-                raise _div_zero(expr, rest, kind)
+                raise _div_zero(expr, rest.strip(), kind)
             q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)   # C truncates toward 0
-            return wrap(q) if isinstance(op, ast.FloorDiv) else wrap(a - b * q)
-        if isinstance(op, ast.Pow):
+            return wrap(q) if op == "/" else wrap(a - b * q)
+        if op == "**":
             if b < 0:
                 token = re.search(r"(\w*)\W*$", expr).group(1)
                 raise ArithError(f'{expr}: exponent less than 0 (error token is "{token}")'
                                  if kind.startswith("bash") else "exponent less than 0")
             return wrap(pow(a, b, _MOD))
-        if isinstance(op, (ast.LShift, ast.RShift)):
-            count = b & (_BITS - 1)
-            return wrap(a << count) if isinstance(op, ast.LShift) else a >> count
-        table = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-                 ast.BitAnd: lambda: a & b, ast.BitOr: lambda: a | b, ast.BitXor: lambda: a ^ b}
-        return wrap(table[type(op)]())
+        if op == "<<":
+            return wrap(a << (b & (_BITS - 1)))
+        if op == ">>":
+            return a >> (b & (_BITS - 1))
+        return {"+": lambda: wrap(a + b), "-": lambda: wrap(a - b), "*": lambda: wrap(a * b),
+                "&": lambda: a & b, "|": lambda: a | b, "^": lambda: a ^ b,
+                "==": lambda: int(a == b), "!=": lambda: int(a != b), "<": lambda: int(a < b),
+                "<=": lambda: int(a <= b), ">": lambda: int(a > b), ">=": lambda: int(a >= b)}[op]()
 
-    def ev(node) -> int:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int):
-            return wrap(int(node.value))
-        if isinstance(node, ast.UnaryOp):
-            v = ev(node.operand)
-            return wrap({ast.USub: -v, ast.UAdd: v, ast.Not: int(not v), ast.Invert: ~v}[type(node.op)])
-        if isinstance(node, ast.BinOp):
-            return binop(node)
-        if isinstance(node, ast.BoolOp):
-            vals = [ev(v) for v in node.values]
-            return int(all(vals) if isinstance(node.op, ast.And) else any(vals))
-        if isinstance(node, ast.Compare):
-            left = ev(node.left)
-            for op, right_node in zip(node.ops, node.comparators):
-                right = ev(right_node)
-                ok = {ast.Lt: left < right, ast.Gt: left > right, ast.LtE: left <= right,
-                      ast.GtE: left >= right, ast.Eq: left == right, ast.NotEq: left != right}
-                if not ok[type(op)]:
-                    return 0
-                left = right
-            return 1
-        if isinstance(node, ast.IfExp):
-            return ev(node.body) if ev(node.test) else ev(node.orelse)
-        raise _syntax(expr, kind)
-
+    if not tokens:
+        return 0
     try:
-        return ev(tree)
-    except (KeyError, TypeError, RecursionError):
-        raise _syntax(expr, kind) from None
+        result = ternary(True)
+    except RecursionError:
+        if kind.startswith("bash"):    # expr.c's MAX_EXPR_RECURSION_LEVEL
+            raise ArithError(f'{expr}: expression recursion level exceeded '
+                             f'(error token is "{text[tokens[min(i, len(tokens) - 1)][2]:]}")') from None
+        raise
+    if i != len(tokens):
+        raise _syntax(expr, kind)
+    return result
