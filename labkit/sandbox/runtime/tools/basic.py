@@ -796,6 +796,9 @@ _CLASSES = {"[:upper:]": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "[:lower:]": "abcdefghijk
             "[:punct:]": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
 
 
+_TR_RANGE = 1 << 16
+
+
 def _tr_set(spec: str) -> str:
     for name, chars in _CLASSES.items():
         spec = spec.replace(name, chars)
@@ -803,6 +806,10 @@ def _tr_set(spec: str) -> str:
     out, i = [], 0
     while i < len(spec):
         if i + 2 < len(spec) and spec[i + 1] == "-":
+            if ord(spec[i + 2]) - ord(spec[i]) > _TR_RANGE:
+                # GNU tr works on bytes (a range spans 256 at most); a range of a million
+                # code points would be a million Python strings here: an OOM kill.
+                raise OutOfMemory()
             out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
             i += 3
         else:
