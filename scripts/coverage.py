@@ -41,7 +41,44 @@ def render() -> str:
         p = _images.profile(ref)
         missing = sorted(p.tools - set(TOOLS) - {"sh", "bash", "ash", "dash", "zsh"})
         out.append(f"| `{ref}` | {p.libc} | {len(p.tools)} | {', '.join(missing) or '-'} |")
+    out += ["", *_limits()]
     return "\n".join(out) + "\n"
+
+
+def _limits() -> list[str]:
+    """The budgets of a pod command, from the constants that enforce them."""
+    from labkit.sandbox import _exec
+    from labkit.sandbox._config import SandboxConfig
+    from labkit.sandbox.runtime import _cpu, _regex, _shell, _shell_io
+
+    mib = lambda n: f"{n >> 20} MiB"  # noqa: E731
+    rows = [
+        ("time", f"`exec_timeout_seconds` ({SandboxConfig().exec_timeout_seconds:g} s by default)",
+         "killed: exit 137, the output so far"),
+        ("memory of one exec: variables, pipes, substitutions, files written, stdin, lines a tool "
+         "holds, parsed scripts",
+         mib(_shell_io.MEMORY_LIMIT), "OOM kill: `Killed`, exit 137 (a tool or child shell: its shell "
+         "reports it and goes on with $? = 137)"),
+        ("memory of all running execs together", mib(_shell_io.SANDBOX_MEMORY_LIMIT),
+         "the exec that would go past it: OOM kill"),
+        ("output of an exec (each of stdout, stderr)", f"{_shell_io.MAX_OUTPUT} characters",
+         "`sandbox:` line, exit 125"),
+        ("loop iterations of an exec", f"{_shell.MAX_ITERATIONS}", "`sandbox:` line, exit 125"),
+        ("execs running at once", f"{_exec.MAX_CONCURRENT_EXECS}",
+         "429 TooManyRequests before the stream opens"),
+        ("execs interpreting at once", f"{_cpu.SLOTS}, in turns of {_cpu.SLICE * 1000:g} ms "
+         "(a sleeping exec gives its turn up)", "the others wait their turn"),
+        ("regular expressions (grep, awk)", "RE2: linear time, no limit needed",
+         "-"),
+        ("backreference matches (the `regex` module)", f"{_regex.MATCH_SECONDS:g} s per command",
+         "`grep: memory exhausted` (BusyBox: `out of memory`), exit 2"),
+        ("`$((...))`", "64-bit signed, wrapping as bash and dash do", "-"),
+        ("nesting of commands and substitutions", "the interpreter's stack",
+         "segfault: exit 139"),
+    ]
+    return ["## Limits of a pod command", "",
+            "| what | limit | past it |", "|---|---|---|",
+            *(f"| {what} | {limit} | {past} |" for what, limit, past in rows)]
 
 
 def main(argv: list[str]) -> int:

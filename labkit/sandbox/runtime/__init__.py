@@ -12,6 +12,14 @@ How an exec ends, as a real one would:
 - past the deadline (`timeout`, else config.exec_timeout_seconds): the process is killed,
   as a kubelet/runtime does when an exec's time is up; exit 137 (128 + SIGKILL), with the
   output produced so far and no extra message;
+- over the exec's memory budget (MEMORY_LIMIT, 64 MiB of text: variables, pipes, command
+  substitutions, files written, stdin, lines a tool holds): killed as the kernel's OOM killer
+  kills a container over `resources.limits.memory`, `Killed` on stderr and exit 137. A
+  tool or child shell that goes over is the one killed: its shell says so (dash and ash
+  `Killed`, bash `line N: PID Killed ... command`) and goes on with $? = 137;
+- nesting deeper than the interpreter's stack (commands, substitutions, parentheses):
+  the shell dies as a real one does when its C stack overflows, of SIGSEGV: exit 139
+  (128 + 11), no message (no parent shell is left to print one);
 - a sandbox budget (loop iterations, output size) exhausted: a `sandbox:` line on stderr
   and exit 125, a code no course command uses.
 
@@ -32,6 +40,8 @@ _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SHELL_NAMES = ("sh", "bash", "ash", "dash")
 EXIT_TIMEOUT = 137
 EXIT_SANDBOX_LIMIT = 125
+EXIT_KILLED = 137               # 128 + SIGKILL: the deadline's kill and the OOM killer's
+EXIT_SEGFAULT = 139             # 128 + SIGSEGV
 
 
 def _container(pod: dict, name: str | None) -> dict:
@@ -168,8 +178,10 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     `network` is the sandbox's simulated network; sharing one across execs keeps
     kube-proxy's backend choices and the servers' access logs going from one exec to the next."""
     from . import tools  # noqa: F401  (registers every tool)
-    from ._shell import (BufferSink, Dialect, Input, Io, LimitExceeded, Shell, ShellExit,
-                         Timeout, dialect_kind)
+    from ._cpu import Turn
+    from ._shell_io import text_size
+    from ._shell import (MEMORY_LIMIT, BufferSink, Dialect, Input, Io, LimitExceeded, Memory,
+                         OutOfMemory, Shell, ShellExit, Timeout, dialect_kind)
 
     spec_container = _container(pod, container)
     image_traits = traits(spec_container.get("image", ""))
@@ -178,11 +190,13 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     files = pod_files(pod, config=config, node=node)
     env = pod_env(pod, spec_container, config=config, cluster=cluster)
     limit = timeout if timeout is not None else config.exec_timeout_seconds
+    memory = Memory(MEMORY_LIMIT)
+    turn = Turn()
     ctx = ToolContext(
         pod=pod, container=spec_container.get("name", ""), image=image_traits.profile,
         files=files, env=env, config=config, cluster=cluster,
         network=network or _make_network(cluster, config), dns_address=dns_address, dns_clients=dns_clients,
-        clock=clock, deadline=clock.monotonic() + limit, stdin=stdin,
+        clock=clock, deadline=clock.monotonic() + limit, stdin=stdin, memory=memory, turn=turn,
         stdout=io.StringIO(), stderr=io.StringIO())
     out, err = BufferSink(ctx.stdout), BufferSink(ctx.stderr)
     if not argv:
@@ -194,6 +208,8 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
         err.write(_oci_not_found(argv[0]))
         return _result(ctx, 126)
     try:
+        turn.__enter__()                     # wait for a place at the interpreter (_cpu)
+        memory.hold(text_size(stdin))        # what the exec was sent is in its memory
         if name in _SHELL_NAMES:
             shell.dialect = Dialect(dialect_kind(image_traits, name), argv[0])
             code = shell.invoke(list(argv), Io(Input(stdin), out, err))
@@ -203,9 +219,17 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
         code = ex.code
     except Timeout:
         code = EXIT_TIMEOUT
+    except OutOfMemory:
+        ctx.stderr.write("Killed\n")
+        code = EXIT_KILLED
+    except RecursionError:
+        code = EXIT_SEGFAULT
     except LimitExceeded as exc:
         ctx.stderr.write(f"sandbox: {exc}; the command was stopped\n")
         code = EXIT_SANDBOX_LIMIT
+    finally:
+        memory.close()
+        turn.__exit__(None, None, None)
     return _result(ctx, code)
 
 

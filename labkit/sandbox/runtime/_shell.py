@@ -9,8 +9,10 @@ Messages follow the shell the image really has (`Dialect`): dash on Debian, Busy
 on Alpine and busybox, bash (4.x without, 5.1+ with the "line N:" of `bash -c`).
 Pipelines run their stages one after another, each in a copy of the shell's state (as
 the stages of a real pipeline are subshells). Budgets guard the sandbox: the exec's
-deadline (checked at every command and loop iteration), MAX_ITERATIONS loop turns and
-MAX_OUTPUT characters per stream.
+deadline (checked at every command and loop iteration), MAX_ITERATIONS loop turns,
+MAX_OUTPUT characters per stream, and the exec's `Memory` (_shell_io), which variables,
+expanded words, pipes, substitutions, files and the lines a tool holds count against; the
+table of them is generated into docs/SANDBOX_COVERAGE.md.
 
 The interpreter (`Shell`) lives here; beside it are the lexer (_shell_lex), parser
 (_shell_parse), streams (_shell_io), builtins (_shell_builtins), `$((...))`
@@ -18,24 +20,30 @@ The interpreter (`Shell`) lives here; beside it are the lexer (_shell_lex), pars
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import io
 import re
 from dataclasses import dataclass, field
 
 from ._context import TOOLS, ToolContext
-from ._shell_arith import _arith_eval
+from ._shell_arith import ArithError, _arith_eval
 from ._shell_builtins import BUILTINS
 from ._shell_dialect import Dialect, dialect_kind
-from ._shell_errors import LimitExceeded, ShellExit, ShellSyntaxError, Timeout, _LoopControl
-from ._shell_io import MAX_OUTPUT, BufferSink, FileSink, Input, Io, NullSink, Sink
+from ._shell_errors import (LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout,
+                            _LoopControl)
+from ._shell_io import (MAX_OUTPUT, MEMORY_LIMIT, BufferSink, FileSink, Input, Io, Memory,
+                        NullSink, Sink, SinkText, text_size)
 from ._shell_lex import Word, _lex_word_text
 from ._shell_parse import AndOr, For, Group, If, Parser, Pipeline, Redirected, Seq, Simple, While
 
-__all__ = ["MAX_ITERATIONS", "MAX_OUTPUT", "BufferSink", "Dialect", "Input", "Io", "LimitExceeded",
-           "Shell", "ShellExit", "Timeout", "dialect_kind"]
+__all__ = ["MAX_ITERATIONS", "MAX_OUTPUT", "MEMORY_LIMIT", "BufferSink", "Dialect", "Input", "Io",
+           "LimitExceeded", "Memory", "OutOfMemory", "Shell", "ShellExit", "Timeout", "dialect_kind"]
 
 MAX_ITERATIONS = 100_000
+# What the parsed form of a script costs, per character of its text (measured with
+# tracemalloc: 140 to 530 bytes, by how dense the commands are).
+PARSE_COST = 400
+_FIELD_COST = 64                 # what one field of a split word costs beside its text
 MAX_DEPTH = 50
 _PATH_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 _SHELLS = ("sh", "bash", "ash", "dash")
@@ -48,12 +56,52 @@ class _Budget:
     iterations: int = 0
 
 
+class _Vars(dict):
+    """The shell's variables, keeping the total size of their values (`size`) so that an
+    assignment that would take the exec past its memory budget is an OOM kill."""
+
+    def __init__(self, memory: Memory | None = None, data=(), base: int = 0) -> None:
+        super().__init__(data)
+        self.memory, self.base = memory, base   # base: what the parent shells' variables take
+        self.size = sum(text_size(v) for v in self.values() if isinstance(v, str))
+
+    def __setitem__(self, key, value) -> None:
+        old = self.get(key)
+        grow = text_size(value) - (text_size(old) if isinstance(old, str) else 0)
+        if self.memory is not None and grow > 0:
+            self.memory.need(grow, self.size + self.base)
+        super().__setitem__(key, value)
+        self.size += grow
+
+    def __delitem__(self, key) -> None:
+        self.size -= text_size(self[key])
+        super().__delitem__(key)
+
+    def pop(self, key, *default):
+        if key in self:
+            self.size -= text_size(self[key])
+        return super().pop(key, *default)
+
+    def setdefault(self, key, value=None):
+        if key not in self:
+            self[key] = value
+        return self[key]
+
+    def copy(self) -> "_Vars":
+        return _Vars(self.memory, self, self.base)
+
+    @property
+    def total(self) -> int:
+        """What these variables and the parent shells' take together."""
+        return self.size + self.base
+
+
 @dataclass
 class Shell:
     ctx: ToolContext
     dialect: Dialect
     traits: object = None                  # _images.Traits of the image
-    vars: dict = field(default_factory=dict)
+    vars: _Vars = field(default_factory=_Vars)
     exported: set = field(default_factory=set)
     positional: list = field(default_factory=list)
     status: int = 0
@@ -67,9 +115,10 @@ class Shell:
     _top_err: Sink = field(default_factory=NullSink)
 
     @classmethod
-    def for_context(cls, ctx: ToolContext, dialect: Dialect, traits=None, depth: int = 0) -> "Shell":
+    def for_context(cls, ctx: ToolContext, dialect: Dialect, traits=None, depth: int = 0,
+                    base: int = 0) -> "Shell":
         sh = cls(ctx, dialect, traits, depth=depth)
-        sh.vars = dict(ctx.env)
+        sh.vars = _Vars(ctx.memory, ctx.env, base)
         sh.exported = set(ctx.env)
         sh.vars.setdefault("IFS", " \t\n")
         sh.pid = 1 + depth
@@ -77,25 +126,53 @@ class Shell:
 
     # -- entry points
     def run_script(self, src: str, io_: Io) -> int:
+        with self.parsed(src, io_) as tree:
+            if tree is None:
+                return 2
+            try:
+                return self.exec_seq(tree, io_)
+            except ShellExit as ex:
+                return ex.code
+            except _LoopControl:
+                return self.status
+
+    @contextlib.contextmanager
+    def parsed(self, src: str, io_: Io):
+        """The syntax tree of src (None after printing a syntax error), held against the
+        exec's memory while it runs: unlike a real shell, which reads a script a command
+        at a time, this one parses it whole, at about PARSE_COST bytes a character."""
+        cost = PARSE_COST * len(src) if len(src) > 4096 and self.ctx.memory is not None else 0
+        if cost:
+            self.ctx.memory.hold(cost, self.vars.total)
         try:
-            tree = Parser(src).parse()
-        except ShellSyntaxError as err:
-            io_.err.write(self.dialect.syntax_error(err))
-            return 2
-        try:
-            return self.exec_seq(tree, io_)
-        except ShellExit as ex:
-            return ex.code
-        except _LoopControl:
-            return self.status
+            try:
+                tree = Parser(src).parse()
+            except ShellSyntaxError as err:
+                io_.err.write(self.dialect.syntax_error(err))
+                tree = None
+            yield tree
+        finally:
+            if cost:
+                self.ctx.memory.release(cost)
 
     def clone(self) -> "Shell":
-        return dataclasses.replace(self, vars=dict(self.vars), exported=set(self.exported),
+        return dataclasses.replace(self, vars=self.vars.copy(), exported=set(self.exported),
                                    positional=list(self.positional))
 
     def check(self) -> None:
         if self.ctx.clock.monotonic() >= self.ctx.deadline:
             raise Timeout()
+        if self.ctx.turn is not None:
+            self.ctx.turn.tick()
+
+    def need(self, n: int) -> None:
+        """Room in the exec's memory for n more characters beside the variables, or OOM."""
+        if self.ctx.memory is not None and n > 0:
+            self.ctx.memory.need(n, self.vars.total)
+
+    def _sink(self) -> BufferSink:
+        """A buffer for a pipe or a command substitution, counted against the memory."""
+        return BufferSink(limit=None, memory=self.ctx.memory)
 
     def _tick(self) -> None:
         self.budget.iterations += 1
@@ -133,10 +210,10 @@ class Shell:
         if len(pipe.cmds) == 1:
             self.exec_command(pipe.cmds[0], io_)
         else:
-            data = io_.stdin
+            data, held = io_.stdin, None
             for idx, cmd in enumerate(pipe.cmds):
                 last = idx == len(pipe.cmds) - 1
-                out = io_.out if last else BufferSink()
+                out = io_.out if last else self._sink()
                 sub = self.clone()
                 try:
                     sub.exec_command(cmd, Io(data, out, io_.err))
@@ -145,9 +222,12 @@ class Shell:
                     code = ex.code
                 except _LoopControl:
                     code = sub.status
+                finally:
+                    if held is not None:       # the stage before is done with it
+                        held.release()
                 self.status = code
                 if not last:
-                    data = Input(out.getvalue())
+                    data, held = Input(out.getvalue()), out
         if pipe.negate:
             self.status = 0 if self.status else 1
         return self.status
@@ -288,25 +368,44 @@ class Shell:
             io_.err.write(f"{self.dialect.prefix(line)}{argv[0]}: not simulated in the sandbox\n")
             return 126
         sub = dataclasses.replace(self.ctx, env=self.tool_env(extra), stdin=io_.stdin.read_all(),
-                                  stdout=io.StringIO(), stderr=io.StringIO())
+                                  stdout=SinkText(io_.out), stderr=SinkText(io_.err))
         try:
             code = fn(sub, list(argv))
+        except OutOfMemory:
+            # The OOM killer picked the tool (it held the memory): the shell reports the
+            # SIGKILL and goes on with $? = 137 (128 + 9).
+            io_.err.write(self.killed_message(argv, line))
+            return 137
         finally:
-            io_.out.write(sub.stdout.getvalue())
-            io_.err.write(sub.stderr.getvalue())
             self.ctx.waited = sub.waited        # simulated waits add up over a script
         return int(code or 0) & 0xFF
+
+    def killed_message(self, argv: list, line: int) -> str:
+        """What the shell prints when a foreground command dies of SIGKILL.
+
+        dash and BusyBox ash print the signal's name alone; a non-interactive bash prints
+        the job: `bash: line 1:    42 Killed                  sort big` (jobs.c
+        notify_of_job_status: the pid in 5 columns, the status padded to 24)."""
+        if not self.dialect.is_bash:
+            return "Killed\n"
+        self.pid += 1
+        where = f"{self.dialect.argv0}: line {line}: "
+        return f"{where}{self.pid + 40:5d} {'Killed':<24}{' '.join(argv)}\n"
 
     def run_nested_shell(self, name: str, argv: list, io_: Io, extra: dict | None = None) -> int:
         if self.depth >= MAX_DEPTH:
             raise LimitExceeded("shell nesting limit exceeded")
         kind = dialect_kind(self.traits, name)
         ctx = dataclasses.replace(self.ctx, env=self.tool_env(extra))
-        sub = Shell.for_context(ctx, Dialect(kind, argv[0]), self.traits, self.depth + 1)
+        sub = Shell.for_context(ctx, Dialect(kind, argv[0]), self.traits, self.depth + 1,
+                                base=self.vars.total)
         sub.budget = self.budget
         sub._top_out, sub._top_err = io_.out, io_.err
         try:
             return sub.invoke(argv, io_)
+        except OutOfMemory:                     # the child shell was the one killed
+            io_.err.write(self.killed_message(argv, 1))
+            return 137
         finally:
             self.ctx.waited = sub.ctx.waited
 
@@ -387,8 +486,10 @@ class Shell:
         if path in ("/dev/stderr",):
             return self._top_err
         if truncate or path not in self.ctx.files:
+            if self.ctx.memory is not None:
+                self.ctx.memory.release(text_size(self.ctx.files.get(path, "")))
             self.ctx.files[path] = ""
-        return FileSink(self.ctx.files, path)
+        return FileSink(self.ctx.files, path, self.ctx.memory)
 
     def _open_error(self, path: str, line: int) -> str:
         if self.dialect.kind == "dash":
@@ -402,6 +503,8 @@ class Shell:
         out: list[str] = []
         for word in words:
             out.extend(self.expand_word(word))
+        if len(out) > 4096:           # each field is a str of its own: its header and slot
+            self.need(_FIELD_COST * len(out))
         return out
 
     def expand_nosplit(self, word: Word) -> str:
@@ -413,6 +516,8 @@ class Shell:
             else:
                 value = self.expand_part(part)
                 pieces.append(" ".join(value) if isinstance(value, list) else value)
+        if len(pieces) > 1:
+            self.need(sum(map(text_size, pieces)))
         text = "".join(pieces)
         if word.parts and word.parts[0][0] == "lit" and text.startswith("~"):
             text = self._tilde(text)
@@ -430,12 +535,16 @@ class Shell:
         fields: list[str] = []
         cur: str | None = None
         ifs = self.vars.get("IFS", " \t\n")
+        size = 0
         for part in word.parts:
             kind = part[0]
             if kind in ("lit", "q"):
                 cur = (cur or "") + part[1]
                 continue
             value = self.expand_part(part)
+            size += sum(map(text_size, value)) if isinstance(value, list) else text_size(value)
+            if size > 4096 and len(word.parts) > 1:
+                self.need(size)               # the word being built, beside the variables
             quoted = part[-1]
             if isinstance(value, list):          # "$@"
                 if not value:
@@ -525,7 +634,7 @@ class Shell:
                 self._top_err.write(f"{self.dialect.prefix(1)}{name}: {msg}\n")
                 raise ShellExit(1 if self.dialect.is_bash else 2)
             return value
-        return _trim(value or "", op, self.expand_nosplit(arg))
+        return _trim(value or "", op, self.expand_nosplit(arg), self.check)
 
     def _bad_substitution(self, body: str) -> int:
         self._top_err.write(f"{self.dialect.prefix(1)}${{{body}}}: bad substitution\n"
@@ -537,21 +646,24 @@ class Shell:
 
     def command_substitution(self, src: str) -> str:
         sub = self.clone()
-        out = BufferSink()
+        out = self._sink()
         try:
             code = sub.run_script(src, Io(Input(), out, self._top_err))
         except ShellExit as ex:
             code = ex.code
+        finally:
+            out.release()
         self._cmd_status = code
         self.status = code
         return out.getvalue().rstrip("\n")
 
     def arith(self, expr: str) -> int:
         try:
-            return _arith_eval(expr, self.vars)
-        except (ValueError, ZeroDivisionError, SyntaxError) as exc:
-            msg = str(exc) or "arithmetic expression: expecting primary"
-            self._top_err.write(f"{self.dialect.prefix(1)}{msg}\n")
+            return _arith_eval(expr, self.vars, self.dialect.kind)
+        except ArithError as exc:
+            # An expansion error ends a non-interactive shell: bash with 1, dash and ash with 2.
+            prefix = self.dialect.prefix(1) if self.dialect.kind != "ash" else f"{self.dialect.argv0}: "
+            self._top_err.write(f"{prefix}{exc}\n")
             raise ShellExit(2 if not self.dialect.is_bash else 1)
 
 
@@ -562,16 +674,45 @@ def _split_ifs(value: str, ifs: str) -> list[str]:
     return [p for p in pieces if p != ""]
 
 
-def _trim(value: str, op: str, pattern: str) -> str:
+def _trim(value: str, op: str, pattern: str, check=lambda: None) -> str:
+    """${v#p} ${v##p} ${v%p} ${v%%p}: one glob match per cut point, as sh tries them;
+    `check` (the exec's deadline) runs at each, since a long value makes this quadratic.
+    Matches run on the value in place (pos/endpos), never on copies of its pieces."""
     import fnmatch
+    if op in ("##", "%%"):          # the longest forms: one linear RE2 search (_regex)
+        from ._regex import longest_trim
+        cut = longest_trim(value, pattern, suffix=op == "%%")
+        if cut is None:
+            return value
+        return value[cut:] if op == "##" else value[:cut]
+    rx = re.compile(fnmatch.translate(_fnmatch_escapes(pattern)))   # atomic groups: no blowup
     if op in ("#", "##"):
         candidates = range(len(value) + 1) if op == "#" else range(len(value), -1, -1)
         for i in candidates:
-            if fnmatch.fnmatchcase(value[:i], pattern):
+            check()
+            if rx.match(value, 0, i):
                 return value[i:]
         return value
     candidates = range(len(value), -1, -1) if op == "%" else range(len(value) + 1)
     for i in candidates:
-        if fnmatch.fnmatchcase(value[i:], pattern):
+        check()
+        if rx.match(value, i):
             return value[:i]
     return value
+
+
+def _fnmatch_escapes(pattern: str) -> str:
+    """sh's `\\x` (x taken literally) in fnmatch's terms, which has no escape: `[x]`."""
+    if "\\" not in pattern:
+        return pattern
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            out.append(f"[{nxt}]" if nxt in "*?[\\" else nxt)
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)

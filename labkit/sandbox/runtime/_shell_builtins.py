@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ._shell_errors import ShellExit, ShellSyntaxError, _LoopControl
-from ._shell_parse import Parser
+from ._shell_errors import ShellExit, _LoopControl
+from ._shell_io import text_size
 
 
 # ---------------------------------------------------------------- builtins
@@ -25,12 +25,14 @@ def _b_false(sh, argv, io_, line):
 
 
 def _b_echo(sh, argv, io_, line):
+    sh.need(sum(map(text_size, argv)))
     io_.out.write(_basic().echo_text(argv[1:], "dash" if sh.dialect.kind == "dash" else "bash"))
     return 0
 
 
 def _b_printf(sh, argv, io_, line):
-    out, err, code = _basic().printf_text(argv[1:])
+    room = sh.ctx.memory.room(sh.vars.total) if sh.ctx.memory is not None else None
+    out, err, code = _basic().printf_text(argv[1:], room)
     io_.out.write(out)
     if err:
         io_.err.write(f"{sh.dialect.prefix(line)}printf: {err}\n")
@@ -206,12 +208,8 @@ def _b_type(sh, argv, io_, line):
 
 def _b_eval(sh, argv, io_, line):
     src = " ".join(argv[1:])
-    try:
-        tree = Parser(src).parse()
-    except ShellSyntaxError as err:
-        io_.err.write(sh.dialect.syntax_error(err))
-        return 2
-    return sh.exec_seq(tree, io_)
+    with sh.parsed(src, io_) as tree:
+        return 2 if tree is None else sh.exec_seq(tree, io_)
 
 
 def _b_exec(sh, argv, io_, line):

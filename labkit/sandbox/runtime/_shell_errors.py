@@ -12,6 +12,10 @@ class LimitExceeded(Exception):
     """A sandbox budget (loop iterations, output size, nesting) ran out."""
 
 
+class OutOfMemory(Exception):
+    """The exec went over its memory budget: the kernel's OOM killer would SIGKILL it."""
+
+
 class ShellExit(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)

@@ -6,11 +6,15 @@ Alpine images, where the two differ in a way a learner would see (error wording,
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
 
 from .._context import ToolContext, tool
+from .._regex import PatternError, TooSlow, compile_posix
+from .._shell_errors import OutOfMemory
+from .._shell_io import text_size
 
 
 def _flavour(ctx: ToolContext) -> str:
@@ -37,9 +41,34 @@ def _open(ctx: ToolContext, name: str, path: str) -> str | None:
     return None
 
 
-def _lines(text: str) -> list[str]:
-    """Lines with their newlines; a last line without one stays as it is."""
+# What holding one line as a Python str costs the sandbox beside the text itself: the
+# object's 49-byte header and a list slot or two. (GNU sort's own `struct line` is 32 bytes,
+# sort.c; so a sort close to the limit is killed a little earlier than GNU sort would be.)
+_LINE_COST = 64
+# Lines sorted in one C call: list.sort holds the GIL throughout, so longer inputs are
+# sorted in runs of this size and merged in Python (the server keeps answering meanwhile).
+_SORT_RUN = 50_000
+
+
+def _lines(text: str, ctx: ToolContext | None = None) -> list[str]:
+    """Lines with their newlines; a last line without one stays as it is.
+
+    With ctx, the list must fit in the exec's memory (else an OOM kill of the tool)."""
+    if ctx is not None and len(text) > 65536:
+        _need(ctx, text_size(text) + _LINE_COST * (text.count("\n") + 1))
     return text.splitlines(keepends=True)
+
+
+def _count_words(text: str, chunk: int = 1 << 16) -> int:
+    """wc -w without a list of every word: whitespace-separated runs, chunk by chunk."""
+    total, prev_word_end = 0, False
+    for start in range(0, len(text), chunk):
+        piece = text[start:start + chunk]
+        total += len(piece.split())
+        if prev_word_end and not piece[:1].isspace():
+            total -= 1                      # a word cut in two by the chunking
+        prev_word_end = not piece[-1:].isspace()
+    return total
 
 
 def _nl(line: str) -> str:
@@ -118,22 +147,35 @@ def _num(arg: str) -> tuple[float | int, str | None]:
         return 0, f"'{arg}': expected a numeric value" if arg else None
 
 
-def printf_text(args: list[str]) -> tuple[str, str, int]:
-    """printf FORMAT [ARG]...: (stdout, error message, exit code), GNU wording."""
+def printf_text(args: list[str], room: int | None = None) -> tuple[str, str, int]:
+    """printf FORMAT [ARG]...: (stdout, error message, exit code), GNU wording.
+
+    `room`: characters of memory the exec has left; a field width or precision, or an
+    output, larger than that is an OOM kill (OutOfMemory) before anything is built."""
     if not args:
         return "", "missing operand", 1
     fmt, rest = args[0], list(args[1:])
-    out, errors = [], []
+    out: list[str] = []
+    errors: list[str] = []
+    size = 0
+
+    def add(piece: str) -> None:
+        nonlocal size
+        size += text_size(piece)
+        if room is not None and size > room:
+            raise OutOfMemory()
+        out.append(piece)
+
     while True:
         consumed = False
         pos = 0
         for m in _CONV.finditer(fmt):
             text, _ = _unescape(fmt[pos:m.start()], echo=False)
-            out.append(text)
+            add(text)
             pos = m.end()
             flags, width, prec, conv = m.groups()
             if conv == "%":
-                out.append("%")
+                add("%")
                 continue
             if width == "*":
                 width = rest.pop(0) if rest else "0"
@@ -141,6 +183,10 @@ def printf_text(args: list[str]) -> tuple[str, str, int]:
             if prec == "*":
                 prec = rest.pop(0) if rest else "0"
                 consumed = True
+            if room is not None:
+                for n in (width, prec if conv not in "sbc" else None):
+                    if n and n.lstrip("-").isdigit() and int(n.lstrip("-")) > room:
+                        raise OutOfMemory()
             arg = rest.pop(0) if rest else None
             consumed = consumed or arg is not None
             spec = "%" + flags + (width or "") + ("." + prec if prec is not None else "")
@@ -149,22 +195,22 @@ def printf_text(args: list[str]) -> tuple[str, str, int]:
                 if conv == "b":
                     value, stop = _unescape(value, echo=True)
                     if stop:
-                        out.append(value)
+                        add(value)
                         return "".join(out), "; ".join(errors), 1 if errors else 0
-                out.append((spec + "s") % value)
+                add((spec + "s") % value)
             elif conv == "c":
-                out.append((spec + "s") % (arg[:1] if arg else ""))
+                add((spec + "s") % (arg[:1] if arg else ""))
             else:
                 number, err = _num(arg) if arg is not None else (0, None)
                 if err:
                     errors.append(err)
                 if conv in "diouxX":
                     number = int(number)
-                    out.append((spec + ("d" if conv in "iu" else conv)) % number)
+                    add((spec + ("d" if conv in "iu" else conv)) % number)
                 else:
-                    out.append((spec + conv) % float(number))
+                    add((spec + conv) % float(number))
         text, stop = _unescape(fmt[pos:], echo=False)
-        out.append(text)
+        add(text)
         if not rest or not consumed:
             break
     return "".join(out), "; ".join(errors), 1 if errors else 0
@@ -260,9 +306,19 @@ def echo(ctx: ToolContext, argv: list[str]) -> int:
     return 0
 
 
+def _room(ctx: ToolContext) -> int | None:
+    return ctx.memory.room() if ctx.memory is not None else None
+
+
+def _need(ctx: ToolContext, n: int) -> None:
+    """Room for n characters more in the exec's memory, or an OOM kill of this tool."""
+    if ctx.memory is not None:
+        ctx.memory.need(n)
+
+
 @tool("printf")
 def printf(ctx: ToolContext, argv: list[str]) -> int:
-    out, err, code = printf_text(argv[1:])
+    out, err, code = printf_text(argv[1:], _room(ctx))
     ctx.stdout.write(out)
     if err:
         ctx.stderr.write(f"printf: {err}\n")
@@ -336,7 +392,7 @@ def head(ctx: ToolContext, argv: list[str]) -> int:
             continue
         if len(files) > 1:
             ctx.stdout.write(("\n" if i else "") + f"==> {path if path != '-' else 'standard input'} <==\n")
-        lines = _lines(text)
+        lines = _lines(text, ctx)
         ctx.stdout.write("".join(lines[:n] if n >= 0 else lines[:n]))
     return code
 
@@ -355,7 +411,7 @@ def tail(ctx: ToolContext, argv: list[str]) -> int:
         if text is None:
             code = 1
             continue
-        lines = _lines(text)
+        lines = _lines(text, ctx)
         chosen = lines[max(n - 1, 0):] if from_start else (lines[-n:] if n else [])
         ctx.stdout.write("".join(chosen))
     return code
@@ -497,14 +553,15 @@ def sleep(ctx: ToolContext, argv: list[str]) -> int:
                          if not _busybox(ctx) else "BusyBox: sleep: missing operand\n")
         return 1
     end = ctx.clock.monotonic() + total
-    while True:
-        now = ctx.clock.monotonic()
-        if now >= ctx.deadline:
-            from .._shell import Timeout
-            raise Timeout()
-        if now >= end:
-            return 0
-        time.sleep(min(end - now, ctx.deadline - now, 0.05))
+    with ctx.turn.waiting() if ctx.turn is not None else contextlib.nullcontext():
+        while True:                         # waiting, it leaves the interpreter to others
+            now = ctx.clock.monotonic()
+            if now >= ctx.deadline:
+                from .._shell import Timeout
+                raise Timeout()
+            if now >= end:
+                return 0
+            time.sleep(min(end - now, ctx.deadline - now, 0.05))
 
 
 @tool("wc")
@@ -519,7 +576,8 @@ def wc(ctx: ToolContext, argv: list[str]) -> int:
         if text is None:
             code = 1
             continue
-        counts = {"l": text.count("\n"), "w": len(text.split()), "c": len(text.encode())}
+        counts = {"l": text.count("\n"), "w": _count_words(text),
+                  "c": len(text) if text.isascii() else len(text.encode())}
         results.append(([counts[c] for c in cols], path if files else None))
     if len(results) > 1:
         results.append(([sum(r[0][i] for r in results) for i in range(len(cols))], "total"))
@@ -558,18 +616,32 @@ def sort(ctx: ToolContext, argv: list[str]) -> int:
     flags = "".join(a[1:] for a in argv[1:] if a.startswith("-") and a != "-")
     files = [a for a in argv[1:] if a == "-" or not a.startswith("-")]
     text, code = _read_inputs(ctx, "sort", files)
-    lines = [line.rstrip("\n") for line in _lines(text)]
+    if len(text) > 65536:
+        _need(ctx, text_size(text) + _LINE_COST * (text.count("\n") + 1))
+    lines = text.split("\n")               # one str a line, without a second stripped copy
+    if lines and lines[-1] == "":
+        lines.pop()
+    del text
+    key = None
     if "n" in flags:
         def key(s: str):
             m = re.match(r"\s*(-?\d+(?:\.\d+)?)", s)
             return (float(m.group(1)) if m else 0.0, s)
-        lines.sort(key=key, reverse="r" in flags)
-    else:
-        lines.sort(reverse="r" in flags)
+    lines = _sort_in_runs(lines, key, "r" in flags)
     if "u" in flags:
         lines = list(dict.fromkeys(lines))
     ctx.stdout.write("".join(line + "\n" for line in lines))
     return code
+
+
+def _sort_in_runs(lines: list[str], key, reverse: bool) -> list[str]:
+    """sorted(lines), in runs of _SORT_RUN merged by heapq (stable, as one sort is)."""
+    if len(lines) <= _SORT_RUN:
+        return sorted(lines, key=key, reverse=reverse)
+    import heapq
+    runs = [sorted(lines[i:i + _SORT_RUN], key=key, reverse=reverse)
+            for i in range(0, len(lines), _SORT_RUN)]
+    return list(heapq.merge(*runs, key=key, reverse=reverse))
 
 
 @tool("uniq")
@@ -578,7 +650,7 @@ def uniq(ctx: ToolContext, argv: list[str]) -> int:
     files = [a for a in argv[1:] if a == "-" or not a.startswith("-")]
     text, code = _read_inputs(ctx, "uniq", files[:1])
     groups: list[list] = []
-    for line in _lines(text):
+    for line in _lines(text, ctx):
         line = line.rstrip("\n")
         if groups and groups[-1][0] == line:
             groups[-1][1] += 1
@@ -613,56 +685,63 @@ def grep(ctx: ToolContext, argv: list[str]) -> int:
                          "Try 'grep --help' for more information.\n")
         return 2
     text, code = _read_inputs(ctx, "grep", files)
-    if "F" in flags:
-        rx_src = "|".join(re.escape(p) for p in patterns)
-    elif "E" in flags:
-        rx_src = "|".join(patterns)
-    else:   # basic regex: \| \( \) \{ \} are the special forms, | ( ) { } literal
-        def bre(p: str) -> str:
-            out, i = [], 0
-            while i < len(p):
-                if p[i] == "\\" and i + 1 < len(p):
-                    out.append(p[i + 1] if p[i + 1] in "|(){}+?" else p[i:i + 2])
-                    i += 2
-                else:
-                    out.append("\\" + p[i] if p[i] in "|(){}+?" else p[i])
-                    i += 1
-            return "".join(out)
-        rx_src = "|".join(bre(p) for p in patterns)
-    if "w" in flags:
-        rx_src = rf"\b(?:{rx_src})\b"
-    if "x" in flags:
-        rx_src = rf"^(?:{rx_src})$"
     try:
-        rx = re.compile(rx_src, re.IGNORECASE if "i" in flags else 0)
-    except re.error:
-        ctx.stderr.write("grep: Unmatched ( or \\(\n")
+        rx = compile_posix(patterns, extended="E" in flags, fixed="F" in flags, icase="i" in flags,
+                           word="w" in flags, line="x" in flags, deadline=_wall_deadline(ctx))
+    except PatternError as exc:
+        # GNU: "grep: Unmatched ( or \\("; BusyBox's xregcomp: "grep: bad regex 'P': ..."
+        ctx.stderr.write(f"grep: bad regex '{patterns[0]}': {exc}\n" if _busybox(ctx)
+                         else f"grep: {exc}\n")
         return 2
-    matched, count = [], 0
-    for line in _lines(text):
-        body = line.rstrip("\n")
-        hit = rx.search(body) is not None
-        if hit != ("v" in flags):
+    invert = "v" in flags
+    count = 0
+    try:
+        for nr, body in enumerate(_bodies(text), 1):   # one line at a time, as grep reads
+            if ctx.turn is not None:
+                ctx.turn.tick()
+            if (rx.search(body) is not None) == invert:
+                continue
             count += 1
-            matched.append(body)
-    if "q" in flags:
-        return 0 if count else (code or 1)
+            if "q" in flags:
+                return 0
+            if "c" in flags:
+                continue
+            number = f"{nr}:" if "n" in flags else ""
+            if "o" in flags and not invert:
+                batch = []                  # written a few thousand at a time
+                for found in rx.matches(body):
+                    batch.append(number + found + "\n")
+                    if len(batch) >= 4096:
+                        ctx.stdout.write("".join(batch))
+                        batch.clear()
+                ctx.stdout.write("".join(batch))
+            else:
+                ctx.stdout.write(number + body + "\n")
+    except TooSlow:
+        # GNU grep's EGexecute dies through xalloc_die when the matcher gives up;
+        # BusyBox's bb_die_memory_exhausted says "out of memory". Both exit 2.
+        ctx.stderr.write("grep: out of memory\n" if _busybox(ctx) else "grep: memory exhausted\n")
+        return 2
     if "c" in flags:
         ctx.stdout.write(f"{count}\n")
-    elif "o" in flags and "v" not in flags:
-        for body in matched:
-            for m in rx.finditer(body):
-                if m.group(0):
-                    ctx.stdout.write(m.group(0) + "\n")
-    else:
-        prefix_n = "n" in flags
-        if prefix_n:
-            numbered = [(i + 1, line.rstrip("\n")) for i, line in enumerate(_lines(text))
-                        if (rx.search(line.rstrip("\n")) is not None) != ("v" in flags)]
-            ctx.stdout.write("".join(f"{i}:{b}\n" for i, b in numbered))
-        else:
-            ctx.stdout.write("".join(b + "\n" for b in matched))
     return code if code else (0 if count else 1)
+
+
+def _bodies(text: str):
+    """Each line of text without its newline, produced one at a time."""
+    pos, n = 0, len(text)
+    while pos < n:
+        j = text.find("\n", pos)
+        if j < 0:
+            yield text[pos:]
+            return
+        yield text[pos:j]
+        pos = j + 1
+
+
+def _wall_deadline(ctx: ToolContext) -> float:
+    """The exec's deadline on time.monotonic(), for matchers that stop on their own."""
+    return time.monotonic() + max(ctx.deadline - ctx.clock.monotonic() - ctx.waited, 0.0)
 
 
 def _ranges(spec: str) -> list[tuple[int, int]]:
@@ -696,7 +775,7 @@ def cut(ctx: ToolContext, argv: list[str]) -> int:
                          "Try 'cut --help' for more information.\n")
         return 1
     text, code = _read_inputs(ctx, "cut", files)
-    for line in _lines(text):
+    for line in _lines(text, ctx):
         body = line.rstrip("\n")
         if chars is not None:
             keep = [c for i, c in enumerate(body, 1) if any(lo <= i <= hi for lo, hi in _ranges(chars))]
@@ -717,6 +796,9 @@ _CLASSES = {"[:upper:]": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "[:lower:]": "abcdefghijk
             "[:punct:]": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
 
 
+_TR_RANGE = 1 << 16
+
+
 def _tr_set(spec: str) -> str:
     for name, chars in _CLASSES.items():
         spec = spec.replace(name, chars)
@@ -724,6 +806,10 @@ def _tr_set(spec: str) -> str:
     out, i = [], 0
     while i < len(spec):
         if i + 2 < len(spec) and spec[i + 1] == "-":
+            if ord(spec[i + 2]) - ord(spec[i]) > _TR_RANGE:
+                # GNU tr works on bytes (a range spans 256 at most); a range of a million
+                # code points would be a million Python strings here: an OOM kill.
+                raise OutOfMemory()
             out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
             i += 3
         else:
@@ -772,17 +858,30 @@ def awk(ctx: ToolContext, argv: list[str]) -> int:
         ctx.stderr.write("awk: the sandbox's awk only runs '{print ...}' one-liners\n")
         return 2
     cond, action = m.group(1), m.group(2) or "print"
+    rx = None
+    if cond and cond.startswith("/"):
+        try:   # awk's /re/ is a POSIX ERE
+            rx = compile_posix([cond[1:-1].replace("\\/", "/")], extended=True,
+                               deadline=_wall_deadline(ctx))
+        except PatternError as exc:
+            ctx.stderr.write(f"awk: {exc}: /{cond[1:-1]}/\n")
+            return 2
     text, code = _read_inputs(ctx, "awk", files)
     items = [e.strip() for e in re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", action[5:].strip())] \
         if action[5:].strip() else ["$0"]
-    for nr, line in enumerate(_lines(text), 1):
+    for nr, line in enumerate(_lines(text, ctx), 1):
         body = line.rstrip("\n")
         parts = body.split() if sep in (None, " ") else body.split(sep)
         if cond:
             if cond.startswith("NR") and nr != int(cond.split("==")[1]):
                 continue
-            if cond.startswith("/") and not re.search(cond[1:-1], body):
-                continue
+            if cond.startswith("/"):
+                try:
+                    if rx.search(body) is None:
+                        continue
+                except TooSlow:
+                    ctx.stderr.write("awk: regular expression took too long\n")
+                    return 2
         values = []
         for item in items:
             if item == "NF":
