@@ -13,7 +13,7 @@ __all__ = ["connect", "Lab", "ExecResult", "ApplyResult", "ResolvConf", "errors"
 _LAZY = {
     "connect": ("labkit._connect", "connect"),
     "Lab": ("labkit._lab", "Lab"),
-    "ResolvConf": ("labkit._lab", "ResolvConf"),
+    "ResolvConf": ("labkit.kube.resolvconf", "ResolvConf"),
     "ExecResult": ("labkit._exec", "ExecResult"),
     "ApplyResult": ("labkit._apply", "ApplyResult"),
     "check": ("labkit.exercises", "check"),

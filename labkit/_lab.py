@@ -3,45 +3,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _apply, _exec, _frames, _readiness, errors
 from ._apply import default_manifests
 from ._transport import Transport
+from .kube.resolvconf import ResolvConf
 from ._progress import Progress as _Progress
 from ._progress import in_notebook as _in_notebook
 
 LESSON_NAMESPACES = ("default", "test")
 # What a workshop learner may read but never change: where cluster DNS lives.
 READABLE_NAMESPACES = ("kube-system", "kube-public")
-
-
-@dataclass
-class ResolvConf:
-    """A pod's /etc/resolv.conf: nameservers, search list, options (`{"ndots": 5}`)."""
-    nameservers: list[str]
-    search: list[str]
-    options: dict
-    text: str = field(default="", repr=False)
-
-    @classmethod
-    def parse(cls, text: str) -> "ResolvConf":
-        ns, search, options = [], [], {}
-        for line in text.splitlines():
-            words = line.split("#", 1)[0].split(";", 1)[0].split()
-            if not words:
-                continue
-            key, rest = words[0], words[1:]
-            if key == "nameserver" and rest:
-                ns.append(rest[0])
-            elif key in ("search", "domain"):
-                search = rest if key == "search" else rest[:1]      # the last of the two wins (resolv.conf(5))
-            elif key == "options":
-                for opt in rest:
-                    k, _, v = opt.partition(":")
-                    options[k] = int(v) if v.isdigit() else (v or True)
-        return cls(ns, search, options, text)
 
 
 class SandboxExtras:

@@ -164,10 +164,10 @@ def resolver_queries(name: str, namespace: str = "default", ndots: int = 5,
     Columns: step, query, qtype, exists.
     """
     import pandas as pd
-    from labkit.sandbox.runtime._resolver import ResolvConf, candidates
+    from .kube.resolvconf import ResolvConf, candidates
     exists = exists or _exists_in_lab(cluster_domain=cluster_domain)
-    conf = ResolvConf(search=(f"{namespace}.svc.{cluster_domain}", f"svc.{cluster_domain}", cluster_domain),
-                      ndots=min(int(ndots), 15))    # glibc caps ndots at 15 (RES_MAXNDOTS)
+    conf = ResolvConf(search=[f"{namespace}.svc.{cluster_domain}", f"svc.{cluster_domain}", cluster_domain],
+                      options={"ndots": int(ndots)})     # glibc caps ndots at 15 (RES_MAXNDOTS)
     rows = []
     for candidate in candidates(name.strip(), conf, libc):
         found = bool(exists(candidate))

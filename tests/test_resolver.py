@@ -159,8 +159,8 @@ def sample_walk(command: str) -> list[tuple[str, str]]:
 
 def test_resolv_conf_parsing_kubelet_file():
     conf = ResolvConf.parse(RESOLV_CONF + "options timeout:2 attempts:3\n")
-    assert conf.search == ("default.svc.cluster.local", "svc.cluster.local", "cluster.local")
-    assert conf.nameservers == ("10.0.0.10",)
+    assert conf.search == ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]
+    assert conf.nameservers == ["10.0.0.10"]
     assert (conf.ndots, conf.timeout, conf.attempts) == (5, 2.0, 3)
 
 
@@ -227,7 +227,7 @@ def test_no_server_answering_is_eai_again():
         ctx.dns_address = silent.getsockname()
         res = StubResolver(ctx)
         res.conf = ResolvConf.parse(RESOLV_CONF.replace("ndots:5", "ndots:5 timeout:1 attempts:1"))
-        res.conf = ResolvConf(res.conf.nameservers, res.conf.search, 5, 0.2, 1)
+        res.conf = ResolvConf(res.conf.nameservers, res.conf.search, {"ndots": 5, "timeout": 0.2, "attempts": 1})
         start = time.monotonic()
         found = res.getaddrinfo("web-svc")
         assert found.error == "EAI_AGAIN"

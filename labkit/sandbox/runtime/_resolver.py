@@ -45,6 +45,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.reversename
 
+from ...kube.resolvconf import ResolvConf, candidates
 from . import _addrsort
 
 # gai_strerror texts.
@@ -62,48 +63,6 @@ GAI_MESSAGES = {
         "EAI_FAIL": "Non-recoverable error",
     },
 }
-
-
-@dataclass(frozen=True)
-class ResolvConf:
-    nameservers: tuple[str, ...] = ()
-    search: tuple[str, ...] = ()
-    ndots: int = 1
-    timeout: float = 5.0
-    attempts: int = 2
-
-    @classmethod
-    def parse(cls, text: str) -> "ResolvConf":
-        """resolv.conf(5): the last `search`/`domain` line wins; options accumulate."""
-        return _parse_resolv_conf(cls, text)
-
-    @classmethod
-    def _parse(cls, text: str) -> "ResolvConf":
-        servers: list[str] = []
-        search: tuple[str, ...] = ()
-        ndots, timeout, attempts = 1, 5.0, 2
-        for line in text.splitlines():
-            words = line.split()
-            if not words or words[0].startswith(("#", ";")):
-                continue
-            key, args = words[0], words[1:]
-            if key == "nameserver" and args:
-                servers.append(args[0])
-            elif key in ("search", "domain") and args:
-                search = tuple(args) if key == "search" else (args[0],)
-            elif key == "options":
-                for opt in args:
-                    name, _, value = opt.partition(":")
-                    try:
-                        if name == "ndots":
-                            ndots = min(int(value), 15)   # glibc caps ndots at RES_MAXNDOTS
-                        elif name == "timeout":
-                            timeout = float(min(int(value), 30))
-                        elif name == "attempts":
-                            attempts = max(1, min(int(value), 5))
-                    except ValueError:
-                        pass
-        return cls(tuple(servers), search, ndots, timeout, attempts)
 
 
 @dataclass
@@ -140,28 +99,6 @@ class Lookup:
         return None
 
 
-@functools.lru_cache(maxsize=256)
-def _parse_resolv_conf(cls, text: str) -> ResolvConf:
-    return cls._parse(text)        # frozen: every lookup of one pod may share the result
-
-
-def count_dots(name: str) -> int:
-    return name.rstrip(".").count(".")
-
-
-def candidates(name: str, conf: ResolvConf, libc: str = "glibc") -> list[str]:
-    """The names a resolver asks for `name`, in order (without trailing dots)."""
-    if name.endswith("."):
-        return [name.rstrip(".")]
-    dots = name.count(".")
-    suffixed = [f"{name}.{domain.rstrip('.')}" for domain in conf.search]
-    if libc == "musl":
-        return (suffixed if dots < conf.ndots else []) + [name]
-    if dots >= conf.ndots:
-        return [name] + suffixed
-    return suffixed + [name]
-
-
 @functools.lru_cache(maxsize=4096)
 def is_address(text: str) -> bool:
     try:
@@ -169,10 +106,6 @@ def is_address(text: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def parse_hosts(text: str) -> list[tuple[str, list[str]]]:
-    return [(address, list(names)) for address, names in _hosts_entries(text)]
 
 
 @functools.lru_cache(maxsize=256)

@@ -173,8 +173,7 @@ def dig(ctx, argv: list[str]) -> int:
     if name is None:
         name, qtype = ".", "NS"
     command = " ".join(argv[1:])
-    res.conf = type(res.conf)(res.conf.nameservers, res.conf.search, res.conf.ndots,
-                              opt.timeout, opt.tries)
+    res.conf = res.conf.with_options(timeout=opt.timeout, attempts=opt.tries)
     shown = server or _virtual_server(ctx, res)
     if not _reachable(ctx, res, server, port):
         for _ in range(opt.tries):
@@ -375,8 +374,7 @@ def nslookup(ctx, argv: list[str]) -> int:
             elif key == "nosearch":
                 search = False
             elif key.startswith("timeout"):
-                res.conf = type(res.conf)(res.conf.nameservers, res.conf.search, res.conf.ndots,
-                                          float(value), res.conf.attempts)
+                res.conf = res.conf.with_options(timeout=float(value))
         else:
             positional.append(a)
     if not positional:
