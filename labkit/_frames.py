@@ -2,7 +2,7 @@
 
 Computed here rather than asked of the server as a Table, so the columns are the same
 on every cluster; the cells come from the same port of kubernetes' printers that the
-sandbox serves its Tables from (labkit._printers).
+sandbox serves its Tables from (labkit.kube.printers).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def frame(plural: str, items: list[dict], now: dt.datetime | None = None):
     """A DataFrame of `items` with the `kubectl get -o wide` columns for `plural`: the lesson's
     choice of them where COLUMNS names it (pods without NOMINATED NODE, ...), else all."""
     import pandas as pd
-    from ._printers import column_definitions, row_cells
+    from .kube.printers import column_definitions, row_cells
     now = now or dt.datetime.now(dt.timezone.utc)
     names = [c["name"].upper() for c in column_definitions(plural)]
     table = pd.DataFrame([row_cells(plural, o, now) for o in items], columns=names)

@@ -167,9 +167,9 @@ class Lab:
         """For a Deployment that is not rolled out: why its first unready pod is not ready."""
         if res.plural != "deployments" or dep is None:
             return ""
-        from ._printers import _selector_string
+        from .kube.printers import selector_string
         try:
-            selector = _selector_string((dep.get("spec") or {}).get("selector"))
+            selector = selector_string((dep.get("spec") or {}).get("selector"))
             pods = self._transport.request("GET", f"/api/v1/namespaces/{dep['metadata']['namespace']}/pods",
                                            query={"labelSelector": selector}).get("items") or []
         except (ValueError, errors.LabkitError):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit._printers import (
+from labkit.kube.printers import (
     column_definitions,
     format_endpoints,
     format_label_selector,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import yaml
 from aiohttp import web
 
-from .. import _printers as _tables
+from ..kube import printers as _tables
 from . import _admission, _discovery, _errors, _protobuf, _registry, _schema, _selectors
 from ._exec import handle_exec
 from ._resources import Resource, by_path
@@ -440,14 +440,11 @@ def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:
 
 def _scale_of(obj: dict) -> dict:
     status = obj.get("status") or {}
-    selector = obj["spec"].get("selector") or {}
-    labels = selector.get("matchLabels") or {}
-    exprs = selector.get("matchExpressions") or []
-    text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-    for e in exprs:
-        op, vals = e.get("operator"), ",".join(e.get("values") or [])
-        text += ("," if text else "") + {"In": f"{e['key']} in ({vals})", "NotIn": f"{e['key']} notin ({vals})",
-                                         "Exists": e["key"], "DoesNotExist": f"!{e['key']}"}.get(op, "")
+    # apps' scale subresource: LabelSelectorAsSelector(spec.selector).String()
+    try:
+        text = _tables.selector_string(obj["spec"].get("selector"))
+    except ValueError:
+        text = ""
     meta = obj["metadata"]
     return {"kind": "Scale", "apiVersion": "autoscaling/v1",
             "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta["uid"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
-from .._objects import clone
+from ..kube.objects import clone
 from . import _naming
 from ._clock import rfc3339
 from ._config import SandboxConfig

@@ -12,7 +12,7 @@ import ipaddress
 import re
 from decimal import Decimal, InvalidOperation
 
-from .._objects import clone
+from ..kube.objects import clone
 from ._name_formats import _is_ip
 
 

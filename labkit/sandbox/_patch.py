@@ -26,7 +26,7 @@ import jsonpatch
 import jsonpointer
 import yaml
 
-from .._objects import clone
+from ..kube.objects import clone
 
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from .._objects import clone
+from ..kube.objects import clone
 from . import _admission, _errors, _naming, _patch
 from ._clock import rfc3339
 from ._config import SandboxConfig

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .._objects import clone
+from ..kube.objects import clone
 from . import _errors, _journal, _naming
 from ._clock import Clock, rfc3339
 from ._resources import RESOURCES, Resource, by_plural

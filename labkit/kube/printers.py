@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable
 
-from ._objects import clone
+from .objects import clone
 
 __all__ = [
     "table",
@@ -99,7 +99,7 @@ def format_labels(labels: dict | None) -> str:
     return _label_set_string(labels) or "<none>"
 
 
-def _selector_string(selector: dict | None) -> str:
+def selector_string(selector: dict | None) -> str:
     """metav1.LabelSelectorAsSelector(s).String(); "" for nil or empty.
 
     Raises ValueError where the conversion fails (an unknown operator, an
@@ -131,7 +131,7 @@ def _selector_string(selector: dict | None) -> str:
 def format_label_selector(selector: dict | None) -> str:
     """metav1.FormatLabelSelector: like the selector string, "<none>" when empty."""
     try:
-        return _selector_string(selector) or "<none>"
+        return selector_string(selector) or "<none>"
     except ValueError:
         return "<error>"
 
@@ -679,7 +679,7 @@ def _replicas(spec: dict) -> int:
 
 def _deployment_selector(selector: dict | None) -> str:
     try:
-        return _selector_string(selector)
+        return selector_string(selector)
     except ValueError:
         return "<invalid>"
 
