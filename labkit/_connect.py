@@ -41,10 +41,8 @@ def _reachable(client) -> bool:
 
 
 def _sandbox_kubeconfig() -> str:
-    from labkit.sandbox import _process, default_home
-    home = default_home()
-    status = _process.read_status(home) or _process.start_background(home, [])
-    return status["kubeconfig"]
+    from labkit import sandbox
+    return sandbox.running()["kubeconfig"]
 
 
 def connect(backend: str | None = None, *, context: str | None = None, kubeconfig: str | os.PathLike | None = None,

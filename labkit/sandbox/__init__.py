@@ -9,12 +9,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["Sandbox", "SandboxConfig", "default_home"]
+__all__ = ["Sandbox", "SandboxConfig", "default_home", "running"]
 
 
 def default_home() -> Path:
     """`$LABKIT_HOME/sandbox`, by default `~/.labkit/sandbox`."""
     return Path(os.environ.get("LABKIT_HOME", Path.home() / ".labkit")) / "sandbox"
+
+
+def running(home: Path | None = None) -> dict:
+    """The background sandbox of `home` (default: `default_home()`), started if none runs:
+    its status, `{"server", "kubeconfig", "dns", "pid", "home"}` (`labkit sandbox up`)."""
+    from . import _process
+    home = home or default_home()
+    return _process.read_status(home) or _process.start_background(home, [])
 
 
 def __getattr__(name: str):
