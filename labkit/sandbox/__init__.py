@@ -6,15 +6,11 @@ this package is cheap; the server's modules load when first used.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from ._home import default_home
+
 __all__ = ["Sandbox", "SandboxConfig", "default_home", "running"]
-
-
-def default_home() -> Path:
-    """`$LABKIT_HOME/sandbox`, by default `~/.labkit/sandbox`."""
-    return Path(os.environ.get("LABKIT_HOME", Path.home() / ".labkit")) / "sandbox"
 
 
 def running(home: Path | None = None) -> dict:

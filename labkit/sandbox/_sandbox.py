@@ -19,7 +19,8 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from . import _bootstrap, _files, _process, _schema, _tls, default_home
+from . import _bootstrap, _files, _process, _schema, _tls
+from ._home import default_home
 from ._apiserver import ApiServer
 from ._clock import Clock
 from ._config import SandboxConfig

@@ -519,7 +519,7 @@ def seq(ctx: ToolContext, argv: list[str]) -> int:
         return 1
     decimals = max((len(a.split(".", 1)[1]) for a in nums if "." in a), default=0)
     if (last - first) / step > 1_000_000:
-        from .._shell import LimitExceeded
+        from .._shell_errors import LimitExceeded
         raise LimitExceeded("seq: output limit exceeded")
     out, x = [], first
     while (x <= last) if step > 0 else (x >= last):
@@ -557,7 +557,7 @@ def sleep(ctx: ToolContext, argv: list[str]) -> int:
         while True:                         # waiting, it leaves the interpreter to others
             now = ctx.clock.monotonic()
             if now >= ctx.deadline:
-                from .._shell import Timeout
+                from .._shell_errors import Timeout
                 raise Timeout()
             if now >= end:
                 return 0
