@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ._home import default_home
 
-__all__ = ["Sandbox", "SandboxConfig", "default_home", "running"]
+__all__ = ["Sandbox", "SandboxConfig", "default_home", "running", "main"]
 
 
 def running(home: Path | None = None) -> dict:
@@ -19,6 +19,12 @@ def running(home: Path | None = None) -> dict:
     from . import _process
     home = home or default_home()
     return _process.read_status(home) or _process.start_background(home, [])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`labkit sandbox up|status|down|serve|dns-log`: the sandbox's command line."""
+    from ._cli import main as cli
+    return cli(argv)
 
 
 def __getattr__(name: str):
