@@ -236,3 +236,15 @@ def test_endpointslice_ports_always_carry_a_name(api_client, namespace):
     assert wait_for(slice_ports) == [{"name": "", "port": 80, "protocol": "TCP"}]
     raw = core.read_namespaced_endpoints("plain", namespace, _preload_content=False)
     assert json.loads(raw.data)["subsets"][0]["ports"] == [{"port": 80, "protocol": "TCP"}]
+    # A Service that selects no pod gets the placeholder slice: no endpoints, no ports
+    # (reconciler.go newEndpointSlice with an empty endpointMeta).
+    core.create_namespaced_service(namespace, {
+        "metadata": {"name": "nobody"},
+        "spec": {"selector": {"app": "none"}, "ports": [{"name": "http", "port": 80}]}})
+
+    def placeholder():
+        raw = discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector="kubernetes.io/service-name=nobody", _preload_content=False)
+        return json.loads(raw.data)["items"]
+    [empty] = wait_for(placeholder)
+    assert empty["endpoints"] is None and empty["ports"] is None
