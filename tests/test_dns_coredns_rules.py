@@ -14,9 +14,11 @@ from labkit.sandbox.dns._wire import render
 
 try:
     from .test_dns_answer import SOA, ask, index, records  # noqa: F401  (index: a fixture)
+    from .test_dns_answer import endpoint_slice, service
     from .test_dns_server import dns_server  # noqa: F401  (a fixture)
 except ImportError:          # tests/ run as plain files (rootdir on sys.path)
     from test_dns_answer import SOA, ask, index, records  # noqa: F401
+    from test_dns_answer import endpoint_slice, service
     from test_dns_server import dns_server  # noqa: F401
 
 BELOW_APEX = ["web-svc.default.svc.cluster.local", "missing.default.svc.cluster.local",
@@ -120,3 +122,20 @@ def test_a_cache_hit_keeps_the_spelling_that_filled_it_on_both_paths(dns_server)
                 assert {r.name.to_text() for r in msg.answer} == {"web-svc.DEFAULT.svc.cluster.local."}
                 assert {r.name.to_text() for r in msg.additional} \
                     == {r.name.to_text() for r in first.additional}
+
+
+def test_soa_serial_moves_only_with_changes_that_matter_to_dns(dns_server):
+    # controller.go: Service and EndpointSlice events that change DNS data call
+    # updateModified; with `pods insecure` pods are not watched, namespaces never count.
+    def serial(name):
+        return dns_server.udp(name, "A").authority[0][0].serial
+
+    first = serial("missing-1.default.svc.cluster.local.")
+    dns_server.clock.advance(5)
+    dns_server.cluster.add({"kind": "Pod", "apiVersion": "v1",
+                            "metadata": {"name": "p", "namespace": "default"}})
+    dns_server.cluster.add({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "extra"}})
+    assert serial("missing-2.default.svc.cluster.local.") == first
+    dns_server.cluster.add(service("late"))
+    dns_server.cluster.add(endpoint_slice("late", [("10.10.100.90", True, None)]))
+    assert serial("missing-3.default.svc.cluster.local.") >= first + 5

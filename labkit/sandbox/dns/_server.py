@@ -179,7 +179,14 @@ class DnsServer:
                 index = self._index
                 if index is None or index.revision != revision:
                     config = dataclasses.replace(self.config, dns_ttl=self.settings.ttl)
+                    previous = self._index
                     index = ClusterIndex.build(self.cluster, config, serial=int(self.clock.time()))
+                    # The SOA serial is when CoreDNS last saw a Service or EndpointSlice
+                    # change that matters to DNS (controller.go detectChanges,
+                    # updateModified); pods and namespaces leave it (`pods insecure`).
+                    if previous is not None and previous.services == index.services \
+                            and previous.ttl == index.ttl:
+                        index.serial = previous.serial
                     self._index = index
         return index
 
