@@ -213,3 +213,38 @@ def test_state_survives_a_restart_and_seed_fixes_names(tmp_path):
         pods = running_pods(core, "default")
         assert sorted((p.metadata.name, p.status.pod_ip, p.spec.node_name) for p in pods) == first
         api.close()
+
+
+def test_endpointslice_ports_always_carry_a_name(api_client, namespace):
+    """The EndpointSlice controller sets every port's name, "" when the Service port has
+    none (k8s.io/endpointslice utils.go getEndpointPorts takes &servicePort.Name), as a
+    real API server returns it; client-go programs dereference it (CoreDNS 1.10.1's
+    object.EndpointSliceToEndpoints panics on a nil name). Endpoints leave it out."""
+    apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
+    discovery = client.DiscoveryV1Api(api_client)
+    apps.create_namespaced_deployment(namespace, DEPLOYMENT)
+    core.create_namespaced_service(namespace, {
+        "metadata": {"name": "plain"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 8080, "targetPort": 80}]}})
+    wait_for(lambda: running_pods(core, namespace))
+
+    def slice_ports():
+        raw = discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector="kubernetes.io/service-name=plain", _preload_content=False)
+        items = json.loads(raw.data)["items"]
+        return items and items[0].get("endpoints") and items[0]["ports"]
+    assert wait_for(slice_ports) == [{"name": "", "port": 80, "protocol": "TCP"}]
+    raw = core.read_namespaced_endpoints("plain", namespace, _preload_content=False)
+    assert json.loads(raw.data)["subsets"][0]["ports"] == [{"port": 80, "protocol": "TCP"}]
+    # A Service that selects no pod gets the placeholder slice: no endpoints, no ports
+    # (reconciler.go newEndpointSlice with an empty endpointMeta).
+    core.create_namespaced_service(namespace, {
+        "metadata": {"name": "nobody"},
+        "spec": {"selector": {"app": "none"}, "ports": [{"name": "http", "port": 80}]}})
+
+    def placeholder():
+        raw = discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector="kubernetes.io/service-name=nobody", _preload_content=False)
+        return json.loads(raw.data)["items"]
+    [empty] = wait_for(placeholder)
+    assert empty["endpoints"] is None and empty["ports"] is None

@@ -574,7 +574,12 @@ class Controllers:
                 ep["hostname"] = p["spec"]["hostname"]
             endpoints.append(ep)
         chunks = [endpoints[i:i + SLICE_MAX] for i in range(0, len(endpoints), SLICE_MAX)] or [[]]
-        ports = self._ports(svc, members[0] if members else None)
+        # The EndpointSlice controller always sets the port's name pointer, "" for an unnamed
+        # port (k8s.io/endpointslice utils.go getEndpointPorts); client-go programs such as
+        # CoreDNS's kubernetes plugin dereference it. Endpoints omit an empty name. Ports
+        # come from the pods: with none, the placeholder slice has no ports (reconciler.go
+        # newEndpointSlice with an empty endpointMeta), read back as `ports: null`.
+        ports = [{"name": "", **p} for p in self._ports(svc, members[0])] if members else []
         labels = dict(svc["metadata"].get("labels") or {})
         labels.update({"kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": MANAGED_BY})
         if svc["spec"].get("clusterIP") == "None":

@@ -136,6 +136,14 @@ class _Lookup:
         if qtype == T.TXT:
             if len(base) == 1 and base[0] == "dns-version":
                 return [_Svc(text=DNS_SCHEMA_VERSION, ttl=DNS_VERSION_TTL)]
+            # kubernetes.go Services, TXT: a name that has records of another type is
+            # NODATA; any other (the apex, `svc.`, a missing name) is errNoItems: NXDOMAIN.
+            try:
+                exists = bool(self.records(base))
+            except _NameError:
+                exists = False
+            if not exists:
+                raise _NameError
             return []
         if qtype == T.NS:
             return self.ns_addrs()
@@ -326,9 +334,14 @@ class _Lookup:
             elif qtype == T.SRV:
                 records, extra = self.srv()
             elif qtype == T.SOA:
-                records = [self.soa()]
+                # handler.go: only the zone apex has an SOA record; below it, whatever the
+                # name (existing or not), the answer is NODATA with the SOA in authority.
+                if len(self.labels) == self.zone_len:
+                    records = [self.soa()]
             elif qtype in (T.AXFR, T.IXFR):
-                pass                                  # no transfer plugin in kubeadm's Corefile
+                # handler.go: the plugin refuses transfers (dns.RcodeRefused); the server then
+                # writes a bare REFUSED reply (core/dnsserver errorFunc: SetRcode, no AA).
+                return Reply(dns.rcode.REFUSED, False, False)
             elif qtype == T.NS and len(self.labels) == self.zone_len:
                 for s in self.ns_addrs():
                     target = _name(s.target)
@@ -338,8 +351,9 @@ class _Lookup:
                         records.append(RR(self.qname, T.NS, s.ttl, dns.rdata.from_text(
                             IN, T.NS, s.target)))
             else:
-                # A fake A lookup tells NODATA from NXDOMAIN (ANY, MX-like and unknown types).
-                self.addresses(self.qname, self.labels, qtype, [])
+                # A fake A lookup tells NODATA from NXDOMAIN (ANY, MX-like and unknown types,
+                # NS below the apex); it asks as type A (state.NewWithQuestion(qname, TypeA)).
+                self.addresses(self.qname, self.labels, T.A, [])
         except _NameError:
             if self.reverse:                          # fallthrough in-addr.arpa ip6.arpa
                 return _forward(self.outside, self.qname, qtype)

@@ -5,6 +5,13 @@ clamped to [5 s, N s] (plugin/cache/cache.go computeTTL, dnsutil.MinimalTTL), an
 reply itself leaves with its TTLs capped at that duration. A hit is answered with every
 TTL set to what remains, the AA bit set (plugin/cache/item.go toMsg) and the RA bit
 as stored. Time is the sandbox clock, so advancing it expires entries.
+
+The key ignores the name's case but a hit copies the stored records as they are, so
+their owner names keep the spelling of the question that filled the entry: ask
+`WEB-SVC.default.svc.cluster.local` then `web-svc.default.svc.cluster.local` and the
+second answer's owners are upper case (item.go toMsg copies i.Answer; only the
+question section comes from the new request, by SetReply). Unchanged from CoreDNS
+1.10.1 to 1.14.7.
 """
 from __future__ import annotations
 

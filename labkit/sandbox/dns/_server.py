@@ -179,7 +179,14 @@ class DnsServer:
                 index = self._index
                 if index is None or index.revision != revision:
                     config = dataclasses.replace(self.config, dns_ttl=self.settings.ttl)
+                    previous = self._index
                     index = ClusterIndex.build(self.cluster, config, serial=int(self.clock.time()))
+                    # The SOA serial is when CoreDNS last saw a Service or EndpointSlice
+                    # change that matters to DNS (controller.go detectChanges,
+                    # updateModified); pods and namespaces leave it (`pods insecure`).
+                    if previous is not None and previous.services == index.services \
+                            and previous.ttl == index.ttl:
+                        index.serial = previous.serial
                     self._index = index
         return index
 
@@ -335,8 +342,6 @@ class DnsServer:
             revision = index.revision
             reply = resolve(question.name, question.rdtype, index, self.outside)
             reply = self.cache.put(key, reply)
-        if cached:
-            _echo_case(reply, question.name)
         item = self.cache.item(key) if cached else None
         if cached and item is not None or not cached and self.cache.item(key) is None:
             # Kept for the next identical request: a cache hit while the item stays, or a
@@ -426,14 +431,6 @@ class DnsServer:
         finally:
             self._conns.discard(task)
             writer.close()
-
-
-def _echo_case(reply: Reply, qname) -> None:
-    """A cached reply answers a later spelling of the name: owners follow the new question."""
-    for section in (reply.answer, reply.authority):
-        for i, rr in enumerate(section):
-            if rr.name.labels != qname.labels and rr.name == qname:
-                section[i] = rr._replace(name=qname)
 
 
 def _count_answers(wire: bytes) -> int:

@@ -172,11 +172,26 @@ def _opt_wire(query: dns.message.Message, ext_rcode: int = 0) -> bytes:
     return b"\x00" + _RR_FIXED.pack(41, query.payload, ttl, len(body)) + body
 
 
+class _CompressionTable(dict):
+    """Name compression that matches names as spelled, not case-insensitively.
+
+    miekg/dns (msg.go compressionMap) keys its table on the name's text as written, so a
+    pointer only replaces an identical spelling: a cached `web-svc...` owner under a
+    `WEB-SVC...` question stays lower case on the wire. dnspython's own tables compare
+    names case-insensitively and would spell the owner as the question.
+    """
+    def get(self, name, default=None):
+        return super().get(name.labels, default)
+
+    def __setitem__(self, name, offset) -> None:
+        super().__setitem__(name.labels, offset)
+
+
 def _render(query: dns.message.Message, reply: Reply, compress: bool,
             budget: int | None, opt: bytes) -> tuple[bytes, bool]:
     out = io.BytesIO()
     out.write(b"\x00" * 12)
-    table: dict | None = {} if compress else None
+    table: dict | None = _CompressionTable() if compress else None
     q = query.question[0]
     q.name.to_wire(out, table)
     out.write(struct.pack("!HH", q.rdtype, q.rdclass))
