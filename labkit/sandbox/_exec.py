@@ -65,7 +65,16 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
         stdin = await _read_stdin(ws, v5)
 
     loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(None, lambda: sandbox.run_in_pod(pod, container, command, stdin))
+    try:
+        result = await loop.run_in_executor(None, lambda: sandbox.run_in_pod(pod, container, command, stdin))
+    except Exception as exc:
+        # The upgrade is done: the failure reaches the client as a Status on the error
+        # channel, as the kubelet's stream server reports one, and the log gets the traceback.
+        faults = getattr(getattr(sandbox, "api", None), "faults", None)
+        if faults is not None:
+            faults.record("exec", exc, " ".join(command)[:200])
+        await _send_failure(ws, _errors.internal(exc).status())
+        return ws
     out, err = result.stdout, result.stderr
     if tty:                      # one stream; a terminal turns \n into \r\n
         out = (out + err).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -79,6 +88,14 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
     except (ConnectionResetError, RuntimeError):
         pass
     return ws
+
+
+async def _send_failure(ws: web.WebSocketResponse, status: dict) -> None:
+    try:
+        await ws.send_bytes(bytes([ERROR]) + json.dumps(status).encode())
+        await ws.close()
+    except (ConnectionResetError, RuntimeError):
+        pass
 
 
 def _container_not_found(request: web.Request, container: str) -> web.Response:
