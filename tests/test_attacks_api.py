@@ -565,3 +565,19 @@ def test_an_exec_that_fails_inside_reports_a_status_on_the_error_channel(sandbox
     assert status["status"] == "Failure" and status["reason"] == "InternalError" and status["code"] == 500
     assert status["message"] == "Internal error occurred: OSError: the runtime fell over"
     assert "exec: unexpected OSError" in (sandbox.home / "sandbox.log").read_text()
+
+
+def test_kubectl_reports_the_limits_as_against_a_real_api_server(kubectl, namespace, tmp_path):
+    """What kubectl prints for the two size limits (it sends `create configmap` as protobuf
+    from 1.32 on, JSON before; both are judged the same)."""
+    big = tmp_path / "big.txt"
+    big.write_text("x" * (4 * 2**20))
+    proc = kubectl("create", "configmap", "big", f"--from-file={big}", "-n", namespace, check=False)
+    assert proc.returncode == 1, proc.stderr
+    # kubectl's `create configmap` wraps the server's message so (create_configmap.go).
+    assert proc.stderr.strip() == f"error: failed to create configmap: Request entity too large: limit is {LIMIT}"
+    mid = tmp_path / "mid.txt"
+    mid.write_text("x" * (2**20 + 1))
+    proc = kubectl("create", "configmap", "mid", f"--from-file={mid}", "-n", namespace, check=False)
+    assert proc.returncode == 1
+    assert 'ConfigMap "mid" is invalid: []: Too long: must have at most 1048576 bytes' in proc.stderr
