@@ -449,6 +449,30 @@ def test_slowloris_headers_do_not_hold_other_clients(sandbox, watch):
         s.close()
 
 
+def test_headers_not_finished_by_the_header_deadline_close_the_connection(tmp_path, monkeypatch):
+    """kube-apiserver's ReadHeaderTimeout (32 s), here shortened to 1 s in a sandbox of its own:
+    a client that never finishes its headers is cut off; one that finishes in time is served."""
+    from labkit.sandbox import Sandbox, SandboxConfig
+    monkeypatch.setattr(_edge, "HEADER_SECONDS", 1.0)
+    with Sandbox(home=tmp_path / "sb", config=SandboxConfig(pod_start_seconds=0.0)) as sb:
+        slow = _tls_socket(sb)
+        slow.sendall(b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        start = time.monotonic()
+        slow.settimeout(10)
+        try:
+            assert slow.recv(100) == b""
+        except (ConnectionResetError, ssl.SSLError):
+            pass                               # closed: either way the connection is gone
+        assert 0.9 <= time.monotonic() - start < 5
+        slow.close()
+        prompt = _tls_socket(sb)
+        prompt.sendall(f"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {sb.token}\r\n"
+                       "Connection: close\r\n\r\n".encode())
+        prompt.settimeout(10)
+        assert prompt.recv(100).startswith(b"HTTP/1.1 200")
+        prompt.close()
+
+
 def test_a_trickled_body_times_out_with_a_504_status(sandbox, namespace, watch, monkeypatch):
     monkeypatch.setattr(_edge, "BODY_SECONDS", 1.0)
     s = _tls_socket(sandbox)

@@ -35,6 +35,11 @@ from . import _errors
 MAX_BODY_BYTES = 3 * 1024 * 1024     # kube-apiserver --max-request-body-bytes default
 MAX_DEPTH = 200                      # nesting the sandbox accepts (Go's decoders: 10000)
 BODY_SECONDS = 60.0                  # kube-apiserver --request-timeout default (1m0s)
+# kube-apiserver's http.Server has ReadHeaderTimeout 32 s (apiserver/pkg/server/secure_serving.go).
+# aiohttp (3.10+) closes a connection whose handler still waits for a request's headers once
+# its keep-alive timeout passes, counted from the connection or the last answer: that timeout,
+# set to this, is the sandbox's header deadline (and its idle-connection limit).
+HEADER_SECONDS = 32.0
 _READ_CHUNK = 64 * 1024
 
 # go-yaml v2 decode.go: the alias-ratio bounds.

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from . import _bootstrap, _files, _process, _schema, _tls, default_home
+from . import _bootstrap, _edge, _files, _process, _schema, _tls, default_home
 from ._apiserver import ApiServer
 from ._clock import Clock
 from ._config import SandboxConfig
@@ -146,7 +146,7 @@ class Sandbox:
         if not http_log.filters:
             http_log.addFilter(RateLimit())
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5,
-                                     logger=http_log)
+                                     logger=http_log, keepalive_timeout=_edge.HEADER_SECONDS)
         await self._runner.setup()
         self.ca_file, crt, key = _tls.ensure_certificates(self.home)
         sock = _bind("127.0.0.1", self.port) if self.port else \
