@@ -428,6 +428,29 @@ def test_200_concurrent_bad_requests_each_get_their_status(sandbox, namespace, w
             status_of(future.result(timeout=60), code, reason)
 
 
+def _tiny_nodes_yaml(name: str, size: int = LIMIT) -> str:
+    head = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata:\n"
+    lines, total, i = [head], len(head), 0
+    while True:
+        line = f"  k{i}: v{i}\n"
+        if total + len(line) > size:
+            return "".join(lines)
+        lines.append(line)
+        total += len(line)
+        i += 1
+
+
+def test_three_bodies_of_3_mib_of_tiny_yaml_nodes_at_once(sandbox, namespace, watch):
+    """The most expensive body that fits the limit: about 200,000 keys, each a node to build."""
+    bodies = [_tiny_nodes_yaml(f"wide{i}") for i in range(3)]
+    with watch(), ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(lambda b: call(sandbox, "POST", CM_PATH.format(ns=namespace), b,
+                                               "application/yaml", timeout=120), bodies))
+    for answer in answers:
+        doc = status_of(answer, 422, "Invalid")
+        assert doc["details"]["causes"][0]["message"] == "Too long: must have at most 1048576 bytes"
+
+
 def _tls_socket(sandbox) -> ssl.SSLSocket:
     raw = socket.create_connection(("127.0.0.1", sandbox.port), timeout=10)
     return _context(sandbox).wrap_socket(raw, server_hostname="127.0.0.1")

@@ -24,6 +24,7 @@ from ._store import Event, Store
 
 _TABLE = re.compile(r"as=Table")
 _PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
+_HOLDING = web.RequestKey("labkit_holding", bool)    # holds the large-body semaphore
 _LIVENESS_SECONDS = 1.0      # how often an idle watch checks that its client is still there
 
 
@@ -82,6 +83,7 @@ class ApiServer:
         self.token = sandbox.token
         # aiohttp's own body limit, for any read that does not go through _edge.read_body.
         self.app = web.Application(middlewares=[self._auth], client_max_size=_edge.MAX_BODY_BYTES)
+        self._heavy = asyncio.Semaphore(1)      # requests with large bodies, one at a time
         self.faults = FaultLog(getattr(sandbox, "logger", None) or logging.getLogger("labkit.sandbox"))
         self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
 
@@ -93,6 +95,13 @@ class ApiServer:
             return web.json_response(
                 {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                  "message": "Unauthorized", "reason": "Unauthorized", "code": 401}, status=401)
+        try:
+            return await self._handle(request, handler)
+        finally:
+            if request.get(_HOLDING):
+                self._heavy.release()
+
+    async def _handle(self, request: web.Request, handler):
         try:
             return await handler(request)
         except (_errors.ApiError, _admission.Invalid) as e:
@@ -151,20 +160,23 @@ class ApiServer:
                                               request.query.get("fieldValidation", "")))
         if method == "POST" and target.name is None:
             obj = await self._body(request)
-            check_fields(obj)
+            await self._off_loop_if_large(request, check_fields, obj)
             created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run)
             return self._json(created, 201, warnings=warnings)
         if method == "PUT" and target.name:
             obj = await self._body(request)
-            check_fields(obj)
+            await self._off_loop_if_large(request, check_fields, obj)
             updated = self.registry.update(target.resource, target.namespace, target.name, obj,
                                            subresource=target.subresource, dry_run=dry_run)
             return self._json(updated, 200, warnings=warnings)
         if method == "PATCH" and target.name:
             existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
             body = await _edge.read_body(request)
+            # A large patch is decoded (and its limits checked) on a worker thread.
+            decoded = await self._off_loop_if_large(request, _registry._decode, request.content_type, body) \
+                if len(body) > _THREAD_DECODE_BYTES else None
             patched = self.registry.patch(target.resource, target.namespace, target.name,
-                                          request.content_type, body,
+                                          request.content_type, body, decoded=decoded,
                                           subresource=target.subresource, dry_run=dry_run, check=check_fields)
             return self._json(patched, 200 if existed else 201, warnings=warnings)
         if method == "DELETE" and target.name:
@@ -291,6 +303,19 @@ class ApiServer:
             response.headers.add("Warning", '299 - "%s"' % text.replace('"', '\\"'))
         return response
 
+    async def _off_loop_if_large(self, request: web.Request, fn, *args):
+        """fn(*args), on a worker thread when the request's body is large (a pure function
+        of a big object would otherwise hold every other client up). One request with a large
+        body at a time past this point, until it is answered: several CPU-bound threads would
+        starve the loop of the GIL, and hold several large objects in memory at once. (Its
+        body was read already: a slow sender holds nobody up.)"""
+        if len(getattr(request, "_read_bytes", None) or b"") > _THREAD_DECODE_BYTES:
+            if not request.get(_HOLDING):
+                await self._heavy.acquire()     # released by _auth once the request is answered
+                request[_HOLDING] = True
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
+
     async def _body(self, request: web.Request):
         """The request's object: read within the body limit, decoded within the decoders'
         limits (see _edge), on a worker thread when it is large."""
@@ -298,9 +323,7 @@ class ApiServer:
         target = parse_path(request.path.rstrip("/"))
         kind = target.resource.kind if target and target.subresource in (None, "status") else None
         content_type = request.content_type
-        if len(raw) > _THREAD_DECODE_BYTES:
-            return await asyncio.to_thread(_decode_body, content_type, raw, kind)
-        return _decode_body(content_type, raw, kind)
+        return await self._off_loop_if_large(request, _decode_body, content_type, raw, kind)
 
     # --- watch ---------------------------------------------------------------------
     async def _watch(self, request: web.Request, target: Target) -> web.StreamResponse:

@@ -124,29 +124,13 @@ def _go_quote_char(ch: str) -> str:
     return "'" + ch + "'"
 
 
-def _check_depth(value, limit: int = MAX_DEPTH) -> None:
-    """Raise DecodeLimit when `value` nests deeper than `limit` (iteratively: no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        v, depth = stack.pop()
-        if isinstance(v, dict):
-            children = v.values()
-            opener = "{"
-        elif isinstance(v, list):
-            children = v
-            opener = "["
-        else:
-            continue
-        if depth > limit:
-            raise DecodeLimit(f"invalid character {_go_quote_char(opener)} exceeded max depth")
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
-
-
 def loads_json(raw: bytes | str, *, reject_constants: bool = False):
     """json.loads with Go's tolerance (invalid UTF-8 -> U+FFFD) and a nesting bound.
 
     Raises DecodeLimit (too deep) or ValueError (malformed)."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
+    if _deeper_than(text, MAX_DEPTH):
+        raise DecodeLimit(f"invalid character {_go_quote_char(_too_deep(text))} exceeded max depth")
     try:
         if reject_constants:
             value = json.loads(text, parse_constant=_reject_constant)
@@ -154,8 +138,29 @@ def loads_json(raw: bytes | str, *, reject_constants: bool = False):
             value = json.loads(text)
     except RecursionError:
         raise DecodeLimit(f"invalid character {_go_quote_char(_too_deep(text))} exceeded max depth") from None
-    _check_depth(value)
     return value
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r'[^\[\]{}]+')
+_ONE_KIND = str.maketrans("{}", "[]")
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON text nests deeper than `limit`, at the speed of C string operations:
+    with strings and everything but brackets removed, each pass of replace("[]", "")
+    strips exactly the innermost level, so the passes needed are the depth."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).translate(_ONE_KIND)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        shorter = brackets.replace("[]", "")
+        if len(shorter) == len(brackets):
+            return False                # unbalanced: the parser will say what is wrong
+        brackets = shorter
+    return bool(brackets)
 
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -188,17 +193,18 @@ def _allowed_alias_ratio(decode_count: int) -> float:
     return 0.99 - 0.89 * ((decode_count - _ALIAS_RANGE_LOW) / (_ALIAS_RANGE_HIGH - _ALIAS_RANGE_LOW))
 
 
-def _check_yaml(text: str, loader: type) -> None:
+def _check_yaml(text: str, loader: type, build: bool = False):
     """Walk the YAML event stream as go-yaml's decoder would walk the node tree, and refuse
     what it refuses: nesting past MAX_DEPTH, an alias inside its own anchor, an unknown
-    anchor, and aliases that make most of the decoding work.
+    anchor, and aliases that make most of the decoding work. With `build`, also return the
+    document's value built on the way (or `_UNUSUAL` when it needs PyYAML's constructor).
 
     Every node costs one decode; an alias costs one more plus the decodes of what its
     anchor expands to (known when the anchor's node ends), all of them counted as alias
     decodes. The ratio only grows while an alias expands, so checking it after each alias
     gives go-yaml's verdict without expanding anything."""
     try:
-        _walk_yaml(yaml.parse(text, Loader=loader))
+        return _walk_yaml(yaml.parse(text, Loader=loader), loader, build)
     except yaml.YAMLError as exc:
         if "nesting depth" in str(getattr(exc, "problem", "") or exc):
             # libyaml stops at its own bound (1000 levels), past the sandbox's.
@@ -206,12 +212,42 @@ def _check_yaml(text: str, loader: type) -> None:
         raise
 
 
-def _walk_yaml(events) -> None:
+_UNUSUAL = object()             # a document the walk leaves to PyYAML's constructor
+_STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+def _walk_yaml(events, loader: type, build: bool):
+    resolver = _resolver(loader) if build else None
     sizes: dict[str, int] = {}          # anchor -> decodes one use of it costs
+    values: dict[str, object] = {}      # anchor -> its value (when building)
     open_anchors: list[str | None] = []
     counts: list[int] = []              # decodes inside each open collection
+    # Building: per open collection [container, is_mapping, key waiting for its value, have_key]
+    frames: list[list] = []
+    result: list = []
+    documents = 0
     decode = alias = 0
     depth = 0
+
+    def place(value) -> None:
+        nonlocal build
+        if not frames:
+            result.append(value)
+            return
+        frame = frames[-1]
+        if not frame[1]:
+            frame[0].append(value)
+        elif not frame[3]:
+            if isinstance(value, (dict, list)):
+                build = False           # a collection as a key: PyYAML's business
+                return
+            frame[2], frame[3] = value, True
+        else:
+            frame[0][frame[2]] = value
+            frame[3] = False
+
     for event in events:
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
@@ -220,6 +256,12 @@ def _walk_yaml(events) -> None:
             decode += 1
             counts.append(1)
             open_anchors.append(event.anchor)
+            if build:
+                if event.tag not in _COLLECTION_TAGS:
+                    build = False
+                else:
+                    mapping = isinstance(event, yaml.MappingStartEvent)
+                    frames.append([{} if mapping else [], mapping, None, False])
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
             size = counts.pop()
@@ -228,12 +270,25 @@ def _walk_yaml(events) -> None:
                 sizes[anchor] = size
             if counts:
                 counts[-1] += size
+            if build:
+                value = frames.pop()[0]
+                if anchor is not None:
+                    values[anchor] = value
+                place(value)
         elif isinstance(event, yaml.ScalarEvent):
             decode += 1
             if event.anchor is not None:
                 sizes[event.anchor] = 1
             if counts:
                 counts[-1] += 1
+            if build:
+                value = _scalar(event, resolver)
+                if value is _UNUSUAL:
+                    build = False
+                else:
+                    if event.anchor is not None:
+                        values[event.anchor] = value
+                    place(value)
         elif isinstance(event, yaml.AliasEvent):
             name = event.anchor
             if name in open_anchors:
@@ -247,19 +302,68 @@ def _walk_yaml(events) -> None:
                 counts[-1] += 1 + expanded
             if alias > 100 and decode > 1000 and alias / decode > _allowed_alias_ratio(decode):
                 raise DecodeLimit("yaml: document contains excessive aliasing")
+            if build:
+                place(values[name])
+        elif isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                build = False           # PyYAML says what it thinks of a second document
+    if not build:
+        return _UNUSUAL
+    value = result[0] if result else None
+    # Aliases share one Python object; a copy gives every use its own, as Go's decoder does.
+    return json.loads(json.dumps(value)) if alias else value
+
+
+def _resolver(loader: type):
+    resolver = yaml.resolver.Resolver()
+    resolver.yaml_implicit_resolvers = loader.yaml_implicit_resolvers
+    return resolver
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _scalar(event, resolver):
+    """A scalar's value as the loader would construct it, or _UNUSUAL for anything but
+    strings, null, booleans, integers and floats (binary, timestamps, merge keys...)."""
+    value = event.value
+    if event.tag in (None, "!"):
+        plain = event.implicit[0] and event.tag is None
+        tag = resolver.resolve(yaml.ScalarNode, value, (plain, False)) if plain else _STR
+    else:
+        tag = event.tag
+    if tag == _STR:
+        return value
+    if tag == _NULL:
+        return None
+    node = yaml.ScalarNode(tag, value)
+    if tag == _BOOL:
+        return _CONSTRUCTOR.construct_yaml_bool(node)
+    if tag == _INT:
+        return _CONSTRUCTOR.construct_yaml_int(node)
+    if tag == _FLOAT:
+        return _CONSTRUCTOR.construct_yaml_float(node)
+    return _UNUSUAL
 
 
 def loads_yaml(raw: bytes | str, loader: type | None = None):
     """Decode a YAML body within go-yaml's limits, to plain JSON data (aliases copied, not
-    shared). Raises DecodeLimit (a limit) or yaml.YAMLError (malformed)."""
+    shared). Raises DecodeLimit (a limit) or yaml.YAMLError (malformed).
+
+    The value is built during the limits' walk over the parser's events, several times
+    faster than PyYAML's composer and constructor; a document with other tags, merge keys
+    or several documents goes through PyYAML's loader instead."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
     loader = loader or yaml_loader()
-    _check_yaml(text, loader)
+    value = _check_yaml(text, loader, build=True)
+    if value is not _UNUSUAL:
+        return value
     try:
         value = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader with other resolvers
     except RecursionError:
         raise DecodeLimit(f"yaml: exceeded max depth of {MAX_DEPTH}") from None
-    # Aliases share one Python object; a copy gives every use its own, as Go's decoder does.
+    # Plain JSON data, with aliases copied (as Go's decoder copies them) and other values as text.
     return json.loads(json.dumps(value, default=str))
 
 

@@ -100,9 +100,10 @@ class Registry:
     # --- patch ---------------------------------------------------------------------
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
               body: bytes, *, subresource: str | None = None, dry_run: bool = False,
-              check=None) -> dict:
-        """check(obj), when given, sees the patched object before it is written (field validation)."""
-        patch_type, decoded = _decode(content_type, body)
+              check=None, decoded: tuple | None = None) -> dict:
+        """check(obj), when given, sees the patched object before it is written (field validation).
+        decoded, when given, is `_decode(content_type, body)` done already (off the event loop)."""
+        patch_type, decoded = decoded or _decode(content_type, body)
         current = self.store.get_resource(resource, namespace, name)
         if current is None:
             if patch_type != _patch.APPLY_PATCH or subresource:
