@@ -628,3 +628,60 @@ def test_kubectl_reports_the_limits_as_against_a_real_api_server(kubectl, namesp
     proc = kubectl("create", "configmap", "mid", f"--from-file={mid}", "-n", namespace, check=False)
     assert proc.returncode == 1
     assert 'ConfigMap "mid" is invalid: []: Too long: must have at most 1048576 bytes' in proc.stderr
+
+
+def test_a_server_side_apply_with_metadata_not_an_object_is_a_400(sandbox, namespace):
+    call(sandbox, "POST", CM_PATH.format(ns=namespace), json.dumps(_configmap("ssa", 1)), "application/json")
+    doc = status_of(call(sandbox, "PATCH", CM_PATH.format(ns=namespace) + "/ssa?fieldManager=x",
+                         json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": 1.5}),
+                         "application/apply-patch+yaml"), 400, "BadRequest")
+    assert "cannot unmarshal number into Go struct field ConfigMap.metadata" in doc["message"]
+
+
+_ODD_VALUES = [None, 1, -1, 1.5, "x", [], {}, [1], {"a": 1}, True, "a" * 300, {"spec": None}, {"spec": []},
+               {"metadata": []}, {"metadata": {"name": 5}}, {"spec": {"replicas": "3"}}, {"spec": {"ports": [{}]}},
+               {"spec": {"containers": None}}, {"metadata": 1.5}]
+
+
+def test_seeded_malformed_writes_never_get_an_internal_error(sandbox, namespace, watch):
+    """300 writes of odd shapes, types and patches (seeded): each is a 4xx Status, never a 500."""
+    rng = __import__("random").Random(5)
+    paths = [f"/api/v1/namespaces/{namespace}/{p}" for p in ("configmaps", "services", "pods", "endpoints")] + \
+        [f"/apis/apps/v1/namespaces/{namespace}/deployments"]
+    types = ["application/json", "application/yaml", "application/merge-patch+json",
+             "application/strategic-merge-patch+json", "application/json-patch+json", "application/apply-patch+yaml"]
+
+    def body():
+        obj = {"apiVersion": rng.choice(["v1", "apps/v1", 5, None]),
+               "kind": rng.choice(["ConfigMap", "Service", "Pod", "Deployment", None, 3])}
+        for key in ("metadata", "spec", "data", "status"):
+            if rng.random() < 0.6:
+                obj[key] = rng.choice(_ODD_VALUES)
+        if rng.random() < 0.5:
+            obj["metadata"] = {"name": f"n{rng.randrange(5)}"}
+        return rng.choice([obj, obj, rng.choice(_ODD_VALUES)])
+    with watch():
+        for _ in range(300):
+            method = rng.choice(["POST", "PUT", "PATCH", "DELETE"])
+            path = rng.choice(paths)
+            if method != "POST":
+                path += f"/n{rng.randrange(5)}" + rng.choice(["", "", "/status", "/scale"])
+            path += rng.choice(["", "?dryRun=All", "?fieldValidation=Strict", "?fieldManager=f"])
+            payload = body()
+            if method == "PATCH" and rng.random() < 0.4:
+                payload = [{"op": rng.choice(["add", "remove", "replace", "move", "copy", "test", "x"]),
+                            "path": rng.choice(["/spec", "/metadata/name", "/x/y", "", "/data/a"]),
+                            "value": rng.choice(_ODD_VALUES), "from": "/metadata"}]
+            status, headers, answer = call(sandbox, method, path, json.dumps(payload), rng.choice(types))
+            assert status < 500, (method, path, payload, answer[:300])
+            if status >= 400:
+                assert json.loads(answer)["kind"] == "Status"
+
+
+@pytest.mark.parametrize("grace, sent", [("abc", "string"), (1.5, "number 1.5"), ([], "array")])
+def test_a_bad_grace_period_in_delete_options_is_a_400(sandbox, namespace, grace, sent):
+    call(sandbox, "POST", CM_PATH.format(ns=namespace), json.dumps(_configmap("graceful", 1)), "application/json")
+    doc = status_of(call(sandbox, "DELETE", CM_PATH.format(ns=namespace) + "/graceful",
+                         json.dumps({"gracePeriodSeconds": grace}), "application/json"), 400, "BadRequest")
+    assert doc["message"] == (f"json: cannot unmarshal {sent} into Go struct field "
+                              "DeleteOptions.gracePeriodSeconds of type int64")

@@ -18,6 +18,7 @@ from aiohttp import web
 from .. import _printers as _tables
 from . import _admission, _discovery, _edge, _errors, _protobuf, _registry, _schema, _selectors
 from ._faultlog import FaultLog
+from ._patch import _go_json_type
 from ._exec import handle_exec
 from ._resources import Resource, by_path
 from ._store import Event, Store
@@ -185,9 +186,11 @@ class ApiServer:
             if grace is None and isinstance(options, dict):
                 grace = options.get("gracePeriodSeconds")
                 if grace is not None and (isinstance(grace, bool) or not isinstance(grace, int)):
-                    # Decoding DeleteOptions fails as encoding/json words it.
+                    # Decoding DeleteOptions fails as encoding/json words it (a fraction is
+                    # named with its value: "number 1.5").
+                    sent = f"number {grace!r}" if isinstance(grace, float) else _go_json_type(grace)
                     raise _errors.bad_request(
-                        f"json: cannot unmarshal {_go_json_kind(grace)} into Go struct field "
+                        f"json: cannot unmarshal {sent} into Go struct field "
                         "DeleteOptions.gracePeriodSeconds of type int64")
             gone = self.registry.delete(target.resource, target.namespace, target.name, dry_run=dry_run,
                                         grace_seconds=grace)
@@ -245,7 +248,10 @@ class ApiServer:
             return web.json_response({})
         if path == "/labkit/v1/clock" and request.method == "POST":
             body = await self._body(request)
-            self.sandbox.advance_clock(float(body.get("advance", 0)))
+            advance = body.get("advance", 0) if isinstance(body, dict) else None
+            if isinstance(advance, bool) or not isinstance(advance, (int, float)):
+                raise _errors.bad_request('the body must be {"advance": <seconds>}')
+            self.sandbox.advance_clock(float(advance))
             return web.json_response({"time": self.store.clock.time()})
         raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
@@ -532,21 +538,6 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
 def _yaml_problem(exc) -> str:
     from ._patch import _yaml_problem as problem
     return problem(exc)
-
-
-def _go_json_kind(value) -> str:
-    """How encoding/json names a JSON value's type in an UnmarshalTypeError."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:

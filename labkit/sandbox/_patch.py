@@ -611,7 +611,8 @@ def server_side_apply(live: dict | None, applied: dict, kind: str) -> dict:
     if not isinstance(applied, dict):
         raise _bad_request(f"error decoding patch: json: cannot unmarshal "
                            f"{_go_json_type(applied)} into Go value of type map[string]interface {{}}")
-    if (applied.get("metadata") or {}).get("managedFields"):
+    meta = applied.get("metadata")
+    if isinstance(meta, dict) and meta.get("managedFields"):    # a non-object is the type check's
         raise _bad_request("metadata.managedFields must be nil")
     if live is None:
         return _clean(clone(applied))
