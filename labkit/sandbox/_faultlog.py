@@ -13,10 +13,12 @@ the file `labkit sandbox up` also sends the server's stderr to.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
 from pathlib import Path
 
+from . import _files
 from ._process import LOG_FILE
 
 
@@ -25,6 +27,7 @@ def sandbox_logger(home: Path, name: str) -> tuple[logging.Logger, logging.Handl
 
     Returns the handler too, so the sandbox can detach and close it when it stops."""
     logger = logging.getLogger(f"labkit.sandbox.{name}")
+    os.close(_files.open_private(home / LOG_FILE, os.O_WRONLY | os.O_APPEND))   # 0600, as `up` makes it
     handler = logging.FileHandler(home / LOG_FILE, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
