@@ -676,6 +676,20 @@ def test_a_bad_grace_period_in_delete_options_is_a_400(sandbox, namespace, grace
                               "DeleteOptions.gracePeriodSeconds of type int64")
 
 
+def test_a_gzip_bomb_is_not_inflated(sandbox, namespace, watch):
+    """kube-apiserver does not decode a request's Content-Encoding: the gzip bytes are the body,
+    and not JSON. (aiohttp would inflate them: the sandbox turns that off.)"""
+    import gzip
+    bomb = gzip.compress(b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"gz"},"data":{"k":"'
+                         + b"0" * (64 * 2**20) + b'"}}', compresslevel=9)
+    assert len(bomb) < LIMIT
+    with watch():
+        doc = status_of(call(sandbox, "POST", CM_PATH.format(ns=namespace), bomb, "application/json",
+                             headers={"Content-Encoding": "gzip"}), 400, "BadRequest")
+    assert doc["message"].startswith("the object provided is unrecognized (must be of type ConfigMap): "
+                                     "couldn't get version/kind; json parse error: ")
+
+
 def test_report_worst_latency_and_peak_rss():
     """Prints what the attacks above measured (pytest -s shows it); keep it last."""
     if not REPORT:

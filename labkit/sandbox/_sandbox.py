@@ -146,7 +146,9 @@ class Sandbox:
         if not http_log.filters:
             http_log.addFilter(RateLimit())
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5,
-                                     logger=http_log, keepalive_timeout=_edge.HEADER_SECONDS)
+                                     logger=http_log, keepalive_timeout=_edge.HEADER_SECONDS,
+                                     # kube-apiserver reads a gzip-encoded body as it comes, never inflated.
+                                     auto_decompress=False)
         await self._runner.setup()
         self.ca_file, crt, key = _tls.ensure_certificates(self.home)
         sock = _bind("127.0.0.1", self.port) if self.port else \
