@@ -395,6 +395,25 @@ def test_a_bad_resource_version_is_the_storage_layers_500(sandbox, pod_ns, path,
                               f'strconv.ParseUint: parsing "{value}": {problem}')
 
 
+@pytest.mark.parametrize("timeout", ["0", "-5"])
+def test_a_watch_timeout_of_zero_is_the_default_and_a_negative_one_ends_at_once(sandbox, pod_ns, timeout):
+    """kube-apiserver's watch handler: 0 means "pick one" (at least --min-request-timeout);
+    a negative one has expired already."""
+    conn = _connection(sandbox, timeout=3)
+    try:
+        conn.request("GET", f"/api/v1/namespaces/attacks/pods?watch=1&resourceVersion=1&timeoutSeconds={timeout}",
+                     headers={"Authorization": f"Bearer {sandbox.token}"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        if timeout == "0":
+            with pytest.raises(TimeoutError):
+                resp.read()              # still open after 3 s
+        else:
+            resp.read()                  # ended
+    finally:
+        conn.close()
+
+
 def test_a_watch_with_absurd_values_opens_and_leaves_the_api_responsive(sandbox, pod_ns, watch):
     before = len(sandbox.store._watches)
     with watch():

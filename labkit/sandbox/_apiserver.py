@@ -18,7 +18,7 @@ from aiohttp import web
 from .. import _printers as _tables
 from . import _admission, _discovery, _edge, _errors, _protobuf, _registry, _schema, _selectors
 from ._faultlog import FaultLog
-from ._patch import _go_json_type
+from ._patch import _go_json_type, _yaml_problem
 from ._exec import handle_exec
 from ._resources import Resource, by_path
 from ._store import Event, Store
@@ -173,9 +173,8 @@ class ApiServer:
         if method == "PATCH" and target.name:
             existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
             body = await _edge.read_body(request)
-            # A large patch is decoded (and its limits checked) on a worker thread.
-            decoded = await self._off_loop_if_large(request, _registry._decode, request.content_type, body) \
-                if len(body) > _THREAD_DECODE_BYTES else None
+            # Decoded (and its limits checked) here: on a worker thread when it is large.
+            decoded = await self._off_loop_if_large(request, _registry._decode, request.content_type, body)
             patched = self.registry.patch(target.resource, target.namespace, target.name,
                                           request.content_type, body, decoded=decoded,
                                           subresource=target.subresource, dry_run=dry_run, check=check_fields)
@@ -339,9 +338,9 @@ class ApiServer:
         rv = _edge.parse_resource_version(rv_text)
         since = None if rv_text in ("", "0") or initial else rv
         timeout = _edge.query_int(request, "timeoutSeconds")
-        # No timeout: kube-apiserver picks one between --min-request-timeout (1800 s) and twice
+        # None or 0: kube-apiserver picks one between --min-request-timeout (1800 s) and twice
         # that; the sandbox takes the low end. An absurd one is cut to a year, past any test.
-        timeout = 1800 if timeout is None else min(timeout, 365 * 86400)
+        timeout = 1800 if not timeout else min(timeout, 365 * 86400)
         _edge.query_int(request, "limit")
         try:
             label_sel = _selectors.parse_label_selector(q["labelSelector"]) if q.get("labelSelector") else None
@@ -533,11 +532,6 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
         raise _edge.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
-
-
-def _yaml_problem(exc) -> str:
-    from ._patch import _yaml_problem as problem
-    return problem(exc)
 
 
 def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:
