@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import re
 from dataclasses import dataclass
 
@@ -15,12 +16,17 @@ import yaml
 from aiohttp import web
 
 from ..kube import printers as _tables
-from . import _admission, _discovery, _errors, _protobuf, _registry, _schema, _selectors
+from . import _admission, _discovery, _edge, _errors, _protobuf, _registry, _schema, _selectors
+from ._faultlog import FaultLog
+from ._patch import _go_json_type, _yaml_problem
 from ._exec import handle_exec
 from ._resources import Resource, by_path
 from ._store import Event, Store
 
 _TABLE = re.compile(r"as=Table")
+_PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
+_HOLDING = web.RequestKey("labkit_holding", bool)    # holds the large-body semaphore
+_LIVENESS_SECONDS = 1.0      # how often an idle watch checks that its client is still there
 
 
 @dataclass
@@ -58,7 +64,15 @@ def parse_path(path: str) -> Target | None:
 
 def _error(e: _errors.ApiError | _admission.Invalid) -> web.Response:
     body = e.status()
-    return web.json_response(body, status=body["code"])
+    response = web.json_response(body, status=body["code"])
+    if body["code"] == 413:
+        # The rest of an oversized body is not worth reading: close once answered.
+        response.force_close()
+    return response
+
+
+# Bodies past this size are decoded on a worker thread, so the loop keeps answering.
+_THREAD_DECODE_BYTES = 64 * 1024
 
 
 class ApiServer:
@@ -68,7 +82,10 @@ class ApiServer:
         self.registry = sandbox.registry
         self.config = sandbox.config
         self.token = sandbox.token
-        self.app = web.Application(middlewares=[self._auth], client_max_size=16 * 1024 ** 2)
+        # aiohttp's own body limit, for any read that does not go through _edge.read_body.
+        self.app = web.Application(middlewares=[self._auth], client_max_size=_edge.MAX_BODY_BYTES)
+        self._heavy = asyncio.Semaphore(1)      # requests with large bodies, one at a time
+        self.faults = FaultLog(getattr(sandbox, "logger", None) or logging.getLogger("labkit.sandbox"))
         self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
 
     @web.middleware
@@ -80,9 +97,30 @@ class ApiServer:
                 {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                  "message": "Unauthorized", "reason": "Unauthorized", "code": 401}, status=401)
         try:
+            return await self._handle(request, handler)
+        finally:
+            if request.get(_HOLDING):
+                self._heavy.release()
+
+    async def _handle(self, request: web.Request, handler):
+        try:
             return await handler(request)
         except (_errors.ApiError, _admission.Invalid) as e:
             return _error(e)
+        except web.HTTPException as e:
+            # aiohttp's own refusals (its body limit, a bad WebSocket handshake) as a Status too.
+            if e.status < 400:
+                raise
+            return _error(_errors.ApiError(e.status, _errors.REASONS.get(e.status, ""), e.reason))
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception as e:
+            # One catch-all: an error nobody expected is a 500 Status (api/errors.NewInternalError),
+            # and its traceback goes to the sandbox's log, once per kind.
+            self.faults.record("api", e, f"{request.method} {request.path_qs[:200]}")
+            if request.get(_PREPARED):
+                raise
+            return _error(_errors.internal(e))
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
@@ -106,9 +144,10 @@ class ApiServer:
             return await self._scale(request, target)
         if method == "GET":
             if target.name is None:
-                if request.query.get("watch") in ("true", "1"):
+                if _edge.query_bool(request, "watch"):
                     return await self._watch(request, target)
                 return self._list(request, target)
+            _edge.parse_resource_version(request.query.get("resourceVersion", ""))
             obj = self.store.get_resource(target.resource, target.namespace, target.name)
             if obj is None:
                 raise _errors.not_found(target.resource, target.name)
@@ -122,26 +161,38 @@ class ApiServer:
                                               request.query.get("fieldValidation", "")))
         if method == "POST" and target.name is None:
             obj = await self._body(request)
-            check_fields(obj)
+            await self._off_loop_if_large(request, check_fields, obj)
             created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run)
             return self._json(created, 201, warnings=warnings)
         if method == "PUT" and target.name:
             obj = await self._body(request)
-            check_fields(obj)
+            await self._off_loop_if_large(request, check_fields, obj)
             updated = self.registry.update(target.resource, target.namespace, target.name, obj,
                                            subresource=target.subresource, dry_run=dry_run)
             return self._json(updated, 200, warnings=warnings)
         if method == "PATCH" and target.name:
             existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
+            body = await _edge.read_body(request)
+            # Decoded (and its limits checked) here: on a worker thread when it is large.
+            decoded = await self._off_loop_if_large(request, _registry._decode, request.content_type, body)
             patched = self.registry.patch(target.resource, target.namespace, target.name,
-                                          request.content_type, await request.read(),
+                                          request.content_type, body, decoded=decoded,
                                           subresource=target.subresource, dry_run=dry_run, check=check_fields)
             return self._json(patched, 200 if existed else 201, warnings=warnings)
         if method == "DELETE" and target.name:
             options = await self._body(request) if request.can_read_body else {}
-            grace = request.query.get("gracePeriodSeconds", (options or {}).get("gracePeriodSeconds"))
+            grace = _edge.query_int(request, "gracePeriodSeconds")
+            if grace is None and isinstance(options, dict):
+                grace = options.get("gracePeriodSeconds")
+                if grace is not None and (isinstance(grace, bool) or not isinstance(grace, int)):
+                    # Decoding DeleteOptions fails as encoding/json words it (a fraction is
+                    # named with its value: "number 1.5").
+                    sent = f"number {grace!r}" if isinstance(grace, float) else _go_json_type(grace)
+                    raise _errors.bad_request(
+                        f"json: cannot unmarshal {sent} into Go struct field "
+                        "DeleteOptions.gracePeriodSeconds of type int64")
             gone = self.registry.delete(target.resource, target.namespace, target.name, dry_run=dry_run,
-                                        grace_seconds=None if grace is None else int(grace))
+                                        grace_seconds=grace)
             return self._json(gone, 200, request)
         if method == "DELETE" and target.name is None:
             return self._delete_collection(request, target, dry_run)
@@ -190,13 +241,16 @@ class ApiServer:
             if request.method == "DELETE":
                 dns.log.clear()
                 return web.json_response([])
-            return web.json_response(dns.log.entries(int(request.query.get("since", 0))))
+            return web.json_response(dns.log.entries(_edge.query_int(request, "since") or 0))
         if path == "/labkit/v1/dns-cache" and dns is not None and request.method == "DELETE":
             dns.cache.clear()
             return web.json_response({})
         if path == "/labkit/v1/clock" and request.method == "POST":
             body = await self._body(request)
-            self.sandbox.advance_clock(float(body.get("advance", 0)))
+            advance = body.get("advance", 0) if isinstance(body, dict) else None
+            if isinstance(advance, bool) or not isinstance(advance, (int, float)):
+                raise _errors.bad_request('the body must be {"advance": <seconds>}')
+            self.sandbox.advance_clock(float(advance))
             return web.json_response({"time": self.store.clock.time()})
         raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
@@ -216,6 +270,10 @@ class ApiServer:
         return items
 
     def _list(self, request: web.Request, target: Target) -> web.Response:
+        # ListOptions are decoded (and refused) before anything is read.
+        _edge.query_int(request, "limit")
+        _edge.query_int(request, "timeoutSeconds")
+        _edge.parse_resource_version(request.query.get("resourceVersion", ""))
         items = self._selected(request, target)
         rv = str(self.store.revision)
         if self._wants_table(request):
@@ -250,26 +308,40 @@ class ApiServer:
             response.headers.add("Warning", '299 - "%s"' % text.replace('"', '\\"'))
         return response
 
+    async def _off_loop_if_large(self, request: web.Request, fn, *args):
+        """fn(*args), on a worker thread when the request's body is large (a pure function
+        of a big object would otherwise hold every other client up). One request with a large
+        body at a time past this point, until it is answered: several CPU-bound threads would
+        starve the loop of the GIL, and hold several large objects in memory at once. (Its
+        body was read already: a slow sender holds nobody up.)"""
+        if len(getattr(request, "_read_bytes", None) or b"") > _THREAD_DECODE_BYTES:
+            if not request.get(_HOLDING):
+                await self._heavy.acquire()     # released by _auth once the request is answered
+                request[_HOLDING] = True
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
+
     async def _body(self, request: web.Request):
-        raw = await request.read()
-        if request.content_type == _protobuf.CONTENT_TYPE:    # kubectl 1.32+ `create` generators
-            target = parse_path(request.path.rstrip("/"))
-            kind = target.resource.kind if target and target.subresource in (None, "status") else None
-            return _protobuf.decode(raw, kind)
-        try:
-            if "yaml" in (request.content_type or ""):
-                return yaml.safe_load(raw)
-            return json.loads(raw) if raw else {}
-        except (ValueError, yaml.YAMLError) as e:
-            raise _errors.bad_request(f"the body of the request could not be decoded: {e}")
+        """The request's object: read within the body limit, decoded within the decoders'
+        limits (see _edge), on a worker thread when it is large."""
+        raw = await _edge.read_body(request)
+        target = parse_path(request.path.rstrip("/"))
+        kind = target.resource.kind if target and target.subresource in (None, "status") else None
+        content_type = request.content_type
+        return await self._off_loop_if_large(request, _decode_body, content_type, raw, kind)
 
     # --- watch ---------------------------------------------------------------------
     async def _watch(self, request: web.Request, target: Target) -> web.StreamResponse:
         q = request.query
         rv_text = q.get("resourceVersion", "")
-        initial = q.get("sendInitialEvents") == "true"
-        since = None if rv_text in ("", "0") or initial else int(rv_text)
-        timeout = float(q.get("timeoutSeconds") or 1800)
+        initial = _edge.query_bool(request, "sendInitialEvents")
+        rv = _edge.parse_resource_version(rv_text)
+        since = None if rv_text in ("", "0") or initial else rv
+        timeout = _edge.query_int(request, "timeoutSeconds")
+        # None or 0: kube-apiserver picks one between --min-request-timeout (1800 s) and twice
+        # that; the sandbox takes the low end. An absurd one is cut to a year, past any test.
+        timeout = 1800 if not timeout else min(timeout, 365 * 86400)
+        _edge.query_int(request, "limit")
         try:
             label_sel = _selectors.parse_label_selector(q["labelSelector"]) if q.get("labelSelector") else None
             field_sel = _selectors.parse_field_selector(q["fieldSelector"]) if q.get("fieldSelector") else None
@@ -288,6 +360,7 @@ class ApiServer:
         response = web.StreamResponse(headers={"Content-Type": "application/json",
                                                "Transfer-Encoding": "chunked"})
         await response.prepare(request)
+        request[_PREPARED] = True       # from here on an error can only end the stream
 
         async def send(kind: str, obj: dict) -> None:
             if table and kind != "BOOKMARK":
@@ -313,9 +386,14 @@ class ApiServer:
                 if remaining <= 0:
                     break
                 try:
-                    event = await asyncio.wait_for(watch.queue.get(), remaining)
+                    event = await asyncio.wait_for(watch.queue.get(), min(remaining, _LIVENESS_SECONDS))
                 except asyncio.TimeoutError:
-                    break
+                    # aiohttp does not cancel a handler whose client left: look, so an idle
+                    # watch whose client hung up does not stay until its timeout.
+                    transport = request.transport
+                    if transport is None or transport.is_closing():
+                        break
+                    continue
                 if backlog and event.rv <= backlog[-1].rv:
                     continue
                 await self._send_event(event, selected, send)
@@ -354,7 +432,7 @@ class ApiServer:
         resource = target.resource
         # Read the body first: no await may fall between reading the object and writing it,
         # or a controller's status write in between would make this write stale.
-        body = await self._body(request) if request.method == "PUT" else await request.read()
+        body = await self._body(request) if request.method == "PUT" else await _edge.read_body(request)
         obj = self.store.get_resource(resource, target.namespace, target.name)
         if obj is None:
             raise _errors.not_found(resource, target.name)
@@ -385,18 +463,26 @@ class ApiServer:
         names = [c["name"] for c in pod["spec"]["containers"]]
         if container not in names:
             raise _errors.bad_request(f"container {container} is not valid for pod {target.name}")
+        tail = _edge.query_int(request, "tailLines")
+        for name in ("sinceSeconds", "limitBytes"):
+            _edge.query_int(request, name)
+        if tail is not None and tail < 0:
+            # ValidatePodLogOptions (pkg/apis/core/validation), answered by the log REST.
+            raise _admission.Invalid("PodLogOptions", target.name, [{
+                "reason": "FieldValueInvalid", "field": "tailLines",
+                "message": f"Invalid value: {tail}: must be greater than or equal to 0"}], group="")
         entries, seen = self.sandbox.pod_log_position(pod, container)
-        tail = request.query.get("tailLines")
         if tail is not None:
-            entries = entries[-int(tail):] if int(tail) else []
-        stamped = request.query.get("timestamps") in ("true", "1")
+            entries = entries[-tail:] if tail else []
+        stamped = _edge.query_bool(request, "timestamps")
         text = _log_text(entries, stamped)
-        if request.query.get("follow") not in ("true", "1"):
+        if not _edge.query_bool(request, "follow"):
             return web.Response(text=text, content_type="text/plain")
         # `kubectl logs -f`: keep the stream open and send what the container writes next,
         # until the client goes away or the pod does.
         response = web.StreamResponse(headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"})
         await response.prepare(request)
+        request[_PREPARED] = True
         try:
             await response.write(text.encode())
             while True:
@@ -422,6 +508,30 @@ class ApiServer:
         if target.rest in ("healthz", ""):
             return web.Response(text="ok")
         return web.Response(status=404, text="404 page not found\n")
+
+
+def _decode_body(content_type: str, raw: bytes, kind: str | None):
+    """A create or update body as the JSON object it carries (protobuf, YAML or JSON).
+
+    Errors follow the API server's transformDecodeError: the body's kind could not be read,
+    so the message names the kind the endpoint expects and quotes the body's start."""
+    if content_type == _protobuf.CONTENT_TYPE:    # kubectl 1.32+ `create` generators
+        return _protobuf.decode(raw, kind)
+    expected = kind or "Unknown"
+    if "yaml" in (content_type or ""):
+        try:
+            return _edge.loads_yaml(raw)
+        except (_edge.DecodeLimit, yaml.YAMLError) as e:
+            problem = str(e) if isinstance(e, _edge.DecodeLimit) else f"yaml: {_yaml_problem(e)}"
+            # sigs.k8s.io/yaml.YAMLToJSON wraps go-yaml's error so.
+            raise _edge.unrecognized(expected, f"error converting YAML to JSON: {problem}", raw) from None
+    if not raw:
+        return {}
+    try:
+        return _edge.loads_json(raw)
+    except ValueError as e:
+        # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
+        raise _edge.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
 
 
 def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:

@@ -12,6 +12,8 @@ class ApiError(Exception):
     def status(self) -> dict:
         body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": self.message, "reason": self.reason, "code": self.code}
+        if not self.reason:        # metav1.Status omits an empty reason (omitempty)
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body
@@ -62,3 +64,17 @@ def namespace_not_found(namespace: str) -> ApiError:
 
 def gone(message: str) -> ApiError:
     return ApiError(410, "Expired", message)
+
+
+def internal(exc: BaseException) -> ApiError:
+    """api/errors.NewInternalError: what the API server answers for an error it did not expect."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return ApiError(500, "InternalError", f"Internal error occurred: {text}",
+                    {"causes": [{"message": text}]})
+
+
+# Reasons api/errors gives the codes a server may answer on its own (StatusReason*).
+REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+           405: "MethodNotAllowed", 406: "NotAcceptable", 409: "Conflict", 410: "Expired",
+           413: "RequestEntityTooLarge", 415: "UnsupportedMediaType", 422: "Invalid",
+           429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}

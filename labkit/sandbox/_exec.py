@@ -152,10 +152,14 @@ async def _serve(sandbox, request: web.Request, pod: dict, container: str,
         try:
             result = await _run_on_own_thread(
                 loop, lambda: sandbox.run_in_pod(pod, container, command, stdin))
-        except Exception:                     # a bug in the runtime: say so on the stream
-            log.exception("exec %s in pod %s failed", command, pod["metadata"]["name"])
-            result = ExecResult(b"", b"sandbox: the command failed inside the sandbox; "
-                                     b"see the sandbox's log\n", 125)
+        except Exception as exc:
+            # The upgrade is done: the failure reaches the client as a Status on the error
+            # channel, as the kubelet's stream server reports one, and the log gets the traceback.
+            faults = getattr(getattr(sandbox, "api", None), "faults", None)
+            if faults is not None:
+                faults.record("exec", exc, " ".join(command)[:200])
+            await _send_failure(ws, _errors.internal(exc).status())
+            return ws
         del stdin
     out, err = result.stdout, result.stderr
     if tty:                      # one stream; a terminal turns \n into \r\n
@@ -170,6 +174,14 @@ async def _serve(sandbox, request: web.Request, pod: dict, container: str,
     except (ConnectionResetError, RuntimeError):
         pass
     return ws
+
+
+async def _send_failure(ws: web.WebSocketResponse, status: dict) -> None:
+    try:
+        await ws.send_bytes(bytes([ERROR]) + json.dumps(status).encode())
+        await ws.close()
+    except (ConnectionResetError, RuntimeError):
+        pass
 
 
 def _container_not_found(request: web.Request, container: str) -> web.Response:

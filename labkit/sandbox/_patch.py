@@ -611,7 +611,8 @@ def server_side_apply(live: dict | None, applied: dict, kind: str) -> dict:
     if not isinstance(applied, dict):
         raise _bad_request(f"error decoding patch: json: cannot unmarshal "
                            f"{_go_json_type(applied)} into Go value of type map[string]interface {{}}")
-    if (applied.get("metadata") or {}).get("managedFields"):
+    meta = applied.get("metadata")
+    if isinstance(meta, dict) and meta.get("managedFields"):    # a non-object is the type check's
         raise _bad_request("metadata.managedFields must be nil")
     if live is None:
         return _clean(clone(applied))
@@ -681,7 +682,13 @@ def _reject_constant(name: str):
 
 
 def _loads_json(text: str):
-    return json.loads(text, parse_constant=_reject_constant)
+    """JSON within the edge's nesting bound (see _edge.loads_json); a patch nested past it
+    is refused in encoding/json's words, as the patcher's json.Unmarshal refuses it."""
+    from ._edge import DecodeLimit, loads_json
+    try:
+        return loads_json(text, reject_constants=True)
+    except DecodeLimit as exc:
+        raise _bad_request(str(exc)) from None
 
 
 def decode_patch(content_type: str, body: bytes) -> tuple[str, object]:
@@ -696,17 +703,20 @@ def decode_patch(content_type: str, body: bytes) -> tuple[str, object]:
         raise PatchError("UnsupportedMediaType",
                          "the body of the request was in an unknown format - accepted media "
                          f"types include: {', '.join(PATCH_TYPES)}")
-    try:
-        text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else str(body)
-    except UnicodeDecodeError:
-        raise _bad_request("invalid JSON patch") from None
+    # Invalid UTF-8 in a string becomes U+FFFD, as Go's decoders do.
+    text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else str(body)
 
     if ct == APPLY_PATCH:
         try:
             obj = _loads_json(text)
+        except PatchError:
+            raise
         except ValueError:
+            from ._edge import DecodeLimit, loads_yaml
             try:
-                obj = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - SafeLoader subclass
+                obj = loads_yaml(text)      # go-yaml's alias and depth limits (see _edge)
+            except DecodeLimit as exc:
+                raise _bad_request(f"error encoding patch: {exc}") from None
             except yaml.YAMLError as exc:
                 raise _bad_request(f"error encoding patch: yaml: {_yaml_problem(exc)}") from exc
         if not isinstance(obj, dict):
@@ -716,6 +726,8 @@ def decode_patch(content_type: str, body: bytes) -> tuple[str, object]:
 
     try:
         obj = _loads_json(text)
+    except PatchError:
+        raise
     except ValueError:
         raise _bad_request("invalid JSON patch") from None
     if ct == STRATEGIC_MERGE_PATCH:

@@ -100,22 +100,25 @@ class Registry:
     # --- patch ---------------------------------------------------------------------
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
               body: bytes, *, subresource: str | None = None, dry_run: bool = False,
-              check=None) -> dict:
-        """check(obj), when given, sees the patched object before it is written (field validation)."""
-        patch_type, decoded = _decode(content_type, body)
+              check=None, decoded: tuple | None = None) -> dict:
+        """check(obj), when given, sees the patched object before it is written (field validation).
+        decoded, when given, is `_decode(content_type, body)` done already (off the event loop)."""
+        patch_type, decoded = decoded or _decode(content_type, body)
         current = self.store.get_resource(resource, namespace, name)
         if current is None:
             if patch_type != _patch.APPLY_PATCH or subresource:
                 raise _errors.not_found(resource, name)
             # Server-side apply creates what does not exist yet (kubectl apply --server-side).
             obj = _apply(resource.kind, patch_type, None, decoded)
-            obj.setdefault("metadata", {}).setdefault("name", name)
             if check:
                 check(obj)
+            _require_object_meta(resource, obj)
+            obj.setdefault("metadata", {}).setdefault("name", name)
             return self.create(resource, namespace, obj, dry_run=dry_run)
         patched = _apply(resource.kind, patch_type, clone(current), decoded)
         if check and subresource is None:
             check(patched)
+        _require_object_meta(resource, patched)
         patched.setdefault("metadata", {})["resourceVersion"] = (
             patched["metadata"].get("resourceVersion") or current["metadata"]["resourceVersion"])
         if patch_type == _patch.APPLY_PATCH:
@@ -215,6 +218,18 @@ class Registry:
                 return
         raise _errors.ApiError(500, "InternalError",
                                "Internal error occurred: failed to allocate a serviceIP: range is full")
+
+
+def _require_object_meta(resource: Resource, obj: dict) -> None:
+    """A patched object whose metadata is not an object fails to decode, as encoding/json
+    words it (the typed decode after the patch, before anything is stored)."""
+    meta = obj.get("metadata")
+    if meta is not None and not isinstance(meta, dict):
+        kind = resource.kind
+        version = resource.api_version.rpartition("/")[2]
+        jtype = _patch._go_json_type(meta)
+        raise _errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: json: cannot '
+                                  f"unmarshal {jtype} into Go struct field {kind}.metadata of type ObjectMeta")
 
 
 def _decode(content_type: str, body: bytes):

@@ -19,13 +19,14 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from . import _bootstrap, _files, _process, _schema, _tls
+from . import _bootstrap, _edge, _files, _process, _schema, _tls
 from ._home import default_home
 from ._apiserver import ApiServer
 from ._clock import Clock
 from ._config import SandboxConfig
 from ._controllers import Controllers
 from ._dnsclients import DnsClientRegistry
+from ._faultlog import RateLimit, sandbox_logger
 from ._registry import Registry
 from ._resources import by_plural
 from ._store import Store
@@ -62,6 +63,8 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._lock: _process.HomeLock | None = None
+        # Unexpected errors of the API and DNS servers go to home/sandbox.log (see _faultlog).
+        self.logger, self._log_handler = None, None
 
     # --- lifecycle -----------------------------------------------------------------
     def __enter__(self) -> "Sandbox":
@@ -112,6 +115,8 @@ class Sandbox:
         self._loop = asyncio.get_running_loop()
         # Before touching any state file: a second server on one home would corrupt it.
         self._lock = _process.HomeLock(self.home)
+        if self._log_handler is None:
+            self.logger, self._log_handler = sandbox_logger(self.home, f"{id(self):x}")
         try:
             await self._astart_locked()
         except BaseException:
@@ -137,7 +142,14 @@ class Sandbox:
         self.controllers.start()
         self.api = ApiServer(self)
         self.api.app.on_response_prepare.append(self._durable_before_answer)
-        self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        # aiohttp logs each malformed request with a traceback: to the sandbox's log, rate-limited.
+        http_log = self.logger.getChild("http")
+        if not http_log.filters:
+            http_log.addFilter(RateLimit())
+        self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5,
+                                     logger=http_log, keepalive_timeout=_edge.HEADER_SECONDS,
+                                     # kube-apiserver reads a gzip-encoded body as it comes, never inflated.
+                                     auto_decompress=False)
         await self._runner.setup()
         self.ca_file, crt, key = _tls.ensure_certificates(self.home)
         sock = _bind("127.0.0.1", self.port) if self.port else \
@@ -173,6 +185,10 @@ class Sandbox:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+        if self._log_handler is not None:
+            self.logger.removeHandler(self._log_handler)
+            self._log_handler.close()
+            self._log_handler = None
 
     async def _durable_before_answer(self, request: web.Request, response: web.StreamResponse) -> None:
         """Hold every answer to a write until the store's changes so far are on disk:
@@ -186,7 +202,7 @@ class Sandbox:
         except ImportError:       # the DNS server is optional while it is being built
             return
         self.dns = DnsServer(self.store, self.config, self.clock, clients=self.dns_clients,
-                             host="127.0.0.1", port=self.dns_port)
+                             host="127.0.0.1", port=self.dns_port, logger=self.logger)
         await self.dns.start()
         self.store.add_listener(self._tell_dns)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ._field_errors import Invalid, _Errors
 from ._name_formats import _CLUSTER_SCOPED, is_dns1123_label, valid_name_message
+from ._validation_config import _validate_configmap
 from ._validation_labels import _annotations, _labels
 from ._validation_pods import _validate_pod
 from ._validation_services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
@@ -78,4 +79,5 @@ def _object_meta_update(obj: dict, old: dict, errs: _Errors) -> None:
 
 _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "ReplicaSet": _validate_replicaset,
                "Service": _validate_service, "Namespace": _validate_namespace,
-               "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice}
+               "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
+               "ConfigMap": _validate_configmap}

@@ -30,6 +30,7 @@ from .._cluster import ClusterReader
 from .._clock import Clock
 from .._config import SandboxConfig
 from .._dnsclients import DnsClientRegistry
+from .._faultlog import FaultLog
 from ._answer import Reply, _forward, resolve, shuffle
 from . import _corefile
 from ._cache import DnsCache
@@ -53,7 +54,7 @@ class DnsServer:
 
     def __init__(self, cluster: ClusterReader, config: SandboxConfig, clock: Clock, *,
                  clients: DnsClientRegistry | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, logger=None) -> None:
         self.cluster, self.config, self.clock = cluster, config, clock
         self.clients = clients
         self.log = QueryLog()
@@ -76,6 +77,8 @@ class DnsServer:
         self._tcp: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.Task] = set()
         self._address: tuple[str, int] | None = None
+        # What the serving loops catch is logged once per kind, then counted (see _faultlog).
+        self.faults = FaultLog(logger)
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -155,7 +158,8 @@ class DnsServer:
                 return
             try:
                 wire = handle(data, "udp", addr[1])
-            except Exception:     # a bug must not stop the server; the client will time out
+            except Exception as exc:  # a bug must not stop the server; the client will time out
+                self.faults.record("dns udp", exc, f"{len(data)}-byte query {data[:64].hex()}")
                 continue
             if wire is not None:
                 try:
@@ -421,13 +425,16 @@ class DnsServer:
                     break
                 try:
                     wire = self.handle(data, "tcp", port)
-                except Exception:
+                except Exception as exc:
+                    self.faults.record("dns tcp", exc, f"{len(data)}-byte query {data[:64].hex()}")
                     break
                 if wire is not None:
                     writer.write(struct.pack("!H", len(wire)) + wire)
                     await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
             pass
+        except Exception as exc:        # not a crash of the loop: logged, the connection ends
+            self.faults.record("dns tcp", exc)
         finally:
             self._conns.discard(task)
             writer.close()

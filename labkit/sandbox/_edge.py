@@ -1,0 +1,436 @@
+"""The API server's edge: reading request bodies, decoding them, parsing query parameters.
+
+Each limit is kube-apiserver's, with its wording, unless a note says otherwise:
+
+- Bodies: `limitedReadBody` (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go)
+  reads at most `--max-request-body-bytes` + 1 bytes (3 MiB by default) and answers 413
+  `Request entity too large: limit is 3145728` (api/errors.NewRequestEntityTooLargeError).
+  `read_body` never holds more than the limit + 1 bytes either.
+- YAML: sigs.k8s.io/yaml decodes with go-yaml v2, which refuses `yaml: document contains
+  excessive aliasing` (decode.go, allowedAliasRatio: the CVE-2019-11253 fix) and
+  `yaml: exceeded max depth of 10000`; an alias inside its own anchor is `yaml: anchor 'a'
+  value contains itself`. `_check_yaml` applies the same alias arithmetic to the event
+  stream before anything is built, so a 384-byte "billion laughs" costs a few thousand
+  steps, not a billion.
+- JSON: Go's encoding/json stops at 10000 levels (`invalid character '[' exceeded max
+  depth`, scanner.go). Python recurses once per level, so the sandbox stops at
+  `MAX_DEPTH` levels instead, with the same wording; no Kubernetes object comes near it.
+  Invalid UTF-8 inside strings becomes U+FFFD, as Go's decoder does.
+- Query parameters: the parameter codec converts with strconv (apimachinery
+  runtime/conversion.go), and the handlers answer its error as a 400 BadRequest:
+  `strconv.ParseInt: parsing "abc": invalid syntax`. Booleans never fail: "0" and
+  "false" (any case) are false, anything else true.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import yaml
+from aiohttp import web
+
+from . import _errors
+
+MAX_BODY_BYTES = 3 * 1024 * 1024     # kube-apiserver --max-request-body-bytes default
+MAX_DEPTH = 200                      # nesting the sandbox accepts (Go's decoders: 10000)
+BODY_SECONDS = 60.0                  # kube-apiserver --request-timeout default (1m0s)
+# kube-apiserver's http.Server has ReadHeaderTimeout 32 s (apiserver/pkg/server/secure_serving.go).
+# aiohttp (3.10+) closes a connection whose handler still waits for a request's headers once
+# its keep-alive timeout passes, counted from the connection or the last answer: that timeout,
+# set to this, is the sandbox's header deadline (and its idle-connection limit).
+HEADER_SECONDS = 32.0
+_READ_CHUNK = 64 * 1024
+
+# go-yaml v2 decode.go: the alias-ratio bounds.
+_ALIAS_RANGE_LOW, _ALIAS_RANGE_HIGH = 400_000, 4_000_000
+
+
+# --- bodies -----------------------------------------------------------------------------
+def too_large(limit: int = MAX_BODY_BYTES) -> _errors.ApiError:
+    return _errors.ApiError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
+
+
+def timeout_error() -> _errors.ApiError:
+    """The request-timeout filter's answer (endpoints/filters/timeout.go, NewTimeoutError)."""
+    return _errors.ApiError(504, "Timeout", "Timeout: request did not complete within requested "
+                            "timeout - context deadline exceeded", {"retryAfterSeconds": 0})
+
+
+async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES,
+                    seconds: float | None = None) -> bytes:
+    """The request's body, at most `limit` bytes: more is a 413, as limitedReadBody does.
+
+    A body announced larger than the limit is refused before a byte of it is read. A
+    body that has not fully arrived within `seconds` (BODY_SECONDS) is a 504: a client
+    trickling its body holds a connection, never the server."""
+    cached = getattr(request, "_read_bytes", None)
+    if cached is not None:                   # aiohttp's request.read() ran already
+        if len(cached) > limit:
+            raise too_large(limit)
+        return cached
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (BODY_SECONDS if seconds is None else seconds)
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise timeout_error()
+        try:
+            chunk = await asyncio.wait_for(request.content.read(min(_READ_CHUNK, limit + 1 - size)),
+                                           remaining)
+        except asyncio.TimeoutError:
+            raise timeout_error() from None
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._read_bytes = body               # so a later request.read() sees the same bytes
+    return body
+
+
+# --- decoding -----------------------------------------------------------------------------
+class DecodeLimit(ValueError):
+    """A body over a decoder's limit, in the Go decoder's words."""
+
+
+def _summary(data: bytes, limit: int = 30) -> str:
+    """summarizeData (handlers/rest.go): the start of the body, as text when it looks like
+    JSON, else in hex."""
+    if not data:
+        return "<empty>"
+    text = data[:limit].decode("utf-8", "replace") if data[:1] == b"{" else data[:limit].hex()
+    return text + (" ..." if len(data) > limit else "")
+
+
+def unrecognized(kind: str, problem: str, body: bytes) -> _errors.ApiError:
+    """transformDecodeError when the body's kind could not be read (handlers/rest.go)."""
+    return _errors.bad_request(f"the object provided is unrecognized (must be of type {kind}): "
+                               f"{problem} ({_summary(body)})")
+
+
+def _go_quote_char(ch: str) -> str:
+    """encoding/json quoteChar: how the scanner names a character in its errors."""
+    if ch == "'":
+        return "'\\''"
+    if ch == '"':
+        return "'\"'"
+    return "'" + ch + "'"
+
+
+def loads_json(raw: bytes | str, *, reject_constants: bool = False):
+    """json.loads with Go's tolerance (invalid UTF-8 -> U+FFFD) and a nesting bound.
+
+    Raises DecodeLimit (too deep) or ValueError (malformed)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
+    if _deeper_than(text, MAX_DEPTH):
+        raise DecodeLimit(f"invalid character {_go_quote_char(_too_deep(text))} exceeded max depth")
+    try:
+        if reject_constants:
+            value = json.loads(text, parse_constant=_reject_constant)
+        else:
+            value = json.loads(text)
+    except RecursionError:
+        raise DecodeLimit(f"invalid character {_go_quote_char(_too_deep(text))} exceeded max depth") from None
+    return value
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r'[^\[\]{}]+')
+_ONE_KIND = str.maketrans("{}", "[]")
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON text nests deeper than `limit`, at the speed of C string operations:
+    with strings and everything but brackets removed, each pass of replace("[]", "")
+    strips exactly the innermost level, so the passes needed are the depth."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).translate(_ONE_KIND)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        shorter = brackets.replace("[]", "")
+        if len(shorter) == len(brackets):
+            return False                # unbalanced: the parser will say what is wrong
+        brackets = shorter
+    return bool(brackets)
+
+
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: str, limit: int = MAX_DEPTH) -> str:
+    """The bracket that opens level `limit` + 1 (strings skipped), as Go's scanner names it."""
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return token
+        elif token in "]}":
+            depth -= 1
+    return "["
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"invalid constant {name}")
+
+
+def _allowed_alias_ratio(decode_count: int) -> float:
+    """go-yaml v2 decode.go allowedAliasRatio."""
+    if decode_count <= _ALIAS_RANGE_LOW:
+        return 0.99
+    if decode_count >= _ALIAS_RANGE_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * ((decode_count - _ALIAS_RANGE_LOW) / (_ALIAS_RANGE_HIGH - _ALIAS_RANGE_LOW))
+
+
+def _check_yaml(text: str, loader: type, build: bool = False):
+    """Walk the YAML event stream as go-yaml's decoder would walk the node tree, and refuse
+    what it refuses: nesting past MAX_DEPTH, an alias inside its own anchor, an unknown
+    anchor, and aliases that make most of the decoding work. With `build`, also return the
+    document's value built on the way (or `_UNUSUAL` when it needs PyYAML's constructor).
+
+    Every node costs one decode; an alias costs one more plus the decodes of what its
+    anchor expands to (known when the anchor's node ends), all of them counted as alias
+    decodes. The ratio only grows while an alias expands, so checking it after each alias
+    gives go-yaml's verdict without expanding anything."""
+    try:
+        return _walk_yaml(yaml.parse(text, Loader=loader), loader, build)
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(getattr(exc, "problem", "") or exc):
+            # libyaml stops at its own bound (1000 levels), past the sandbox's.
+            raise DecodeLimit(f"yaml: exceeded max depth of {MAX_DEPTH}") from None
+        raise
+
+
+_UNUSUAL = object()             # a document the walk leaves to PyYAML's constructor
+_STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+def _walk_yaml(events, loader: type, build: bool):
+    resolver = _resolver(loader) if build else None
+    sizes: dict[str, int] = {}          # anchor -> decodes one use of it costs
+    values: dict[str, object] = {}      # anchor -> its value (when building)
+    open_anchors: list[str | None] = []
+    counts: list[int] = []              # decodes inside each open collection
+    # Building: per open collection [container, is_mapping, key waiting for its value, have_key]
+    frames: list[list] = []
+    result: list = []
+    documents = 0
+    decode = alias = 0
+    depth = 0
+
+    def place(value) -> None:
+        nonlocal build
+        if not frames:
+            result.append(value)
+            return
+        frame = frames[-1]
+        if not frame[1]:
+            frame[0].append(value)
+        elif not frame[3]:
+            if isinstance(value, (dict, list)):
+                build = False           # a collection as a key: PyYAML's business
+                return
+            frame[2], frame[3] = value, True
+        else:
+            frame[0][frame[2]] = value
+            frame[3] = False
+
+    for event in events:
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise DecodeLimit(f"yaml: exceeded max depth of {MAX_DEPTH}")
+            decode += 1
+            counts.append(1)
+            open_anchors.append(event.anchor)
+            if build:
+                if event.tag not in _COLLECTION_TAGS:
+                    build = False
+                else:
+                    mapping = isinstance(event, yaml.MappingStartEvent)
+                    frames.append([{} if mapping else [], mapping, None, False])
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+            size = counts.pop()
+            anchor = open_anchors.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            if counts:
+                counts[-1] += size
+            if build:
+                value = frames.pop()[0]
+                if anchor is not None:
+                    values[anchor] = value
+                place(value)
+        elif isinstance(event, yaml.ScalarEvent):
+            decode += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            if counts:
+                counts[-1] += 1
+            if build:
+                value = _scalar(event, resolver)
+                if value is _UNUSUAL:
+                    build = False
+                else:
+                    if event.anchor is not None:
+                        values[event.anchor] = value
+                    place(value)
+        elif isinstance(event, yaml.AliasEvent):
+            name = event.anchor
+            if name in open_anchors:
+                raise DecodeLimit(f"yaml: anchor '{name}' value contains itself")
+            if name not in sizes:
+                raise DecodeLimit(f"yaml: unknown anchor '{name}' referenced")
+            expanded = sizes[name]
+            decode += 1 + expanded
+            alias += expanded
+            if counts:
+                counts[-1] += 1 + expanded
+            if alias > 100 and decode > 1000 and alias / decode > _allowed_alias_ratio(decode):
+                raise DecodeLimit("yaml: document contains excessive aliasing")
+            if build:
+                place(values[name])
+        elif isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                build = False           # PyYAML says what it thinks of a second document
+    if not build:
+        return _UNUSUAL
+    value = result[0] if result else None
+    # Aliases share one Python object; a copy gives every use its own, as Go's decoder does.
+    return json.loads(json.dumps(value)) if alias else value
+
+
+def _resolver(loader: type):
+    resolver = yaml.resolver.Resolver()
+    resolver.yaml_implicit_resolvers = loader.yaml_implicit_resolvers
+    return resolver
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _scalar(event, resolver):
+    """A scalar's value as the loader would construct it, or _UNUSUAL for anything but
+    strings, null, booleans, integers and floats (binary, timestamps, merge keys...)."""
+    value = event.value
+    if event.tag in (None, "!"):
+        plain = event.implicit[0] and event.tag is None
+        tag = resolver.resolve(yaml.ScalarNode, value, (plain, False)) if plain else _STR
+    else:
+        tag = event.tag
+    if tag == _STR:
+        return value
+    if tag == _NULL:
+        return None
+    node = yaml.ScalarNode(tag, value)
+    if tag == _BOOL:
+        return _CONSTRUCTOR.construct_yaml_bool(node)
+    if tag == _INT:
+        return _CONSTRUCTOR.construct_yaml_int(node)
+    if tag == _FLOAT:
+        return _CONSTRUCTOR.construct_yaml_float(node)
+    return _UNUSUAL
+
+
+def loads_yaml(raw: bytes | str, loader: type | None = None):
+    """Decode a YAML body within go-yaml's limits, to plain JSON data (aliases copied, not
+    shared). Raises DecodeLimit (a limit) or yaml.YAMLError (malformed).
+
+    The value is built during the limits' walk over the parser's events, several times
+    faster than PyYAML's composer and constructor; a document with other tags, merge keys
+    or several documents goes through PyYAML's loader instead."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
+    loader = loader or yaml_loader()
+    value = _check_yaml(text, loader, build=True)
+    if value is not _UNUSUAL:
+        return value
+    try:
+        value = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader with other resolvers
+    except RecursionError:
+        raise DecodeLimit(f"yaml: exceeded max depth of {MAX_DEPTH}") from None
+    # Plain JSON data, with aliases copied (as Go's decoder copies them) and other values as text.
+    return json.loads(json.dumps(value, default=str))
+
+
+_LOADER: type | None = None
+
+
+def yaml_loader() -> type:
+    """The apiserver's YAML scalars (see _patch._yaml_loader), on libyaml when it is there."""
+    global _LOADER
+    if _LOADER is None:
+        from ._patch import _yaml_loader
+        base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+        resolvers = _yaml_loader().yaml_implicit_resolvers
+        _LOADER = type("ApiYamlLoader", (base,), {"yaml_implicit_resolvers": resolvers})
+    return _LOADER
+
+
+# --- query parameters -------------------------------------------------------------------------
+_DIGITS = re.compile(r"[+-]?[0-9]+")
+
+
+def _go_quote(s: str) -> str:
+    from ._field_errors import _goquote
+    return _goquote(s)
+
+
+def parse_int(text: str, *, bits: int = 64) -> int:
+    """strconv.ParseInt(text, 10, bits), with its error as the 400 the handlers send."""
+    if not _DIGITS.fullmatch(text):
+        raise _errors.bad_request(f"strconv.ParseInt: parsing {_go_quote(text)}: invalid syntax")
+    value = int(text)
+    if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+        raise _errors.bad_request(f"strconv.ParseInt: parsing {_go_quote(text)}: value out of range")
+    return value
+
+
+def query_int(request: web.Request, name: str) -> int | None:
+    """An int64 query parameter (its first value, as the parameter codec takes), or None."""
+    values = request.query.getall(name, [])
+    if not values:
+        return None
+    return parse_int(values[0])
+
+
+def query_bool(request: web.Request, name: str) -> bool:
+    """Convert_Slice_string_To_bool: absent, "0" or "false" (any case) is false; else true."""
+    values = request.query.getall(name, [])
+    if not values:
+        return False
+    return not (values[0] == "0" or values[0].lower() == "false")
+
+
+def parse_resource_version(text: str) -> int:
+    """The storage layer's ParseResourceVersion (storage/etcd3/api_object_versioner.go).
+
+    Its InvalidError is not an API status, so kube-apiserver answers it as a 500 whose
+    message is the field error and which has no reason (kubernetes/kubernetes#113939,
+    still so in #139485). The sandbox answers the same."""
+    if text in ("", "0"):
+        return 0
+    problem = None
+    if not re.fullmatch(r"[0-9]+", text):          # ParseUint takes no sign
+        problem = "invalid syntax"
+    elif int(text) >= 1 << 64:
+        problem = "value out of range"
+    if problem:
+        quoted = _go_quote(text)
+        raise _errors.ApiError(500, "", f"resourceVersion: Invalid value: {quoted}: "
+                               f"strconv.ParseUint: parsing {quoted}: {problem}")
+    return int(text)

@@ -1,0 +1,95 @@
+"""The DNS server under a seeded fuzzer (scripts/fuzz_dns.py), and what it logs when it fails.
+
+CI sends 3000 packets (a few seconds); the long run is `scripts/fuzz_dns.py --count 100000`.
+All packets go to the sandbox's DNS server on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import importlib.util
+import random
+import socket
+import struct
+import sys
+from pathlib import Path
+
+import dns.message
+import dns.query
+import pytest
+
+from .conftest import wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def fuzzer():
+    spec = importlib.util.spec_from_file_location("fuzz_dns", ROOT / "scripts" / "fuzz_dns.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fuzz_dns"] = module          # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_packets_are_seeded_and_cover_every_kind(fuzzer):
+    def run(seed):
+        rng = random.Random(seed)
+        return [fuzzer.packet(rng) for _ in range(50)]
+    assert run(7) == run(7) and run(7) != run(8)
+    rng = random.Random(3)
+    kinds = {fuzzer.packet(rng)[0] for _ in range(500)}
+    assert kinds == {"random", "short header", "flipped", "cut", "trailing", "bad label", "compression",
+                     "huge counts", "edns", "qtype/class", "flags", "sections"}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_3000_fuzzed_packets_leave_the_server_answering_as_before(sandbox, fuzzer, seed):
+    server = sandbox.dns
+    before = fuzzer.answer(server.address)
+    assert before[1] == ["10.0.0.1"]
+    faults = server.faults.total
+    result = fuzzer.fuzz(server.address, seed, 3000)
+    assert result.udp + result.tcp == 3000 and result.tcp > 100
+    assert result.replies > 1000            # most packets reached the parser and were answered
+    assert fuzzer.answer(server.address) == before
+    assert fuzzer.answer(server.address, tcp=True) == before
+    assert server._udp_thread.is_alive()
+    # Every exception the serving loops caught is in the fault log (none is expected).
+    assert server.faults.total == faults, server.faults.counts
+
+
+def test_the_fuzzer_refuses_any_address_but_loopback(fuzzer):
+    with pytest.raises(ValueError):
+        fuzzer.fuzz(("10.0.0.10", 53), 1, 1)
+
+
+def test_an_exception_while_answering_is_logged_once_and_the_thread_lives(sandbox, monkeypatch):
+    """dns/_server's loops catch what `handle` raises: the first of a kind is logged with its
+    traceback to sandbox.log, repeats are counted (a tally at 10, 100...), serving goes on."""
+    server = sandbox.dns
+    real = server._handle
+
+    def flaky(data, transport, client_port, client):
+        if b"\x05boom1" in data:
+            raise ZeroDivisionError("fuzzed into a corner")
+        return real(data, transport, client_port, client)
+    monkeypatch.setattr(server, "_handle", flaky)
+    host, port = server.address
+    bad = dns.message.make_query("boom1.default.svc.cluster.local.", "A").to_wire()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _ in range(10):
+            s.sendto(bad, (host, port))
+    # TCP too: the connection ends, the server does not.
+    with socket.create_connection((host, port), timeout=5) as c:
+        c.sendall(struct.pack("!H", len(bad)) + bad)
+        c.settimeout(5)
+        assert c.recv(10) == b""
+    wait_for(lambda: sum(n for k, n in server.faults.counts.items() if k[1] == "ZeroDivisionError") >= 11)
+    reply = dns.query.udp(dns.message.make_query("kubernetes.default.svc.cluster.local.", "A"), host, port=port,
+                          timeout=5)
+    assert [rr.to_text() for rrset in reply.answer for rr in rrset] == ["10.0.0.1"]
+    assert server._udp_thread.is_alive()
+    text = (sandbox.home / "sandbox.log").read_text()
+    assert text.count("dns udp: unexpected ZeroDivisionError") == 1
+    assert text.count("dns tcp: unexpected ZeroDivisionError") == 1
+    assert 'raise ZeroDivisionError("fuzzed into a corner")' in text
+    assert "has now happened 10 times" in text          # the tally, not ten tracebacks
