@@ -371,10 +371,9 @@ _LOADER: type | None = None
 
 
 def yaml_loader() -> type:
-    """The apiserver's YAML scalars (see _patch._yaml_loader), on libyaml when it is there."""
+    """The apiserver's YAML scalars (see _yaml_loader), on libyaml when it is there."""
     global _LOADER
     if _LOADER is None:
-        from ._patch import _yaml_loader
         base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
         resolvers = _yaml_loader().yaml_implicit_resolvers
         _LOADER = type("ApiYamlLoader", (base,), {"yaml_implicit_resolvers": resolvers})
@@ -434,3 +433,30 @@ def parse_resource_version(text: str) -> int:
         raise _errors.ApiError(500, "", f"resourceVersion: Invalid value: {quoted}: "
                                f"strconv.ParseUint: parsing {quoted}: {problem}")
     return int(text)
+
+
+def _yaml_loader() -> type:
+    """A SafeLoader resolving scalars as the apiserver's YAML decoder does:
+    timestamps stay strings, no sexagesimal numbers, "=" is a plain string."""
+    class Loader(yaml.SafeLoader):
+        pass
+    resolvers: dict = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [(tag, rx) for tag, rx in entries
+                if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value",
+                               "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+        if kept:
+            resolvers[first] = kept
+    Loader.yaml_implicit_resolvers = resolvers
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+        list("-+0123456789"))
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+                   r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+                   r"|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?"
+                   r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        list("-+0123456789."))
+    return Loader

@@ -19,7 +19,6 @@ Every function copies its inputs; nothing is mutated.
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 
 import jsonpatch
@@ -649,33 +648,6 @@ def _apply_map(live: dict, applied: dict, t: str | None) -> dict:
 
 # --------------------------------------------------------------------------
 # Decoding and dispatch
-
-def _yaml_loader() -> type:
-    """A SafeLoader resolving scalars as the apiserver's YAML decoder does:
-    timestamps stay strings, no sexagesimal numbers, "=" is a plain string."""
-    class Loader(yaml.SafeLoader):
-        pass
-    resolvers: dict = {}
-    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
-        kept = [(tag, rx) for tag, rx in entries
-                if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value",
-                               "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
-        if kept:
-            resolvers[first] = kept
-    Loader.yaml_implicit_resolvers = resolvers
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:int",
-        re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-        list("-+0123456789"))
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-                   r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
-                   r"|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?"
-                   r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-        list("-+0123456789."))
-    return Loader
-
 
 def _reject_constant(name: str):
     raise ValueError(f"invalid constant {name}")
