@@ -40,6 +40,10 @@ from .conftest import wait_for
 LIMIT = 3 * 1024 * 1024
 WORST_LATENCY = 1.0          # seconds, for a concurrent GET /version
 MAX_RSS = 300 * 1024 * 1024  # bytes
+# The sandbox shares this test process with pytest, the client and earlier tests' leftovers;
+# as a process of its own it idles near 100 MB (benchmarks: memory). So an attack may add at
+# most this much, which keeps the sandbox's own RSS under MAX_RSS.
+MAX_GROWTH = MAX_RSS - 100 * 1024 * 1024
 
 
 # --- plumbing -------------------------------------------------------------------------------
@@ -134,7 +138,8 @@ class Watch:
         if exc[0] is None:
             assert not self.failures, self.failures[:5]
             assert self.worst < WORST_LATENCY, f"GET /version took {self.worst:.3f} s during the attack"
-            assert self.peak_rss < MAX_RSS, f"RSS reached {self.peak_rss / 2**20:.0f} MB"
+            grown = self.peak_rss - self.start_rss
+            assert grown < MAX_GROWTH, f"RSS grew by {grown / 2**20:.0f} MB during the attack"
         REPORT.append((self.name, self.polls, self.worst, self.peak_rss, self.start_rss))
 
     name = ""
@@ -717,4 +722,4 @@ def test_report_worst_latency_and_peak_rss():
     peak = max(REPORT, key=lambda r: r[3])
     print(f"\n{len(REPORT)} attacks; worst GET /version latency {worst[2] * 1000:.0f} ms ({worst[0]}); "
           f"peak RSS {peak[3] / 2**20:.0f} MB ({peak[0]}, {peak[4] / 2**20:.0f} MB before it)")
-    assert worst[2] < WORST_LATENCY and peak[3] < MAX_RSS
+    assert worst[2] < WORST_LATENCY and max(r[3] - r[4] for r in REPORT) < MAX_GROWTH
