@@ -6,10 +6,12 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 """
 from __future__ import annotations
 
+import json
 import uuid
 
 from .._objects import clone
-from . import _admission, _errors, _naming, _patch
+from . import _admission, _errors, _naming, _patch, _schema
+from ._field_errors import _goquote
 from ._clock import rfc3339
 from ._config import SandboxConfig
 from ._resources import Resource, by_plural
@@ -115,12 +117,49 @@ class Registry:
             return self.create(resource, namespace, obj, dry_run=dry_run)
         patched = _apply(resource.kind, patch_type, clone(current), decoded)
         if check and subresource is None:
-            check(patched)
+            try:
+                check(patched)
+            except _errors.ApiError as e:
+                raise _undecodable_patch(patched, e) from None
         patched.setdefault("metadata", {})["resourceVersion"] = (
             patched["metadata"].get("resourceVersion") or current["metadata"]["resourceVersion"])
         if patch_type == _patch.APPLY_PATCH:
             patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         return self.update(resource, namespace, name, patched, subresource=subresource, dry_run=dry_run)
+
+    # --- the scale subresource ----------------------------------------------------
+    def scale(self, resource: Resource, namespace: str | None, name: str, *, sent: dict | None = None,
+              content_type: str = "", body: bytes = b"", dry_run: bool = False) -> dict:
+        """Read (no `sent`, no `body`), replace (`sent`, a PUT's Scale) or patch a workload's
+        autoscaling/v1 Scale, as pkg/registry/apps/deployment/storage's ScaleREST does:
+        decode the Scale (an int32 that overflows is a 400), ValidateScale (422), then
+        write spec.replicas into the workload; with dry_run nothing is stored."""
+        obj = self._existing(resource, namespace, name)
+        if sent is None and not body:
+            return scale_of(obj)
+        if sent is not None:
+            if not isinstance(sent, dict):
+                raise _errors.bad_request("the body of the request was in an unknown format")
+            _schema.check("Scale", "autoscaling/v1", sent, "Ignore")
+            scale = sent
+        else:
+            patch_type, decoded = _decode(content_type, body)
+            scale = _apply("Scale", patch_type, scale_of(obj), decoded)
+            try:
+                _schema.check("Scale", "autoscaling/v1", scale, "Ignore")
+            except _errors.ApiError as e:
+                raise _undecodable_patch(scale, e) from None
+        sent_rv = (scale.get("metadata") or {}).get("resourceVersion")
+        if sent_rv and sent_rv != obj["metadata"]["resourceVersion"]:
+            raise _errors.conflict(resource, name)
+        replicas = (scale.get("spec") or {}).get("replicas", 0)
+        if replicas < 0:       # pkg/apis/autoscaling/validation ValidateScale
+            raise _admission.Invalid("Scale", name, [{
+                "reason": "FieldValueInvalid", "field": "spec.replicas",
+                "message": f"Invalid value: {replicas}: must be greater than or equal to 0"}])
+        new = dict(obj, spec=dict(obj["spec"], replicas=replicas))
+        new["metadata"] = dict(obj["metadata"])
+        return scale_of(self.update(resource, namespace, name, new, dry_run=dry_run))
 
     # --- delete --------------------------------------------------------------------
     def delete(self, resource: Resource, namespace: str | None, name: str, *, dry_run: bool = False,
@@ -215,6 +254,53 @@ class Registry:
                 return
         raise _errors.ApiError(500, "InternalError",
                                "Internal error occurred: failed to allocate a serviceIP: range is full")
+
+
+def _undecodable_patch(patched, error: _errors.ApiError) -> Exception:
+    """A patched object that does not decode: the patch handler's 422 on field `patch`, kind
+    and name left empty (staging/.../endpoints/handlers/patch.go applyPatchToCurrentObject),
+    with the decoder's own words after the patched JSON."""
+    if error.code != 400 or ": json: cannot unmarshal" not in error.message:
+        return error
+    reason = error.message.split(": ", 1)[1]
+    text = json.dumps(patched, separators=(",", ":"), sort_keys=True)
+    return _admission.Invalid("", "", [{"reason": "FieldValueInvalid", "field": "patch",
+                                        "message": f"Invalid value: {_goquote(text)}: {reason}"}], group="")
+
+
+def scale_of(obj: dict) -> dict:
+    """The autoscaling/v1 Scale of a Deployment or ReplicaSet."""
+    status = obj.get("status") or {}
+    selector = obj["spec"].get("selector") or {}
+    labels = selector.get("matchLabels") or {}
+    exprs = selector.get("matchExpressions") or []
+    text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    for e in exprs:
+        op, vals = e.get("operator"), ",".join(e.get("values") or [])
+        text += ("," if text else "") + {"In": f"{e['key']} in ({vals})", "NotIn": f"{e['key']} notin ({vals})",
+                                         "Exists": e["key"], "DoesNotExist": f"!{e['key']}"}.get(op, "")
+    meta = obj["metadata"]
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta["uid"],
+                         "resourceVersion": meta["resourceVersion"],
+                         "creationTimestamp": meta["creationTimestamp"]},
+            "spec": {"replicas": obj["spec"].get("replicas", 1)},
+            "status": {"replicas": status.get("replicas", 0), "selector": text}}
+
+
+def check_dry_run(values: list[str], method: str) -> bool:
+    """Whether a write is a dry run. Anything but `All` is refused as the handlers' options
+    validation does (apimachinery/pkg/apis/meta/v1/validation ValidateDryRun): a 422 on the
+    request's options kind, e.g. `CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported
+    value: []string{"Foo"}: supported values: "All"`."""
+    if any(v != "All" for v in values):
+        kind = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+                "DELETE": "DeleteOptions"}.get(method, "CreateOptions")
+        rendered = "[]string{" + ", ".join(_goquote(v) for v in values) + "}"
+        raise _admission.Invalid(kind, "", [{"reason": "FieldValueNotSupported", "field": "dryRun",
+                                             "message": f'Unsupported value: {rendered}: supported values: "All"'}],
+                                 group="meta.k8s.io")
+    return bool(values)
 
 
 def _decode(content_type: str, body: bytes):
