@@ -12,6 +12,8 @@ class ApiError(Exception):
     def status(self) -> dict:
         body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": self.message, "reason": self.reason, "code": self.code}
+        if not self.reason:            # StatusReasonUnknown is "", left out of the JSON
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body

@@ -179,7 +179,7 @@ class Registry:
             def terminate(pod: dict) -> None:
                 pod["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())
                 pod["metadata"]["deletionGracePeriodSeconds"] = grace
-            return self.store.mutate(resource, namespace, name, terminate)
+            return self.store.mutate(resource, namespace, name, terminate, exempt_quota=True)
         if resource.kind == "Namespace":
             if name in ("default", "kube-system", "kube-public"):
                 raise _errors.ApiError(
@@ -197,7 +197,7 @@ class Registry:
             def terminate(ns: dict) -> None:
                 ns["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())
                 ns["status"] = {"phase": "Terminating"}
-            return self.store.mutate(resource, None, name, terminate)
+            return self.store.mutate(resource, None, name, terminate, exempt_quota=True)
         return self.store.delete(resource, namespace, name)
 
     # --- helpers -------------------------------------------------------------------

@@ -117,7 +117,9 @@ def _type_error(value, go_type: str, path: str, struct: str) -> str:
     json_type = ("bool" if isinstance(value, bool) else _number(value, go_type) if isinstance(value, (int, float))
                  else "string" if isinstance(value, str) else "array" if isinstance(value, list)
                  else "object")
-    return f"json: cannot unmarshal {json_type} into Go struct field {struct}.{path} of type {go_type}"
+    # encoding/json's error context stacks struct field names only: list indexes are left out.
+    field = re.sub(r"\[\d+\]", "", path)
+    return f"json: cannot unmarshal {json_type} into Go struct field {struct}.{field} of type {go_type}"
 
 
 def _number(value, go_type: str) -> str:
