@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import ipaddress
 import time
+from typing import Iterator
 
 from .._objects import clone
 from . import _admission, _errors, _naming
@@ -67,6 +69,7 @@ class Controllers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_event_stamp = 0
         self._bound_at: dict[tuple, float] = {}
+        self._dependents: dict[str, set] = {}       # owner uid -> (resource, namespace, name)
         self._waiting: set[tuple] = set()          # pods no node could take (the unschedulable queue)
         self._waiting_ip: set[tuple] = set()       # bound pods whose node's range had no address
         self._spam: dict[tuple, tuple[float, float]] = {}     # spam filter: tokens, when last counted
@@ -102,6 +105,8 @@ class Controllers:
         obj, plural = event.object, event.resource.plural
         meta = obj["metadata"]
         ns, name = meta.get("namespace"), meta["name"]
+        if meta.get("ownerReferences") or (event.old or {}).get("metadata", {}).get("ownerReferences"):
+            self._index_owners(event)
         if event.type == "DELETED":
             self._mark("gc", (ns, meta["uid"]))
         if plural == "deployments":
@@ -169,7 +174,10 @@ class Controllers:
                     reconcile = getattr(self, f"_reconcile_{controller}")
                     for i, key in enumerate(keys):
                         try:
-                            reconcile(key)
+                            steps = reconcile(key)
+                            if inspect.isgenerator(steps):      # a long reconcile yields between steps
+                                for _ in steps:
+                                    await asyncio.sleep(0)
                         except Exception as e:  # a controller error must not stop the others
                             self._record_failure(controller, key, e)
                         if i % 64 == 63:
@@ -265,10 +273,26 @@ class Controllers:
 
     def _reconcile_gc(self, key) -> None:
         ns, uid = key
-        for resource in (RS, PODS, SLICES, EP):
-            for obj in self.store.list_resource(resource, ns):
-                if any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or []):
-                    self._delete_quietly(resource, ns, obj["metadata"]["name"])
+        # The garbage collector's graph: dependents by owner uid, kept from store events,
+        # so an owner's deletion costs its dependents, not a scan of the namespace.
+        for resource, dep_ns, name in sorted(self._dependents.get(uid, ()), key=lambda d: (d[0].plural, d[2])):
+            if resource in (RS, PODS, SLICES, EP) and dep_ns == ns:
+                self._delete_quietly(resource, ns, name)
+
+    def _index_owners(self, event: Event) -> None:
+        meta = event.object["metadata"]
+        dep = (event.resource, meta.get("namespace"), meta["name"])
+        old_refs = (event.old or {}).get("metadata", {}).get("ownerReferences") or [] \
+            if event.type != "ADDED" else []
+        new_refs = meta.get("ownerReferences") or [] if event.type != "DELETED" else []
+        for ref in old_refs:
+            deps = self._dependents.get(ref.get("uid"))
+            if deps is not None:
+                deps.discard(dep)
+                if not deps:
+                    del self._dependents[ref.get("uid")]
+        for ref in new_refs:
+            self._dependents.setdefault(ref.get("uid"), set()).add(dep)
 
     def _delete_quietly(self, resource, ns, name) -> None:
         if self.store.get_resource(resource, ns, name) is not None:
@@ -375,7 +399,7 @@ class Controllers:
         self.store.mutate(DEPLOY, ns, name, write)
 
     # --- replicasets ---------------------------------------------------------------
-    def _reconcile_replicaset(self, key) -> None:
+    def _reconcile_replicaset(self, key) -> Iterator[None]:
         ns, name = key
         rs = self.store.get_resource(RS, ns, name)
         if rs is None:
@@ -392,8 +416,8 @@ class Controllers:
             remaining, batch = min(want - len(pods), BURST_REPLICAS), 1
             while remaining > 0:
                 size = min(batch, remaining)
-                failed = False
-                for _ in range(size):
+                failures = 0
+                for i in range(size):      # one batch: every create is tried, as its goroutines are
                     pod = {"metadata": {"generateName": f"{name}-", "namespace": ns,
                                         "labels": dict(template["metadata"].get("labels") or {}),
                                         "annotations": dict(template["metadata"].get("annotations") or {}),
@@ -405,16 +429,19 @@ class Controllers:
                     try:
                         created = self.registry.create(PODS, ns, pod)
                     except (_errors.ApiError, _admission.Invalid) as e:
+                        failures += 1
                         self.record(rs, "FailedCreate", f"Error creating: {e}", "replicaset-controller",
                                     "Warning")
-                        failed = True
-                        break
+                        continue
                     self.record(rs, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                                 "replicaset-controller")
-                if failed:
-                    break
+                    if i % 32 == 31:
+                        yield
+                if failures:
+                    break           # the rest are skipped until the next sync
                 remaining -= size
                 batch *= 2
+                yield               # the API server answers between batches
             pods = [p for p in self.store.list_resource(PODS, ns) if _owned_by(p, rs) and _active(p)]
         elif len(pods) > want:
             # controller.ActivePods ranking: unscheduled, then pending, then not ready, then newest
@@ -424,10 +451,12 @@ class Controllers:
                 st = p.get("status") or {}
                 return (bool(p["spec"].get("nodeName")), st.get("phase") == "Running", pod_ready(p),
                         -self.store.creation_order(PODS, ns, p["metadata"]["name"]))
-            for p in sorted(pods, key=rank)[: min(len(pods) - want, BURST_REPLICAS)]:
+            for i, p in enumerate(sorted(pods, key=rank)[: min(len(pods) - want, BURST_REPLICAS)]):
                 self._delete_quietly(PODS, ns, p["metadata"]["name"])
                 self.record(rs, "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}",
                             "replicaset-controller")
+                if i % 64 == 63:
+                    yield
             pods = [p for p in self.store.list_resource(PODS, ns) if _owned_by(p, rs) and _active(p)]
         ready = sum(1 for p in pods if pod_ready(p))
         labeled = sum(1 for p in pods if selector.matches(p["metadata"].get("labels") or {}))
