@@ -383,3 +383,27 @@ def test_3000_replicas_and_back_keeps_the_api_answering(make_sandbox):
                  timeout=10)
     finally:
         api.close()
+
+
+# --- labkit sandbox up|serve --nodes --max-pods -------------------------------------------
+
+def test_cli_nodes_and_max_pods_reach_the_config(tmp_path):
+    from labkit import cli
+    args = cli._parser().parse_args(["sandbox", "serve", "--nodes", "5", "--max-pods", "250"])
+    config = cli._config_from(args, tmp_path)
+    assert config.nodes == ("lab-control-plane", "lab-worker", "lab-worker2", "lab-worker3", "lab-worker4")
+    assert config.max_pods == 250
+    # Without the flags nothing changes: the course's three nodes of 110 pods.
+    default = cli._config_from(cli._parser().parse_args(["sandbox", "serve"]), tmp_path)
+    assert default == SandboxConfig()
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--nodes", "0"], "labkit: --nodes must be between 1 and 250, not 0\n"),
+    (["--max-pods", "0"], "labkit: --max-pods must be between 1 and 100000, not 0\n"),
+])
+def test_cli_refuses_out_of_range_sizes(tmp_path, monkeypatch, capsys, flags, message):
+    from labkit import cli
+    monkeypatch.setenv("LABKIT_HOME", str(tmp_path))
+    assert cli.main(["sandbox", "up", *flags]) == 1
+    assert capsys.readouterr().err == message
