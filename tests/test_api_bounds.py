@@ -222,6 +222,6 @@ def test_unknown_dry_run_value_is_refused(api_client, namespace, method, kind):
                            query=[("dryRun", "Yes")])
     assert status == 422
     assert answer["message"] == (f'{kind}.meta.k8s.io "" is invalid: dryRun: Unsupported value: '
-                                 '[]string{"Yes"}: supported values: "All"')
+                                 '["Yes"]: supported values: "All"')
     names = [c.metadata.name for c in core.list_namespaced_config_map(namespace).items]
     assert names == ["cm"]

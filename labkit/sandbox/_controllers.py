@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import inspect
 import ipaddress
 import time
@@ -34,6 +35,7 @@ SPAM_BURST = 25
 SPAM_REFILL_SECONDS = 300.0
 EVENT_CACHE_ENTRIES = 4096
 EVENT_SWEEP_SECONDS = 1.0
+FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
 SLICE_MAX = 100            # --max-endpoints-per-slice default
 MANAGED_BY = "endpointslice-controller.k8s.io"
 
@@ -75,6 +77,7 @@ class Controllers:
         self._spam: dict[tuple, tuple[float, float]] = {}     # spam filter: tokens, when last counted
         self._seen_events: dict[tuple, str] = {}               # identical events: the Event's name
         self._next_sweep = 0.0
+        self._next_freeze, self._frozen = 0.0, False
         self._stopping: dict[tuple, float] = {}      # terminating pods: when their containers exit     # when the scheduler bound a pod (kubelet start delay)
         store.add_listener(self._on_event)
 
@@ -87,6 +90,9 @@ class Controllers:
         self._task = self._loop.create_task(self._run())
 
     async def stop(self) -> None:
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
         if self._task:
             self._task.cancel()
             try:
@@ -152,7 +158,7 @@ class Controllers:
             try:
                 await asyncio.wait_for(self._wake.wait(), EVENT_SWEEP_SECONDS)
             except asyncio.TimeoutError:
-                pass
+                self._thaw()
             self._wake.clear()
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + EVENT_SWEEP_SECONDS
@@ -172,6 +178,7 @@ class Controllers:
                     if begin and keys:
                         begin()        # state shared by one batch (node load, used IPs)
                     reconcile = getattr(self, f"_reconcile_{controller}")
+                    self._freeze()
                     for i, key in enumerate(keys):
                         try:
                             steps = reconcile(key)
@@ -183,6 +190,25 @@ class Controllers:
                         if i % 64 == 63:
                             await asyncio.sleep(0)   # let the API server answer meanwhile
                 await asyncio.sleep(0)
+
+    # CPython's cyclic collector scans every tracked object on a full pass: with thousands of
+    # pods that is most of a second in which the API server answers nothing. The store's
+    # objects are acyclic JSON that reference counting frees, so while the controllers work
+    # through a large cluster the objects that exist are put out of the collector's sight
+    # (gc.freeze), at most once a second; after a second of idleness they are handed back and
+    # collected (gc.unfreeze), so no cyclic garbage outlives the busy spell.
+    def _freeze(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_freeze and self.store.count(PODS) >= FREEZE_PODS:
+            self._next_freeze = now + 1.0
+            gc.freeze()
+            self._frozen = True
+
+    def _thaw(self) -> None:
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
+            gc.collect()
 
     def _record_failure(self, controller: str, key, error: Exception) -> None:
         import logging

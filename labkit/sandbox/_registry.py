@@ -292,11 +292,13 @@ def check_dry_run(values: list[str], method: str) -> bool:
     """Whether a write is a dry run. Anything but `All` is refused as the handlers' options
     validation does (apimachinery/pkg/apis/meta/v1/validation ValidateDryRun): a 422 on the
     request's options kind, e.g. `CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported
-    value: []string{"Foo"}: supported values: "All"`."""
+    value: ["Foo"]: supported values: "All"`."""
     if any(v != "All" for v in values):
         kind = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
                 "DELETE": "DeleteOptions"}.get(method, "CreateOptions")
-        rendered = "[]string{" + ", ".join(_goquote(v) for v in values) + "}"
+        # field.Error prints a list value as JSON in current apimachinery (older: Go's %#v,
+        # []string{"Foo"}); live clusters answer `dryRun: Unsupported value: ["Foo"]`.
+        rendered = json.dumps(values, separators=(",", ":"))
         raise _admission.Invalid(kind, "", [{"reason": "FieldValueNotSupported", "field": "dryRun",
                                              "message": f'Unsupported value: {rendered}: supported values: "All"'}],
                                  group="meta.k8s.io")

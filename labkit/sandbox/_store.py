@@ -92,6 +92,10 @@ class Store:
         items.sort(key=lambda kv: (kv[0][0] or "", kv[0][1]))
         return [v for _, v in items]
 
+    def count(self, resource: Resource) -> int:
+        """How many objects of a resource are stored (all namespaces)."""
+        return len(self._objects[resource.key])
+
     # ClusterReader, for the DNS server and the pod runtime.
     def list(self, plural: str, namespace: str | None = None) -> list[dict]:
         return self.list_resource(by_plural(plural), namespace)
