@@ -115,7 +115,7 @@ def test_scale_patch_with_1e30_is_a_422_on_the_patch(api_client, namespace):
                          {"spec": {"replicas": HUGE}}, content_type="application/merge-patch+json")
     assert status == 422
     assert body["reason"] == "Invalid"
-    assert body["message"].startswith(' "" is invalid: patch: Invalid value: "{')
+    assert body["message"].startswith(' "" is invalid: patch: Invalid value: "{\\"kind\\":\\"Scale\\"')
     assert body["message"].endswith(
         "json: cannot unmarshal number 1000000000000000000000000000000 into Go struct field "
         "ScaleSpec.spec.replicas of type int32")
@@ -225,3 +225,18 @@ def test_unknown_dry_run_value_is_refused(api_client, namespace, method, kind):
                                  '["Yes"]: supported values: "All"')
     names = [c.metadata.name for c in core.list_namespaced_config_map(namespace).items]
     assert names == ["cm"]
+
+
+def test_strategic_merge_patch_with_1e30_shows_the_patch_map(api_client, namespace):
+    """The Python client patches with a strategic merge patch: the 422 prints the patch as
+    Go's %+v of the decoded map (smpPatcher), as live clusters show `map[spec:map[...]]`."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+    apps = client.AppsV1Api(api_client)
+    apps.create_namespaced_deployment(namespace, _deployment("web", 1))
+    with pytest.raises(ApiException) as err:
+        apps.patch_namespaced_deployment_scale("web", namespace, {"spec": {"replicas": HUGE}})
+    body = json.loads(err.value.body)
+    assert err.value.status == 422
+    assert body["message"].startswith(' "" is invalid: patch: Invalid value: "map[spec:map[replicas:1e+30]]": ')
+    assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 1

@@ -6,6 +6,7 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 """
 from __future__ import annotations
 
+import decimal
 import json
 import uuid
 
@@ -120,7 +121,7 @@ class Registry:
             try:
                 check(patched)
             except _errors.ApiError as e:
-                raise _undecodable_patch(patched, e) from None
+                raise _undecodable_patch(patched, e, patch_type, decoded) from None
         patched.setdefault("metadata", {})["resourceVersion"] = (
             patched["metadata"].get("resourceVersion") or current["metadata"]["resourceVersion"])
         if patch_type == _patch.APPLY_PATCH:
@@ -148,7 +149,7 @@ class Registry:
             try:
                 _schema.check("Scale", "autoscaling/v1", scale, "Ignore")
             except _errors.ApiError as e:
-                raise _undecodable_patch(scale, e) from None
+                raise _undecodable_patch(scale, e, patch_type, decoded) from None
         sent_rv = (scale.get("metadata") or {}).get("resourceVersion")
         if sent_rv and sent_rv != obj["metadata"]["resourceVersion"]:
             raise _errors.conflict(resource, name)
@@ -256,16 +257,57 @@ class Registry:
                                "Internal error occurred: failed to allocate a serviceIP: range is full")
 
 
-def _undecodable_patch(patched, error: _errors.ApiError) -> Exception:
+def _undecodable_patch(patched, error: _errors.ApiError, patch_type: str = "", patch=None) -> Exception:
     """A patched object that does not decode: the patch handler's 422 on field `patch`, kind
-    and name left empty (staging/.../endpoints/handlers/patch.go applyPatchToCurrentObject),
-    with the decoder's own words after the patched JSON."""
+    and name left empty (staging/.../endpoints/handlers/patch.go), so kubectl prints
+    `The request is invalid: patch: Invalid value: ...`. The value is the patched object's
+    JSON for merge and JSON patches (jsonPatcher), the patch map as Go's %+v prints it for
+    strategic merge patches (smpPatcher: `map[spec:map[replicas:1e+30]]`); the decoder's
+    words follow (the strategic path's converter words it its own way: not reproduced)."""
     if error.code != 400 or ": json: cannot unmarshal" not in error.message:
         return error
     reason = error.message.split(": ", 1)[1]
-    text = json.dumps(patched, separators=(",", ":"), sort_keys=True)
+    if patch_type == _patch.STRATEGIC_MERGE_PATCH and isinstance(patch, dict):
+        text = _go_plus_v(patch)
+    else:
+        text = json.dumps(patched, separators=(",", ":"))
     return _admission.Invalid("", "", [{"reason": "FieldValueInvalid", "field": "patch",
                                         "message": f"Invalid value: {_goquote(text)}: {reason}"}], group="")
+
+
+def _go_plus_v(value) -> str:
+    """fmt's %+v of a JSON value decoded by apimachinery's util/json (integers that fit an
+    int64 stay integers, others become float64): maps with sorted keys, `<nil>`, floats in
+    strconv's shortest %g."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{_go_plus_v(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(_go_plus_v(v) for v in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and -2 ** 63 <= value < 2 ** 63:
+        return str(value)
+    if isinstance(value, (int, float)):
+        return _go_float(float(value))
+    return str(value)
+
+
+def _go_float(x: float) -> str:
+    """fmt's %v of a float64 (strconv 'g' with the shortest digits): %e when the decimal
+    exponent is below -4 or at least 6, so 1e+30 and 1.5e+06, but 123456 and 0.001."""
+    if x == 0:
+        return "0"
+    sign, digits, exp = decimal.Decimal(repr(x)).normalize().as_tuple()
+    text = "".join(map(str, digits))
+    e = len(text) + exp - 1
+    if e < -4 or e >= 6:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        out = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e):02d}"
+    else:
+        out = format(decimal.Decimal(repr(abs(x))).normalize(), "f")
+    return ("-" if sign else "") + out
 
 
 def scale_of(obj: dict) -> dict:
