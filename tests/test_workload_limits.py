@@ -396,11 +396,10 @@ def test_3000_replicas_and_back_keeps_the_api_answering(make_sandbox, tmp_path):
         worst = json.loads(report.read_text())
         print(f"\n3000 up {up:.1f} s, back to 1 in {down:.1f} s; {worst['calls']} calls, worst GET /version "
               f"{worst['version']:.3f} s, worst list {worst['list']:.3f} s; peak RSS {peak:.0f} MB")
-        # GET /version stays under a second. The list is 3000 pods, 6.4 MB of JSON encoded on
-        # the loop the controllers share: measured 0.75-1.2 s at worst on two busy cores, so it
-        # gets 1.5 s (without the collector kept off the store's objects it reached 1.7 s).
-        assert worst["version"] < 1.0, worst
-        assert worst["list"] < 1.5, worst
+        # Every call under a second, the list of 3000 pods (6.4 MB of JSON) included: measured
+        # 0.4-0.45 s at worst; CPython's full collections over the store reached 1.7 s before the
+        # controllers kept the collector off it (Controllers._freeze).
+        assert worst["version"] < 1.0 and worst["list"] < 1.0, worst
         assert down < 30
         assert peak < 300, peak
         # Events stay bounded by the cap.

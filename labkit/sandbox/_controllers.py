@@ -195,8 +195,8 @@ class Controllers:
     # pods that is most of a second in which the API server answers nothing. The store's
     # objects are acyclic JSON that reference counting frees, so while the controllers work
     # through a large cluster the objects that exist are put out of the collector's sight
-    # (gc.freeze), at most once a second; after a second of idleness they are handed back and
-    # collected (gc.unfreeze), so no cyclic garbage outlives the busy spell.
+    # (gc.freeze), at most once a second; once the cluster is small and idle again they are
+    # handed back and collected (gc.unfreeze), so cyclic garbage does not outlive the spell.
     def _freeze(self) -> None:
         now = time.monotonic()
         if now >= self._next_freeze and self.store.count(PODS) >= FREEZE_PODS:
@@ -205,7 +205,9 @@ class Controllers:
             self._frozen = True
 
     def _thaw(self) -> None:
-        if self._frozen:
+        # Only once the cluster is small again: a full collection over thousands of pods
+        # would be the very pause the freezing avoids.
+        if self._frozen and self.store.count(PODS) < FREEZE_PODS:
             self._frozen = False
             gc.unfreeze()
             gc.collect()
