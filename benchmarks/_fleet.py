@@ -1,7 +1,8 @@
 """One sandbox with a 1000-replica Deployment, shared by scaleout, list and memory.
 
-Built once per run: start (a /16 pod CIDR, the default /24 holds 253 pods), settle and
-read the idle RSS, then create the Deployment and its headless Service and time until
+Built once per run: start with room for 1000 pods (a /16 pod CIDR, as the default /24 holds
+253 pods; and 11 nodes, as each kubelet runs at most maxPods = 110: 10 workers take 1100),
+settle and read the idle RSS, then create the Deployment and its headless Service and time until
 the Endpoints list every replica and every pod is Running.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from _common import (BackgroundSandbox, deployment, endpoint_addresses, headless
                      wait_until)
 
 REPLICAS = 1000
+NODES, MAX_PODS = 11, 110      # the control plane is tainted: 10 workers x 110 pods
 NAMESPACE = "default"
 SETTLE_SECONDS = 1.0
 CONVERGE_TIMEOUT = 120.0
@@ -20,7 +22,8 @@ CONVERGE_TIMEOUT = 120.0
 
 class Fleet:
     def __init__(self, profile=None) -> None:
-        self.sandbox = BackgroundSandbox("--pod-cidr", "10.10.0.0/16", profile=profile)
+        self.sandbox = BackgroundSandbox("--pod-cidr", "10.10.0.0/16", "--nodes", str(NODES),
+                                         "--max-pods", str(MAX_PODS), profile=profile)
         self.figures: dict[str, float] = {}
 
     def __enter__(self) -> "Fleet":

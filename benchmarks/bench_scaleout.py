@@ -32,7 +32,7 @@ def run(ctx) -> list[Figure]:
     fleet = ctx.fleet()
     return [
         Figure("1000 replicas: create -> Endpoints list 1000", fleet.figures["endpoints_s"], "s", "<= 2",
-               "pod CIDR 10.10.0.0/16, default pod_start_seconds"),
+               "pod CIDR 10.10.0.0/16, 11 nodes x maxPods 110, default pod_start_seconds"),
         Figure("1000 replicas: create -> all pods Running", fleet.figures["converged_s"], "s", "<= 2"),
         Figure("scale 1 -> 3: Endpoints list 3 (median of 5)", lesson_case(fleet.api), "s", "",
                "in the same sandbox, beside the 1000 pods"),

@@ -152,7 +152,7 @@ class ApiServer:
             if obj is None:
                 raise _errors.not_found(target.resource, target.name)
             return self._object_response(request, target, obj)
-        dry_run = request.query.get("dryRun") == "All"
+        dry_run = _registry.check_dry_run(request.query.getall("dryRun", []), method)
         warnings: list[str] = []
 
         def check_fields(obj) -> None:
@@ -429,31 +429,20 @@ class ApiServer:
 
     # --- subresources --------------------------------------------------------------
     async def _scale(self, request: web.Request, target: Target) -> web.Response:
-        resource = target.resource
         # Read the body first: no await may fall between reading the object and writing it,
         # or a controller's status write in between would make this write stale.
-        body = await self._body(request) if request.method == "PUT" else await _edge.read_body(request)
-        obj = self.store.get_resource(resource, target.namespace, target.name)
-        if obj is None:
-            raise _errors.not_found(resource, target.name)
-        if request.method in ("PUT", "PATCH"):
-            if request.method == "PUT":
-                scale = body
-            else:
-                patch_type, decoded = _registry._decode(request.content_type, body)
-                scale = _registry._apply("Scale", patch_type, _scale_of(obj), decoded)
-            sent_rv = (scale.get("metadata") or {}).get("resourceVersion")
-            if sent_rv and sent_rv != obj["metadata"]["resourceVersion"]:
-                raise _errors.conflict(resource, target.name)
-            replicas = (scale.get("spec") or {}).get("replicas")
-            if not isinstance(replicas, int) or replicas < 0:
-                raise _admission.Invalid("Scale", target.name, [{
-                    "reason": "FieldValueInvalid", "field": "spec.replicas",
-                    "message": f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0"}])
-            new = dict(obj, spec=dict(obj["spec"], replicas=replicas))
-            new["metadata"] = dict(obj["metadata"])
-            obj = self.registry.update(resource, target.namespace, target.name, new)
-        return self._json(_scale_of(obj), 200)
+        dry_run = _registry.check_dry_run(request.query.getall("dryRun", []), request.method) \
+            if request.method != "GET" else False
+        if request.method == "PUT":
+            scale = self.registry.scale(target.resource, target.namespace, target.name,
+                                        sent=await self._body(request), dry_run=dry_run)
+        elif request.method == "PATCH":
+            scale = self.registry.scale(target.resource, target.namespace, target.name,
+                                        content_type=request.content_type, body=await _edge.read_body(request),
+                                        dry_run=dry_run)
+        else:
+            scale = self.registry.scale(target.resource, target.namespace, target.name)
+        return self._json(scale, 200)
 
     async def _log(self, request: web.Request, target: Target) -> web.StreamResponse:
         pod = self.store.get_resource(target.resource, target.namespace, target.name)
@@ -546,19 +535,3 @@ def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:
         fraction = f"{moment.microsecond:06d}000".rstrip("0")
         out.append(f"{moment:%Y-%m-%dT%H:%M:%S}{'.' + fraction if fraction else ''}Z {line}\n")
     return "".join(out)
-
-
-def _scale_of(obj: dict) -> dict:
-    status = obj.get("status") or {}
-    # apps' scale subresource: LabelSelectorAsSelector(spec.selector).String()
-    try:
-        text = _tables.selector_string(obj["spec"].get("selector"))
-    except ValueError:
-        text = ""
-    meta = obj["metadata"]
-    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta["uid"],
-                         "resourceVersion": meta["resourceVersion"],
-                         "creationTimestamp": meta["creationTimestamp"]},
-            "spec": {"replicas": obj["spec"].get("replicas", 1)},
-            "status": {"replicas": status.get("replicas", 0), "selector": text}}

@@ -102,7 +102,7 @@ def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
     if control_plane:
         labels["node-role.kubernetes.io/control-plane"] = ""
         spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
-    resources = {"cpu": "2", "memory": "8039544Ki", "pods": "110", "ephemeral-storage": "102626232Ki"}
+    resources = {"cpu": "2", "memory": "8039544Ki", "pods": str(config.max_pods), "ephemeral-storage": "102626232Ki"}
     return {"metadata": {"name": name, "labels": labels,
                          "annotations": {"node.alpha.kubernetes.io/ttl": "0",
                                          "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
@@ -137,7 +137,7 @@ def kubelet_config(config: SandboxConfig) -> dict:
             "imageMinimumGCAge": "2m0s", "imageGCHighThresholdPercent": 85, "imageGCLowThresholdPercent": 80,
             "volumeStatsAggPeriod": "1m0s", "cgroupsPerQOS": True, "cgroupDriver": "systemd",
             "cpuManagerPolicy": "none", "runtimeRequestTimeout": "2m0s", "hairpinMode": "promiscuous-bridge",
-            "maxPods": 110, "podPidsLimit": -1, "resolvConf": "/etc/resolv.conf", "cpuCFSQuota": True,
+            "maxPods": config.max_pods, "podPidsLimit": -1, "resolvConf": "/etc/resolv.conf", "cpuCFSQuota": True,
             "maxOpenFiles": 1000000, "contentType": "application/vnd.kubernetes.protobuf",
             "kubeAPIQPS": 50, "kubeAPIBurst": 100, "serializeImagePulls": True,
             "evictionHard": {"imagefs.available": "15%", "memory.available": "100Mi",

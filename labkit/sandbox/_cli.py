@@ -1,6 +1,7 @@
 """`labkit` on the command line: run and inspect the embedded sandbox.
 
-    labkit sandbox up [--seed N] [--pod-cidr CIDR] [--service-cidr CIDR] [--port N] [--json]
+    labkit sandbox up [--seed N] [--pod-cidr CIDR] [--service-cidr CIDR] [--nodes N] [--max-pods N]
+                      [--port N] [--json]
     labkit sandbox status [--json]
     labkit sandbox down [--grace SECONDS]
     labkit sandbox serve            (foreground)
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
         v.add_argument("--pod-cidr")
         v.add_argument("--service-cidr")
         v.add_argument("--cluster-domain")
+        v.add_argument("--nodes", type=int, help="how many nodes (default 3: a control plane and 2 workers)")
+        v.add_argument("--max-pods", type=int, help="the kubelet's maxPods on every node (default 110)")
         v.add_argument("--port", type=int, default=0, help="API port (default: the last one, else any free)")
         v.add_argument("--dns-port", type=int, default=0)
         v.add_argument("--json", action="store_true")
@@ -67,6 +70,14 @@ def _config_from(args, home: Path):
                         ("cluster_domain", "cluster_domain")):
         if getattr(args, flag) is not None:
             values[field] = getattr(args, flag)
+    if args.nodes is not None:
+        if not 1 <= args.nodes <= 250:
+            raise SandboxError(f"--nodes must be between 1 and 250, not {args.nodes}")
+        values["nodes"] = SandboxConfig.node_names(args.nodes)
+    if args.max_pods is not None:
+        if not 1 <= args.max_pods <= 100000:
+            raise SandboxError(f"--max-pods must be between 1 and 100000, not {args.max_pods}")
+        values["max_pods"] = args.max_pods
     config = SandboxConfig.from_dict(values)
     try:
         config.pod_network, config.service_network

@@ -32,6 +32,19 @@ class SandboxConfig:
     pod_start_seconds: float = 0.05         # Pending -> Running, as a kubelet would take
     pod_stop_seconds: float = 0.2           # Terminating -> gone: containers that exit on SIGTERM
     exec_timeout_seconds: float = 60.0
+    # The kubelet's maxPods (KubeletConfiguration default 110), reported as each node's
+    # status.capacity.pods: the scheduler places no more pods than that on a node.
+    max_pods: int = 110
+    # kube-apiserver's --event-ttl (default 1h0m0s): Events expire this long after their
+    # last change, on the sandbox's clock.
+    event_ttl_seconds: float = 3600.0
+    # The sandbox's own cap (a real cluster has none but the TTL): beyond this many Events in
+    # one namespace, the oldest are dropped, so a runaway controller cannot fill memory.
+    max_events_per_namespace: int = 1000
+    # etcd's --quota-backend-bytes (default 2 GiB) scaled down for a learner's machine: once the
+    # stored objects' JSON passes this, writes fail as a full etcd's do
+    # ("etcdserver: mvcc: database space exceeded"); deletes still work.
+    quota_bytes: int = 200 * 1000 ** 2
     # Names outside the cluster that the sandbox's "outside world" answers; others are NXDOMAIN.
     outside_world: dict[str, str] = field(default_factory=lambda: {
         "example.com.": "93.184.215.14",
@@ -100,6 +113,13 @@ class SandboxConfig:
         if self.pod_ipv6_link_local is not None:
             return self.pod_ipv6_link_local
         return self.node_pod_cidr(self.nodes[0]) is not None if self.nodes else False
+
+    @staticmethod
+    def node_names(count: int) -> tuple[str, ...]:
+        """Node names as kind gives them: a control plane, then lab-worker, lab-worker2, ..."""
+        if count < 1:
+            raise ValueError("a cluster needs at least one node")
+        return ("lab-control-plane",) + tuple("lab-worker" + (str(i) if i > 1 else "") for i in range(1, count))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -8,10 +8,15 @@ same calls give the same results.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import gc
+import inspect
 import ipaddress
+import time
+from typing import Iterator
 
 from ..kube.objects import clone
-from . import _naming
+from . import _admission, _errors, _naming
 from ._clock import rfc3339
 from ._config import SandboxConfig
 from ._resources import by_plural
@@ -21,6 +26,16 @@ from ._store import Event, Store
 PODS, RS, DEPLOY = by_plural("pods"), by_plural("replicasets"), by_plural("deployments")
 SVC, EP, SLICES = by_plural("services"), by_plural("endpoints"), by_plural("endpointslices")
 NS, NODES, EVENTS = by_plural("namespaces"), by_plural("nodes"), by_plural("events")
+# kube-controller-manager's ReplicaSet controller: BurstReplicas, the most pods one sync
+# creates or deletes (pkg/controller/replicaset/replica_set.go).
+BURST_REPLICAS = 500
+# client-go's event recorder (tools/record/events_cache.go): the spam filter's burst and refill
+# (defaultSpamBurst 25, defaultSpamQPS 1/300) and its caches' size (maxLruCacheEntries 4096).
+SPAM_BURST = 25
+SPAM_REFILL_SECONDS = 300.0
+EVENT_CACHE_ENTRIES = 4096
+EVENT_SWEEP_SECONDS = 1.0
+FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
 SLICE_MAX = 100            # --max-endpoints-per-slice default
 MANAGED_BY = "endpointslice-controller.k8s.io"
 
@@ -56,6 +71,13 @@ class Controllers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_event_stamp = 0
         self._bound_at: dict[tuple, float] = {}
+        self._dependents: dict[str, set] = {}       # owner uid -> (resource, namespace, name)
+        self._waiting: set[tuple] = set()          # pods no node could take (the unschedulable queue)
+        self._waiting_ip: set[tuple] = set()       # bound pods whose node's range had no address
+        self._spam: dict[tuple, tuple[float, float]] = {}     # spam filter: tokens, when last counted
+        self._seen_events: dict[tuple, str] = {}               # identical events: the Event's name
+        self._next_sweep = 0.0
+        self._next_freeze, self._frozen = 0.0, False
         self._stopping: dict[tuple, float] = {}      # terminating pods: when their containers exit     # when the scheduler bound a pod (kubelet start delay)
         store.add_listener(self._on_event)
 
@@ -68,6 +90,9 @@ class Controllers:
         self._task = self._loop.create_task(self._run())
 
     async def stop(self) -> None:
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
         if self._task:
             self._task.cancel()
             try:
@@ -86,6 +111,8 @@ class Controllers:
         obj, plural = event.object, event.resource.plural
         meta = obj["metadata"]
         ns, name = meta.get("namespace"), meta["name"]
+        if meta.get("ownerReferences") or (event.old or {}).get("metadata", {}).get("ownerReferences"):
+            self._index_owners(event)
         if event.type == "DELETED":
             self._mark("gc", (ns, meta["uid"]))
         if plural == "deployments":
@@ -96,6 +123,14 @@ class Controllers:
                 if ref.get("kind") == "Deployment":
                     self._mark("deployment", (ns, ref["name"]))
         elif plural == "pods":
+            if event.type == "DELETED":
+                self._waiting.discard((ns, name))
+                if obj["spec"].get("nodeName"):
+                    # A node has room again: the scheduler moves the pods it could not place
+                    # back to its active queue, and the kubelet retries pods waiting for an IP.
+                    self._dirty["scheduler"].update(self._waiting)
+                    self._dirty["kubelet"].update(self._waiting_ip)
+                    self._wake.set()
             for ref in meta.get("ownerReferences") or []:
                 if ref.get("kind") == "ReplicaSet":
                     self._mark("replicaset", (ns, ref["name"]))
@@ -120,8 +155,17 @@ class Controllers:
 
     async def _run(self) -> None:
         while True:
-            await self._wake.wait()
+            try:
+                await asyncio.wait_for(self._wake.wait(), EVENT_SWEEP_SECONDS)
+            except asyncio.TimeoutError:
+                self._thaw()
             self._wake.clear()
+            if time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + EVENT_SWEEP_SECONDS
+                try:
+                    self.expire_events()
+                except Exception as e:  # noqa: BLE001 - the sweep must not stop the controllers
+                    self._record_failure("events", None, e)
             for _ in range(1000):
                 if self.idle():
                     break
@@ -134,14 +178,39 @@ class Controllers:
                     if begin and keys:
                         begin()        # state shared by one batch (node load, used IPs)
                     reconcile = getattr(self, f"_reconcile_{controller}")
+                    self._freeze()
                     for i, key in enumerate(keys):
                         try:
-                            reconcile(key)
+                            steps = reconcile(key)
+                            if inspect.isgenerator(steps):      # a long reconcile yields between steps
+                                for _ in steps:
+                                    await asyncio.sleep(0)
                         except Exception as e:  # a controller error must not stop the others
                             self._record_failure(controller, key, e)
                         if i % 64 == 63:
                             await asyncio.sleep(0)   # let the API server answer meanwhile
                 await asyncio.sleep(0)
+
+    # CPython's cyclic collector scans every tracked object on a full pass: with thousands of
+    # pods that is most of a second in which the API server answers nothing. The store's
+    # objects are acyclic JSON that reference counting frees, so while the controllers work
+    # through a large cluster the objects that exist are put out of the collector's sight
+    # (gc.freeze), at most once a second; once the cluster is small and idle again they are
+    # handed back and collected (gc.unfreeze), so cyclic garbage does not outlive the spell.
+    def _freeze(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_freeze and self.store.count(PODS) >= FREEZE_PODS:
+            self._next_freeze = now + 1.0
+            gc.freeze()
+            self._frozen = True
+
+    def _thaw(self) -> None:
+        # Only once the cluster is small again: a full collection over thousands of pods
+        # would be the very pause the freezing avoids.
+        if self._frozen and self.store.count(PODS) < FREEZE_PODS:
+            self._frozen = False
+            gc.unfreeze()
+            gc.collect()
 
     def _record_failure(self, controller: str, key, error: Exception) -> None:
         import logging
@@ -149,21 +218,76 @@ class Controllers:
 
     # --- events --------------------------------------------------------------------
     def record(self, obj: dict, reason: str, message: str, component: str, type_: str = "Normal") -> None:
+        """Record an Event as client-go's recorder does (tools/record/events_cache.go
+        EventCorrelator): an event identical to one already recorded (same source, object,
+        type, reason and message) bumps that one's count and lastTimestamp instead of being
+        stored anew; and a token bucket per source and object (burst 25, one token back every
+        5 minutes: EventSourceObjectSpamFilter) drops the rest of a flood. A failed write
+        (a full store) drops the event, as the recorder gives up on errors."""
         meta = obj["metadata"]
         ns = meta.get("namespace") or "default"
+        now_t = self.store.clock.time()
+        spam_key = (component, obj["kind"], meta.get("namespace"), meta["name"], meta.get("uid"))
+        tokens, since = self._spam.pop(spam_key, (float(SPAM_BURST), now_t))
+        tokens = min(float(SPAM_BURST), tokens + (now_t - since) / SPAM_REFILL_SECONDS)
+        self._spam[spam_key] = (tokens - 1 if tokens >= 1 else tokens, now_t)
+        if len(self._spam) > EVENT_CACHE_ENTRIES:
+            self._spam.pop(next(iter(self._spam)))
+        if tokens < 1:
+            return
         now = rfc3339(self.store.clock.now())
-        # Named like the real recorder (<object>.<unix nanoseconds in hex>), so names sort by time
-        # and `kubectl describe` lists events in the order they happened.
-        stamp = max(int(self.store.clock.time() * 1e9), self._last_event_stamp + 1)
-        self._last_event_stamp = stamp
-        self.store.create(EVENTS, {
-            "metadata": {"name": f"{meta['name']}.{stamp:x}", "namespace": ns},
-            "involvedObject": {"kind": obj["kind"], "namespace": meta.get("namespace"), "name": meta["name"],
-                               "uid": meta["uid"], "apiVersion": obj["apiVersion"],
-                               "resourceVersion": meta["resourceVersion"]},
-            "reason": reason, "message": message, "source": {"component": component},
-            "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type_,
-            "eventTime": None, "reportingComponent": component, "reportingInstance": ""})
+        same_key = spam_key + (type_, reason, message)
+        seen = self._seen_events.pop(same_key, None)
+        try:
+            if seen is not None and self.store.get_resource(EVENTS, ns, seen) is not None:
+                def again(ev: dict) -> None:
+                    ev["count"] = ev.get("count", 1) + 1
+                    ev["lastTimestamp"] = now
+                self.store.mutate(EVENTS, ns, seen, again)
+                name = seen
+            else:
+                # Named like the real recorder (<object>.<unix nanoseconds in hex>), so names sort
+                # by time and `kubectl describe` lists events in the order they happened.
+                stamp = max(int(now_t * 1e9), self._last_event_stamp + 1)
+                self._last_event_stamp = stamp
+                name = f"{meta['name']}.{stamp:x}"
+                self.store.create(EVENTS, {
+                    "metadata": {"name": name, "namespace": ns},
+                    "involvedObject": {"kind": obj["kind"], "namespace": meta.get("namespace"),
+                                       "name": meta["name"], "uid": meta["uid"], "apiVersion": obj["apiVersion"],
+                                       "resourceVersion": meta["resourceVersion"]},
+                    "reason": reason, "message": message, "source": {"component": component},
+                    "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type_,
+                    "eventTime": None, "reportingComponent": component, "reportingInstance": ""})
+        except (_errors.ApiError, _admission.Invalid):
+            return
+        self._seen_events[same_key] = name
+        if len(self._seen_events) > EVENT_CACHE_ENTRIES:
+            self._seen_events.pop(next(iter(self._seen_events)))
+
+    def expire_events(self) -> None:
+        """Drop Events older than the API server's --event-ttl (their etcd lease runs from
+        their last write) and, beyond the sandbox's cap per namespace, the oldest ones."""
+        ttl = self.config.event_ttl_seconds
+        cap = self.config.max_events_per_namespace
+        now = self.store.clock.time()
+        by_ns: dict[str, list[tuple[float, str]]] = {}
+        for ev in self.store.list_resource(EVENTS):
+            meta = ev["metadata"]
+            stamp = ev.get("lastTimestamp") or meta.get("creationTimestamp")
+            try:
+                when = _parse_time(stamp)
+            except (TypeError, ValueError):
+                continue
+            if ttl and now - when >= ttl:
+                self._delete_quietly(EVENTS, meta["namespace"], meta["name"])
+            else:
+                by_ns.setdefault(meta["namespace"], []).append((when, meta["name"]))
+        for ns, events in by_ns.items():
+            if cap and len(events) > cap:
+                events.sort()
+                for _, name in events[: len(events) - cap]:
+                    self._delete_quietly(EVENTS, ns, name)
 
     # --- namespaces and garbage collection -----------------------------------------
     def _reconcile_namespace(self, name: str) -> None:
@@ -177,10 +301,26 @@ class Controllers:
 
     def _reconcile_gc(self, key) -> None:
         ns, uid = key
-        for resource in (RS, PODS, SLICES, EP):
-            for obj in self.store.list_resource(resource, ns):
-                if any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or []):
-                    self._delete_quietly(resource, ns, obj["metadata"]["name"])
+        # The garbage collector's graph: dependents by owner uid, kept from store events,
+        # so an owner's deletion costs its dependents, not a scan of the namespace.
+        for resource, dep_ns, name in sorted(self._dependents.get(uid, ()), key=lambda d: (d[0].plural, d[2])):
+            if resource in (RS, PODS, SLICES, EP) and dep_ns == ns:
+                self._delete_quietly(resource, ns, name)
+
+    def _index_owners(self, event: Event) -> None:
+        meta = event.object["metadata"]
+        dep = (event.resource, meta.get("namespace"), meta["name"])
+        old_refs = (event.old or {}).get("metadata", {}).get("ownerReferences") or [] \
+            if event.type != "ADDED" else []
+        new_refs = meta.get("ownerReferences") or [] if event.type != "DELETED" else []
+        for ref in old_refs:
+            deps = self._dependents.get(ref.get("uid"))
+            if deps is not None:
+                deps.discard(dep)
+                if not deps:
+                    del self._dependents[ref.get("uid")]
+        for ref in new_refs:
+            self._dependents.setdefault(ref.get("uid"), set()).add(dep)
 
     def _delete_quietly(self, resource, ns, name) -> None:
         if self.store.get_resource(resource, ns, name) is not None:
@@ -287,7 +427,7 @@ class Controllers:
         self.store.mutate(DEPLOY, ns, name, write)
 
     # --- replicasets ---------------------------------------------------------------
-    def _reconcile_replicaset(self, key) -> None:
+    def _reconcile_replicaset(self, key) -> Iterator[None]:
         ns, name = key
         rs = self.store.get_resource(RS, ns, name)
         if rs is None:
@@ -297,31 +437,54 @@ class Controllers:
                 if _owned_by(p, rs) and _active(p)]
         want = rs["spec"].get("replicas", 1)
         if len(pods) < want:
+            # manageReplicas: at most BurstReplicas per sync, created in slow-start batches
+            # (1, 2, 4, ...) that stop at the first failure (pkg/controller/replicaset/
+            # replica_set.go slowStartBatch). The pods' ADDED events bring the next sync.
             template = rs["spec"]["template"]
-            for _ in range(want - len(pods)):
-                pod = {"metadata": {"generateName": f"{name}-", "namespace": ns,
-                                    "labels": dict(template["metadata"].get("labels") or {}),
-                                    "annotations": dict(template["metadata"].get("annotations") or {}),
-                                    "ownerReferences": [_owner_ref(rs, "ReplicaSet", "apps/v1")]},
-                       "spec": clone(template["spec"])}
-                if not pod["metadata"]["annotations"]:
-                    del pod["metadata"]["annotations"]
-                # Through the registry, as the real controller goes through the API: admission applies.
-                created = self.registry.create(PODS, ns, pod)
-                self.record(rs, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
-                            "replicaset-controller")
+            remaining, batch = min(want - len(pods), BURST_REPLICAS), 1
+            while remaining > 0:
+                size = min(batch, remaining)
+                failures = 0
+                for i in range(size):      # one batch: every create is tried, as its goroutines are
+                    pod = {"metadata": {"generateName": f"{name}-", "namespace": ns,
+                                        "labels": dict(template["metadata"].get("labels") or {}),
+                                        "annotations": dict(template["metadata"].get("annotations") or {}),
+                                        "ownerReferences": [_owner_ref(rs, "ReplicaSet", "apps/v1")]},
+                           "spec": clone(template["spec"])}
+                    if not pod["metadata"]["annotations"]:
+                        del pod["metadata"]["annotations"]
+                    # Through the registry, as the real controller goes through the API: admission applies.
+                    try:
+                        created = self.registry.create(PODS, ns, pod)
+                    except (_errors.ApiError, _admission.Invalid) as e:
+                        failures += 1
+                        self.record(rs, "FailedCreate", f"Error creating: {e}", "replicaset-controller",
+                                    "Warning")
+                        continue
+                    self.record(rs, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
+                                "replicaset-controller")
+                    if i % 32 == 31:
+                        yield
+                if failures:
+                    break           # the rest are skipped until the next sync
+                remaining -= size
+                batch *= 2
+                yield               # the API server answers between batches
             pods = [p for p in self.store.list_resource(PODS, ns) if _owned_by(p, rs) and _active(p)]
         elif len(pods) > want:
             # controller.ActivePods ranking: unscheduled, then pending, then not ready, then newest
             # first (by the order the store created them: timestamps have only second precision).
+            # At most BurstReplicas deletions per sync, as manageReplicas caps the diff.
             def rank(p: dict):
                 st = p.get("status") or {}
                 return (bool(p["spec"].get("nodeName")), st.get("phase") == "Running", pod_ready(p),
                         -self.store.creation_order(PODS, ns, p["metadata"]["name"]))
-            for p in sorted(pods, key=rank)[: len(pods) - want]:
+            for i, p in enumerate(sorted(pods, key=rank)[: min(len(pods) - want, BURST_REPLICAS)]):
                 self._delete_quietly(PODS, ns, p["metadata"]["name"])
                 self.record(rs, "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}",
                             "replicaset-controller")
+                if i % 64 == 63:
+                    yield
             pods = [p for p in self.store.list_resource(PODS, ns) if _owned_by(p, rs) and _active(p)]
         ready = sum(1 for p in pods if pod_ready(p))
         labeled = sum(1 for p in pods if selector.matches(p["metadata"].get("labels") or {}))
@@ -347,11 +510,13 @@ class Controllers:
         if pod is None or pod["spec"].get("nodeName"):
             return
         all_nodes = self.store.list_resource(NODES)
-        nodes = [n["metadata"]["name"] for n in all_nodes if _schedulable(n, pod)]
-        if not nodes:
-            self._unschedulable(pod, unschedulable_message(all_nodes, pod))
-            return
         load = self._node_load
+        nodes = [n["metadata"]["name"] for n in all_nodes if _schedulable(n, pod, load.get(n["metadata"]["name"], 0))]
+        if not nodes:
+            self._waiting.add(key)
+            self._unschedulable(pod, unschedulable_message(all_nodes, pod, load))
+            return
+        self._waiting.discard(key)
         # Least loaded node first, as the default scheduler's spreading scores tend to; ties by a seeded draw.
         node = min(nodes, key=lambda n: (load.get(n, 0), _naming.spread(self.config.seed, "node", ns, name, n)))
         load[node] = load.get(node, 0) + 1
@@ -472,14 +637,23 @@ class Controllers:
         size = net.num_addresses - 3       # skip the network address, the gateway (.1) and broadcast
         meta = pod["metadata"]
         start = _naming.spread(self.config.seed, "podip", meta["namespace"], meta["name"]) % size
+        key = (meta["namespace"], meta["name"])
         for step in range(size):
             ip = str(net[2 + (start + step) % size])
             if ip not in used:
                 used.add(ip)
+                self._waiting_ip.discard(key)
                 return ip
+        # The CNI's host-local IPAM has no free address: the kubelet cannot create the pod's
+        # sandbox and the pod stays ContainerCreating until an address is freed. The message
+        # is containerd's, wrapping the plugin's (plugins/ipam/host-local/backend/allocator:
+        # the range set printed from its first address, the gateway's, to the last).
+        self._waiting_ip.add(key)
+        sandbox_id = "".join(f"{_naming.spread(self.config.seed, 'sandbox', i, *key):016x}" for i in range(4))
         self.record(pod, "FailedCreatePodSandBox",
-                    "Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available "
-                    f"in range set: {net[2]}-{net[-2]}", "kubelet", "Warning")
+                    "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for "
+                    f'sandbox "{sandbox_id}": plugin type="ptp" failed (add): failed to allocate for range 0: '
+                    f"no IP addresses available in range set: {net[1]}-{net[-2]}", "kubelet", "Warning")
         return None
 
     # --- endpoints and endpoint slices ---------------------------------------------
@@ -607,6 +781,10 @@ class Controllers:
             self._delete_quietly(SLICES, ns, s["metadata"]["name"])
 
 
+def _parse_time(stamp: str) -> float:
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
 def _max_unavailable(d: dict, replicas: int) -> int:
     strategy = d["spec"].get("strategy") or {}
     value = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%")
@@ -615,14 +793,28 @@ def _max_unavailable(d: dict, replicas: int) -> int:
     return int(value)
 
 
-def _schedulable(node: dict, pod: dict) -> bool:
-    return _unfit(node, pod) is None
+def _schedulable(node: dict, pod: dict, load: int = 0) -> bool:
+    return _unfit(node, pod, load) is None
 
 
-def _unfit(node: dict, pod: dict) -> str | None:
+TOO_MANY_PODS = "Too many pods"
+
+
+def node_max_pods(node: dict) -> int:
+    """The pods a node takes: status.allocatable.pods (the kubelet's maxPods), else 110."""
+    status = node.get("status") or {}
+    value = (status.get("allocatable") or status.get("capacity") or {}).get("pods", "110")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 110
+
+
+def _unfit(node: dict, pod: dict, load: int = 0) -> str | None:
     """Why the node cannot take the pod, from the first scheduler filter that rejects it
-    (NodeUnschedulable, TaintToleration, NodeAffinity, in the default plugin order), else None.
-    The wording is each plugin's (pkg/scheduler/framework/plugins/...)."""
+    (NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit, in the default plugin
+    order), else None. `load` is how many pods the node has already. The wording is each
+    plugin's (pkg/scheduler/framework/plugins/...; noderesources/fit.go "Too many pods")."""
     if node["spec"].get("unschedulable"):
         return "node(s) were unschedulable"
     tolerations = pod["spec"].get("tolerations") or []
@@ -637,23 +829,34 @@ def _unfit(node: dict, pod: dict) -> str | None:
     labels = node["metadata"].get("labels") or {}
     if not all(labels.get(k) == v for k, v in wanted.items()):
         return "node(s) didn't match Pod's node affinity/selector"
+    if load + 1 > node_max_pods(node):
+        return TOO_MANY_PODS
     return None
 
 
-def unschedulable_message(nodes: list[dict], pod: dict) -> str:
+def unschedulable_message(nodes: list[dict], pod: dict, load: dict[str, int] | None = None) -> str:
     """The scheduler's FitError text when no node fits: counts per reason, sorted, then what
-    preemption found (none of these reasons can be resolved by evicting pods)."""
+    preemption found. Nodes rejected for a reason eviction cannot fix are "not helpful"; a
+    node that is only full could take the pod if lower-priority pods left, and with none
+    there is "No preemption victims found" (pkg/scheduler/framework/preemption)."""
     counts: dict[str, int] = {}
+    full = 0
     for node in nodes:
-        reason = _unfit(node, pod)
+        reason = _unfit(node, pod, (load or {}).get(node["metadata"]["name"], 0))
         if reason:
             counts[reason] = counts.get(reason, 0) + 1
+            full += reason == TOO_MANY_PODS
     reasons = sorted(f"{n} {reason}" for reason, n in counts.items())
     total = len(nodes)
     text = f"0/{total} nodes are available"
     if reasons:
         text += ": " + ", ".join(reasons)
-    return f"{text}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling."
+    preemption = []
+    if total - full:
+        preemption.append(f"{total - full} Preemption is not helpful for scheduling")
+    if full:
+        preemption.append(f"{full} No preemption victims found for incoming pod")
+    return f"{text}. preemption: 0/{total} nodes are available: {', '.join(sorted(preemption))}."
 
 
 def _full_image(image: str) -> str:

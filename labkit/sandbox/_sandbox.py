@@ -52,6 +52,7 @@ class Sandbox:
         self.port, self.dns_port = port, dns_port
         self.clock = Clock()
         self.store = Store(self.clock, self.config.seed, self.home / "state.json" if persist else None)
+        self.store.quota_bytes = self.config.quota_bytes
         self.registry = Registry(self.store, self.config)
         self.dns_clients = DnsClientRegistry()
         self.token = self._token()

@@ -8,6 +8,7 @@ the API server catches it: `strict decoding error: unknown field "spec.replica"`
 from __future__ import annotations
 
 import importlib
+import json
 import re
 
 from . import _errors
@@ -28,7 +29,15 @@ MODELS = {
     "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale",
 }
 _GENERIC = re.compile(r"(List|Dict)\[(.*)\]$")
-_INT64 = re.compile(r"(Seconds|Generation|Bytes|Count)$")
+# The generated Python models say only `int`; the Go types (k8s.io/api core/v1 and apps/v1
+# types.go) are int32 except these int64 fields of the kinds the sandbox serves.
+_INT64 = frozenset({
+    "generation", "observedGeneration", "deletionGracePeriodSeconds",        # ObjectMeta, statuses
+    "terminationGracePeriodSeconds", "activeDeadlineSeconds",                 # PodSpec, Probe
+    "tolerationSeconds", "runAsUser", "runAsGroup", "fsGroup",                # Toleration, security contexts
+    "supplementalGroups", "expirationSeconds", "seconds",                     # ..., token projection, SleepAction
+})
+_RANGES = {"int32": (-2 ** 31, 2 ** 31 - 1), "int64": (-2 ** 63, 2 ** 63 - 1)}
 
 
 def _json_fields(model: type) -> dict[str, str]:
@@ -89,19 +98,37 @@ def _walk(value, typ: str, path: str, unknown: list, types: list, struct: str) -
         return
     if isinstance(value, bool) and typ != "bool" or not isinstance(value, expected):
         types.append(_type_error(value, _go_type(typ, path), path, struct))
+    elif typ == "int":
+        # encoding/json's literalStore: strconv.ParseInt, then reflect's OverflowInt for the
+        # field's width; either failing is an UnmarshalTypeError naming the literal.
+        go_type = _go_type(typ, path)
+        low, high = _RANGES[go_type]
+        if not low <= value <= high:
+            types.append(_type_error(value, go_type, path, struct))
 
 
 def _go_type(typ: str, path: str) -> str:
     if typ == "int":
-        return "int64" if _INT64.search(path.rsplit(".", 1)[-1]) else "int32"
+        return "int64" if path.rsplit(".", 1)[-1].split("[", 1)[0] in _INT64 else "int32"
     return {"str": "string", "bool": "bool", "float": "float64", "datetime": "v1.Time"}.get(typ, typ)
 
 
 def _type_error(value, go_type: str, path: str, struct: str) -> str:
-    json_type = ("bool" if isinstance(value, bool) else "number" if isinstance(value, (int, float))
+    json_type = ("bool" if isinstance(value, bool) else _number(value, go_type) if isinstance(value, (int, float))
                  else "string" if isinstance(value, str) else "array" if isinstance(value, list)
                  else "object")
-    return f"json: cannot unmarshal {json_type} into Go struct field {struct}.{path} of type {go_type}"
+    # encoding/json's error context stacks struct field names only: list indexes are left out.
+    field = re.sub(r"\[\d+\]", "", path)
+    return f"json: cannot unmarshal {json_type} into Go struct field {struct}.{field} of type {go_type}"
+
+
+def _number(value, go_type: str) -> str:
+    """How encoding/json names a number it could not store: with its literal when the target
+    is an integer (an overflow, a fraction), as bare "number" otherwise."""
+    if not go_type.startswith("int"):
+        return "number"
+    literal = str(value) if isinstance(value, int) else json.dumps(value)
+    return f"number {literal}"
 
 
 def check(kind: str, api_version: str, obj: dict, mode: str) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json as _json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,10 @@ class Store:
         self._floor_changes: dict[tuple, int | None] = {}
         self._journal = _journal.Journal(path, self._lock) if path is not None else None
         self._journaling = False
+        # etcd's backend quota (--quota-backend-bytes), measured as the objects' compact JSON.
+        self.quota_bytes: int | None = None
+        self._sizes: dict[tuple, int] = {}
+        self.stored_bytes = 0
 
     # --- reading -------------------------------------------------------------------
     @property
@@ -86,6 +91,10 @@ class Store:
             items = [(k, v) for k, v in items if k[0] == namespace]
         items.sort(key=lambda kv: (kv[0][0] or "", kv[0][1]))
         return [v for _, v in items]
+
+    def count(self, resource: Resource) -> int:
+        """How many objects of a resource are stored (all namespaces)."""
+        return len(self._objects[resource.key])
 
     # ClusterReader, for the DNS server and the pod runtime.
     def list(self, plural: str, namespace: str | None = None) -> list[dict]:
@@ -105,6 +114,7 @@ class Store:
             bucket = self._objects[resource.key]
             if (namespace, name) in bucket:
                 raise _errors.already_exists(resource, name)
+            size = self._check_quota(resource.key, namespace, name, obj)
             self._rv += 1
             incarnation = self._incarnations[(resource.key, namespace, name)]
             self._incarnations[(resource.key, namespace, name)] += 1
@@ -118,12 +128,16 @@ class Store:
             obj.setdefault("apiVersion", resource.api_version)
             obj.setdefault("kind", resource.kind)
             bucket[(namespace, name)] = obj
+            self._account(resource.key, namespace, name, size)
             self._created[(resource.key, namespace, name)] = self._rv
             self._emit(Event("ADDED", resource, obj, None, self._rv))
             return obj
 
-    def update(self, resource: Resource, obj: dict, *, check_version: bool = True) -> dict:
-        """Replace an object. A stale metadata.resourceVersion is a 409 Conflict."""
+    def update(self, resource: Resource, obj: dict, *, check_version: bool = True,
+               exempt_quota: bool = False) -> dict:
+        """Replace an object. A stale metadata.resourceVersion is a 409 Conflict; a write
+        that grows a store past its quota fails as etcd's does (exempt_quota: a deletion's
+        own write, such as the deletionTimestamp of a graceful delete)."""
         with self._lock:
             meta = obj["metadata"]
             namespace = meta.get("namespace") if resource.namespaced else None
@@ -145,16 +159,18 @@ class Store:
                 meta["generation"] += 1
             if _same(old, obj):
                 return old                         # a no-op write keeps its resourceVersion
-            self._rv += 1
-            meta["resourceVersion"] = str(self._rv)
+            meta["resourceVersion"] = str(self._rv + 1)
             obj.setdefault("apiVersion", resource.api_version)
             obj.setdefault("kind", resource.kind)
+            size = self._check_quota(resource.key, namespace, name, obj, exempt=exempt_quota)
+            self._rv += 1
             self._objects[resource.key][(namespace, name)] = obj
+            self._account(resource.key, namespace, name, size)
             self._emit(Event("MODIFIED", resource, obj, old, self._rv))
             return obj
 
     def mutate(self, resource: Resource, namespace: str | None, name: str,
-               change: Callable[[dict], None]) -> dict | None:
+               change: Callable[[dict], None], *, exempt_quota: bool = False) -> dict | None:
         """Read-modify-write for controllers: change() edits a private copy."""
         with self._lock:
             current = self.get_resource(resource, namespace, name)
@@ -162,7 +178,7 @@ class Store:
                 return None
             obj = clone(current)
             change(obj)
-            return self.update(resource, obj, check_version=False)
+            return self.update(resource, obj, check_version=False, exempt_quota=exempt_quota)
 
     def creation_order(self, resource: Resource, namespace: str | None, name: str) -> int:
         """The revision at which an object was created: older objects have smaller ones."""
@@ -179,6 +195,7 @@ class Store:
             if old is None:
                 raise _errors.not_found(resource, name)
             self._created.pop((resource.key, key[0], name), None)
+            self.stored_bytes -= self._sizes.pop((resource.key, key[0], name), 0)
             # A generated name is not handed out again while its owner lives (a replaced pod
             # gets a new name, as on a real cluster); once the owner `<name>` is deleted, its
             # `<name>-` names start over, so a reset-and-reapply reproduces them.
@@ -189,6 +206,30 @@ class Store:
             gone = dict(old, metadata=dict(old["metadata"], resourceVersion=str(self._rv)))
             self._emit(Event("DELETED", resource, gone, old, self._rv))
             return gone
+
+    # --- quota ---------------------------------------------------------------------
+    def _check_quota(self, key: str, namespace: str | None, name: str, obj: dict, *, exempt: bool = False) -> int:
+        """The object's size; raise as a full etcd does when writing it would pass the quota.
+        kube-apiserver passes etcd's error through as a 500 with no reason
+        (apiserver/pkg/endpoints/handlers/responsewriters ErrorToAPIStatus); kubectl prints
+        `Error from server: etcdserver: mvcc: database space exceeded`. Deletes still work,
+        and a write that does not grow the store is let through."""
+        size = len(_json.dumps(obj, separators=(",", ":")))
+        if self.quota_bytes is not None and not exempt:
+            old = self._sizes.get((key, namespace, name), 0)
+            if size > old and self.stored_bytes - old + size > self.quota_bytes:
+                raise _errors.ApiError(500, "", "etcdserver: mvcc: database space exceeded")
+        return size
+
+    def _account(self, key: str, namespace: str | None, name: str, size: int) -> None:
+        self.stored_bytes += size - self._sizes.get((key, namespace, name), 0)
+        self._sizes[(key, namespace, name)] = size
+
+    def _recount(self) -> None:
+        self._sizes, self.stored_bytes = {}, 0
+        for key, bucket in self._objects.items():
+            for (ns, name), obj in bucket.items():
+                self._account(key, ns, name, len(_json.dumps(obj, separators=(",", ":"))))
 
     def generate_name(self, resource: Resource, namespace: str | None, prefix: str) -> str:
         # Probe from the prefix's floor: the attempts below it were handed out already.
@@ -298,6 +339,7 @@ class Store:
                 self._clear()
                 self._journal.discard(f"does not hold a store ({type(e).__name__}: {e})")
                 data, records = None, []
+            self._recount()
             self._journaling = True
         self._journal.start(self._capture)
         return data is not None or bool(records)
