@@ -367,7 +367,7 @@ def test_3000_replicas_and_back_keeps_the_api_answering(make_sandbox, tmp_path):
     api = _client(sb)
     report = tmp_path / "probe.json"
     probe = None
-    peak = 0.0
+    peak = start = _rss_mb()
     try:
         apps = client.AppsV1Api(api)
         apps.create_namespaced_deployment("default", _deployment("web", 1))
@@ -401,7 +401,9 @@ def test_3000_replicas_and_back_keeps_the_api_answering(make_sandbox, tmp_path):
         # controllers kept the collector off it (Controllers._freeze).
         assert worst["version"] < 1.0 and worst["list"] < 1.0, worst
         assert down < 30
-        assert peak < 300, peak
+        # The sandbox shares this process with pytest and earlier tests' leftovers; as a process
+        # of its own it idles near 100 MB (benchmarks: memory): 3000 pods may add 200 MB at most.
+        assert peak - start < 200, (start, peak)
         # Events stay bounded by the cap.
         wait_for(lambda: len(sb.store.list("events", "default")) <= sb.config.max_events_per_namespace,
                  timeout=10)
@@ -415,7 +417,7 @@ def test_3000_replicas_and_back_keeps_the_api_answering(make_sandbox, tmp_path):
 # --- labkit sandbox up|serve --nodes --max-pods -------------------------------------------
 
 def test_cli_nodes_and_max_pods_reach_the_config(tmp_path):
-    from labkit import cli
+    from labkit.sandbox import _cli as cli
     args = cli._parser().parse_args(["sandbox", "serve", "--nodes", "5", "--max-pods", "250"])
     config = cli._config_from(args, tmp_path)
     assert config.nodes == ("lab-control-plane", "lab-worker", "lab-worker2", "lab-worker3", "lab-worker4")
@@ -430,7 +432,7 @@ def test_cli_nodes_and_max_pods_reach_the_config(tmp_path):
     (["--max-pods", "0"], "labkit: --max-pods must be between 1 and 100000, not 0\n"),
 ])
 def test_cli_refuses_out_of_range_sizes(tmp_path, monkeypatch, capsys, flags, message):
-    from labkit import cli
+    from labkit.sandbox import _cli as cli
     monkeypatch.setenv("LABKIT_HOME", str(tmp_path))
     assert cli.main(["sandbox", "up", *flags]) == 1
     assert capsys.readouterr().err == message

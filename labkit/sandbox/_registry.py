@@ -280,8 +280,8 @@ def _undecodable_patch(patched, error: _errors.ApiError, patch_type: str = "", p
     JSON for merge and JSON patches (jsonPatcher), the patch map as Go's %+v prints it for
     strategic merge patches (smpPatcher: `map[spec:map[replicas:1e+30]]`); the decoder's
     words follow (the strategic path's converter words it its own way: not reproduced)."""
-    if error.code != 400 or ": json: cannot unmarshal" not in error.message:
-        return error
+    if error.code != 400 or ": json: cannot unmarshal" not in error.message or patch_type == _patch.APPLY_PATCH:
+        return error                       # server-side apply decodes the applied object itself: its 400 stands
     reason = error.message.split(": ", 1)[1]
     if patch_type == _patch.STRATEGIC_MERGE_PATCH and isinstance(patch, dict):
         text = _go_plus_v(patch)
