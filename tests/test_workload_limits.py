@@ -337,7 +337,7 @@ def _rss_mb() -> float:
 
 
 PROBE = """
-import json, sys, time
+import json, os, sys, time
 from kubernetes import client, config
 api = config.new_client_from_config(sys.argv[1])
 core, version = client.CoreV1Api(api), client.VersionApi(api)
@@ -350,8 +350,9 @@ while True:
     core.list_namespaced_pod("default", label_selector="app=web", _preload_content=False).data
     worst["list"] = max(worst["list"], time.perf_counter() - t0)
     worst["calls"] += 2
-    with open(sys.argv[2], "w") as f:
+    with open(sys.argv[2] + ".tmp", "w") as f:      # replaced whole: the test never reads half a file
         json.dump(worst, f)
+    os.replace(sys.argv[2] + ".tmp", sys.argv[2])
 """
 
 
