@@ -181,16 +181,20 @@ def _same(a, b) -> bool:
     return _jtype(a) == _jtype(b) and a == b
 
 
-def _gofmt(v) -> str:
-    """Go's %v of a decoded JSON value (map keys sorted, as fmt prints them)."""
+def _gofmt(v, int64s: bool = False) -> str:
+    """Go's %v of a decoded JSON value (map keys sorted, as fmt prints them). Numbers are
+    float64s, as encoding/json decodes them into interface{}; with `int64s`, integers that
+    fit an int64 stay integers, as apimachinery's util/json decodes them."""
     if isinstance(v, dict):
-        return "map[" + " ".join(f"{k}:{_gofmt(v[k])}" for k in sorted(v)) + "]"
+        return "map[" + " ".join(f"{k}:{_gofmt(v[k], int64s)}" for k in sorted(v)) + "]"
     if isinstance(v, list):
-        return "[" + " ".join(_gofmt(x) for x in v) + "]"
+        return "[" + " ".join(_gofmt(x, int64s) for x in v) + "]"
     if v is None:
         return "<nil>"
     if isinstance(v, bool):
         return "true" if v else "false"
+    if int64s and isinstance(v, int) and -2 ** 63 <= v < 2 ** 63:
+        return str(v)
     if isinstance(v, (int, float)):
         return _gofloat(float(v))
     return str(v)

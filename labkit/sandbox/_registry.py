@@ -6,7 +6,6 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 """
 from __future__ import annotations
 
-import decimal
 import json
 import uuid
 
@@ -284,46 +283,11 @@ def _undecodable_patch(patched, error: _errors.ApiError, patch_type: str = "", p
         return error                       # server-side apply decodes the applied object itself: its 400 stands
     reason = error.message.split(": ", 1)[1]
     if patch_type == _patch.STRATEGIC_MERGE_PATCH and isinstance(patch, dict):
-        text = _go_plus_v(patch)
+        text = _patch._gofmt(patch, int64s=True)     # smpPatcher prints the patch map with %+v
     else:
         text = json.dumps(patched, separators=(",", ":"))
     return _admission.Invalid("", "", [{"reason": "FieldValueInvalid", "field": "patch",
                                         "message": f"Invalid value: {_goquote(text)}: {reason}"}], group="")
-
-
-def _go_plus_v(value) -> str:
-    """fmt's %+v of a JSON value decoded by apimachinery's util/json (integers that fit an
-    int64 stay integers, others become float64): maps with sorted keys, `<nil>`, floats in
-    strconv's shortest %g."""
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go_plus_v(value[k])}" for k in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(_go_plus_v(v) for v in value) + "]"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int) and -2 ** 63 <= value < 2 ** 63:
-        return str(value)
-    if isinstance(value, (int, float)):
-        return _go_float(float(value))
-    return str(value)
-
-
-def _go_float(x: float) -> str:
-    """fmt's %v of a float64 (strconv 'g' with the shortest digits): %e when the decimal
-    exponent is below -4 or at least 6, so 1e+30 and 1.5e+06, but 123456 and 0.001."""
-    if x == 0:
-        return "0"
-    sign, digits, exp = decimal.Decimal(repr(x)).normalize().as_tuple()
-    text = "".join(map(str, digits))
-    e = len(text) + exp - 1
-    if e < -4 or e >= 6:
-        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-        out = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e):02d}"
-    else:
-        out = format(decimal.Decimal(repr(abs(x))).normalize(), "f")
-    return ("-" if sign else "") + out
 
 
 def scale_of(obj: dict) -> dict:
