@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from . import _release
 from ._config import SandboxConfig
-from ._resources import by_plural
 
 COREFILE = """.:53 {{
     errors
@@ -147,7 +146,3 @@ def kubelet_config(config: SandboxConfig) -> dict:
             "configMapAndSecretChangeDetectionStrategy": "Watch", "enforceNodeAllocatable": ["pods"],
             "logging": {"format": "text"}, "shutdownGracePeriod": "0s",
             "containerRuntimeEndpoint": "unix:///run/containerd/containerd.sock"}
-
-
-def resource_of(plural: str):
-    return by_plural(plural)

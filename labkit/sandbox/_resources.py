@@ -80,9 +80,6 @@ for _r in RESOURCES:
 
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
 _BY_PLURAL = {r.plural: r for r in RESOURCES}
-_BY_KIND = {}
-for _r in RESOURCES:
-    _BY_KIND.setdefault((_r.api_version, _r.kind), _r)
 
 
 def by_path(group: str, version: str, plural: str) -> Resource | None:
@@ -91,7 +88,3 @@ def by_path(group: str, version: str, plural: str) -> Resource | None:
 
 def by_plural(plural: str) -> Resource:
     return _BY_PLURAL[plural]
-
-
-def by_kind(api_version: str, kind: str) -> Resource | None:
-    return _BY_KIND.get((api_version, kind))

@@ -198,10 +198,7 @@ class Sandbox:
             await self.store.durable()
 
     async def _start_dns(self) -> None:
-        try:
-            from .dns import DnsServer
-        except ImportError:       # the DNS server is optional while it is being built
-            return
+        from .dns import DnsServer
         self.dns = DnsServer(self.store, self.config, self.clock, clients=self.dns_clients,
                              host="127.0.0.1", port=self.dns_port, logger=self.logger)
         await self.dns.start()

@@ -577,8 +577,3 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
             raise EOFError("connection closed")
         data += chunk
     return data
-
-
-def wall_ms(start: float) -> int:
-    """Milliseconds since a time.monotonic() start, as the tools print query times."""
-    return int((time.monotonic() - start) * 1000)

@@ -71,10 +71,6 @@ def _count_words(text: str, chunk: int = 1 << 16) -> int:
     return total
 
 
-def _nl(line: str) -> str:
-    return line if line.endswith("\n") else line + "\n"
-
-
 # ---------------------------------------------------------------- echo, printf, test
 
 _ESCAPES = {"a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
@@ -998,4 +994,3 @@ def which(ctx: ToolContext, argv: list[str]) -> int:
         else:
             code = 1
     return code
-
