@@ -169,3 +169,24 @@ def test_only_the_exact_token_is_accepted(sandbox, header):
         assert conn.getresponse().status == 200
     finally:
         conn.close()
+
+
+def test_an_in_process_sandbox_stops_at_once_and_frees_its_home(tmp_path):
+    """Stop right after a burst of changes: the controllers' loop must see the stop even when
+    its wake-up and the cancel meet (asyncio.wait_for before Python 3.12 can lose the cancel),
+    else stop() gives up after 10 s and the home stays locked."""
+    import time as _time
+
+    from labkit.sandbox import Sandbox, SandboxConfig
+    from labkit.sandbox import _process
+    from labkit.sandbox._resources import by_plural
+    nodes = by_plural("nodes")
+    for i in range(12):
+        home = tmp_path / f"home-{i}"
+        start = _time.monotonic()
+        with Sandbox(home=home, config=SandboxConfig()) as sb:
+            for node in sb.store.list_resource(nodes):
+                sb.store.mutate(nodes, None, node["metadata"]["name"],
+                                lambda n: n["status"]["nodeInfo"].update(kubeletVersion="v1.0.0"))
+        assert _process.holder(home) is None
+        assert _time.monotonic() - start < 8

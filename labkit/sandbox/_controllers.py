@@ -68,6 +68,7 @@ class Controllers:
                                         "endpoints", "namespace", "gc")}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_event_stamp = 0
         self._bound_at: dict[tuple, float] = {}
@@ -90,6 +91,8 @@ class Controllers:
         self._task = self._loop.create_task(self._run())
 
     async def stop(self) -> None:
+        self._closing = True
+        self._wake.set()
         if self._frozen:
             self._frozen = False
             gc.unfreeze()
@@ -154,11 +157,13 @@ class Controllers:
                     self._mark("scheduler", (pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 await asyncio.wait_for(self._wake.wait(), EVENT_SWEEP_SECONDS)
             except asyncio.TimeoutError:
                 self._thaw()
+            if self._closing:       # wait_for before 3.12 can lose a cancel that meets a wake-up
+                return
             self._wake.clear()
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + EVENT_SWEEP_SECONDS

@@ -177,19 +177,25 @@ class Sandbox:
                                   lambda node, info=info: node.setdefault("status", {}).update(nodeInfo=info))
 
     async def astop(self) -> None:
-        if self.dns is not None:
-            await self.dns.stop()
-        await self.controllers.stop()
-        if self._runner is not None:
-            await self._runner.cleanup()
-        self.store.close()              # a snapshot, so the next start replays nothing
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-        if self._log_handler is not None:
-            self.logger.removeHandler(self._log_handler)
-            self._log_handler.close()
-            self._log_handler = None
+        try:
+            if self.dns is not None:
+                await self.dns.stop()
+            await self.controllers.stop()
+            if self._runner is not None:
+                await self._runner.cleanup()
+            self.store.close()          # a snapshot, so the next start replays nothing
+        except Exception:
+            self.logger.exception("stopping the sandbox failed")
+            raise
+        finally:
+            # Whatever failed above, the home is free again for the next server.
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+            if self._log_handler is not None:
+                self.logger.removeHandler(self._log_handler)
+                self._log_handler.close()
+                self._log_handler = None
 
     async def _durable_before_answer(self, request: web.Request, response: web.StreamResponse) -> None:
         """Hold every answer to a write until the store's changes so far are on disk:
