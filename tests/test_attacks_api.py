@@ -36,6 +36,7 @@ import pytest
 from labkit.sandbox import _edge
 
 from .conftest import wait_for
+from .test_protobuf import varint
 
 LIMIT = 3 * 1024 * 1024
 WORST_LATENCY = 1.0          # seconds, for a concurrent GET /version
@@ -331,19 +332,11 @@ def test_invalid_utf8_outside_a_string_is_a_400(sandbox, namespace, watch):
 
 
 # --- protobuf -------------------------------------------------------------------------------------
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 @pytest.mark.parametrize("envelope, problem", [
-    (b"\x12" + _varint(1 << 62) + b"abc", "unexpected EOF"),                    # raw: 4 EiB claimed
-    (b"\x12" + _varint((1 << 64) - 1), "proto: negative length found during unmarshaling"),
+    (b"\x12" + varint(1 << 62) + b"abc", "unexpected EOF"),                    # raw: 4 EiB claimed
+    (b"\x12" + varint((1 << 64) - 1), "proto: negative length found during unmarshaling"),
     (b"\x0a" + b"\xff" * 11, "proto: integer overflow"),                        # a varint that never ends
     (b"\x0a\x05\x0a\x80\x80\x80\x80\x08", "unexpected EOF"),                    # a length past its message
 ])

@@ -101,6 +101,7 @@ def translate(p: str, extended: bool, lookaround: bool) -> tuple[str, int, bool]
 
     while i < n:
         c = p[i]
+        op = None                 # a grouping, alternation or repetition operator: `\(` in a BRE, `(` in an ERE
         if c == "\\":
             if i + 1 >= n:
                 raise PatternError("Trailing backslash")
@@ -118,16 +119,21 @@ def translate(p: str, extended: bool, lookaround: bool) -> tuple[str, int, bool]
             elif d in _WORD_ESCAPES:
                 out.append(_WORD_ESCAPES[d])
             elif not extended and d in "({|+?)":
-                text, i, opened, nested, start_of_expr = _operator(p, i, d, extended, start_of_expr)
-                groups += opened
-                depth += nested
-                if depth < 0:
-                    raise PatternError("Unmatched ) or \\)")
-                out.append(text)
-                continue
+                op = d
             else:
                 out.append(re.escape(d))   # GNU: a stray backslash quotes the character
-            start_of_expr = False
+            if op is None:
+                start_of_expr = False
+                continue
+        elif extended and c in "({|+?)":
+            op, i = c, i + 1
+        if op is not None:
+            text, i, opened, nested, start_of_expr = _operator(p, i, op, extended, start_of_expr)
+            groups += opened
+            depth += nested
+            if depth < 0:
+                raise PatternError("Unmatched ) or \\)")
+            out.append(text)
             continue
         if c == "[":
             text, i = _bracket(p, i)
@@ -150,14 +156,6 @@ def translate(p: str, extended: bool, lookaround: bool) -> tuple[str, int, bool]
             out.append("$" if anchor else r"\$")
             i += 1
             start_of_expr = False
-            continue
-        if extended and c in "({|+?)":
-            text, i, opened, nested, start_of_expr = _operator(p, i + 1, c, extended, start_of_expr)
-            groups += opened
-            depth += nested
-            if depth < 0:
-                raise PatternError("Unmatched ) or \\)")
-            out.append(text)
             continue
         out.append("\\" + c if c in "+?|(){}" else c)
         i += 1
