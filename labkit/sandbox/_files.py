@@ -48,14 +48,7 @@ def write_private(path: Path, data: bytes | str, *, durable: bool = False) -> No
     """
     if isinstance(data, str):
         data = data.encode()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE)
-    try:
-        _write_all(fd, data)
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    tmp = _written_beside(path, data, durable)
     try:
         os.replace(tmp, path)
     except BaseException:
@@ -77,13 +70,7 @@ def create_once(path: Path, data: bytes | str) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE)
-    try:
-        _write_all(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    tmp = _written_beside(path, data, durable=True)
     try:
         os.link(tmp, path)
     except FileExistsError:
@@ -96,6 +83,19 @@ def create_once(path: Path, data: bytes | str) -> bytes:
 def open_private(path: Path, flags: int) -> int:
     """os.open with mode 0600 for a file that may not exist yet."""
     return os.open(path, flags | os.O_CREAT | os.O_CLOEXEC, PRIVATE)
+
+
+def _written_beside(path: Path, data: bytes, durable: bool) -> Path:
+    """A private temporary file next to `path` holding `data` (on disk when `durable`)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE)
+    try:
+        _write_all(fd, data)
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
 
 
 def _write_all(fd: int, data: bytes) -> None:
