@@ -28,7 +28,7 @@ from kubernetes.stream import stream
 
 from labkit.sandbox import Sandbox, SandboxConfig
 from labkit.sandbox import _exec as exec_api
-from labkit.sandbox.runtime._shell_io import MEMORY_LIMIT
+from labkit.sandbox.runtime.shell.io import MEMORY_LIMIT
 
 from .conftest import kubectl_binary, wait_for
 
@@ -362,7 +362,7 @@ from labkit.sandbox._clock import Clock                       # noqa: E402
 from labkit.sandbox._cluster import StaticCluster             # noqa: E402
 from labkit.sandbox import runtime                            # noqa: E402
 from labkit.sandbox.runtime import _regex                     # noqa: E402
-from labkit.sandbox.runtime._shell_io import POOL             # noqa: E402
+from labkit.sandbox.runtime.shell.io import POOL            # noqa: E402
 
 IMAGES = {"bash4": "centos:7", "dash": "nginx:1.27", "ash": "busybox:1.36", "bash5": "nicolaka/netshoot"}
 

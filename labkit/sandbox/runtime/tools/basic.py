@@ -13,8 +13,8 @@ import time
 
 from .._context import ToolContext, tool
 from .._regex import PatternError, TooSlow, compile_posix
-from .._shell_errors import OutOfMemory
-from .._shell_io import text_size
+from ..shell.errors import OutOfMemory
+from ..shell.io import text_size
 
 
 def _flavour(ctx: ToolContext) -> str:
@@ -515,7 +515,7 @@ def seq(ctx: ToolContext, argv: list[str]) -> int:
         return 1
     decimals = max((len(a.split(".", 1)[1]) for a in nums if "." in a), default=0)
     if (last - first) / step > 1_000_000:
-        from .._shell_errors import LimitExceeded
+        from ..shell.errors import LimitExceeded
         raise LimitExceeded("seq: output limit exceeded")
     out, x = [], first
     while (x <= last) if step > 0 else (x >= last):
@@ -553,7 +553,7 @@ def sleep(ctx: ToolContext, argv: list[str]) -> int:
         while True:                         # waiting, it leaves the interpreter to others
             now = ctx.clock.monotonic()
             if now >= ctx.deadline:
-                from .._shell_errors import Timeout
+                from ..shell.errors import Timeout
                 raise Timeout()
             if now >= end:
                 return 0

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._shell_errors import ShellSyntaxError
-from ._shell_lex import Tok, Word, tokenize
+from .errors import ShellSyntaxError
+from .lexer import Tok, Word, tokenize
 
 _RESERVED = {"if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until",
              "{", "}", "!", "case", "esac"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._shell_errors import ShellSyntaxError
+from .errors import ShellSyntaxError
 
 
 # ---------------------------------------------------------------- lexer

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 
-from ._shell_errors import ShellExit, _LoopControl
-from ._shell_io import text_size
+from .errors import ShellExit, _LoopControl
+from .io import text_size
 
 
 # ---------------------------------------------------------------- builtins
 
 def _basic():
-    from .tools import basic
+    from ..tools import basic
     return basic
 
 
