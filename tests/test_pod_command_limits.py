@@ -534,7 +534,7 @@ def test_sort_is_charged_what_its_lines_cost():
 def test_word_count_without_a_list_of_words():
     assert sh("printf '%*d' 70000 1 | wc -w; printf 'ab cd\\n' | wc -w") == ("1\n2\n", "", 0)
     text = ("abcdefg " * 20000)[:-1]               # words cut by the 64 KiB chunks
-    assert runtime.tools.basic._count_words(text) == 20000
+    assert runtime.tools.textutils._count_words(text) == 20000
 
 
 def test_deep_nesting_ends_as_a_segfault_not_a_crash():

@@ -112,6 +112,19 @@ def profile(image: str) -> ImageProfile:
     return traits(image).profile
 
 
+def tool_path(profile, name: str) -> str:
+    """Where an image keeps a command (what `which` and `command -v` print)."""
+    image, _ = normalize(profile.ref)
+    if name in ("sh", "bash", "ash", "dash") and not (name == "bash" and image == "nicolaka/netshoot"):
+        return f"/bin/{name}"
+    if image == "busybox":
+        return f"/bin/{name}"
+    if profile.busybox or profile.libc == "musl":
+        return f"/bin/{name}" if name in {"cat", "echo", "hostname", "ls", "ping", "date",
+                                          "grep", "sleep", "true", "false", "uname"} else f"/usr/bin/{name}"
+    return f"/usr/bin/{name}"
+
+
 _NGINX_ENTRYPOINT = [
     "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
     "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/",
