@@ -1,4 +1,6 @@
-"""dig as BIND 9.18 prints it (bin/dig/dig.c, dighost.c)."""
+"""dig as BIND 9.18 prints it (bin/dig/dig.c, dighost.c); the banner carries the image's
+BIND version: Debian's `9.18.49-1~deb12u3-Debian`, Alpine's bare `9.18.26` (Alpine builds
+BIND without a vendor suffix)."""
 from __future__ import annotations
 
 import os
@@ -13,11 +15,11 @@ import dns.rcode
 import dns.reversename
 
 from .._context import tool
+from .._images import tool_version
 from .._resolver import StubResolver, candidates
 from ._bind import QUERY_TYPES, question_line, reachable, rr_lines, virtual_server, warn_local
 from ._netcommon import wait
 
-DIG_VERSION = "9.18.49-1~deb12u3-Debian"
 _FLAG_ORDER = (("qr", dns.flags.QR), ("aa", dns.flags.AA), ("tc", dns.flags.TC),
                ("rd", dns.flags.RD), ("ra", dns.flags.RA), ("ad", dns.flags.AD),
                ("cd", dns.flags.CD))
@@ -109,6 +111,7 @@ def dig(ctx, argv: list[str]) -> int:
     if name is None:
         name, qtype = ".", "NS"
     command = " ".join(argv[1:])
+    banner = f"; <<>> DiG {tool_version(ctx.image.ref, 'bind')} <<>> {command}\n"
     res.conf = res.conf.with_options(timeout=opt.timeout, attempts=opt.tries)
     shown = server or virtual_server(ctx, res)
     if not reachable(ctx, res, server, port):
@@ -119,7 +122,7 @@ def dig(ctx, argv: list[str]) -> int:
         if opt.short:
             ctx.stdout.write(";; no servers could be reached\n")
             return 9
-        ctx.stdout.write(f"\n; <<>> DiG {DIG_VERSION} <<>> {command}\n")
+        ctx.stdout.write("\n" + banner)
         if server:
             ctx.stdout.write("; (1 server found)\n")
         ctx.stdout.write(";; global options: +cmd\n;; no servers could be reached\n\n")
@@ -140,7 +143,7 @@ def dig(ctx, argv: list[str]) -> int:
         if response is None:
             ctx.stdout.write(f";; communications error to {shown}#{port}: timed out\n" * opt.tries)
             if not opt.short:
-                ctx.stdout.write(f"\n; <<>> DiG {DIG_VERSION} <<>> {command}\n")
+                ctx.stdout.write("\n" + banner)
                 if server:
                     ctx.stdout.write("; (1 server found)\n")
                 ctx.stdout.write(";; global options: +cmd\n;; no servers could be reached\n\n")
@@ -149,9 +152,9 @@ def dig(ctx, argv: list[str]) -> int:
         failed = response.rcode() in (dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL)
         if failed and not last:
             if opt.showsearch:
-                _dig_print(ctx, opt, command, server, response, size, elapsed, shown, port, used_tcp)
+                _dig_print(ctx, opt, banner, server, response, size, elapsed, shown, port, used_tcp)
             continue
-        _dig_print(ctx, opt, command, server, response, size, elapsed, shown, port, used_tcp)
+        _dig_print(ctx, opt, banner, server, response, size, elapsed, shown, port, used_tcp)
         break
     return 0
 
@@ -169,7 +172,7 @@ def _cookie_status(opt: _DigOptions, option) -> str:
     return " (good)" if len(data) >= 16 else " (echoed)"
 
 
-def _dig_print(ctx, opt, command, server, response, size, elapsed, shown, port, tcp) -> None:
+def _dig_print(ctx, opt, banner, server, response, size, elapsed, shown, port, tcp) -> None:
     out = ctx.stdout
     if opt.short:
         for rrset in response.answer:
@@ -178,7 +181,7 @@ def _dig_print(ctx, opt, command, server, response, size, elapsed, shown, port, 
         return
     s = opt.sections
     if s["cmd"]:
-        out.write(f"\n; <<>> DiG {DIG_VERSION} <<>> {command}\n")
+        out.write("\n" + banner)
         if server:
             out.write("; (1 server found)\n")
         out.write(";; global options: +cmd\n")

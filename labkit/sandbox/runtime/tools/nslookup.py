@@ -10,6 +10,7 @@ import dns.rdatatype
 import dns.reversename
 
 from .._context import tool
+from .._images import tool_version
 from .._resolver import StubResolver, is_address
 from ._bind import QUERY_TYPES, reachable, virtual_server, walk_first
 from ._netcommon import wait
@@ -161,8 +162,8 @@ def _busybox_nslookup(ctx, argv: list[str]) -> int:
         else:
             positional.append(a)
     if not positional or len(positional) > 2:
-        ctx.stderr.write("BusyBox v1.35.0 multi-call binary.\n\nUsage: nslookup [-type=QUERY_TYPE] "
-                         "[-debug] HOST [DNS_SERVER]\n")
+        ctx.stderr.write(f"BusyBox v{tool_version(ctx.image.ref, 'busybox')} multi-call binary.\n\n"
+                         "Usage: nslookup [-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]\n")
         return 1
     name = positional[0]
     server = positional[1] if len(positional) > 1 else None

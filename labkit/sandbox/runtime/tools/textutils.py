@@ -25,29 +25,64 @@ def _count_words(text: str, chunk: int = 1 << 16) -> int:
     return total
 
 
-def _count_opt(argv: list[str], default: int = 10) -> tuple[str, list[str]]:
-    count, files, args = str(default), [], list(argv[1:])
+def _count_opt(argv: list[str], default: int = 10) -> tuple[str, str, list[str]]:
+    """head's and tail's options: ("lines" or "bytes", the count as written, the files)."""
+    unit, count, files, args = "lines", str(default), [], list(argv[1:])
     while args:
         a = args.pop(0)
-        if a == "-n" and args:
-            count = args.pop(0)
-        elif a.startswith("-n"):
-            count = a[2:]
+        if a in ("-n", "-c") and args:
+            unit, count = ("lines" if a == "-n" else "bytes"), args.pop(0)
+        elif a.startswith(("-n", "-c")) and len(a) > 2:
+            unit, count = ("lines" if a[1] == "n" else "bytes"), a[2:]
+        elif a.startswith(("--lines=", "--bytes=")):
+            unit, count = a[2:7], a.split("=", 1)[1]
         elif re.fullmatch(r"-\d+", a):
-            count = a[1:]
+            unit, count = "lines", a[1:]
         else:
             files.append(a)
-    return count, files or ["-"]
+    return unit, count, files or ["-"]
+
+
+# GNU's multiplier suffixes (xstrtoumax): b 512, K 1024, KB 1000, M 1024^2, MB 1000^2...
+_SUFFIX = re.compile(r"([+-]?)(\d+)(b|[KMGT]B?|[KMGT]iB)?")
+
+
+def _count_value(count: str) -> tuple[str, int] | None:
+    m = _SUFFIX.fullmatch(count)
+    if m is None:
+        return None
+    sign, digits, suffix = m.groups()
+    n = int(digits)
+    if suffix == "b":
+        n *= 512
+    elif suffix:
+        power = "KMGT".index(suffix[0]) + 1
+        n *= (1000 if suffix.endswith("B") and not suffix.endswith("iB") else 1024) ** power
+    return sign, n
+
+
+def _bad_count(ctx: ToolContext, name: str, unit: str, count: str) -> int:
+    ctx.stderr.write(f"{name}: invalid number '{count}'\n" if _busybox(ctx) else
+                     f"{name}: invalid number of {unit}: '{count}'\n")
+    return 1
+
+
+def _byte_slice(text: str, start: int | None, stop: int | None) -> str:
+    """text[start:stop] counted in bytes, as head -c and tail -c count (UTF-8 in the pod);
+    a character cut in two comes out as U+FFFD."""
+    if text.isascii():
+        return text[start:stop]
+    return text.encode()[start:stop].decode(errors="replace")
 
 
 @tool("head")
 def head(ctx: ToolContext, argv: list[str]) -> int:
-    count, files = _count_opt(argv)
-    if not re.fullmatch(r"-?\d+", count):
-        ctx.stderr.write(f"head: invalid number '{count}'\n" if _busybox(ctx) else
-                         f"head: invalid number of lines: '{count}'\n")
-        return 1
-    n, code = int(count), 0
+    unit, count, files = _count_opt(argv)
+    value = _count_value(count)
+    if value is None or value[0] == "+":
+        return _bad_count(ctx, "head", unit, count)
+    sign, n = value
+    code = 0
     for i, path in enumerate(files):
         text = _open(ctx, "head", path)
         if text is None:
@@ -55,24 +90,33 @@ def head(ctx: ToolContext, argv: list[str]) -> int:
             continue
         if len(files) > 1:
             ctx.stdout.write(("\n" if i else "") + f"==> {path if path != '-' else 'standard input'} <==\n")
+        if unit == "bytes":              # -c N: the first N bytes; -c -N: all but the last N
+            ctx.stdout.write(_byte_slice(text, None, -n if sign == "-" else n) if n or sign != "-"
+                             else text)
+            continue
         lines = _lines(text, ctx)
-        ctx.stdout.write("".join(lines[:n] if n >= 0 else lines[:n]))
+        ctx.stdout.write("".join(lines[:-n] if sign == "-" else lines[:n]) if n or sign != "-"
+                         else "".join(lines))
     return code
 
 
 @tool("tail")
 def tail(ctx: ToolContext, argv: list[str]) -> int:
-    count, files = _count_opt(argv)
-    from_start = count.startswith("+")
-    if not re.fullmatch(r"[+-]?\d+", count):
-        ctx.stderr.write(f"tail: invalid number '{count}'\n" if _busybox(ctx) else
-                         f"tail: invalid number of lines: '{count}'\n")
-        return 1
-    n, code = abs(int(count)), 0
+    unit, count, files = _count_opt(argv)
+    value = _count_value(count)
+    if value is None:
+        return _bad_count(ctx, "tail", unit, count)
+    sign, n = value
+    from_start, code = sign == "+", 0
     for path in files:
         text = _open(ctx, "tail", path)
         if text is None:
             code = 1
+            continue
+        if unit == "bytes":              # -c N: the last N bytes; -c +N: from byte N on
+            chosen = _byte_slice(text, max(n - 1, 0), None) if from_start else (
+                _byte_slice(text, -n, None) if n else "")
+            ctx.stdout.write(chosen)
             continue
         lines = _lines(text, ctx)
         chosen = lines[max(n - 1, 0):] if from_start else (lines[-n:] if n else [])
