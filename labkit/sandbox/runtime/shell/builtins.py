@@ -8,6 +8,7 @@ import re
 from .._images import tool_path
 from .errors import ShellExit, _LoopControl
 from .io import text_size
+from .jobs import jobs_builtin, wait_builtin
 
 
 # ---------------------------------------------------------------- builtins
@@ -225,5 +226,5 @@ BUILTINS = {
     "set": _b_set, "shift": _b_shift, "break": _loop_builtin("break"),
     "continue": _loop_builtin("continue"), "read": _b_read, "cd": _b_cd, "pwd": _b_pwd,
     "command": _b_command, "type": _b_type, "eval": _b_eval, "exec": _b_exec,
-    "wait": _b_true,
+    "wait": wait_builtin, "jobs": jobs_builtin,
 }

@@ -117,7 +117,7 @@ class Expansion:
         if name == "-":
             return "e" if self.errexit else ""
         if name == "!":
-            return ""
+            return "" if self.last_job_pid is None else str(self.last_job_pid)
         return self.vars.get(name)
 
     def expand_var(self, part: tuple):
@@ -164,6 +164,7 @@ class Expansion:
         out = self._sink()
         try:
             code = sub.run_script(src, Io(Input(), out, self._top_err))
+            sub.jobs.run_all()                 # $(...) reads until its jobs close the pipe
         except ShellExit as ex:
             code = ex.code
         finally:

@@ -31,6 +31,7 @@ from .errors import LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Tim
 from .expansion import Expansion
 from .io import (BufferSink, FileSink, Input, Io, Memory, NullSink, Sink, SinkText,
                  text_size)
+from .jobs import JobTable
 from .parser import AndOr, For, Group, If, Parser, Pipeline, Redirected, Seq, Simple, While
 
 __all__ = ["MAX_ITERATIONS", "Shell"]
@@ -49,6 +50,7 @@ _SHELLS = ("sh", "bash", "ash", "dash")
 @dataclass
 class _Budget:
     iterations: int = 0
+    last_pid: int = 0            # the last background job's pid, across the exec's shells
 
 
 class _Vars(dict):
@@ -106,6 +108,8 @@ class Shell(Expansion):
     loop_depth: int = 0
     pid: int = 1
     in_condition: int = 0
+    jobs: JobTable = field(default_factory=JobTable)
+    last_job_pid: int | None = None        # $!
     _top_out: Sink = field(default_factory=NullSink)      # the exec's own stdout/stderr
     _top_err: Sink = field(default_factory=NullSink)
 
@@ -151,8 +155,9 @@ class Shell(Expansion):
                 self.ctx.memory.release(cost)
 
     def clone(self) -> "Shell":
+        """A subshell: a copy of the state, with no jobs of its own yet."""
         return dataclasses.replace(self, vars=self.vars.copy(), exported=set(self.exported),
-                                   positional=list(self.positional))
+                                   positional=list(self.positional), jobs=JobTable())
 
     def check(self) -> None:
         if self.ctx.clock.monotonic() >= self.ctx.deadline:
@@ -178,7 +183,11 @@ class Shell(Expansion):
     # -- execution
     def exec_seq(self, seq: Seq, io_: Io) -> int:
         for item in seq.items:
-            self.exec_and_or(item, io_)
+            if item.background is not None:       # `cmd &` (jobs.py)
+                self.last_job_pid = self.jobs.start(self, item, io_).pid
+                self.status = 0
+            else:
+                self.exec_and_or(item, io_)
         return self.status
 
     def exec_and_or(self, node: AndOr, io_: Io) -> int:
@@ -211,12 +220,7 @@ class Shell(Expansion):
                 out = io_.out if last else self._sink()
                 sub = self.clone()
                 try:
-                    sub.exec_command(cmd, Io(data, out, io_.err))
-                    code = sub.status
-                except ShellExit as ex:
-                    code = ex.code
-                except _LoopControl:
-                    code = sub.status
+                    code = sub.run_stage(cmd, Io(data, out, io_.err))
                 finally:
                     if held is not None:       # the stage before is done with it
                         held.release()
@@ -255,15 +259,26 @@ class Shell(Expansion):
             return self.exec_while(node, io_)
         if isinstance(node, Group):
             if node.subshell:
-                sub = self.clone()
-                try:
-                    sub.exec_seq(node.body, io_)
-                    self.status = sub.status
-                except ShellExit as ex:
-                    self.status = ex.code
+                self.status = self.clone().run_stage(node.body, io_)
                 return self.status
             return self.exec_seq(node.body, io_)
         raise TypeError(node)
+
+    def run_stage(self, node, io_: Io) -> int:
+        """Run a command in this subshell (a pipeline stage, `( ... )`) to its exit status;
+        the jobs it started in the background end before it does."""
+        try:
+            if isinstance(node, Seq):
+                self.exec_seq(node, io_)
+            else:
+                self.exec_command(node, io_)
+            code = self.status
+        except ShellExit as ex:
+            code = ex.code
+        except _LoopControl:
+            code = self.status
+        self.jobs.run_all()
+        return code
 
     def _loop_body(self, body: Seq, io_: Io) -> str | None:
         try:
@@ -358,6 +373,8 @@ class Shell(Expansion):
             return 127
         if name in _SHELLS:
             return self.run_nested_shell(name, argv, io_, extra)
+        if name == "sleep" and self.jobs.pending:
+            self.jobs.run_all()                 # the foreground waits: the jobs get their turn
         fn = TOOLS.get(name)
         if fn is None:
             io_.err.write(f"{self.dialect.prefix(line)}{argv[0]}: not simulated in the sandbox\n")
@@ -432,7 +449,9 @@ class Shell(Expansion):
         elif args:
             self.dialect = Dialect(self.dialect.kind, args.pop(0))
         self.positional = args
-        return self.run_script(script, io_)
+        code = self.run_script(script, io_)
+        self.jobs.run_all()                     # the exec ends when its last job does
+        return code
 
     def _cannot_open(self, path: str) -> str:
         if self.dialect.kind == "dash":
