@@ -27,7 +27,7 @@ from .home._home import default_home
 from .apiserver._server import ApiServer
 from ._clock import Clock
 from ._config import SandboxConfig
-from .controllers._controllers import Controllers
+from .controllers._manager import Controllers
 from ._dnsclients import DnsClientRegistry
 from .home._faultlog import RateLimit, sandbox_logger
 from .registry._registry import Registry
