@@ -185,7 +185,8 @@ def test_centos_7_ping_without_destination_prints_its_usage(server):
 
 def test_centos_7_ping_reply_names_the_pod(server):
     out, _, code = tool(server, CENTOS, "ping -c 1 web-svc")
-    assert code == 0 and out.startswith("PING web-svc.default.svc.cluster.local (10.10.100.37) 56(84) bytes of data.\n")
+    assert code == 0 and out.startswith(
+        "PING web-svc.default.svc.cluster.local (10.10.100.37) 56(84) bytes of data.\n64 bytes from ")
 
 
 @pytest.mark.parametrize("image, version", [("busybox:1.36", "1.36.1"), ("busybox", "1.36.1"),

@@ -52,9 +52,10 @@ def wget(ctx, argv: list[str]) -> int:
         i += 1
     err = ctx.stderr
     if url is None:
-        err.write(f"BusyBox v{tool_version(ctx.image.ref, 'busybox')} multi-call binary.\n\nUsage: wget [-cqS] [--spider] "
-                  "[-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] "
-                  "[-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...\n")
+        err.write(f"BusyBox v{tool_version(ctx.image.ref, 'busybox')} multi-call binary.\n\n"
+                  "Usage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n"
+                  "\t[--post-data STR | --post-file FILE] [-Y on/off]\n"
+                  "\t[-P DIR] [-U AGENT] [-T SEC] URL...\n")
         return 1
     target = parse_url(url)
     if target is None:
