@@ -167,7 +167,7 @@ class Lab:
         """For a Deployment that is not rolled out: why its first unready pod is not ready."""
         if res.plural != "deployments" or dep is None:
             return ""
-        from .kube.printers import selector_string
+        from .kube.labels import selector_string
         try:
             selector = selector_string((dep.get("spec") or {}).get("selector"))
             pods = self._transport.request("GET", f"/api/v1/namespaces/{dep['metadata']['namespace']}/pods",

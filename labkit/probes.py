@@ -167,7 +167,7 @@ def resolution_matrix(lab, names: list[str], client_namespaces: list[str] = ("de
 def _ready_pods(lab, namespace: str, selector: dict) -> int:
     """Pods that `kubectl wait --for=condition=Ready` would count (not terminating)."""
     from . import _readiness
-    from .kube.printers import selector_string
+    from .kube.labels import selector_string
     sel = selector_string({"matchLabels": selector})
     return sum(_readiness.not_ready("pods", p) is None for p in lab.list_objects("pods", namespace, sel))
 
