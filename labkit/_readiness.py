@@ -9,6 +9,9 @@ else one line saying what is missing, in the words kubectl and the kubelet use:
   the controller saw the latest generation, every replica is updated, no old ones remain,
   and every updated one is available.
 - Namespace: phase Active.
+
+The queries that count what is ready live here too, so `Lab.scale`, `Lab.wait` and the
+probes agree on one meaning: `ready_pods` and `ready_addresses`.
 """
 from __future__ import annotations
 
@@ -24,6 +27,22 @@ def not_ready(plural: str, obj: dict | None) -> str | None:
         return "being deleted"
     check = {"pods": pod, "deployments": deployment, "namespaces": namespace}.get(plural)
     return check(obj) if check else None
+
+
+def condition_unmet(obj: dict | None, condition: str) -> str | None:
+    """`kubectl wait --for=condition=COND`: None when the condition's status is True."""
+    found = _condition(obj or {}, condition)
+    return None if found and found.get("status") == "True" else f"condition {condition} not met"
+
+
+def ready_addresses(endpoints: dict | None) -> set[str]:
+    """The ready addresses an Endpoints object lists (NotReadyAddresses left out)."""
+    return {a["ip"] for s in (endpoints or {}).get("subsets") or [] for a in s.get("addresses") or []}
+
+
+def ready_pods(pods: list[dict]) -> list[dict]:
+    """The pods `kubectl wait --for=condition=Ready` would pass, terminating ones left out."""
+    return [p for p in pods if not_ready("pods", p) is None]
 
 
 def _condition(obj: dict, kind: str) -> dict | None:
