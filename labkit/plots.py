@@ -110,7 +110,7 @@ def answers_per_pod(df, column: str = "first", title: str | None = None, *, addr
         if len(counts) > 1 and n > 0:
             low, high = wilson_interval(1 / len(counts), n)
             # fill_between, not axhspan: a collection, so ax.patches stays one patch per bar.
-            ax.fill_between([-0.5, len(counts) - 0.5], low * n, high * n, color="tab:red", alpha=0.12,
+            ax.fill_between([-0.5, len(counts) - 0.5], low * n, high * n, color="tab:red", alpha=0.15, zorder=0.5,
                             linewidth=0, label=f"95% band if even (Wilson, n={n}): {low * n:.0f}-{high * n:.0f}")
             ax.set_xlim(-0.5, len(counts) - 0.5)
             top = max(top, high * n)
