@@ -61,15 +61,7 @@ def write_corefile(lab, text: str):
 
 def directives(text: str) -> list[str]:
     """The plugins the first server block turns on, in the order written (`log`, `cache`, ...)."""
-    found, depth = [], 0
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if depth == 1 and line not in ("{", "}"):
-            found.append(line.replace("{", " ").split()[0])
-        depth += line.count("{") - line.count("}")
-    return found
+    return [words[0] for depth, words in _server_block(text) if depth == 1]
 
 
 def _server_block(text: str) -> list[tuple[int, list[str]]]:
@@ -79,8 +71,9 @@ def _server_block(text: str) -> list[tuple[int, list[str]]]:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        if depth >= 1 and line not in ("{", "}"):
-            lines.append((depth, line.replace("{", " ").replace("}", " ").split()))
+        words = line.replace("{", " ").replace("}", " ").split()
+        if depth >= 1 and words:
+            lines.append((depth, words))
         depth += line.count("{") - line.count("}")
         started = started or depth > 0
         if started and depth <= 0:
