@@ -25,7 +25,8 @@ import jsonpatch
 import jsonpointer
 import yaml
 
-from ..kube.objects import clone
+from ...kube.objects import clone
+from ..apis._decode import DecodeLimit, loads_json, loads_yaml
 
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
@@ -658,9 +659,8 @@ def _reject_constant(name: str):
 
 
 def _loads_json(text: str):
-    """JSON within the edge's nesting bound (see _edge.loads_json); a patch nested past it
+    """JSON within the edge's nesting bound (see apis._decode); a patch nested past it
     is refused in encoding/json's words, as the patcher's json.Unmarshal refuses it."""
-    from ._edge import DecodeLimit, loads_json
     try:
         return loads_json(text, reject_constants=True)
     except DecodeLimit as exc:
@@ -688,9 +688,8 @@ def decode_patch(content_type: str, body: bytes) -> tuple[str, object]:
         except PatchError:
             raise
         except ValueError:
-            from ._edge import DecodeLimit, loads_yaml
             try:
-                obj = loads_yaml(text)      # go-yaml's alias and depth limits (see _edge)
+                obj = loads_yaml(text)      # go-yaml's alias and depth limits (see apis._decode)
             except DecodeLimit as exc:
                 raise _bad_request(f"error encoding patch: {exc}") from None
             except yaml.YAMLError as exc:

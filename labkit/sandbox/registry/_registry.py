@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import uuid
 
-from ..kube.objects import clone
-from ..kube.printers import selector_string
-from . import _admission, _errors, _naming, _patch, _schema
-from ._field_errors import _goquote
-from ._clock import rfc3339
-from ._config import SandboxConfig
-from ._resources import Resource, by_plural
-from ._store import Store
+from ...kube.objects import clone
+from ...kube.printers import selector_string
+from . import _admission, _patch
+from ..apis import _errors, _naming, _schema
+from ..validation._field_errors import _goquote
+from .._clock import rfc3339
+from .._config import SandboxConfig
+from ..apis._resources import Resource, by_plural
+from ..storage._store import Store
 
 _NAMESPACES = by_plural("namespaces")
 _SERVICES = by_plural("services")

@@ -15,13 +15,14 @@ import ipaddress
 import time
 from typing import Iterator
 
-from ..kube.objects import clone
-from . import _admission, _errors, _naming
-from ._clock import rfc3339
-from ._config import SandboxConfig
-from ._resources import by_plural
-from ._selectors import selector_from_match
-from ._store import Event, Store
+from ...kube.objects import clone
+from ..registry import _admission
+from ..apis import _errors, _naming
+from .._clock import rfc3339
+from .._config import SandboxConfig
+from ..apis._resources import by_plural
+from ..apis._selectors import selector_from_match
+from ..storage._store import Event, Store
 
 PODS, RS, DEPLOY = by_plural("pods"), by_plural("replicasets"), by_plural("deployments")
 SVC, EP, SLICES = by_plural("services"), by_plural("endpoints"), by_plural("endpointslices")

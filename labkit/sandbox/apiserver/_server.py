@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import yaml
 from aiohttp import web
 
-from ..kube import printers as _tables
-from . import _admission, _discovery, _edge, _errors, _protobuf, _registry, _schema, _selectors
-from ._faultlog import FaultLog
-from ._patch import _go_json_type, _yaml_problem
+from ...kube import printers as _tables
+from ..registry import _admission, _registry
+from . import _discovery, _edge, _protobuf
+from ..apis import _decode, _errors, _schema, _selectors
+from ..home._faultlog import FaultLog
+from ..registry._patch import _go_json_type, _yaml_problem
 from ._exec import handle_exec
-from ._resources import Resource, by_path
-from ._store import Event, Store
+from ..apis._resources import Resource, by_path
+from ..storage._store import Event, Store
 
 _TABLE = re.compile(r"as=Table")
 _PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
@@ -509,18 +511,18 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     expected = kind or "Unknown"
     if "yaml" in (content_type or ""):
         try:
-            return _edge.loads_yaml(raw)
-        except (_edge.DecodeLimit, yaml.YAMLError) as e:
-            problem = str(e) if isinstance(e, _edge.DecodeLimit) else f"yaml: {_yaml_problem(e)}"
+            return _decode.loads_yaml(raw)
+        except (_decode.DecodeLimit, yaml.YAMLError) as e:
+            problem = str(e) if isinstance(e, _decode.DecodeLimit) else f"yaml: {_yaml_problem(e)}"
             # sigs.k8s.io/yaml.YAMLToJSON wraps go-yaml's error so.
-            raise _edge.unrecognized(expected, f"error converting YAML to JSON: {problem}", raw) from None
+            raise _decode.unrecognized(expected, f"error converting YAML to JSON: {problem}", raw) from None
     if not raw:
         return {}
     try:
-        return _edge.loads_json(raw)
+        return _decode.loads_json(raw)
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
-        raise _edge.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
+        raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
 
 
 def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:

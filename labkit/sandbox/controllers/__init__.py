@@ -1,0 +1,2 @@
+"""Controllers: the background work that turns what users wrote into what runs.
+"""
