@@ -39,9 +39,23 @@ def default_enabled() -> bool:
     return in_notebook()
 
 
+def quote(word: str) -> str:
+    """One word as a shell user would type it: bare when safe, else in single quotes, or in
+    double quotes when it holds a single quote and nothing double quotes would expand
+    (POSIX 2.2.3: inside them only $, `, \\ before $ ` " \\ or a newline, and bash's ! act)."""
+    single = shlex.quote(word)
+    if "'" not in word:
+        return single
+    bad_backslash = any(word[i] == "\\" and word[i + 1:i + 2] in ("$", "`", '"', "\\", "\n", "")
+                        for i in range(len(word)))
+    if not any(ch in word for ch in '$`"!') and not bad_backslash:
+        return f'"{word}"'
+    return single
+
+
 def join(args: list[str]) -> str:
     """Words joined as a POSIX shell user would type them (quotes only where needed)."""
-    return " ".join(shlex.quote(str(a)) for a in args)
+    return " ".join(quote(str(a)) for a in args)
 
 
 def needs_shell(command: str) -> bool:

@@ -6,6 +6,7 @@ wheel), so the shown command is not only well-formed but does the same thing on 
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 
 import pytest
@@ -35,9 +36,22 @@ def test_exec_shows_plain_words_and_sh_c_where_labkit_uses_a_shell(shown, capsys
     assert lines(capsys) == ["$ kubectl exec client -- sh -c 'for i in 1 2; do getent hosts web-svc | head -n 1; done'"]
     shown.exec("client", ["getent", "hosts", "web-svc"], namespace="test")
     assert lines(capsys) == ["$ kubectl exec client -n test -- getent hosts web-svc"]
-    # A single quote inside: POSIX quoting, as shlex.quote writes it.
-    shown.exec("client", "echo 'it''s'")
-    assert lines(capsys) == ["$ kubectl exec client -- sh -c 'echo '\"'\"'it'\"'\"''\"'\"'s'\"'\"''"]
+    # Single quotes inside: double quotes around, as a person would write it ...
+    shown.exec("client", r"curl -s -o /dev/null -w '%{http_code}\n' web-svc")
+    assert lines(capsys) == ["$ kubectl exec client -- sh -c \"curl -s -o /dev/null -w '%{http_code}\\n' web-svc\""]
+    # ... unless double quotes would expand something: then POSIX single-quote splicing.
+    shown.exec("client", "echo 'a' $HOSTNAME")
+    assert lines(capsys) == ["$ kubectl exec client -- sh -c 'echo '\"'\"'a'\"'\"' $HOSTNAME'"]
+
+
+@pytest.mark.parametrize("word", ["plain", "two words", "it's", r"curl -w '%{x}\n' y", "echo 'a' $HOME",
+                                  'say "hi" \'there\'', "a'b\\", "x!'y", "`id`'", ""])
+def test_quoting_round_trips_through_a_posix_shell(word):
+    quoted = _kubectl_lines.quote(word)
+    assert shlex.split(quoted) == [word]
+    if shutil.which("sh"):                            # the host's own sh reads it back (no network, no files)
+        out = subprocess.run(["sh", "-c", f"printf %s {quoted}"], capture_output=True, text=True, timeout=10)
+        assert out.stdout == word
 
 
 def test_read_verbs(shown, capsys):
