@@ -66,8 +66,9 @@ def replica_slider(lab, deployment: str = "nginx-deployment", service: str = "we
                    dns_timeout: float = 40.0):
     """A slider of the Deployment's replicas: each move scales (waiting until the Service's
     endpoints follow, then until DNS answers with every pod: the DNS cache may hold the old
-    answer for its cache time (30 s in kubeadm's Corefile), see `probes.wait_dns`; the sandbox skips that wait by moving its
-    clock), resolves `service` `samples` times from `pod`, and plots which pod IP came first.
+    answer for its cache time, 30 s in kubeadm's Corefile, see `probes.wait_dns`; the
+    sandbox skips that wait by moving its clock), resolves `service` `samples` times from
+    `pod`, and plots which pod IP came first.
     Attributes: slider, status (a Label), output, figure, data."""
     import ipywidgets
     current = (lab.get_object("deployment", deployment, namespace).get("spec") or {}).get("replicas", 1)

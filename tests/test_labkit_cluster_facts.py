@@ -117,7 +117,8 @@ def test_ready_pods_and_endpoints_are_one_query(lab):
     addresses = lab.ready_endpoints("web-svc")
     assert {p["status"]["podIP"] for p in pods} == addresses and addresses
     assert lab.ready_endpoints("no-such-service") == set()
-    assert _readiness.condition_unmet({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}, "Ready") is None
+    ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    assert _readiness.condition_unmet(ready, "Ready") is None
     assert _readiness.condition_unmet({"status": {}}, "Available") == "condition Available not met"
     terminating = dict(pods[0], metadata=dict(pods[0]["metadata"], deletionTimestamp="2024-01-01T00:00:00Z"))
     assert _readiness.ready_pods([terminating]) == []
