@@ -81,23 +81,25 @@ def ns_flag(lab, namespace: str | None) -> list[str]:
 
 
 def file_arg(source) -> tuple[list[str], str | None]:
-    """`-f PATH` (relative to the working directory, as typed there) or `-f -` and the YAML."""
-    if isinstance(source, (str, Path)) and "\n" not in str(source) and Path(source).exists():
-        path = Path(source)
-        try:
-            shown = os.path.relpath(path)
-        except ValueError:                      # another drive (Windows)
-            shown = str(path)
-        if path.is_dir() and not shown.endswith(("/", os.sep)):
-            shown += "/"
-        return ["-f", shown], None
-    import yaml
+    """`-f PATH` per file or folder (relative to the working directory, as typed there), or
+    `-f -` and the YAML that goes on stdin."""
+    from ._apply import is_path, load
+    if is_path(source) or (isinstance(source, (list, tuple)) and source and all(map(is_path, source))):
+        args = []
+        for item in ([source] if is_path(source) else source):
+            path = Path(item)
+            try:
+                shown = os.path.relpath(path)
+            except ValueError:                  # another drive (Windows)
+                shown = str(path)
+            if path.is_dir() and not shown.endswith(("/", os.sep)):
+                shown += "/"
+            args += ["-f", shown]
+        return args, None
     if isinstance(source, str):
-        text = source
-    else:
-        docs = source if isinstance(source, list) else [source]
-        text = yaml.safe_dump_all(docs, sort_keys=False)
-    return ["-f", "-"], text
+        return ["-f", "-"], source
+    import yaml
+    return ["-f", "-"], yaml.safe_dump_all(load(source), sort_keys=False)
 
 
 def line(args: list[str], stdin: str | None = None) -> str:

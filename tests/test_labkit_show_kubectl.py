@@ -110,6 +110,13 @@ def test_yaml_text_goes_on_stdin_as_a_here_document(shown, capsys):
     out = capsys.readouterr().out
     assert out.startswith("$ kubectl apply --server-side -f - <<'EOF'\n" + text + "EOF\n")
     assert "$ kubectl delete configmap shown-cm\n" in out
+    # A dict is shown as the YAML kubectl would read; several files as one -f each.
+    shown.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shown-cm2"}})
+    shown.apply([MANIFESTS / "web-svc.yaml", MANIFESTS])
+    shown.delete("configmap", "shown-cm2")
+    assert lines(capsys)[:2] == [
+        "$ kubectl apply --server-side -f - <<'EOF'",
+        f"$ kubectl apply --server-side -f {_rel(MANIFESTS / 'web-svc.yaml')} -f {_rel(MANIFESTS)}/"]
 
 
 def test_labkits_own_calls_print_nothing(shown, capsys):
