@@ -15,6 +15,12 @@ probes agree on one meaning: `ready_pods` and `ready_addresses`.
 """
 from __future__ import annotations
 
+from .kube.readiness import condition as _condition
+from .kube.readiness import condition_true, pod_ready, ready_addresses
+
+__all__ = ["CHECKED", "not_ready", "condition_unmet", "ready_addresses", "ready_pods", "pod", "deployment",
+           "namespace"]
+
 # What `apply(wait=True)` waits for, by resource plural; other kinds are ready once applied.
 CHECKED = ("namespaces", "pods", "deployments")
 
@@ -31,13 +37,7 @@ def not_ready(plural: str, obj: dict | None) -> str | None:
 
 def condition_unmet(obj: dict | None, condition: str) -> str | None:
     """`kubectl wait --for=condition=COND`: None when the condition's status is True."""
-    found = _condition(obj or {}, condition)
-    return None if found and found.get("status") == "True" else f"condition {condition} not met"
-
-
-def ready_addresses(endpoints: dict | None) -> set[str]:
-    """The ready addresses an Endpoints object lists (NotReadyAddresses left out)."""
-    return {a["ip"] for s in (endpoints or {}).get("subsets") or [] for a in s.get("addresses") or []}
+    return None if condition_true(obj, condition) else f"condition {condition} not met"
 
 
 def ready_pods(pods: list[dict]) -> list[dict]:
@@ -45,14 +45,10 @@ def ready_pods(pods: list[dict]) -> list[dict]:
     return [p for p in pods if not_ready("pods", p) is None]
 
 
-def _condition(obj: dict, kind: str) -> dict | None:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), None)
-
-
 def pod(obj: dict) -> str | None:
-    ready = _condition(obj, "Ready")
-    if ready and ready.get("status") == "True":
+    if pod_ready(obj):
         return None
+    ready = _condition(obj, "Ready")
     status = obj.get("status") or {}
     phase = status.get("phase") or "Pending"
     if phase in ("Succeeded", "Failed"):

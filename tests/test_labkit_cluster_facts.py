@@ -95,7 +95,7 @@ def test_the_cluster_domain_comes_from_the_cluster(odd_lab, capsys):
 
 def test_the_dns_wait_skips_the_corefiles_cache_time_not_30_s(odd_lab):
     odd_lab.scale("nginx-deployment", 1)
-    assert probes.wait_dns(odd_lab, "client", "web-svc", 1) < 1      # primes the cache with one pod
+    probes.wait_dns(odd_lab, "client", "web-svc", 1)                 # the cache now holds one pod
     odd_lab.scale("nginx-deployment", 2)
     waited = probes.wait_dns(odd_lab, "client", "web-svc", 2, timeout=20)
     assert 9 <= waited < 15, waited                  # cache 8 (+1) skipped, where 30 was hard-coded
@@ -185,3 +185,14 @@ def test_a_refusal_in_the_learners_own_namespace_still_raises(learner, monkeypat
     _forbid(learner, monkeypatch, "/api/v1/namespaces/default/pods")
     with pytest.raises(errors.Forbidden):
         learner.pods()
+
+
+def test_the_core_states_readiness_once():
+    from labkit.kube import readiness
+    pod = {"status": {"conditions": [{"type": "PodScheduled", "status": "True"},
+                                     {"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]}}
+    assert readiness.condition(pod, "Ready")["reason"] == "ContainersNotReady"
+    assert not readiness.pod_ready(pod) and readiness.condition_true(pod, "PodScheduled")
+    assert readiness.condition(None, "Ready") is None and not readiness.pod_ready({})
+    endpoints = {"subsets": [{"addresses": [{"ip": "10.10.100.5"}], "notReadyAddresses": [{"ip": "10.10.100.6"}]}]}
+    assert readiness.ready_addresses(endpoints) == {"10.10.100.5"} and readiness.ready_addresses(None) == set()
