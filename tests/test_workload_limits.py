@@ -18,7 +18,7 @@ import time
 import pytest
 
 from labkit.sandbox import Sandbox, SandboxConfig
-from labkit.sandbox.controllers._controllers import BURST_REPLICAS
+from labkit.sandbox.controllers._replicaset import BURST_REPLICAS
 from tests.conftest import wait_for
 
 TAINT = "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
@@ -69,7 +69,7 @@ def _bare_controllers(tmp_path, replicas: int):
     """Store, registry and controllers without their loop: one sync is one call."""
     from labkit.sandbox._bootstrap import objects
     from labkit.sandbox._clock import Clock
-    from labkit.sandbox.controllers._controllers import Controllers
+    from labkit.sandbox.controllers._manager import Controllers
     from labkit.sandbox.registry._registry import Registry
     from labkit.sandbox.apis._resources import by_plural
     from labkit.sandbox.storage._store import Store
@@ -85,7 +85,7 @@ def _bare_controllers(tmp_path, replicas: int):
 
 
 def _sync(controllers, name="web"):
-    for _ in controllers._reconcile_replicaset(("default", name)):
+    for _ in controllers.replicaset.reconcile(("default", name)):
         pass
 
 

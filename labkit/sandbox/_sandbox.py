@@ -27,7 +27,7 @@ from .home._home import default_home
 from .apiserver._server import ApiServer
 from ._clock import Clock
 from ._config import SandboxConfig
-from .controllers._controllers import Controllers
+from .controllers._manager import Controllers
 from ._dnsclients import DnsClientRegistry
 from .home._faultlog import RateLimit, sandbox_logger
 from .registry._registry import Registry
@@ -294,9 +294,6 @@ class Sandbox:
         served = self.network.access_log.get((meta["namespace"], meta["name"]), [])
         entries = [(moment.timestamp(), line) for line in startup_log(spec["image"], moment)] + list(served)
         return entries, len(entries)
-
-    def kubelet_config(self, node: str) -> dict:
-        return _bootstrap.kubelet_config(self.config)
 
     def call(self, fn, *args):
         """Run fn(*args) on the sandbox's loop and return its result (thread-safe)."""
