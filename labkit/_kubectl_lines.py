@@ -106,7 +106,11 @@ def line(args: list[str], stdin: str | None = None) -> str:
     """`$ kubectl ARGS`, with a here-document when the input is given on stdin."""
     text = "$ kubectl " + join(args)
     if stdin is not None:
-        text += " <<'EOF'\n" + stdin.rstrip("\n") + "\nEOF"
+        body = stdin.rstrip("\n")
+        end = "EOF"
+        while end in body.splitlines():            # the delimiter must not be a line of the input
+            end += "_"
+        text += f" <<'{end}'\n{body}\n{end}"
     return text
 
 
@@ -131,7 +135,8 @@ def shows(build):
                 for text in lines:
                     print(text)
             lab._kubectl_depth += 1
-            lab._kubectl_echoing = outermost and lab.show_kubectl or lab._kubectl_echoing
+            if outermost:
+                lab._kubectl_echoing = lab.show_kubectl
             try:
                 return method(lab, *args, **kwargs)
             finally:
