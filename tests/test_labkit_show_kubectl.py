@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 import labkit
-from labkit import _kubectl_lines, probes
+from labkit import _kubectl_lines, diagrams, probes
 
 from .conftest import MANIFESTS, kubectl_binary
 
@@ -125,6 +125,8 @@ def test_labkits_own_calls_print_nothing(shown, capsys):
     assert len(df) == 3
     shown.doctor(quiet=True)
     assert shown.cluster_domain == "cluster.local"
+    diagrams.query_path_of(shown)
+    diagrams.headless_vs_clusterip_of(shown)
     assert lines(capsys) == []
     shown.pods()                                      # and the lab still shows the next typed call
     assert lines(capsys) == ["$ kubectl get pods -o wide"]
