@@ -21,7 +21,6 @@ import os
 import shlex
 from pathlib import Path
 
-from . import errors
 
 ENV = "LABKIT_SHOW_KUBECTL"
 # Characters and first words that make a command string need `sh -c` (POSIX sh grammar:
@@ -130,8 +129,8 @@ def shows(build):
                     arguments = dict(bound.arguments)
                     arguments.pop(next(iter(signature.parameters)))
                     lines = build(lab, **arguments)
-                except (errors.LabkitError, TypeError, ValueError, OSError):
-                    lines = []                    # the call itself will say what is wrong
+                except Exception:                 # noqa: BLE001 - the line is a courtesy: the call
+                    lines = []                    # itself runs, and says what is wrong with it
                 for text in lines:
                     print(text)
             lab._kubectl_depth += 1
