@@ -261,14 +261,15 @@ class Sandbox:
         """The simulated pod network, shared by every exec (created on first use)."""
         if self._network is None:
             from .runtime._network import Network
-            self._network = Network(self.store, self.config)
+            self._network = Network(self.store, self.config, clock=self.clock)
         return self._network
 
     def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin: str = ""):
         from . import runtime
         return runtime.run(pod, argv, container=container, config=self.config, cluster=self.store,
                            clock=self.clock, dns_address=self.dns_address, dns_clients=self.dns_clients,
-                           stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network)
+                           stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network,
+                           services_at_start=self.controllers.kubelet.services_at_start(pod))
 
     def pod_logs(self, pod: dict, container: str) -> list[str]:
         """What the container wrote: CoreDNS's own log (see dns/_podlog), or for nginx

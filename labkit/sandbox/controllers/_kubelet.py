@@ -7,7 +7,8 @@ import ipaddress
 from ..apis import _naming
 from .._clock import rfc3339
 from ..storage._store import Event
-from ._base import NODES, PODS, Controller, delete_quietly
+from ._base import NODES, PODS, SVC, Controller, delete_quietly
+from ._probes import unready_containers
 
 
 class Kubelet(Controller):
@@ -19,6 +20,14 @@ class Kubelet(Controller):
         self._waiting_ip: set[tuple] = set()       # bound pods whose node's range had no address
         self._stopping: dict[tuple, float] = {}     # terminating pods: when their containers exit
         self._used_ips: set = set()
+        # The Services a pod's containers saw when they started, by pod uid: the kubelet
+        # turns them into environment variables then, and never again (kubelet_pods.go
+        # makeEnvironmentVariables reads the service lister at container creation).
+        self._service_links: dict[str, list[dict]] = {}
+
+    def services_at_start(self, pod: dict) -> list[dict] | None:
+        """The Services the pod's environment variables were made from (None: not recorded)."""
+        return self._service_links.get(pod["metadata"].get("uid", ""))
 
     def pod_bound(self, key) -> None:
         """The scheduler bound the pod: its start delay runs from now."""
@@ -61,6 +70,13 @@ class Kubelet(Controller):
         if pod["spec"].get("hostNetwork"):
             ip = host_ip
 
+        unready = unready_containers(pod)
+        ready = {"type": "Ready", "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
+        if unready:
+            # pkg/kubelet/status/generate.go GeneratePodReadyCondition: the failing containers named.
+            message = f"containers with unready status: [{' '.join(unready)}]"
+            ready = {**ready, "status": "False", "reason": "ContainersNotReady", "message": message}
+
         def run(p: dict) -> None:
             st = p.setdefault("status", {})
             st.update(phase="Running", hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip,
@@ -71,8 +87,7 @@ class Kubelet(Controller):
             st["conditions"] = [
                 {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
                 {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "Ready", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "ContainersReady", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
+                ready, {**ready, "type": "ContainersReady"},
                 scheduled]
             st["containerStatuses"] = [{
                 "name": c["name"], "image": full_image(c["image"]),
@@ -80,10 +95,14 @@ class Kubelet(Controller):
                            f"{_naming.spread(0, 'img', c['image']):016x}" * 1,
                 "containerID": f"containerd://{_naming.spread(self.config.seed, 'cid', ns, name, c['name']):016x}"
                                f"{_naming.spread(self.config.seed, 'cid2', ns, name, c['name']):016x}",
-                "ready": True, "started": True, "restartCount": 0,
+                "ready": c["name"] not in unready, "started": True, "restartCount": 0,
                 "state": {"running": {"startedAt": now}}, "lastState": {}}
                 for c in p["spec"]["containers"]]
         started = self.store.mutate(PODS, ns, name, run)
+        links = [s for s in self.store.list_resource(SVC, None)
+                 if s["metadata"].get("namespace") == ns
+                 or (s["metadata"].get("namespace") == "default" and s["metadata"]["name"] == "kubernetes")]
+        self._service_links[started["metadata"]["uid"]] = links
         for c in pod["spec"]["containers"]:
             self.record(started, "Pulled", f'Container image "{c["image"]}" already present on machine', "kubelet")
             self.record(started, "Created", f"Created container {c['name']}", "kubelet")
@@ -98,6 +117,7 @@ class Kubelet(Controller):
             self.manager.later(wait, self.name, key)
             return
         del self._stopping[key]
+        self._service_links.pop(pod["metadata"].get("uid", ""), None)
         self.record(pod, "Killing", f"Stopping container {pod['spec']['containers'][0]['name']}", "kubelet")
         delete_quietly(self.store, PODS, *key)
 

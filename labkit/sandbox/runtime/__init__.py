@@ -106,11 +106,14 @@ def _expand(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)", sub, value)
 
 
-def pod_env(pod: dict, container: dict, *, config, cluster) -> dict[str, str]:
+def pod_env(pod: dict, container: dict, *, config, cluster,
+            services_at_start: list[dict] | None = None) -> dict[str, str]:
     """The environment of a process exec'd in the container.
 
     kubelet_pods.go getServiceEnvVarMap: the `kubernetes` Service of `default` always, the
     pod's namespace's Services when enableServiceLinks (default true); headless ones never.
+    Only Services that existed when the container started: `services_at_start` as the
+    kubelet recorded them, else (a restarted sandbox) those created by the pod's startTime.
     Order: PATH and HOSTNAME (the runtime's), the image's ENV, the container's env as
     declared, the service variables by service name, then HOME (runc's default). The
     kubelet builds the last groups from Go maps, so a real pod's order varies; the sandbox
@@ -119,7 +122,11 @@ def pod_env(pod: dict, container: dict, *, config, cluster) -> dict[str, str]:
     ns = pod["metadata"].get("namespace") or "default"
     spec = pod.get("spec") or {}
     services = []
-    for svc in cluster.list("services", None):
+    if services_at_start is None:
+        started = (pod.get("status") or {}).get("startTime") or "~"
+        services_at_start = [s for s in cluster.list("services", None)
+                             if (s["metadata"].get("creationTimestamp") or "") <= started]
+    for svc in services_at_start:
         name, svc_ns = svc["metadata"]["name"], svc["metadata"].get("namespace")
         if svc_ns == "default" and name == "kubernetes":
             services.append(svc)
@@ -156,9 +163,9 @@ def pod_env(pod: dict, container: dict, *, config, cluster) -> dict[str, str]:
     return env
 
 
-def _make_network(cluster, config):
+def _make_network(cluster, config, clock=None):
     from ._network import Network
-    return Network(cluster, config)
+    return Network(cluster, config, clock=clock)
 
 
 def _oci_not_found(command: str) -> str:
@@ -172,7 +179,7 @@ def _oci_not_found(command: str) -> str:
 
 def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, clock,
         dns_address, dns_clients, stdin: str = "", timeout: float | None = None,
-        network=None) -> ExecResult:
+        network=None, services_at_start: list[dict] | None = None) -> ExecResult:
     """Run argv in a pod's container, as `kubectl exec POD [-c C] -- argv...` would.
 
     `network` is the sandbox's simulated network; sharing one across execs keeps
@@ -187,14 +194,14 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     node_name = (pod.get("spec") or {}).get("nodeName")
     node = cluster.get("nodes", None, node_name) if node_name else None
     files = pod_files(pod, config=config, node=node)
-    env = pod_env(pod, spec_container, config=config, cluster=cluster)
+    env = pod_env(pod, spec_container, config=config, cluster=cluster, services_at_start=services_at_start)
     limit = timeout if timeout is not None else config.exec_timeout_seconds
     memory = Memory(MEMORY_LIMIT)
     turn = Turn()
     ctx = ToolContext(
         pod=pod, container=spec_container.get("name", ""), image=image_traits.profile,
         files=files, env=env, config=config, cluster=cluster,
-        network=network or _make_network(cluster, config), dns_address=dns_address, dns_clients=dns_clients,
+        network=network or _make_network(cluster, config, clock), dns_address=dns_address, dns_clients=dns_clients,
         clock=clock, deadline=clock.monotonic() + limit, stdin=stdin, memory=memory, turn=turn,
         stdout=io.StringIO(), stderr=io.StringIO())
     out, err = BufferSink(ctx.stdout), BufferSink(ctx.stderr)

@@ -6,7 +6,11 @@ config, or nobody. ICMP echo: pods, nodes and outside hosts answer; a ClusterIP
 does not (kube-proxy in iptables mode only DNATs the Service's TCP/UDP ports).
 TCP to a ClusterIP:port picks one ready endpoint per connection at random, as
 kube-proxy's `statistic --mode random --probability` rules do, and forwards to
-the endpoint's target port; a pod's image decides what listens.
+the endpoint's target port; a pod's image decides what listens. As kube-proxy
+(pkg/proxy/iptables/proxier.go): `sessionAffinity: ClientIP` keeps a client on the
+backend it last reached until `timeoutSeconds` pass without a connection (the
+`recent` match, on the sandbox clock), and `internalTrafficPolicy: Local` keeps only
+the endpoints on the client's node, dropping the connection when there are none.
 
 Round-trip times and per-connection choices come from a seeded generator, so a
 given seed and call order gives the same numbers every run.
@@ -81,10 +85,13 @@ class HttpResponse:
 
 
 class Network:
-    def __init__(self, cluster, config, profiles: Callable | None = None) -> None:
+    def __init__(self, cluster, config, profiles: Callable | None = None, clock=None) -> None:
         self.cluster = cluster
         self.config = config
         self._profiles = profiles
+        self._clock = clock
+        # sessionAffinity ClientIP: (service uid, port, client ip) -> (backend, last seen).
+        self._affinity: dict[tuple, tuple[tuple[str, int], float]] = {}
         self._rng = random.Random(f"network:{config.seed}")
         # nginx's access log per serving pod (namespace, name), what `kubectl logs` shows.
         # (when, line) per nginx pod: the access log, stamped for `kubectl logs --timestamps`.
@@ -147,9 +154,11 @@ class Network:
         """Open a TCP connection; raises ConnectError("refused" | "timeout" | "unreachable")."""
         owner = self.owner(ip, src_pod)
         if owner.kind == "service":
-            backend = self._pick_backend(owner.obj, port)
-            if backend is None:
-                raise ConnectError("timeout")     # no rule for this port: not DNATed
+            backend = self._pick_backend(owner.obj, port, src_pod)
+            if backend in (None, "drop"):
+                # No rule for this port, or internalTrafficPolicy Local with no endpoint on
+                # this node: kube-proxy DROPs it ("has no local endpoints"), the client waits.
+                raise ConnectError("timeout")
             if backend == "reject":
                 # kube-proxy REJECTs traffic to a Service without endpoints.
                 raise ConnectError("refused", self._rng.randint(20, 60))
@@ -184,7 +193,7 @@ class Network:
             self._profiles = profile
         return self._profiles(image)
 
-    def _pick_backend(self, svc: dict, port: int):
+    def _pick_backend(self, svc: dict, port: int, src_pod: dict | None = None):
         spec = svc.get("spec") or {}
         svc_port = next((p for p in spec.get("ports") or []
                          if p.get("port") == port and p.get("protocol", "TCP") == "TCP"), None)
@@ -193,7 +202,38 @@ class Network:
         ready = self._ready_endpoints(svc, svc_port)
         if not ready:
             return "reject"
+        if spec.get("internalTrafficPolicy") == "Local" and src_pod is not None:
+            node = _node_of(src_pod)
+            ready = [b for b in ready if self._endpoint_node(svc, b[0]) == node]
+            if not ready:
+                return "drop"
+        if spec.get("sessionAffinity") == "ClientIP":
+            return self._sticky(svc, port, src_pod, ready)
         return ready[self._rng.randrange(len(ready))]
+
+    def _sticky(self, svc: dict, port: int, src_pod: dict | None, ready: list[tuple[str, int]]):
+        timeout = ((svc["spec"].get("sessionAffinityConfig") or {}).get("clientIP") or {}).get(
+            "timeoutSeconds", 10800)
+        client = ((src_pod or {}).get("status") or {}).get("podIP") or ""
+        key = (svc["metadata"].get("uid") or svc["metadata"]["name"], port, client)
+        now = self._clock.time() if self._clock is not None else 0.0
+        kept = self._affinity.get(key)
+        if kept is not None and kept[0] in ready and now - kept[1] <= timeout:
+            backend = kept[0]
+        else:
+            backend = ready[self._rng.randrange(len(ready))]
+        self._affinity[key] = (backend, now)
+        return backend
+
+    def _endpoint_node(self, svc: dict, ip: str) -> str | None:
+        meta = svc["metadata"]
+        for eps in self.cluster.list("endpointslices", meta["namespace"]):
+            if (eps.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name") != meta["name"]:
+                continue
+            for ep in eps.get("endpoints") or []:
+                if ip in (ep.get("addresses") or []):
+                    return ep.get("nodeName")
+        return None
 
     def _ready_endpoints(self, svc: dict, svc_port: dict) -> list[tuple[str, int]]:
         meta = svc["metadata"]
