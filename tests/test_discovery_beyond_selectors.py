@@ -199,3 +199,21 @@ def test_internal_traffic_policy_local_uses_only_this_nodes_endpoints(lab, ns):
     # No endpoint on the client's node: kube-proxy drops, curl times out (28), not refused (7).
     result = lab.exec("on-cp", "curl -s -m 1 http://local/", namespace=ns)
     assert result.exit_code == 28
+
+
+def test_curl_through_externalname_sends_the_service_name_as_host_and_tls_name(lab, ns):
+    lab.apply("apiVersion: v1\nkind: Service\nmetadata: {name: docs}\n"
+              "spec: {type: ExternalName, externalName: example.com}\n", namespace=ns)
+    lab.apply(_client("c", "lab-worker") + "---" + _client("old", "lab-worker").replace(
+        "nicolaka/netshoot:v0.13", "centos:7").replace("name: old}", "name: old}"), namespace=ns, wait=True)
+    # The CNAME changes the address curl connects to, not the name it asks for.
+    verbose = lab.exec("c", "curl -sv -m 2 http://docs/", namespace=ns)
+    assert "> Host: docs\r\n" in verbose.stderr and "< HTTP/1.1 404 Not Found" in verbose.stderr
+    ok = lab.exec("c", "curl -s -o /dev/null -w '%{http_code}' -H 'Host: example.com' http://docs/", namespace=ns)
+    assert ok.stdout == "200"
+    tls = lab.exec("c", "curl -sS -m 2 https://docs/", namespace=ns)
+    assert (tls.exit_code, tls.stderr) == (
+        60, "curl: (60) SSL: no alternative certificate subject name matches target host name 'docs'\n")
+    nss = lab.exec("old", "curl -sS -m 2 https://docs/", namespace=ns)
+    assert nss.exit_code == 51 and "requested domain name does not match" in nss.stderr
+    assert lab.exec("c", "curl -s -o /dev/null -w '%{http_code}' https://example.com/", namespace=ns).stdout == "200"

@@ -68,6 +68,7 @@ class Connection:
     server: str                    # "hello-plain", "hello-html"
     pod: dict | None
     rtt_us: int
+    host_name: str = ""            # an outside web server: the one name it serves (and www.)
 
 
 @dataclass
@@ -165,12 +166,14 @@ class Network:
             target_ip, target_port = backend
             conn = self.connect(src_pod, target_ip, target_port)
             return Connection(ip, port, conn.server_ip, conn.server_port, conn.server,
-                              conn.pod, conn.rtt_us)
+                              conn.pod, conn.rtt_us, conn.host_name)
         if owner.kind is None:
             if ":" in ip and not _has_ipv6(src_pod):
                 raise ConnectError("unreachable")
             raise ConnectError("timeout")
         rtt = self._rtt_us(src_pod, owner)
+        if owner.kind == "outside" and port in (80, 443):
+            return Connection(ip, port, ip, port, "outside", None, rtt, owner.name)
         if owner.kind in ("pod", "loopback") and owner.obj is not None:
             server = self._server(owner.obj, port)
             if server is not None:
@@ -266,8 +269,10 @@ class Network:
     # -- HTTP -------------------------------------------------------------------
 
     def http(self, conn: Connection, method: str, target: str, now: dt.datetime,
-             client: str = "-", user_agent: str = "-") -> HttpResponse:
+             client: str = "-", user_agent: str = "-", host: str = "") -> HttpResponse:
         """What the server behind `conn` answers to one request; client is "ip:port"."""
+        if conn.server == "outside":
+            return outside_response(conn, method, host, now)
         request_id = "%032x" % self._rng.getrandbits(128)
         response = hello_response(conn, method, target, now, request_id, client)
         if conn.pod is not None:
@@ -280,6 +285,12 @@ class Network:
             log.append((now.timestamp(), line))
             del log[:-1000]
         return response
+
+    @staticmethod
+    def certificate_names(conn: Connection, host: str) -> bool:
+        """Whether the TLS certificate behind `conn` names `host` (the name the client checks)."""
+        names = {conn.host_name, f"www.{conn.host_name}"} if conn.host_name else set()
+        return host.lower().rstrip(".") in names
 
     def jitter(self, low: int, high: int) -> int:
         """A seeded integer in [low, high]: scheduling noise a tool adds to its timings."""
@@ -312,6 +323,21 @@ def http_date(moment: dt.datetime) -> str:
 def time_local(moment: dt.datetime) -> str:
     """nginx's $time_local (containers run in UTC)."""
     return moment.astimezone(dt.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+def outside_response(conn: Connection, method: str, host: str, now: dt.datetime) -> HttpResponse:
+    """An outside web server with name-based virtual hosts: its own name (and www.) gets the
+    page; any other Host header, such as an ExternalName Service's name, a 404."""
+    name = host.rsplit(":", 1)[0].lower().rstrip(".") if not host.startswith("[") else host
+    known = bool(conn.host_name) and name in (conn.host_name, f"www.{conn.host_name}")
+    body = (f"<!doctype html>\n<html><head><title>{conn.host_name}</title></head>"
+            f"<body><h1>{conn.host_name}</h1></body></html>\n" if known else
+            "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n<html><head><title>404 - Not Found"
+            "</title></head><body><h1>404 - Not Found</h1></body></html>\n")
+    headers = [("Content-Type", "text/html"), ("Date", http_date(now.replace(microsecond=0))),
+               ("Content-Length", str(len(body.encode())))]
+    status, reason = (200, "OK") if known else (404, "Not Found")
+    return HttpResponse(status, reason, headers, b"" if method == "HEAD" else body.encode())
 
 
 def hello_response(conn: Connection, method: str, target: str, now: dt.datetime,

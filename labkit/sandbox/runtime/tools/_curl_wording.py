@@ -104,6 +104,15 @@ class Wording:
     def closing(self) -> str:
         return "* Closing connection 0\n"
 
+    def cert_name_mismatch(self, host: str) -> tuple[int, str]:
+        """(exit code, message) when the server's certificate does not name `host`: 7.29
+        on CentOS 7 is built with NSS (lib/vtls/nss.c, SSL_ERROR_BAD_CERT_DOMAIN, code 51);
+        later builds with OpenSSL (lib/vtls/openssl.c verifyhost, code 60)."""
+        if self.old:
+            return 51, ("Unable to communicate securely with peer: requested domain name does not "
+                        "match the server's certificate.")
+        return 60, f"SSL: no alternative certificate subject name matches target host name '{host}'"
+
     def request_headers(self, method: str, path: str, host: str, agent: str) -> list[str]:
         # 7.29 lib/http.c Curl_http() writes User-Agent before Host; later versions Host first.
         if self.old:
