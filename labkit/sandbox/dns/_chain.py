@@ -87,18 +87,18 @@ class Outcome:
     def cached(self) -> bool:
         return self.source == "cache"
 
-    def frame(self, request: Request) -> tuple[bytes, bool, list[str], str]:
+    def frame(self, request: Request) -> tuple[bytes, bool, tuple[str, ...], str]:
         """(wire, truncated, the answers the query log shows, rcode text), made once."""
         if self._framed is None:
             entry = self.entry
             if entry is not None:
                 tail, truncated, answers = entry.wire(self.order, self.ttl)
-                self._framed = (request.data[:2] + tail, truncated, list(answers), entry.rcode)
+                self._framed = (request.data[:2] + tail, truncated, answers, entry.rcode)
             else:
                 reply = self.reply
                 wire, truncated = render(request.query, reply, udp=request.udp)
                 shown = reply.answer[:answer_count(wire)] if truncated else reply.answer
-                self._framed = (wire, truncated, [rdata_text(rr.rdata) for rr in shown],
+                self._framed = (wire, truncated, tuple(rdata_text(rr.rdata) for rr in shown),
                                 rcode_text(reply.rcode))
         return self._framed
 
