@@ -145,11 +145,15 @@ class Cache:
     def serve(self, request: Request) -> Outcome:
         kept = self.kept
         if kept is not None and request.data is not None:
-            entry = kept.get(request.udp, request.data[2:])
+            entry = kept.entries.get((request.udp, request.data[2:]))
             if entry is not None:
-                outcome = self._replay(entry)
-                if outcome is not None:
-                    return outcome
+                # The kept entry answers while it is still what the full path would give.
+                if entry.item is not None:
+                    ttl = self.store.remaining_of(entry.cache_key, entry.item)
+                    if ttl > 0:
+                        return Outcome(None, "cache", entry, ttl)
+                elif entry.revision == self.revision():
+                    return Outcome(None, "cluster", entry)
         query = request.query
         q = query.question[0]
         do = bool(query.ednsflags & dns.flags.DO) if query.edns >= 0 else False
@@ -176,21 +180,6 @@ class Cache:
                 qname=qname, qtype=type_text(q.rdtype), rcode=rcode_text(reply.rcode),
                 shuffles=self.shuffles and reply.rcode == dns.rcode.NOERROR))
         return outcome
-
-    def _replay(self, entry: Entry) -> Outcome | None:
-        """The kept entry as an answer, or None when it no longer applies."""
-        if entry.item is not None:
-            store = self.store
-            item = store.item(entry.cache_key)
-            if item is not entry.item:
-                return None
-            ttl = store.remaining(item)
-            if ttl <= 0:
-                return None
-            return Outcome(None, "cache", entry, ttl)
-        if entry.revision != self.revision():
-            return None
-        return Outcome(None, "cluster", entry)
 
 
 class LoadBalance:

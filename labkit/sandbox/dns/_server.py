@@ -299,7 +299,8 @@ class DnsServer:
                 query = parse_query(data)
                 q = query.question[0]
                 return render(query, forward(self.outside, q.name, q.rdtype), udp=request.udp)[0]
-            self._apply_corefile()
+            if self.cluster.revision != self._settings_revision:
+                self._apply_corefile()
             outcome = self.chain.serve(request)
         except Rejected as rej:
             if rej.wire is not None:
