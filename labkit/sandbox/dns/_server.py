@@ -31,7 +31,7 @@ from .._cluster import ClusterReader
 from .._clock import Clock
 from .._config import SandboxConfig
 from .._dnsclients import DnsClientRegistry
-from .._faultlog import FaultLog
+from ..home._faultlog import FaultLog
 from ._answer import Reply, forward, resolve
 from . import _corefile
 from ._cache import DnsCache
