@@ -44,8 +44,8 @@ def _plan(records: list[RR], base: int) -> list[tuple[bool, tuple[int, ...]]]:
 
 
 class Entry:
-    __slots__ = ("reply", "query", "udp", "item", "cache_key", "revision", "runs", "sizes",
-                 "rendered", "qname", "qtype", "rcode")
+    __slots__ = ("reply", "query", "udp", "item", "cache_key", "revision", "runs", "single",
+                 "sizes", "rendered", "qname", "qtype", "rcode")
 
     def __init__(self, reply: Reply, query, udp: bool, *, item, cache_key, revision,
                  qname: str, qtype: str, rcode: str, shuffles: bool) -> None:
@@ -57,10 +57,12 @@ class Entry:
         runs: list[tuple[bool, tuple[int, ...]]] = []
         base = 0
         for section in sections:
-            runs += _plan(section, base)
+            runs += [run for run in _plan(section, base) if run[1]]
             base += len(section)
         # None: loadbalance has nothing to draw for this reply (one run, nothing shuffled).
         self.runs = runs if shuffles and any(s and len(r) > 1 for s, r in runs) else None
+        # The usual case, one address RRset and nothing else: the order is that run shuffled.
+        self.single = runs[0][1] if self.runs is not None and len(runs) == 1 else None
         # (the TTL they were made for, {order: (wire after the ID, truncated, log answers)});
         # swapped as one tuple when the TTL moves on, so threads never mix two seconds.
         self.rendered: tuple[int | None, dict] = (-1, {})
@@ -68,6 +70,10 @@ class Entry:
 
     def order(self, rng) -> tuple:
         """The record order loadbalance picks, drawing from `rng` exactly as shuffle() does."""
+        if self.single is not None:
+            run = list(self.single)
+            _shuffle(run, rng)
+            return tuple(run)
         if self.runs is None:
             return ()
         out: list[int] = []

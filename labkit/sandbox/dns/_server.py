@@ -319,8 +319,9 @@ class DnsServer:
         else:
             question = request.query.question[0]
             qname, qtype = name_text(question.name), type_text(question.rdtype)
-        self._log(transport, client_port, client, qname, qtype, rcode, answers, truncated,
-                  outcome.cached)
+        # The query log's row, written here rather than through _log: this is every query's path.
+        self.log.add_row((self.clock.time(), client, client_port, transport, qname, qtype, rcode,
+                          answers, truncated, outcome.source == "cache"))
         return wire
 
     def _log_line(self, rule, request: Request, outcome: Outcome) -> None:
