@@ -41,9 +41,13 @@ def _query(server: tuple[str, int], name: str, rdtype: str):
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free for both UDP and TCP just now (dnsmasq binds both)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, \
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        u.bind(("127.0.0.1", 0))
+        port = u.getsockname()[1]
+        t.bind(("127.0.0.1", port))
+        return port
 
 
 def _dnsperf(dnsperf: str, port: int, datafile: Path) -> dict:
@@ -85,7 +89,19 @@ def _start_dnsmasq(dnsmasq: str, work: Path, ips, ptrs, srvs) -> tuple[subproces
     # The first name on a line is the one dnsmasq returns for the reverse (PTR) query.
     hosts.write_text("".join(f"{ip} {target.rstrip('.')} {SVC.rstrip('.')}\n"
                              for ip, (_, target) in zip(ips, ptrs)))
-    port = _free_port()
+    for attempt in range(5):        # another process may take the free port before dnsmasq does
+        try:
+            return _run_dnsmasq(dnsmasq, work, hosts, srvs, _free_port())
+        except _PortTaken:
+            continue
+    raise RuntimeError("dnsmasq found no free port in 5 attempts")
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _run_dnsmasq(dnsmasq: str, work: Path, hosts: Path, srvs, port: int) -> tuple[subprocess.Popen, int]:
     args = [dnsmasq, "--conf-file=/dev/null", "--keep-in-foreground", "--no-resolv", "--no-hosts",
             f"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces", f"--addn-hosts={hosts}",
             "--local=/cluster.local/", "--local=/in-addr.arpa/", f"--pid-file={work / 'dnsmasq.pid'}",
@@ -95,7 +111,10 @@ def _start_dnsmasq(dnsmasq: str, work: Path, ips, ptrs, srvs) -> tuple[subproces
 
     def answers() -> bool:
         if proc.poll() is not None:
-            raise RuntimeError(f"dnsmasq exited: {proc.stderr.read().strip()}")
+            error = proc.stderr.read().strip()
+            if "Address already in use" in error:
+                raise _PortTaken(error)
+            raise RuntimeError(f"dnsmasq exited: {error}")
         try:
             return bool(_query(("127.0.0.1", port), SVC, "A").answer)
         except Exception:
@@ -105,7 +124,6 @@ def _start_dnsmasq(dnsmasq: str, work: Path, ips, ptrs, srvs) -> tuple[subproces
 
 
 def _is_root() -> bool:
-    import os
     return os.geteuid() == 0
 
 
