@@ -112,6 +112,11 @@ def test_an_exception_while_answering_is_logged_once_and_answered_servfail(sandb
     assert text.count("dns tcp: unexpected ZeroDivisionError") == 1
     assert 'raise ZeroDivisionError("fuzzed into a corner")' in text
     assert "has now happened 10 times" in text          # the tally, not ten tracebacks
+    # CoreDNS's own line for a recovered panic, in the pods that served those flows.
+    pods = [p for p in sandbox.store.list("pods", "kube-system") if p["metadata"]["name"].startswith("coredns-")]
+    lines = [line for p in pods for line in server.coredns_logs.read("kube-system", p["metadata"]["name"])[0]]
+    panic = '[ERROR] Recovered from panic in server: "dns://:53" ZeroDivisionError: fuzzed into a corner'
+    assert lines.count(panic) == 11
 
 
 def _recv_exactly(conn: socket.socket, n: int) -> bytes:

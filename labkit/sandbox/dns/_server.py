@@ -287,7 +287,18 @@ class DnsServer:
             return self._handle(data, transport, client_port, client)
         except Exception as exc:
             self.faults.record(f"dns {transport}", exc, f"{len(data)}-byte query {data[:64].hex()}")
+            self._log_panic(exc, transport, client_port, client)
             return servfail(data)
+
+    def _log_panic(self, exc: Exception, transport: str, client_port: int,
+                   client: dict | None) -> None:
+        """The line CoreDNS's server writes for a recovered panic (server.go ServeDNS:
+        log.Errorf("Recovered from panic in server: %q %v", s.Addr, rec), whatever plugins
+        the Corefile has), in the log of the pod that served the flow."""
+        served = self.coredns_logs.serving_pod(self.cluster, transport, client_port, client)
+        if served is not None:
+            self.coredns_logs.write(served[:2], "[ERROR] Recovered from panic in server: "
+                                    f'"{self.reloader.server_address()}" {type(exc).__name__}: {exc}')
 
     def _handle(self, data: bytes, transport: str, client_port: int,
                 client: dict | None) -> bytes | None:
