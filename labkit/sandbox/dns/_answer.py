@@ -15,15 +15,11 @@ import random
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import dns.flags
-import dns.message
 import dns.name
-import dns.opcode
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
-import dns.rrset
 
 from ._index import ClusterIndex
 from ._outside import Outside
