@@ -459,6 +459,20 @@ _COLUMNS: dict[str, list[dict]] = {
         _age_col(),
     ],
 }
+# pkg/printers/internalversion/printers.go: roles print their creation time as a date,
+# bindings their role and (wide) their subjects.
+_D_ROLE_REF = ("RoleRef can reference a Role in the current namespace or a ClusterRole in the global "
+               "namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This "
+               "field is immutable.")
+_D_CLUSTER_ROLE_REF = ("RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef "
+                       "cannot be resolved, the Authorizer must return an error. This field is immutable.")
+for _plural in ("roles", "clusterroles"):
+    _COLUMNS[_plural] = [_name_col(), _col("Created At", _D_CREATED, type="date")]
+for _plural, _ref_doc in (("rolebindings", _D_ROLE_REF), ("clusterrolebindings", _D_CLUSTER_ROLE_REF)):
+    _COLUMNS[_plural] = [_name_col(), _col("Role", _ref_doc), _age_col(),
+                         _col("Users", "Users in the roleBinding", priority=1),
+                         _col("Groups", "Groups in the roleBinding", priority=1),
+                         _col("ServiceAccounts", "ServiceAccounts in the roleBinding", priority=1)]
 _DEFAULT_COLUMNS = [_name_col(), _age_col()]
 
 
@@ -782,6 +796,25 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [_meta(sa).get("name", ""), len(sa.get("secrets") or []), _age(sa, now)]
 
 
+def _print_role(role: dict, now: dt.datetime) -> list:
+    return [_meta(role).get("name", ""), _meta(role).get("creationTimestamp") or ""]
+
+
+def _print_role_binding(binding: dict, now: dt.datetime) -> list:
+    ref = binding.get("roleRef") or {}
+    users, groups, accounts = [], [], []
+    for subject in binding.get("subjects") or []:     # rbac.SubjectsStrings
+        kind = subject.get("kind")
+        if kind == "ServiceAccount":
+            accounts.append(f"{subject.get('namespace', '')}/{subject.get('name', '')}")
+        elif kind == "User":
+            users.append(subject.get("name", ""))
+        elif kind == "Group":
+            groups.append(subject.get("name", ""))
+    return [_meta(binding).get("name", ""), f"{ref.get('kind', '')}/{ref.get('name', '')}", _age(binding, now),
+            ", ".join(users), ", ".join(groups), ", ".join(accounts)]
+
+
 def _print_default(obj: dict, now: dt.datetime) -> list:
     return [_meta(obj).get("name", ""), _age(obj, now)]
 
@@ -798,6 +831,10 @@ _PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "configmaps": _print_configmap,
     "secrets": _print_secret,
     "serviceaccounts": _print_serviceaccount,
+    "roles": _print_role,
+    "clusterroles": _print_role,
+    "rolebindings": _print_role_binding,
+    "clusterrolebindings": _print_role_binding,
 }
 
 
