@@ -75,6 +75,18 @@ def test_a_learner_runs_a_lesson_in_their_own_namespaces(kit, tmp_path):
         .strip() == "yes"
 
 
+def test_a_learners_reset_empties_their_namespaces_and_keeps_them(kit, instructor):
+    import labkit
+    lab = labkit.connect(kubeconfig=kit / "alice.kubeconfig", namespace_prefix="alice", quiet=True)
+    try:
+        lab.apply(MANIFESTS, progress=False)
+        lab.reset()
+        assert lab.pods().empty and lab.pods("test").empty
+    finally:
+        lab.close()
+    assert instructor.get_object("namespace", "alice-test")["status"]["phase"] == "Active"
+
+
 @pytest.mark.parametrize("args, message", [
     (("get", "pods", "-n", "bob-default"),
      'pods is forbidden: User "system:serviceaccount:labkit-workshop:alice" cannot list resource "pods" in '
