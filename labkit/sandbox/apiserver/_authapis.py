@@ -21,6 +21,17 @@ MIN_TOKEN_SECONDS = 600
 MAX_TOKEN_SECONDS = 1 << 32
 
 
+def answer(store, signer, user: UserInfo, plural: str, namespace, name, subresource, body) -> dict:
+    """The answer to a POST on one of these resources; `signer()` gives the token signer."""
+    if subresource == "token":
+        return token_request(store, signer(), namespace, name, body)
+    if plural == "selfsubjectreviews":
+        return self_subject_review(user)
+    if plural == "selfsubjectaccessreviews":
+        return self_subject_access_review(store, user, body)
+    return self_subject_rules_review(store, user, body)
+
+
 def _spec(body) -> dict:
     spec = body.get("spec") if isinstance(body, dict) else None
     return spec if isinstance(spec, dict) else {}
