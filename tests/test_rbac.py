@@ -183,11 +183,17 @@ def test_discovery_and_reviews_work_for_everyone_authenticated(as_learner):
     assert as_learner("auth", "can-i", "create", "pods", check=False).stdout.strip() == "no"
 
 
-def test_a_role_binding_grants_within_its_namespace_only(admin, as_learner, learner):
+def test_a_role_binding_grants_within_its_namespace_only(sandbox, admin, as_learner, learner):
     ns = learner["namespace"]
     _bind(admin, ns, "learner-edit", "ClusterRole", "edit", ns)
     assert as_learner("auth", "can-i", "create", "deployments.apps").stdout.strip() == "yes"
     assert as_learner("auth", "can-i", "create", "pods", "-n", "default", check=False).returncode == 1
+    # The allow names its binding as rbac.go's roleBindingDescriber and describeSubject do.
+    code, review = _raw(sandbox, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", learner["token"], "POST",
+                        {"spec": {"resourceAttributes": {"namespace": ns, "verb": "get", "resource": "pods"}}})
+    assert code == 201 and review["status"] == {
+        "allowed": True, "reason": f'RBAC: allowed by RoleBinding "learner-edit/{ns}" of ClusterRole "edit" to '
+                                   f'ServiceAccount "learner/{ns}"'}
     as_learner("create", "configmap", "settings", "--from-literal=a=1")
     assert "settings" in as_learner("get", "configmaps").stdout
     listed = as_learner("auth", "can-i", "--list").stdout
