@@ -287,3 +287,16 @@ def test_a_learner_may_not_impersonate(sandbox, learner):
     assert json.loads(err.value.read())["message"] == (
         f'users "kubernetes-admin" is forbidden: User "{learner["user"]}" cannot impersonate resource "users" '
         'in API group "" at the cluster scope')
+
+
+def test_an_access_review_needs_exactly_one_kind_of_attributes(sandbox, learner):
+    url = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+    code, body = _raw(sandbox, url, learner["token"], "POST", {"spec": {}})
+    assert (code, body["message"]) == (
+        422, 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: '
+             '"null": exactly one of nonResourceAttributes or resourceAttributes must be specified')
+    code, body = _raw(sandbox, url, learner["token"], "POST",
+                      {"spec": {"nonResourceAttributes": {"path": "/version", "verb": "get"}}})
+    assert code == 201 and body["status"]["allowed"] is True
+    assert body["status"]["reason"] == ('RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole '
+                                        '"system:discovery" to Group "system:authenticated"')

@@ -6,6 +6,7 @@ stores nothing (pkg/registry/authentication, pkg/registry/authorization)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from .._clock import rfc3339
 from ..apis import _errors
@@ -13,7 +14,7 @@ from ..apis._resources import by_plural
 from ..auth import _rbac
 from ..auth._rbac import Attributes
 from ..auth._user import UserInfo
-from ..validation._field_errors import Invalid
+from ..validation._field_errors import Invalid, _goquote
 
 _SA, _PODS = by_plural("serviceaccounts"), by_plural("pods")
 DEFAULT_TOKEN_SECONDS = 3600          # kube-apiserver's default for a TokenRequest without expirationSeconds
@@ -93,20 +94,25 @@ def self_subject_review(user: UserInfo) -> dict:
 def self_subject_access_review(store, user: UserInfo, body) -> dict:
     spec = _spec(body)
     res, nonres = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
-    if bool(res) == bool(nonres):
-        # pkg/apis/authorization/validation ValidateSelfSubjectAccessReviewSpec.
+    if res is not None and nonres is not None or res is None and nonres is None:
+        # pkg/apis/authorization/validation ValidateSelfSubjectAccessReviewSpec (a nil value prints "null").
+        both = res is not None
+        shown = json.dumps(nonres, separators=(",", ":")) if both else "null"
         raise Invalid("SelfSubjectAccessReview", "", [{
-            "reason": "FieldValueRequired" if not res else "FieldValueInvalid",
-            "field": "spec.resourceAttributes",
-            "message": "Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified"
-            if not res else f"Invalid value: \"{res}\": cannot be specified in combination with "
-                            "resourceAttributes"}], group="authorization.k8s.io")
-    if res:
+            "reason": "FieldValueInvalid",
+            "field": "spec.nonResourceAttributes" if both else "spec.resourceAttributes",
+            "message": f"Invalid value: {_goquote(shown) if not both else shown}: " + (
+                "cannot be specified in combination with resourceAttributes" if both else
+                "exactly one of nonResourceAttributes or resourceAttributes must be specified")}],
+            group="authorization.k8s.io")
+    if res is not None:
+        res = res if isinstance(res, dict) else {}
         attrs = Attributes(user, res.get("verb", ""), True, namespace=res.get("namespace", ""),
                            api_group=res.get("group", ""), api_version=res.get("version", ""),
                            resource=res.get("resource", ""), subresource=res.get("subresource", ""),
                            name=res.get("name", ""))
     else:
+        nonres = nonres if isinstance(nonres, dict) else {}
         attrs = Attributes(user, nonres.get("verb", ""), False, path=nonres.get("path", ""))
     allowed, reason = _rbac.authorize(store, attrs)
     status: dict = {"allowed": allowed}
