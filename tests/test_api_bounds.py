@@ -198,7 +198,8 @@ def test_dry_run_status_create_patch_delete(api_client, sandbox, namespace):
     # create
     created = core.create_namespaced_config_map(namespace, {"metadata": {"name": "cm"}}, dry_run="All")
     assert created.metadata.uid
-    assert _objects(sandbox, "configmaps", namespace) == []
+    # (Every namespace holds kube-root-ca.crt, from the root-CA publisher.)
+    assert [o["metadata"]["name"] for o in _objects(sandbox, "configmaps", namespace)] == ["kube-root-ca.crt"]
     # delete
     core.create_namespaced_config_map(namespace, {"metadata": {"name": "kept"}})
     core.delete_namespaced_config_map("kept", namespace, dry_run="All")

@@ -300,3 +300,22 @@ def test_an_access_review_needs_exactly_one_kind_of_attributes(sandbox, learner)
     assert code == 201 and body["status"]["allowed"] is True
     assert body["status"]["reason"] == ('RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole '
                                         '"system:discovery" to Group "system:authenticated"')
+
+
+def test_tokens_and_policy_survive_a_restart(tmp_path):
+    """The signing key lives in the home, so a token outlives a restart of the sandbox; the
+    default policy is put back on start, as kube-apiserver's bootstrap-roles hook does."""
+    from labkit.sandbox import Sandbox, SandboxConfig
+    from kubernetes import client, config
+    home = tmp_path / "home"
+    with Sandbox(home=home, config=SandboxConfig(pod_start_seconds=0.0)) as sb:
+        api = config.new_client_from_config(str(sb.kubeconfig))
+        core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+        wait_for(lambda: any(s.metadata.name == "default" for s in core.list_namespaced_service_account("default").items))
+        token = core.create_namespaced_service_account_token("default", "default", {"spec": {}}).status.token
+        rbac.delete_cluster_role("system:basic-user")
+        api.close()
+    with Sandbox(home=home) as sb:
+        assert _raw(sb, "/version", token)[0] == 200
+        code, review = _raw(sb, "/apis/authentication.k8s.io/v1/selfsubjectreviews", token, "POST", {})
+        assert code == 201 and review["status"]["userInfo"]["username"] == "system:serviceaccount:default:default"
