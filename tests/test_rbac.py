@@ -319,3 +319,19 @@ def test_tokens_and_policy_survive_a_restart(tmp_path):
         assert _raw(sb, "/version", token)[0] == 200
         code, review = _raw(sb, "/apis/authentication.k8s.io/v1/selfsubjectreviews", token, "POST", {})
         assert code == 201 and review["status"]["userInfo"]["username"] == "system:serviceaccount:default:default"
+
+
+def test_a_pod_bound_token_names_the_pod_and_dies_with_it(sandbox, kubectl, namespace, api_client):
+    from kubernetes import client
+    core = client.CoreV1Api(api_client)
+    kubectl("run", "box", "-n", namespace, "--image=centos:7", "--", "sleep", "infinity")
+    pod = wait_for(lambda: (lambda p: p if p.spec.node_name else None)(core.read_namespaced_pod("box", namespace)))
+    wait_for(lambda: kubectl("get", "sa", "default", "-n", namespace, check=False).returncode == 0)
+    token = kubectl("create", "token", "default", "-n", namespace, "--bound-object-kind", "Pod",
+                    "--bound-object-name", "box").stdout.strip()
+    k8s = _claims(token)[1]["kubernetes.io"]
+    assert k8s["pod"] == {"name": "box", "uid": pod.metadata.uid}
+    assert k8s["node"] == {"name": pod.spec.node_name, "uid": core.read_node(pod.spec.node_name).metadata.uid}
+    assert _raw(sandbox, "/version", token)[0] == 200
+    core.delete_namespaced_pod("box", namespace, grace_period_seconds=0)
+    wait_for(lambda: _raw(sandbox, "/version", token)[0] == 401)

@@ -16,7 +16,7 @@ from ..auth._rbac import Attributes
 from ..auth._user import UserInfo
 from ..validation._field_errors import Invalid, _goquote
 
-_SA, _PODS = by_plural("serviceaccounts"), by_plural("pods")
+_SA, _PODS, _NODES = by_plural("serviceaccounts"), by_plural("pods"), by_plural("nodes")
 DEFAULT_TOKEN_SECONDS = 3600          # kube-apiserver's default for a TokenRequest without expirationSeconds
 MIN_TOKEN_SECONDS = 600
 MAX_TOKEN_SECONDS = 1 << 32
@@ -74,7 +74,9 @@ def token_request(store, signer, namespace: str, name: str, body) -> dict:
                                    f'not match the UID in record. The object might have been deleted and then '
                                    f'recreated', {"name": name, "kind": "serviceaccounts"})
     now = store.clock.time()
-    token = signer.issue(account, now=now, seconds=seconds, audiences=audiences, bound_pod=pod)
+    node_name = ((pod or {}).get("spec") or {}).get("nodeName")
+    node = store.get_resource(_NODES, None, node_name) if node_name else None
+    token = signer.issue(account, now=now, seconds=seconds, audiences=audiences, bound_pod=pod, node=node)
     bound_ref = None
     if pod is not None:
         bound_ref = {"kind": "Pod", "apiVersion": "v1", "name": pod["metadata"]["name"],

@@ -54,15 +54,14 @@ class TokenSigner:
 
     # --- issuing (TokenRequest) ---------------------------------------------------------
     def issue(self, account: dict, *, now: float, seconds: int, audiences: list[str],
-              bound_pod: dict | None = None) -> str:
+              bound_pod: dict | None = None, node: dict | None = None) -> str:
         meta = account["metadata"]
         k8s: dict = {"namespace": meta["namespace"],
                      "serviceaccount": {"name": meta["name"], "uid": meta["uid"]}}
         if bound_pod is not None:
             k8s["pod"] = {"name": bound_pod["metadata"]["name"], "uid": bound_pod["metadata"]["uid"]}
-            node = (bound_pod.get("spec") or {}).get("nodeName")
-            if node:
-                k8s["node"] = {"name": node, "uid": ""}
+            if node is not None:        # the pod's node, as a pod-bound token names it since 1.30
+                k8s["node"] = {"name": node["metadata"]["name"], "uid": node["metadata"]["uid"]}
         issued = int(now)
         claims = {"iss": self.issuer, "sub": service_account_username(meta["namespace"], meta["name"]),
                   "aud": list(audiences), "exp": issued + seconds, "iat": issued, "nbf": issued,
