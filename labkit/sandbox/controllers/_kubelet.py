@@ -8,7 +8,7 @@ from ..apis import _naming
 from .._clock import rfc3339
 from ..storage._store import Event
 from ._base import NODES, PODS, SVC, Controller, delete_quietly
-from ._probes import unready_containers
+from ._probes import failure_message, unready_containers
 
 
 class Kubelet(Controller):
@@ -107,6 +107,9 @@ class Kubelet(Controller):
             self.record(started, "Pulled", f'Container image "{c["image"]}" already present on machine', "kubelet")
             self.record(started, "Created", f"Created container {c['name']}", "kubelet")
             self.record(started, "Started", f"Started container {c['name']}", "kubelet")
+            failed = failure_message(c, ip)
+            if failed:
+                self.record(started, "Unhealthy", failed, "kubelet", "Warning")
 
     def _stop_pod(self, key, pod: dict) -> None:
         """A terminating pod's containers get SIGTERM; the sandbox's exit within

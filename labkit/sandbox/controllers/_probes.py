@@ -38,3 +38,21 @@ def container_ready(container: dict) -> bool:
 def unready_containers(pod: dict) -> list[str]:
     """Names of the containers whose readiness probe fails, in spec order."""
     return [c["name"] for c in (pod.get("spec") or {}).get("containers") or [] if not container_ready(c)]
+
+
+def failure_message(container: dict, pod_ip: str) -> str | None:
+    """The kubelet's Unhealthy event text for a failing readiness probe (prober/prober.go and
+    probe/http, probe/tcp: Go's dial error for a closed port), or None when it passes."""
+    if container_ready(container):
+        return None
+    probe = container["readinessProbe"]
+    action = probe.get("httpGet") or probe.get("tcpSocket") or {}
+    port = _port(container, action.get("port"))
+    dial = f"dial tcp {pod_ip}:{port}: connect: connection refused"
+    if "httpGet" in probe:
+        scheme = (action.get("scheme") or "HTTP").lower()
+        host = action.get("host") or pod_ip
+        return f'Readiness probe failed: Get "{scheme}://{host}:{port}{action.get("path") or "/"}": {dial}'
+    if "tcpSocket" in probe:
+        return f"Readiness probe failed: {dial}"
+    return f"Readiness probe failed: {dial}"        # grpc: the same refused dial

@@ -113,6 +113,18 @@ class Wording:
                         "match the server's certificate.")
         return 60, f"SSL: no alternative certificate subject name matches target host name '{host}'"
 
+    def cert_help(self) -> str:
+        """What curl adds after a certificate error line (src/tool_operate.c CURL_CA_CERT_ERRORMSG,
+        for code 60 only: 7.29's NSS mismatch is 51 and gets none). "web page" became "webpage"
+        in the 8.x series."""
+        if self.old:
+            return ""
+        page = "web page" if self.version.startswith("7.") else "webpage"
+        return ("More details here: https://curl.se/docs/sslcerts.html\n\n"
+                "curl failed to verify the legitimacy of the server and therefore could not\n"
+                "establish a secure connection to it. To learn more about this situation and\n"
+                f"how to fix it, please visit the {page} mentioned above.\n")
+
     def request_headers(self, method: str, path: str, host: str, agent: str) -> list[str]:
         # 7.29 lib/http.c Curl_http() writes User-Agent before Host; later versions Host first.
         if self.old:

@@ -211,7 +211,7 @@ def curl(ctx, argv: list[str]) -> int:
         code, message = wording.cert_name_mismatch(target.host)
         if c.verbose:
             err.write(f"* Connected to {target.host} ({ip}) port {target.port} (#0)\n")
-        return _fail(ctx, c, values, meter, code, message)
+        return _fail(ctx, c, values, meter, code, message, after=wording.cert_help())
     values.update(remote_ip=ip, remote_port=str(target.port), num_connects="1",
                   time_connect=f"{connect_us / 1e6:.6f}")
     method = c.method or ("HEAD" if c.head else "GET")
@@ -266,7 +266,7 @@ def curl(ctx, argv: list[str]) -> int:
 
 
 def _fail(ctx, c: _Curl, values: dict, meter: bool, code: int, message: str,
-          spent_us: int = 0) -> int:
+          spent_us: int = 0, after: str = "") -> int:
     if meter and spent_us:
         ctx.stderr.write(_meter_line(0, 0, 0, spent_us // 1_000_000, False))
     if meter:
@@ -274,7 +274,7 @@ def _fail(ctx, c: _Curl, values: dict, meter: bool, code: int, message: str,
     if c.verbose:
         ctx.stderr.write("* Closing connection 0\n")
     if not c.silent or c.show_error:
-        ctx.stderr.write(f"curl: ({code}) {message}\n")
+        ctx.stderr.write(f"curl: ({code}) {message}\n{after}")
     values["time_total"] = f"{spent_us / 1e6:.6f}"
     if c.write_out is not None:
         ctx.stdout.write(_write_out(c.write_out, values))
