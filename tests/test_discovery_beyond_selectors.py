@@ -221,3 +221,51 @@ def test_curl_through_externalname_sends_the_service_name_as_host_and_tls_name(l
     nss = lab.exec("old", "curl -sS -m 2 https://docs/", namespace=ns)
     assert nss.exit_code == 51 and "requested domain name does not match" in nss.stderr
     assert lab.exec("c", "curl -s -o /dev/null -w '%{http_code}' https://example.com/", namespace=ns).stdout == "200"
+
+
+def test_hand_written_endpoints_are_mirrored_into_a_slice(lab, ns):
+    # pkg/controller/endpointslicemirroring: Endpoints of a selector-less Service become a slice.
+    lab.apply(_web_pod("backend", "lab-worker2", labels="role: legacy"), namespace=ns, wait=True)
+    ip = lab.get_object("pod", "backend", namespace=ns)["status"]["podIP"]
+    lab.apply(f"""
+apiVersion: v1
+kind: Service
+metadata: {{name: old-style}}
+spec:
+  ports: [{{name: http, port: 8080, targetPort: 80}}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {{name: old-style, labels: {{team: db}}}}
+subsets:
+  - addresses: [{{ip: "{ip}"}}]
+    notReadyAddresses: [{{ip: "10.10.100.250"}}]
+    ports: [{{name: http, port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: unmirrored}}
+spec:
+  ports: [{{port: 80}}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {{name: unmirrored, labels: {{endpointslice.kubernetes.io/skip-mirror: "true"}}}}
+subsets:
+  - addresses: [{{ip: "{ip}"}}]
+    ports: [{{port: 80}}]
+""", namespace=ns)
+    slices = _until(lambda: _slices(lab, "old-style", ns), bool)
+    assert len(slices) == 1
+    s = slices[0]
+    assert s["metadata"]["labels"] == {"team": "db", "kubernetes.io/service-name": "old-style",
+                                       "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io"}
+    assert s["metadata"]["ownerReferences"][0]["kind"] == "Endpoints"
+    assert s["endpoints"] == [{"addresses": [ip], "conditions": {"ready": True}},
+                              {"addresses": ["10.10.100.250"], "conditions": {"ready": False}}]
+    assert s["ports"] == [{"name": "http", "port": 80, "protocol": "TCP"}]
+    assert _slices(lab, "unmirrored", ns) == []
+    lab.apply(_client("c", "lab-worker"), namespace=ns, wait=True)
+    assert "Server name: backend" in lab.exec("c", "curl -s -m 2 http://old-style:8080/", namespace=ns).stdout
+    lab.delete("endpoints", "old-style", namespace=ns)
+    assert _until(lambda: _slices(lab, "old-style", ns), lambda v: v == []) == []

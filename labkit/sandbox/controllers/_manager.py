@@ -21,6 +21,7 @@ from ._deployment import DeploymentController
 from ._endpoints import EndpointsController
 from ._events import EventRecorder
 from ._kubelet import Kubelet
+from ._mirroring import MirroringController
 from ._namespaces import GarbageCollector, NamespaceController
 from ._replicaset import ReplicaSetController
 from ._scheduler import Scheduler
@@ -42,13 +43,14 @@ class Controllers:
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.endpoints = EndpointsController(self)
+        self.mirroring = MirroringController(self)
         self.serviceaccount = ServiceAccountController(self)
         self.root_ca = RootCAPublisher(self, root_ca)       # root_ca: the cluster CA's PEM
         self.clusterroles = ClusterRoleAggregator(self)
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
         self.order: list[Controller] = [self.namespace, self.gc, self.serviceaccount, self.root_ca,
                                         self.clusterroles, self.deployment, self.replicaset,
-                                        self.scheduler, self.kubelet, self.endpoints]
+                                        self.scheduler, self.kubelet, self.endpoints, self.mirroring]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
