@@ -269,3 +269,23 @@ subsets:
     assert "Server name: backend" in lab.exec("c", "curl -s -m 2 http://old-style:8080/", namespace=ns).stdout
     lab.delete("endpoints", "old-style", namespace=ns)
     assert _until(lambda: _slices(lab, "old-style", ns), lambda v: v == []) == []
+
+
+def test_service_links_without_a_record_use_the_pods_start_time():
+    # After a sandbox restart the kubelet's record is gone: Services created after the
+    # pod's startTime stay out, as they were out of the container's environment.
+    from labkit.sandbox._cluster import StaticCluster
+    from labkit.sandbox._config import SandboxConfig
+    from labkit.sandbox.runtime import pod_env
+
+    def svc(name, created, ip):
+        return {"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": name, "namespace": "default", "creationTimestamp": created},
+                "spec": {"clusterIP": ip, "ports": [{"port": 80, "protocol": "TCP"}]}}
+    pod = {"metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+           "status": {"startTime": "2026-01-01T10:00:00Z"}}
+    cluster = StaticCluster([svc("before", "2026-01-01T09:59:59Z", "10.0.0.20"),
+                             svc("after", "2026-01-01T10:00:01Z", "10.0.0.21")])
+    env = pod_env(pod, pod["spec"]["containers"][0], config=SandboxConfig(), cluster=cluster)
+    assert env["BEFORE_SERVICE_HOST"] == "10.0.0.20" and "AFTER_SERVICE_HOST" not in env
