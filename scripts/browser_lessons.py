@@ -50,11 +50,13 @@ MAX_SHOT_HEIGHT = 16000
 # Where Debian and other distributions put Chromium; LABKIT_CHROMIUM names another.
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "/usr/lib/chromium/chromium")
 
-# JupyterLab's settings for the run: no news or update check (there is no network), and the
-# learner's default windowing otherwise.
+# JupyterLab's settings for the run: no news or update check (there is no network), and every
+# cell attached to the page (the default, content-visibility windowing, may leave cells out
+# of the DOM until the CPU is idle, and a loaded CI machine never is).
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
 
@@ -178,16 +180,34 @@ def _server_url(server: subprocess.Popen, runtime: Path, log: Path) -> str:
 
 # ---- the browser -----------------------------------------------------------------------------
 
+# Helpers every page script has in its body: the notebook on show, and its cells in notebook order
+# (by the index JupyterLab's windowed list gives each, the document order where it gives none).
+_JS = """
+  const CURRENT = () => [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
+  const CELLS = panel => {
+    const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')];
+    const index = c => c.closest('[data-windowed-list-index]')?.dataset.windowedListIndex;
+    if (!cells.every(c => index(c) !== undefined)) return cells;
+    return cells.sort((a, b) => Number(index(a)) - Number(index(b)));
+  };"""
+
+
+def _script(params: str, body: str) -> str:
+    """A function for page.evaluate and wait_for_function, with the helpers in its body."""
+    return f"{params} => {{{_JS}{body}}}"
+
+
 # The page's view of the open notebook, one entry per cell in document order. A widget output
 # (jupyterlab-manager's renderer, which has no data-mime-type) counts once the model's view is
 # in it (`jupyter-widgets widget-*`); while the model loads, or after "Error displaying
 # widget", it holds none.
-READ_CELLS = """() => {
+READ_CELLS = _script("()", """
   const VIEW = '.jupyter-widgets[class*="widget-"]';
-  const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
+  const LOADING = 'Loading widget...';
+  const panel = CURRENT();
   if (!panel) return null;
   const status = panel.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status || '';
-  const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')].map(cell => {
+  const cells = CELLS(panel).map(cell => {
     const outputs = [...cell.querySelectorAll('.jp-OutputArea-output')];
     const text = o => (o.innerText || o.textContent || '').trim();
     return {
@@ -195,42 +215,46 @@ READ_CELLS = """() => {
         ? (cell.querySelector('.jp-InputPrompt')?.textContent || '').trim() : '',
       stderr: outputs.filter(o => o.matches('[data-mime-type="application/vnd.jupyter.stderr"]')).map(text),
       widgetErrors: outputs.filter(o => text(o).startsWith('Error displaying widget')).map(text),
+      widgetsLoading: outputs.filter(o => text(o) === LOADING).length,
       widgets: outputs.filter(o => o.querySelector(VIEW)).length,
       images: [...cell.querySelectorAll('.jp-OutputArea-output img')].map(
         i => ({complete: i.complete, width: i.naturalWidth, height: i.naturalHeight})),
     };
   });
   return {status, cells};
-}"""
+""")
 
 # Run all has finished when the kernel is idle and every runnable cell has a count, or it
 # stopped at an error (JupyterLab then un-queues the cells after it).
-FINISHED = """([runnable]) => {
-  const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
+FINISHED = _script("([runnable])", """
+  const panel = CURRENT();
   if (!panel || panel.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status !== 'idle') return false;
-  const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')];
+  const cells = CELLS(panel);
   const prompts = cells.map(c => c.classList.contains('jp-CodeCell')
     ? (c.querySelector('.jp-InputPrompt')?.textContent || '').trim() : '');
   if (prompts.some(p => p.includes('*'))) return false;
   const counted = runnable.every(i => /^\\[\\d+\\]:$/.test(prompts[i] || ''));
   const stopped = panel.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
   return counted || !!stopped;
-}"""
+""")
 
 # Widgets and images render after the output arrives: settled when each cell expected to show
-# a widget shows a view or an error, and every image has loaded or failed.
-SETTLED = """([widgetCells]) => {
-  const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
-  const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')];
+# a widget shows a view or an error, no widget output still reads "Loading widget..." (what
+# jupyterlab-manager shows until the model arrives), and every image has loaded or failed.
+SETTLED = _script("([widgetCells])", """
+  const panel = CURRENT();
+  const cells = CELLS(panel);
   const imagesDone = [...panel.querySelectorAll('.jp-OutputArea-output img')].every(i => i.complete);
+  const loading = [...panel.querySelectorAll('.jp-OutputArea-output')]
+    .some(o => (o.textContent || '').trim() === 'Loading widget...');
   const widgetsDone = widgetCells.every(i => {
     const cell = cells[i];
     return !!cell && (!!cell.querySelector('.jp-OutputArea-output .jupyter-widgets[class*="widget-"]')
         || (cell.textContent || '').includes('Error displaying widget')
         || !!cell.querySelector('[data-mime-type="application/vnd.jupyter.stderr"]'));
   });
-  return imagesDone && widgetsDone;
-}"""
+  return imagesDone && widgetsDone && !loading;
+""")
 
 
 def problems_of(view: dict, expected: list[dict]) -> list[str]:
@@ -245,6 +269,8 @@ def problems_of(view: dict, expected: list[dict]) -> list[str]:
             continue
         found += [f"{where}: stderr or error output: {text[:600]}" for text in cell["stderr"]]
         found += [f"{where}: {text[:200]}" for text in cell["widgetErrors"]]
+        if cell.get("widgetsLoading"):
+            found.append(f"{where}: {cell['widgetsLoading']} widget(s) never rendered (still 'Loading widget...')")
         if cell["widgets"] < want["widgets"]:
             found.append(f"{where}: {want['widgets']} widget view(s) expected, {cell['widgets']} rendered")
         shown = [i for i in cell["images"] if i["complete"] and i["width"] > 0 and i["height"] > 0]
@@ -294,20 +320,20 @@ def open_lab(page, url: str, token: str) -> None:
 def open_lesson(page, name: str) -> None:
     """Double-click the lesson in the file browser; wait for its kernel to be idle."""
     page.locator(".jp-DirListing-item", has_text=name).dblclick()
-    page.wait_for_function("""([name]) => {
-      const tab = document.querySelector('.jp-mod-current .lm-TabBar-tab.lm-mod-current, .lm-DockPanel-tabBar .lm-mod-current');
-      const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
+    page.wait_for_function(_script("([name])", """
+      const tab = document.querySelector('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current');
+      const panel = CURRENT();
       return tab && tab.textContent.includes(name)
           && panel?.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status === 'idle';
-    }""", arg=[name], timeout=START_DEADLINE_S * 1000, polling=250)
+"""), arg=[name], timeout=START_DEADLINE_S * 1000, polling=250)
 
 
 # Queued cells show [*] at once, so a click that queued nothing is seen within this time.
-QUEUED = """() => {
-  const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
+QUEUED = _script("()", """
+  const panel = CURRENT();
   return [...panel.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
     .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent));
-}"""
+""")
 
 
 def run_all(page) -> None:
@@ -342,17 +368,26 @@ def run_all(page) -> None:
 
 
 def screenshot(page, path: Path) -> None:
-    """The whole notebook in one picture: the viewport grows to the notebook's height for the shot."""
+    """The whole notebook in one picture: the viewport grows to the notebook's height for the shot.
+
+    Growing it may re-lay the notebook out (outputs reflow), so it grows until nothing is left
+    to scroll, within Chromium's limit.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    height = page.evaluate("""() => {
-      const outer = [...document.querySelectorAll('.jp-NotebookPanel')]
-        .find(p => !p.classList.contains('lm-mod-hidden'))?.querySelector('.jp-WindowedPanel-outer');
+    hidden = _script("()", """
+      const outer = CURRENT()?.querySelector('.jp-WindowedPanel-outer');
       if (!outer) return 0;
       outer.scrollTop = 0;
       return outer.scrollHeight - outer.clientHeight;
-    }""")
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(VIEWPORT["height"] + height, MAX_SHOT_HEIGHT)})
+    """)
+    height = VIEWPORT["height"]
     try:
+        for _ in range(5):
+            extra = page.evaluate(hidden)
+            if extra <= 0 or height >= MAX_SHOT_HEIGHT:
+                break
+            height = min(height + extra, MAX_SHOT_HEIGHT)
+            page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
         page.screenshot(path=str(path))
     finally:
         page.set_viewport_size(VIEWPORT)
@@ -365,10 +400,11 @@ def shut_down_kernels(page, url: str, token: str) -> None:
         page.request.delete(f"{url}api/sessions/{session['id']}", headers=headers)
 
 
-def run_course(lessons: list[Path], out: Path | None = ARTIFACTS, *, report=print) -> list[LessonResult]:
+def run_course(lessons: list[Path], out: Path | None = ARTIFACTS, *, report=None) -> list[LessonResult]:
     """Every lesson in the browser, in order, on one fresh sandbox (as `make test`'s nbval runs them)."""
     from playwright.sync_api import sync_playwright
     sandbox_session = _load("run_notebooks").sandbox_session
+    report = report or (lambda line: print(line, flush=True))
     folder = Path(tempfile.mkdtemp(prefix="labkit-browser-"))
     results = []
     try:

@@ -13,6 +13,7 @@ Skipped, with the reason, where the playwright package or a Chromium is missing
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import nbformat
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _checker():
     spec = importlib.util.spec_from_file_location("browser_lessons", ROOT / "scripts" / "browser_lessons.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module             # its dataclass looks its module up there
     spec.loader.exec_module(module)
     return module
 
