@@ -288,7 +288,11 @@ def check_lesson(page, url: str, token: str, copy: Path, committed: Path, shot: 
     runnable = [i for i, cell in enumerate(expected) if cell["code"]]
     widget_cells = [i for i, cell in enumerate(expected) if cell["widgets"]]
     start = time.monotonic()
-    open_lesson(page, copy.name)
+    if dialog := open_lesson(page, copy.name):
+        if shot is not None:
+            screenshot(page, shot)
+        dismiss_dialogs(page)
+        return LessonResult(committed.name, time.monotonic() - start, [f"a dialog stopped the lesson: {dialog}"], shot)
     run_all(page)
     problems = []
     try:
@@ -317,15 +321,35 @@ def open_lab(page, url: str, token: str) -> None:
     page.locator(".jp-DirListing-item").first.wait_for(timeout=START_DEADLINE_S * 1000)
 
 
-def open_lesson(page, name: str) -> None:
-    """Double-click the lesson in the file browser; wait for its kernel to be idle."""
+def open_lesson(page, name: str) -> str | None:
+    """Double-click the lesson in the file browser; wait for its kernel to be idle.
+
+    Returns the text of a dialog that came up instead (a kernel to choose, a kernel that
+    failed to start): the learner is stopped there, and so is the check.
+    """
     page.locator(".jp-DirListing-item", has_text=name).dblclick()
     page.wait_for_function(_script("([name])", """
+      if (document.querySelector('.jp-Dialog')) return true;
       const tab = document.querySelector('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current');
       const panel = CURRENT();
-      return tab && tab.textContent.includes(name)
+      return !!tab && tab.textContent.includes(name)
           && panel?.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status === 'idle';
-"""), arg=[name], timeout=START_DEADLINE_S * 1000, polling=250)
+    """), arg=[name], timeout=START_DEADLINE_S * 1000, polling=250)
+    return dialog_text(page)
+
+
+def dialog_text(page) -> str | None:
+    dialog = page.locator(".jp-Dialog")
+    return " ".join(dialog.first.inner_text().split())[:300] if dialog.count() else None
+
+
+def dismiss_dialogs(page) -> None:
+    for _ in range(3):
+        if not page.locator(".jp-Dialog").count():
+            return
+        page.keyboard.press("Escape")
+        with contextlib.suppress(Exception):
+            page.locator(".jp-Dialog").first.wait_for(state="detached", timeout=5_000)
 
 
 # Queued cells show [*] at once, so a click that queued nothing is seen within this time.
@@ -346,7 +370,9 @@ def run_all(page) -> None:
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     item = page.locator('.lm-Menu-item[data-command="runmenu:run-all"]:not(.lm-mod-disabled)')
     for _ in range(5):
-        panel.locator(".jp-CodeCell .jp-InputPrompt").first.click()
+        if dialog := dialog_text(page):
+            raise RuntimeError(f"a dialog is open: {dialog}")
+        panel.locator(".jp-CodeCell .jp-InputPrompt").first.click(timeout=10_000)
         page.locator("#jp-MainMenu .lm-MenuBar-item", has_text="Run").first.click()
         try:
             item.wait_for(timeout=5_000)
@@ -416,7 +442,16 @@ def run_course(lessons: list[Path], out: Path | None = ARTIFACTS, *, report=None
                 open_lab(page, url, token)
                 for copy, lesson in zip(copies, lessons):
                     shot = out / f"{lesson.name.split('-')[0]}.png" if out is not None else None
-                    result = check_lesson(page, url, token, copy, lesson, shot)
+                    t0 = time.monotonic()
+                    try:
+                        result = check_lesson(page, url, token, copy, lesson, shot)
+                    except Exception as e:      # this lesson fails; the next one still runs
+                        first = (str(e).strip().splitlines() or [""])[0]
+                        problem = f"{type(e).__name__}: {first}"
+                        if dialog := dialog_text(page):
+                            problem = f"a dialog stopped the lesson: {dialog} ({problem})"
+                        result = LessonResult(lesson.name, time.monotonic() - t0, [problem], None)
+                        dismiss_dialogs(page)
                     shut_down_kernels(page, url, token)
                     report(f"{result.lesson}: {result.seconds:.1f} s, {result.cells_run} cells run, "
                            f"{result.widgets} widgets, {result.images} figures"

@@ -32,7 +32,8 @@ def _checker():
 
 BROWSER = _checker()
 LESSONS = BROWSER._load("build_notebooks").lessons()
-SELFTEST = "99-broken-on-purpose.ipynb"
+SELFTEST = "98-broken-on-purpose.ipynb"
+NO_KERNEL = "99-no-kernel.ipynb"
 
 
 # ---- the reading of a page, without a browser ------------------------------------------------
@@ -118,7 +119,8 @@ def _broken_on_purpose(folder: Path) -> Path:
         nbformat.v4.new_code_cell("1 / 0"),
     ]
     path = folder / SELFTEST
-    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=kernel), path)
     return path
 
 
@@ -126,8 +128,10 @@ def _broken_on_purpose(folder: Path) -> Path:
 def course(tmp_path_factory):
     if reason := BROWSER.unavailable():
         pytest.skip(f"no browser to run the lessons in: {reason}")
-    broken = _broken_on_purpose(tmp_path_factory.mktemp("selftest"))
-    results = BROWSER.run_course([*LESSONS, broken], BROWSER.ARTIFACTS)
+    folder = tmp_path_factory.mktemp("selftest")
+    broken = _broken_on_purpose(folder)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), folder / NO_KERNEL)
+    results = BROWSER.run_course([*LESSONS, broken, folder / NO_KERNEL], BROWSER.ARTIFACTS)
     return {r.lesson: r for r in results}
 
 
@@ -138,6 +142,14 @@ def test_lesson_runs_in_jupyterlab(course, lesson):
     assert result.problems == [], f"{lesson.name} in the browser:\n" + "\n".join(result.problems)
     assert result.cells_run == sum(c["code"] for c in BROWSER.expectations(nbformat.read(lesson, as_version=4)))
     assert result.screenshot.stat().st_size > 0
+
+
+@pytest.mark.timeout(1800)
+def test_a_dialog_that_stops_the_learner_fails_the_lesson(course):
+    # A notebook that names no kernel: JupyterLab asks which one, as it would ask a learner.
+    problems = course[NO_KERNEL].problems
+    assert len(problems) == 1 and problems[0].startswith("a dialog stopped the lesson:"), problems
+    assert "kernel" in problems[0].lower(), problems
 
 
 @pytest.mark.timeout(1800)
