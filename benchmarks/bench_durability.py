@@ -46,7 +46,7 @@ def _gone(pid: int) -> bool:
 def _load_seconds(files: Path) -> tuple[float, int]:
     """Median time of Store.load() on a copy of `files` (state.json and/or state.wal)."""
     from labkit.sandbox._clock import Clock
-    from labkit.sandbox._store import Store
+    from labkit.sandbox.storage._store import Store
     runs, count = [], 0
     for _ in range(3):
         tmp = Path(tempfile.mkdtemp(prefix="labkit-bench-"))

@@ -20,7 +20,7 @@ TARGET = "<= 0.3"
 
 def _ready(server: str, home: Path) -> bool:
     """The API answers /readyz with the token, over TLS with the home's CA (what `up` waits for)."""
-    from labkit.sandbox._process import _answers
+    from labkit.sandbox.home._process import _answers
     return _answers(server, home)
 
 

@@ -17,8 +17,8 @@ IMAGES = ["nginxdemos/hello:plain-text", "nginxdemos/hello", "centos:7", "nicola
 
 def render() -> str:
     sys.path.insert(0, str(ROOT))
-    from labkit.sandbox import _patch
-    from labkit.sandbox._resources import RESOURCES
+    from labkit.sandbox.registry import _patch
+    from labkit.sandbox.apis._resources import RESOURCES
     from labkit.sandbox.runtime import _images
     from labkit.sandbox.runtime._context import TOOLS
     import labkit.sandbox.runtime.tools  # noqa: F401  (registers the tools)
@@ -47,7 +47,7 @@ def render() -> str:
 
 def _limits() -> list[str]:
     """The budgets of a pod command, from the constants that enforce them."""
-    from labkit.sandbox import _exec
+    from labkit.sandbox.apiserver import _exec
     from labkit.sandbox._config import SandboxConfig
     from labkit.sandbox.runtime import _cpu, _regex, _shell, _shell_io
 

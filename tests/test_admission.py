@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.sandbox._admission import Invalid, default, valid_name_message, validate
+from labkit.sandbox.registry._admission import Invalid, default, valid_name_message, validate
 from labkit.sandbox._config import SandboxConfig
 
 CFG = SandboxConfig()

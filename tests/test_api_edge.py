@@ -9,8 +9,9 @@ import logging
 import pytest
 import yaml
 
-from labkit.sandbox import _edge, _errors
-from labkit.sandbox._faultlog import FaultLog, RateLimit
+from labkit.sandbox.apiserver import _edge
+from labkit.sandbox.apis import _decode, _errors
+from labkit.sandbox.home._faultlog import FaultLog, RateLimit
 
 
 def _laughs(levels: int, fanout: int) -> str:
@@ -23,22 +24,22 @@ def _laughs(levels: int, fanout: int) -> str:
 def test_alias_arithmetic_matches_go_yaml():
     """go-yaml accepts 3 levels of 10 aliases (2420 alias decodes of 2469, under 99%) and
     refuses a 4th level (24630 of 24698): allowedAliasRatio's 0.99 below 400,000 decodes."""
-    doc = _edge.loads_yaml(_laughs(3, 10))
+    doc = _decode.loads_yaml(_laughs(3, 10))
     assert len(json.dumps(doc["a3"])) > 1000
-    with pytest.raises(_edge.DecodeLimit, match="^yaml: document contains excessive aliasing$"):
-        _edge.loads_yaml(_laughs(4, 10))
-    with pytest.raises(_edge.DecodeLimit, match="excessive aliasing"):
-        _edge.loads_yaml(_laughs(9, 9))             # 387 million strings, refused at once
+    with pytest.raises(_decode.DecodeLimit, match="^yaml: document contains excessive aliasing$"):
+        _decode.loads_yaml(_laughs(4, 10))
+    with pytest.raises(_decode.DecodeLimit, match="excessive aliasing"):
+        _decode.loads_yaml(_laughs(9, 9))             # 387 million strings, refused at once
 
 
 def test_the_allowed_ratio_falls_from_99_to_10_percent():
-    assert _edge._allowed_alias_ratio(400_000) == 0.99
-    assert _edge._allowed_alias_ratio(4_000_000) == 0.10
-    assert _edge._allowed_alias_ratio(2_200_000) == pytest.approx(0.545)
+    assert _decode._allowed_alias_ratio(400_000) == 0.99
+    assert _decode._allowed_alias_ratio(4_000_000) == 0.10
+    assert _decode._allowed_alias_ratio(2_200_000) == pytest.approx(0.545)
 
 
 def test_an_aliased_value_is_a_copy_for_every_use():
-    doc = _edge.loads_yaml("a: &x {k: [1]}\nb: *x\n")
+    doc = _decode.loads_yaml("a: &x {k: [1]}\nb: *x\n")
     doc["a"]["k"].append(2)
     assert doc["b"] == {"k": [1]}
 
@@ -58,30 +59,30 @@ DOCUMENTS = [
 
 @pytest.mark.parametrize("text", DOCUMENTS)
 def test_the_event_walk_builds_what_the_loader_builds(text):
-    expected = json.loads(json.dumps(yaml.load(text, Loader=_edge.yaml_loader()), default=str))  # noqa: S506
-    assert _edge.loads_yaml(text) == expected
+    expected = json.loads(json.dumps(yaml.load(text, Loader=_decode.yaml_loader()), default=str))  # noqa: S506
+    assert _decode.loads_yaml(text) == expected
 
 
 @pytest.mark.parametrize("text", ["a: 1\n---\nb: 2\n", "? [a]\n: 1\n", "a: [1\n"])
 def test_what_the_loader_refuses_is_refused(text):
     with pytest.raises(yaml.YAMLError):
-        _edge.loads_yaml(text)
+        _decode.loads_yaml(text)
 
 
 def test_json_depth_is_measured_exactly_and_strings_do_not_count():
-    limit = _edge.MAX_DEPTH
+    limit = _decode.MAX_DEPTH
     at_limit = '{"s": "[[[[{{{{", "x": ' + "[" * (limit - 1) + "]" * (limit - 1) + "}"
-    assert _edge.loads_json(at_limit)["s"] == "[[[[{{{{"
+    assert _decode.loads_json(at_limit)["s"] == "[[[[{{{{"
     over = '{"x": ' + "[" * limit + "]" * limit + "}"
-    with pytest.raises(_edge.DecodeLimit, match=r"^invalid character '\[' exceeded max depth$"):
-        _edge.loads_json(over)
+    with pytest.raises(_decode.DecodeLimit, match=r"^invalid character '\[' exceeded max depth$"):
+        _decode.loads_json(over)
     mixed = '{"a":[' * limit + "]}" * limit          # level limit + 1 is an object
-    with pytest.raises(_edge.DecodeLimit, match=r"^invalid character '\{' exceeded max depth$"):
-        _edge.loads_json(mixed)
+    with pytest.raises(_decode.DecodeLimit, match=r"^invalid character '\{' exceeded max depth$"):
+        _decode.loads_json(mixed)
 
 
 def test_invalid_utf8_in_json_becomes_the_replacement_character():
-    assert _edge.loads_json(b'{"k": "a\xffb"}') == {"k": "a\ufffdb"}
+    assert _decode.loads_json(b'{"k": "a\xffb"}') == {"k": "a\ufffdb"}
 
 
 @pytest.mark.parametrize("text, value", [("0", 0), ("-12", -12), ("+7", 7), ("007", 7),

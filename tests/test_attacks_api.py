@@ -14,7 +14,7 @@ Where the expected answers come from (kubernetes/kubernetes unless named):
   ValidateConfigMap (core.MaxSecretSize), field.TooLong.
 - `yaml: document contains excessive aliasing`: go-yaml v2 decode.go (CVE-2019-11253),
   through sigs.k8s.io/yaml's `error converting YAML to JSON`.
-- `exceeded max depth`: encoding/json scanner.go (the sandbox's bound is lower, see _edge).
+- `exceeded max depth`: encoding/json scanner.go (the sandbox's bound is lower, see apis._decode).
 - 400 `strconv.ParseInt: parsing "abc": invalid syntax`: apimachinery
   runtime/conversion.go through the parameter codec; #101350 records the body.
 - 500 `resourceVersion: Invalid value: ...`: storage APIObjectVersioner.ParseResourceVersion
@@ -33,7 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from labkit.sandbox import _edge
+from labkit.sandbox.apis import _decode
+from labkit.sandbox.apiserver import _edge
 
 from .conftest import wait_for
 from .test_protobuf import varint
@@ -265,8 +266,8 @@ def test_modest_yaml_aliases_still_work(sandbox, namespace):
 @pytest.mark.parametrize("text, problem", [
     ("a: &a [*a]\n", "yaml: anchor 'a' value contains itself"),
     ("a: *nope\n", "yaml: unknown anchor 'nope' referenced"),
-    ("x: " + "[" * 5000 + "]" * 5000 + "\n", f"yaml: exceeded max depth of {_edge.MAX_DEPTH}"),
-    ("x:\n" + "".join("  " * i + "- \n" for i in range(1, 400)), f"yaml: exceeded max depth of {_edge.MAX_DEPTH}"),
+    ("x: " + "[" * 5000 + "]" * 5000 + "\n", f"yaml: exceeded max depth of {_decode.MAX_DEPTH}"),
+    ("x:\n" + "".join("  " * i + "- \n" for i in range(1, 400)), f"yaml: exceeded max depth of {_decode.MAX_DEPTH}"),
 ])
 def test_yaml_recursion_and_nesting_are_bounded(sandbox, namespace, watch, text, problem):
     with watch():
@@ -291,7 +292,7 @@ def test_json_nested_1000_deep_is_a_400(sandbox, namespace, watch):
 
 
 def test_json_nested_just_inside_the_bound_is_not_an_internal_error(sandbox, namespace):
-    depth = _edge.MAX_DEPTH - 3
+    depth = _decode.MAX_DEPTH - 3
     body = ('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deepish","annotations":{"a":"b"}},'
             '"data":{"k":' + _nested(depth) + "}}")
     status, _, answer = call(sandbox, "POST", CM_PATH.format(ns=namespace), body, "application/json")
@@ -312,7 +313,7 @@ def test_deeply_nested_patches_are_a_400(sandbox, namespace, watch, content_type
         doc = status_of(call(sandbox, "PATCH", path, make(5000), content_type), 400, "BadRequest")
         assert "exceeded max depth" in doc["message"], doc["message"]
         # Just inside the bound the patch is decoded and judged, never a 500.
-        status, _, body = call(sandbox, "PATCH", path, make(_edge.MAX_DEPTH - 5), content_type)
+        status, _, body = call(sandbox, "PATCH", path, make(_decode.MAX_DEPTH - 5), content_type)
         assert status < 500, body[:300]
 
 

@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from kubernetes.client.rest import ApiException
 
-from labkit.sandbox import _journal
+from labkit.sandbox.storage import _journal
 from labkit.sandbox._clock import Clock
-from labkit.sandbox._resources import by_plural
-from labkit.sandbox._store import Store
+from labkit.sandbox.apis._resources import by_plural
+from labkit.sandbox.storage._store import Store
 
 from .conftest import wait_for
 from .sandbox_processes import config_maps, core_api, kill9, labkit, up

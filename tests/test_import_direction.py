@@ -71,6 +71,40 @@ def test_imports_run_one_way(name):
             assert target == "labkit.sandbox", f"{name} imports {target}: the client uses the sandbox's package face"
 
 
+# Inside the sandbox, packages import only those below them (docs/ARCHITECTURE.md, "Import rules").
+SANDBOX_LAYERS = [
+    {"top"},                          # the package face, the CLI and the wiring (_sandbox)
+    {"apiserver", "controllers"},
+    {"dns"},
+    {"registry", "runtime"},
+    {"storage"},
+    {"apis"},
+    {"validation"},
+    {"base", "home"},                 # settings, clock, release, cluster view; the home on disk
+]
+_TOP = {"labkit.sandbox", "labkit.sandbox._cli", "labkit.sandbox._sandbox"}
+
+
+def _layer(name: str) -> tuple[str, int]:
+    if name in _TOP:
+        area = "top"
+    else:
+        rest = name[len("labkit.sandbox."):].split(".")
+        area = rest[0] if len(rest) > 1 or not rest[0].startswith("_") else "base"
+    return area, next(i for i, areas in enumerate(SANDBOX_LAYERS) if area in areas)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in GRAPH if _area(n) == "labkit.sandbox"))
+def test_sandbox_packages_import_only_those_below(name):
+    area, rank = _layer(name)
+    for target in GRAPH[name]:
+        if _area(target) != "labkit.sandbox":
+            continue
+        target_area, target_rank = _layer(target)
+        assert target_area == area or target_rank > rank, (
+            f"{name} ({area}) imports {target} ({target_area}): a sandbox package imports only those below it")
+
+
 def test_no_import_circles():
     state: dict[str, int] = {}
     circles = []

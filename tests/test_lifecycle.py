@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from labkit.sandbox import _process
+from labkit.sandbox.home import _process
 
 from .sandbox_processes import alive, config_maps, core_api, labkit, up
 
@@ -178,8 +178,8 @@ def test_an_in_process_sandbox_stops_at_once_and_frees_its_home(tmp_path):
     import time as _time
 
     from labkit.sandbox import Sandbox, SandboxConfig
-    from labkit.sandbox import _process
-    from labkit.sandbox._resources import by_plural
+    from labkit.sandbox.home import _process
+    from labkit.sandbox.apis._resources import by_plural
     nodes = by_plural("nodes")
     for i in range(12):
         home = tmp_path / f"home-{i}"

@@ -27,7 +27,7 @@ from kubernetes import client
 from kubernetes.stream import stream
 
 from labkit.sandbox import Sandbox, SandboxConfig
-from labkit.sandbox import _exec as exec_api
+from labkit.sandbox.apiserver import _exec as exec_api
 from labkit.sandbox.runtime._shell_io import MEMORY_LIMIT
 
 from .conftest import kubectl_binary, wait_for

@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 import yaml
 
-from labkit.sandbox import _protobuf
-from labkit.sandbox._errors import ApiError
+from labkit.sandbox.apiserver import _protobuf
+from labkit.sandbox.apis._errors import ApiError
 from tests.conftest import wait_for
 
 

@@ -2,10 +2,8 @@
 (apimachinery pkg/labels/selector.go, pkg/fields/selector.go)."""
 import pytest
 
-from labkit.sandbox._selectors import (
-    SelectorError, parse_field_selector, parse_label_selector, selector_for_service,
-    selector_from_match, selector_from_set,
-)
+from labkit.sandbox.apis._selectors import (SelectorError, parse_field_selector, parse_label_selector,
+                                            selector_for_service, selector_from_match, selector_from_set)
 
 WEB = {"app": "web", "tier": "fe", "version": "3"}
 DB = {"app": "db"}

@@ -65,7 +65,7 @@ def test_version_document_has_the_compatibility_fields(api_client):
 def test_restored_nodes_report_the_current_release(tmp_path):
     nodes = None
     with Sandbox(home=tmp_path, config=SandboxConfig()) as sb:
-        from labkit.sandbox._resources import by_plural
+        from labkit.sandbox.apis._resources import by_plural
         nodes = by_plural("nodes")
         for node in sb.store.list_resource(nodes):
             sb.store.mutate(nodes, None, node["metadata"]["name"],

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from labkit.sandbox import Sandbox, SandboxConfig
-from labkit.sandbox._controllers import BURST_REPLICAS
+from labkit.sandbox.controllers._replicaset import BURST_REPLICAS
 from tests.conftest import wait_for
 
 TAINT = "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
@@ -69,10 +69,10 @@ def _bare_controllers(tmp_path, replicas: int):
     """Store, registry and controllers without their loop: one sync is one call."""
     from labkit.sandbox._bootstrap import objects
     from labkit.sandbox._clock import Clock
-    from labkit.sandbox._controllers import Controllers
-    from labkit.sandbox._registry import Registry
-    from labkit.sandbox._resources import by_plural
-    from labkit.sandbox._store import Store
+    from labkit.sandbox.controllers._manager import Controllers
+    from labkit.sandbox.registry._registry import Registry
+    from labkit.sandbox.apis._resources import by_plural
+    from labkit.sandbox.storage._store import Store
     config = SandboxConfig()
     store = Store(Clock(), 1)
     registry = Registry(store, config)
@@ -85,7 +85,7 @@ def _bare_controllers(tmp_path, replicas: int):
 
 
 def _sync(controllers, name="web"):
-    for _ in controllers._reconcile_replicaset(("default", name)):
+    for _ in controllers.replicaset.reconcile(("default", name)):
         pass
 
 
@@ -100,7 +100,7 @@ def test_one_sync_creates_at_most_burst_replicas(tmp_path):
 
 
 def test_one_sync_deletes_at_most_burst_replicas_unscheduled_first(tmp_path):
-    from labkit.sandbox._resources import by_plural
+    from labkit.sandbox.apis._resources import by_plural
     store, registry, controllers = _bare_controllers(tmp_path, 600)
     _sync(controllers)
     _sync(controllers)
@@ -126,7 +126,7 @@ def test_slow_start_batches_stop_after_the_batch_that_failed(tmp_path):
         if resource.plural == "pods":
             attempts.append(1)
             if len(attempts) > 5:
-                from labkit.sandbox import _errors
+                from labkit.sandbox.apis import _errors
                 raise _errors.ApiError(500, "", "etcdserver: mvcc: database space exceeded")
         return real_create(resource, namespace, obj, **kw)
     registry.create = create
@@ -241,7 +241,7 @@ def test_pod_range_exhausted_leaves_pods_container_creating(make_sandbox):
 # --- Events -------------------------------------------------------------------------------
 
 def test_identical_events_are_counted_and_a_flood_is_filtered(make_sandbox):
-    from labkit.sandbox._resources import by_plural
+    from labkit.sandbox.apis._resources import by_plural
     sandbox, namespace = make_sandbox(pod_start_seconds=0.0), "default"
     cm = sandbox.registry.create(by_plural("configmaps"), namespace, {"metadata": {"name": "subject"}})
     controllers = sandbox.controllers
@@ -261,7 +261,7 @@ def test_identical_events_are_counted_and_a_flood_is_filtered(make_sandbox):
 
 def test_events_expire_after_the_event_ttl(make_sandbox):
     sb = make_sandbox(pod_start_seconds=0.0)
-    from labkit.sandbox._resources import by_plural
+    from labkit.sandbox.apis._resources import by_plural
     cm = sb.registry.create(by_plural("configmaps"), "default", {"metadata": {"name": "subject"}})
     sb.call(sb.controllers.record, cm, "Old", "an hour ago", "test")
     assert [e for e in sb.store.list("events", "default") if e["reason"] == "Old"]
@@ -275,7 +275,7 @@ def test_events_expire_after_the_event_ttl(make_sandbox):
 
 def test_events_are_capped_per_namespace_oldest_first(make_sandbox):
     sb = make_sandbox(pod_start_seconds=0.0, max_events_per_namespace=10)
-    from labkit.sandbox._resources import by_plural
+    from labkit.sandbox.apis._resources import by_plural
     for i in range(15):
         cm = sb.registry.create(by_plural("configmaps"), "default", {"metadata": {"name": f"cm{i}"}})
         sb.call(sb.controllers.record, cm, "Made", f"configmap {i}", "test")

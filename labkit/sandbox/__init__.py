@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._home import default_home
+from .home._home import default_home
 
 __all__ = ["Sandbox", "SandboxConfig", "default_home", "running", "main"]
 
@@ -16,7 +16,7 @@ __all__ = ["Sandbox", "SandboxConfig", "default_home", "running", "main"]
 def running(home: Path | None = None) -> dict:
     """The background sandbox of `home` (default: `default_home()`), started if none runs:
     its status, `{"server", "kubeconfig", "dns", "pid", "home"}` (`labkit sandbox up`)."""
-    from . import _process
+    from .home import _process
     home = home or default_home()
     return _process.read_status(home) or _process.start_background(home, [])
 

@@ -53,13 +53,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _home() -> Path:
-    from ._home import default_home
+    from .home._home import default_home
     return default_home()
 
 
 def _config_from(args, home: Path):
     from ._config import SandboxConfig
-    from ._process import SandboxError
+    from .home._process import SandboxError
     saved = home / "config.json"
     try:
         base = SandboxConfig.from_dict(json.loads(saved.read_text())) if saved.exists() else SandboxConfig()
@@ -88,7 +88,7 @@ def _config_from(args, home: Path):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from ._process import SandboxError
+    from .home._process import SandboxError
     try:
         return _main(args)
     except SandboxError as e:
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args) -> int:
     home = _home()
-    from . import _files, _process
+    from .home import _files, _process
     if args.verb == "up":
         # A running sandbox is reported as it is: its configuration is not rewritten under it.
         status = _process.read_status(home)
@@ -142,7 +142,7 @@ def _serve(config, home: Path, port: int, dns_port: int) -> int:
     import asyncio
     import signal
     from ._sandbox import Sandbox
-    from . import _process
+    from .home import _process
 
     sandbox = Sandbox(home=home, config=config, port=port, dns_port=dns_port)
 
@@ -172,7 +172,7 @@ def _serve(config, home: Path, port: int, dns_port: int) -> int:
 
 
 def _dns_log(home: Path, as_json: bool) -> int:
-    from . import _process
+    from .home import _process
     import urllib.request
     status = _process.read_status(home)
     if status is None:
@@ -181,7 +181,7 @@ def _dns_log(home: Path, as_json: bool) -> int:
     token = (home / "token").read_text().strip()
     req = urllib.request.Request(status["server"] + "/labkit/v1/dns-log",
                                  headers={"Authorization": f"Bearer {token}"})
-    from ._tls import client_context
+    from .home._tls import client_context
     with urllib.request.urlopen(req, timeout=5, context=client_context(home / "pki" / "ca.crt")) as resp:
         entries = json.loads(resp.read())
     for e in entries:

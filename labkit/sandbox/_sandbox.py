@@ -19,17 +19,20 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from . import _bootstrap, _edge, _files, _process, _schema, _tls
-from ._home import default_home
-from ._apiserver import ApiServer
+from . import _bootstrap
+from .apiserver import _edge
+from .home import _files, _process, _tls
+from .apis import _schema
+from .home._home import default_home
+from .apiserver._server import ApiServer
 from ._clock import Clock
 from ._config import SandboxConfig
-from ._controllers import Controllers
+from .controllers._manager import Controllers
 from ._dnsclients import DnsClientRegistry
-from ._faultlog import RateLimit, sandbox_logger
-from ._registry import Registry
-from ._resources import by_plural
-from ._store import Store
+from .home._faultlog import RateLimit, sandbox_logger
+from .registry._registry import Registry
+from .apis._resources import by_plural
+from .storage._store import Store
 
 # Answers to any other method (a write, or an exec that may write) wait for the disk.
 READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -291,9 +294,6 @@ class Sandbox:
         served = self.network.access_log.get((meta["namespace"], meta["name"]), [])
         entries = [(moment.timestamp(), line) for line in startup_log(spec["image"], moment)] + list(served)
         return entries, len(entries)
-
-    def kubelet_config(self, node: str) -> dict:
-        return _bootstrap.kubelet_config(self.config)
 
     def call(self, fn, *args):
         """Run fn(*args) on the sandbox's loop and return its result (thread-safe)."""

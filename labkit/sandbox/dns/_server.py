@@ -30,7 +30,7 @@ from .._cluster import ClusterReader
 from .._clock import Clock
 from .._config import SandboxConfig
 from .._dnsclients import DnsClientRegistry
-from .._faultlog import FaultLog
+from ..home._faultlog import FaultLog
 from ._answer import Reply, _forward, resolve, shuffle
 from . import _corefile
 from ._cache import DnsCache

@@ -7,8 +7,8 @@ import re
 
 from ._field_errors import _Errors, _Go, _gomap, _goquote
 from ._name_formats import _regex_error
-from ._validation_labels import _annotations, _labels, _selector, _selector_go, _selector_matches
-from ._validation_pods import _pod_spec
+from ._labels import _annotations, _labels, _selector, _selector_go, _selector_matches
+from ._pods import _pod_spec
 
 
 # --- workloads ------------------------------------------------------------------------------

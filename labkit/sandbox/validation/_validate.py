@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from ._field_errors import Invalid, _Errors
 from ._name_formats import _CLUSTER_SCOPED, is_dns1123_label, valid_name_message
-from ._validation_config import _validate_configmap
-from ._validation_labels import _annotations, _labels
-from ._validation_pods import _validate_pod
-from ._validation_services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
-                                   _validate_namespace, _validate_service)
-from ._validation_workloads import _validate_deployment, _validate_replicaset
+from ._config import _validate_configmap
+from ._labels import _annotations, _labels
+from ._pods import _validate_pod
+from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
+                        _validate_namespace, _validate_service)
+from ._workloads import _validate_deployment, _validate_replicaset
 
 
 # --- validation -----------------------------------------------------------------------------

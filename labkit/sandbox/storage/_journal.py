@@ -37,7 +37,7 @@ import zlib
 from pathlib import Path
 from typing import Callable
 
-from . import _files
+from ..home import _files
 
 HEADER = struct.Struct("<II")
 MAX_RECORD = 64 * 1024 ** 2     # a longer "length" is garbage, not a record

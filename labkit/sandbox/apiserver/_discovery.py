@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import _release
-from ._resources import GROUPS, RESOURCES, SUBRESOURCE_KINDS
+from .. import _release
+from ..apis._resources import GROUPS, RESOURCES, SUBRESOURCE_KINDS
 
 # kubectl 1.27/1.28 fetch /openapi/v2 eagerly and need parseable protobuf:
 # an OpenAPI v2 `Document` holding only `swagger: "2.0"`.

@@ -21,7 +21,7 @@ import json
 import logging
 from datetime import datetime, timezone
 
-from . import _errors
+from ..apis import _errors
 
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"

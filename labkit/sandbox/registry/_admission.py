@@ -10,15 +10,15 @@ pkg/apis/core/validation, pkg/apis/apps/validation) and raises `Invalid`, whose
 `status()` is the 422 body kube-apiserver sends (api/errors.NewInvalid).
 
 Both are pure functions of their arguments: no store, no clock, no I/O.
-They live in _defaults and _validation (per kind in _validation_pods,
-_validation_workloads, _validation_services), over _field_errors (`Invalid`, the
-field.ErrorList wording), _name_formats and _validation_labels.
+They live in apis._defaults and the validation package (per kind in _pods, _workloads,
+_services), over validation._field_errors (`Invalid`, the field.ErrorList wording),
+_name_formats and _labels.
 """
 from __future__ import annotations
 
-from ._defaults import default
-from ._field_errors import Invalid
-from ._name_formats import valid_name_message
-from ._validation import validate
+from ..apis._defaults import default
+from ..validation._field_errors import Invalid
+from ..validation._name_formats import valid_name_message
+from ..validation._validate import validate
 
 __all__ = ["Invalid", "default", "validate", "valid_name_message"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from ._field_errors import _Errors, _Go, _goquote, _goslice
 from ._name_formats import (_IP_MSG, _is_ip, _port_num_errors, is_dns1123_label, is_dns1123_subdomain,
                             is_valid_port_name)
-from ._validation_labels import _labels
-from ._validation_pods import _protocol
+from ._labels import _labels
+from ._pods import _protocol
 
 
 # --- services -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field as dc_field
 
 # Key and value checks are apimachinery pkg/util/validation's, shared with object validation.
-from ._name_formats import is_label_value, is_qualified_name
+from ..validation._name_formats import is_label_value, is_qualified_name
 
 
 class SelectorError(ValueError):

@@ -27,9 +27,9 @@ import weakref
 
 from aiohttp import WSMsgType, web
 
-from . import _errors
-from .runtime import ExecResult
-from .runtime._shell_io import MEMORY_LIMIT
+from ..apis import _errors
+from ..runtime import ExecResult
+from ..runtime._shell_io import MEMORY_LIMIT
 
 log = logging.getLogger(__name__)
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")

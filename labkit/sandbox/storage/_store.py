@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..kube.objects import clone
-from . import _errors, _journal, _naming
-from ._clock import Clock, rfc3339
-from ._resources import RESOURCES, Resource, by_plural
+from ...kube.objects import clone
+from ..apis import _errors, _naming
+from . import _journal
+from .._clock import Clock, rfc3339
+from ..apis._resources import RESOURCES, Resource, by_plural
 
 HISTORY = 20000          # events kept for resuming watches
 

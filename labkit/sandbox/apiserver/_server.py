@@ -11,17 +11,24 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import yaml
 from aiohttp import web
 
-from ..kube import printers as _tables
-from . import _admission, _discovery, _edge, _errors, _protobuf, _registry, _schema, _selectors
-from ._faultlog import FaultLog
-from ._patch import _go_json_type, _yaml_problem
+from ...kube import printers as _tables
+from ..registry import _admission, _registry
+from . import _discovery, _edge, _protobuf
+from ..apis import _decode, _errors, _schema, _selectors
+from ..home._faultlog import FaultLog
+from ..registry._patch import _yaml_problem
+from ..registry._patch_errors import _go_json_type
 from ._exec import handle_exec
-from ._resources import Resource, by_path
-from ._store import Event, Store
+from .. import _bootstrap
+from .._clock import Clock
+from .._config import SandboxConfig
+from ..apis._resources import Resource, by_path
+from ..storage._store import Event, Store
 
 _TABLE = re.compile(r"as=Table")
 _PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
@@ -75,8 +82,25 @@ def _error(e: _errors.ApiError | _admission.Invalid) -> web.Response:
 _THREAD_DECODE_BYTES = 64 * 1024
 
 
+class Cluster(Protocol):
+    """What the API server uses of the cluster it fronts: the store and registry it serves,
+    the node side behind exec and logs (the kubelet API), and the sandbox's extras."""
+    store: Store
+    registry: Any
+    config: SandboxConfig
+    clock: Clock
+    token: str
+    dns: Any                     # the DNS server (its query log and cache), or None
+
+    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin: str = "") -> Any: ...
+
+    def pod_log_position(self, pod: dict, container: str) -> tuple[list[tuple[float, str]], int]: ...
+
+    def advance_clock(self, seconds: float) -> None: ...
+
+
 class ApiServer:
-    def __init__(self, sandbox) -> None:
+    def __init__(self, sandbox: Cluster) -> None:
         self.sandbox = sandbox
         self.store: Store = sandbox.store
         self.registry = sandbox.registry
@@ -493,7 +517,7 @@ class ApiServer:
         if node is None:
             raise _errors.not_found(target.resource, target.name)
         if target.rest == "configz":
-            return web.json_response({"kubeletconfig": self.sandbox.kubelet_config(target.name)})
+            return web.json_response({"kubeletconfig": _bootstrap.kubelet_config(self.config, node)})
         if target.rest in ("healthz", ""):
             return web.Response(text="ok")
         return web.Response(status=404, text="404 page not found\n")
@@ -509,18 +533,18 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     expected = kind or "Unknown"
     if "yaml" in (content_type or ""):
         try:
-            return _edge.loads_yaml(raw)
-        except (_edge.DecodeLimit, yaml.YAMLError) as e:
-            problem = str(e) if isinstance(e, _edge.DecodeLimit) else f"yaml: {_yaml_problem(e)}"
+            return _decode.loads_yaml(raw)
+        except (_decode.DecodeLimit, yaml.YAMLError) as e:
+            problem = str(e) if isinstance(e, _decode.DecodeLimit) else f"yaml: {_yaml_problem(e)}"
             # sigs.k8s.io/yaml.YAMLToJSON wraps go-yaml's error so.
-            raise _edge.unrecognized(expected, f"error converting YAML to JSON: {problem}", raw) from None
+            raise _decode.unrecognized(expected, f"error converting YAML to JSON: {problem}", raw) from None
     if not raw:
         return {}
     try:
-        return _edge.loads_json(raw)
+        return _decode.loads_json(raw)
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
-        raise _edge.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
+        raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
 
 
 def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:

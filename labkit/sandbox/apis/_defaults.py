@@ -12,8 +12,8 @@ import ipaddress
 import re
 from decimal import Decimal, InvalidOperation
 
-from ..kube.objects import clone
-from ._name_formats import _is_ip
+from ...kube.objects import clone
+from ..validation._name_formats import _is_ip
 
 
 # --- defaulting ---------------------------------------------------------------------------

@@ -3,11 +3,11 @@ and which fields a pod update may change. Workloads reuse `_pod_spec` for templa
 """
 from __future__ import annotations
 
-from ..kube.objects import clone
+from ...kube.objects import clone
 from ._field_errors import _Errors, _go, _goslice
 from ._name_formats import (_ENV_NAME, _IP_MSG, _full, _is_ip, _port_num_errors, _regex_error,
                             is_dns1123_label, is_dns1123_subdomain, is_valid_port_name)
-from ._validation_labels import _labels
+from ._labels import _labels
 
 
 # --- pods ---------------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""What every controller shares: its handle on the manager, the resources it works on, and
+small facts about objects (ownership, whether a pod is active or ready)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterator
+
+from ..apis._resources import by_plural
+from ..storage._store import Event
+
+PODS, RS, DEPLOY = by_plural("pods"), by_plural("replicasets"), by_plural("deployments")
+SVC, EP, SLICES = by_plural("services"), by_plural("endpoints"), by_plural("endpointslices")
+NS, NODES, EVENTS = by_plural("namespaces"), by_plural("nodes"), by_plural("events")
+
+
+class Controller:
+    """One controller: it turns store events into dirty keys (`on_event`) and reconciles one
+    key at a time (`reconcile`, a generator when it yields to the API server between steps).
+    `begin` prepares state shared by one batch of keys."""
+    name = ""
+
+    def __init__(self, manager) -> None:          # a _manager.Controllers
+        self.manager = manager
+        self.store, self.registry, self.config = manager.store, manager.registry, manager.config
+        self.record = manager.events.record
+
+    def mark(self, key) -> None:
+        self.manager.mark(self.name, key)
+
+    def on_event(self, event: Event) -> None:
+        pass
+
+    def begin(self) -> None:
+        pass
+
+    def reconcile(self, key) -> Iterator[None] | None:
+        raise NotImplementedError
+
+
+def owned_by(obj: dict, owner: dict) -> bool:
+    return any(ref.get("uid") == owner["metadata"]["uid"] and ref.get("controller")
+               for ref in obj["metadata"].get("ownerReferences") or [])
+
+
+def owner_ref(owner: dict, kind: str, api_version: str) -> dict:
+    return {"apiVersion": api_version, "kind": kind, "name": owner["metadata"]["name"],
+            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+
+
+def pod_ready(pod: dict) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def active(pod: dict) -> bool:
+    return (not pod["metadata"].get("deletionTimestamp")
+            and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))
+
+
+def parse_time(stamp: str) -> float:
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def delete_quietly(store, resource, ns, name) -> None:
+    """Delete if still there: controllers race each other and the user, as real ones do."""
+    if store.get_resource(resource, ns, name) is not None:
+        store.delete(resource, ns, name)

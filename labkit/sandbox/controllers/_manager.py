@@ -1,0 +1,154 @@
+"""The controller manager: one asyncio task that reconciles each controller's dirty keys.
+
+Like kube-controller-manager, the scheduler and the kubelet, the controllers only read and
+write the store. Store events mark keys dirty (each controller decides which); the task
+reconciles them until nothing is left, controller by controller in a fixed order and keys
+in sorted order, so the same calls give the same results.
+"""
+from __future__ import annotations
+
+import asyncio
+import gc
+import inspect
+import logging
+import time
+
+from .._config import SandboxConfig
+from ..storage._store import Event, Store
+from ._base import PODS, Controller
+from ._deployment import DeploymentController
+from ._endpoints import EndpointsController
+from ._events import EventRecorder
+from ._kubelet import Kubelet
+from ._namespaces import GarbageCollector, NamespaceController
+from ._replicaset import ReplicaSetController
+from ._scheduler import Scheduler
+
+EVENT_SWEEP_SECONDS = 1.0
+FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
+
+
+class Controllers:
+    def __init__(self, store: Store, registry, config: SandboxConfig) -> None:
+        self.store, self.registry, self.config = store, registry, config
+        self.events = EventRecorder(store, config)
+        self.record, self.expire_events = self.events.record, self.events.expire_events
+        self.namespace = NamespaceController(self)
+        self.gc = GarbageCollector(self)
+        self.deployment = DeploymentController(self)
+        self.replicaset = ReplicaSetController(self)
+        self.scheduler = Scheduler(self)
+        self.kubelet = Kubelet(self)
+        self.endpoints = EndpointsController(self)
+        # The order one pass reconciles in: what deletes first, then what creates, then what reports.
+        self.order: list[Controller] = [self.namespace, self.gc, self.deployment, self.replicaset,
+                                        self.scheduler, self.kubelet, self.endpoints]
+        self._dirty: dict[str, set] = {c.name: set() for c in self.order}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._closing = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next_sweep = 0.0
+        self._next_freeze, self._frozen = 0.0, False
+        store.add_listener(self._on_event)
+
+    # --- wiring --------------------------------------------------------------------
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        # Reconcile everything once: after a restart, state may lag behind specs.
+        for resource, obj in self.store.all_objects():
+            self._on_event(Event("ADDED", resource, obj, None, 0))
+        self._task = self._loop.create_task(self._run())
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._wake.set()
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def idle(self) -> bool:
+        return not any(self._dirty.values())
+
+    def mark(self, controller: str, key) -> None:
+        self._dirty[controller].add(key)
+        self._wake.set()
+
+    def later(self, seconds: float, controller: str, key) -> None:
+        """Mark the key again after `seconds` (a kubelet's start delay, a grace period)."""
+        if self._loop:
+            self._loop.call_later(seconds, self.mark, controller, key)
+
+    def _on_event(self, event: Event) -> None:
+        for controller in self.order:
+            controller.on_event(event)
+
+    async def _run(self) -> None:
+        while not self._closing:
+            try:
+                await asyncio.wait_for(self._wake.wait(), EVENT_SWEEP_SECONDS)
+            except asyncio.TimeoutError:
+                self._thaw()
+            if self._closing:       # wait_for before 3.12 can lose a cancel that meets a wake-up
+                return
+            self._wake.clear()
+            if time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + EVENT_SWEEP_SECONDS
+                try:
+                    self.expire_events()
+                except Exception as e:  # noqa: BLE001 - the sweep must not stop the controllers
+                    self._record_failure("events", None, e)
+            for _ in range(1000):
+                if self.idle():
+                    break
+                for controller in self.order:
+                    keys = sorted(self._dirty[controller.name], key=_sort_key)
+                    self._dirty[controller.name].clear()
+                    if keys:
+                        controller.begin()        # state shared by one batch (node load, used IPs)
+                    self._freeze()
+                    for i, key in enumerate(keys):
+                        try:
+                            steps = controller.reconcile(key)
+                            if inspect.isgenerator(steps):      # a long reconcile yields between steps
+                                for _ in steps:
+                                    await asyncio.sleep(0)
+                        except Exception as e:  # a controller error must not stop the others
+                            self._record_failure(controller.name, key, e)
+                        if i % 64 == 63:
+                            await asyncio.sleep(0)   # let the API server answer meanwhile
+                await asyncio.sleep(0)
+
+    # CPython's cyclic collector scans every tracked object on a full pass: with thousands of
+    # pods that is most of a second in which the API server answers nothing. The store's
+    # objects are acyclic JSON that reference counting frees, so while the controllers work
+    # through a large cluster the objects that exist are put out of the collector's sight
+    # (gc.freeze), at most once a second; once the cluster is small and idle again they are
+    # handed back and collected (gc.unfreeze), so cyclic garbage does not outlive the spell.
+    def _freeze(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_freeze and self.store.count(PODS) >= FREEZE_PODS:
+            self._next_freeze = now + 1.0
+            gc.freeze()
+            self._frozen = True
+
+    def _thaw(self) -> None:
+        # Only once the cluster is small again: a full collection over thousands of pods
+        # would be the very pause the freezing avoids.
+        if self._frozen and self.store.count(PODS) < FREEZE_PODS:
+            self._frozen = False
+            gc.unfreeze()
+            gc.collect()
+
+    def _record_failure(self, controller: str, key, error: Exception) -> None:
+        logging.getLogger("labkit.sandbox").warning("%s controller failed on %s: %s", controller, key, error)
+
+
+def _sort_key(key) -> tuple:
+    return tuple(str(x) for x in (key if isinstance(key, tuple) else (key,)))

@@ -1,0 +1,98 @@
+"""The ReplicaSet controller: as many active pods as replicas, made and removed in the real
+controller's batches, and the ReplicaSet's status."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ...kube.objects import clone
+from ..apis import _errors
+from ..apis._selectors import selector_from_match
+from ..registry import _admission
+from ..storage._store import Event
+from ._base import PODS, RS, Controller, active, delete_quietly, owned_by, owner_ref, pod_ready
+
+# kube-controller-manager's ReplicaSet controller: BurstReplicas, the most pods one sync
+# creates or deletes (pkg/controller/replicaset/replica_set.go).
+BURST_REPLICAS = 500
+
+
+class ReplicaSetController(Controller):
+    name = "replicaset"
+
+    def on_event(self, event: Event) -> None:
+        meta, plural = event.object["metadata"], event.resource.plural
+        if plural == "replicasets":
+            self.mark((meta.get("namespace"), meta["name"]))
+        elif plural == "pods":
+            for ref in meta.get("ownerReferences") or []:
+                if ref.get("kind") == "ReplicaSet":
+                    self.mark((meta.get("namespace"), ref["name"]))
+
+    def reconcile(self, key) -> Iterator[None]:
+        ns, name = key
+        rs = self.store.get_resource(RS, ns, name)
+        if rs is None:
+            return
+        selector = selector_from_match(rs["spec"]["selector"])
+        pods = [p for p in self.store.list_resource(PODS, ns)
+                if owned_by(p, rs) and active(p)]
+        want = rs["spec"].get("replicas", 1)
+        if len(pods) < want:
+            # manageReplicas: at most BurstReplicas per sync, created in slow-start batches
+            # (1, 2, 4, ...) that stop at the first failure (pkg/controller/replicaset/
+            # replica_set.go slowStartBatch). The pods' ADDED events bring the next sync.
+            template = rs["spec"]["template"]
+            remaining, batch = min(want - len(pods), BURST_REPLICAS), 1
+            while remaining > 0:
+                size = min(batch, remaining)
+                failures = 0
+                for i in range(size):      # one batch: every create is tried, as its goroutines are
+                    pod = {"metadata": {"generateName": f"{name}-", "namespace": ns,
+                                        "labels": dict(template["metadata"].get("labels") or {}),
+                                        "annotations": dict(template["metadata"].get("annotations") or {}),
+                                        "ownerReferences": [owner_ref(rs, "ReplicaSet", "apps/v1")]},
+                           "spec": clone(template["spec"])}
+                    if not pod["metadata"]["annotations"]:
+                        del pod["metadata"]["annotations"]
+                    # Through the registry, as the real controller goes through the API: admission applies.
+                    try:
+                        created = self.registry.create(PODS, ns, pod)
+                    except (_errors.ApiError, _admission.Invalid) as e:
+                        failures += 1
+                        self.record(rs, "FailedCreate", f"Error creating: {e}", "replicaset-controller",
+                                    "Warning")
+                        continue
+                    self.record(rs, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
+                                "replicaset-controller")
+                    if i % 32 == 31:
+                        yield
+                if failures:
+                    break           # the rest are skipped until the next sync
+                remaining -= size
+                batch *= 2
+                yield               # the API server answers between batches
+            pods = [p for p in self.store.list_resource(PODS, ns) if owned_by(p, rs) and active(p)]
+        elif len(pods) > want:
+            # controller.ActivePods ranking: unscheduled, then pending, then not ready, then newest
+            # first (by the order the store created them: timestamps have only second precision).
+            # At most BurstReplicas deletions per sync, as manageReplicas caps the diff.
+            def rank(p: dict):
+                st = p.get("status") or {}
+                return (bool(p["spec"].get("nodeName")), st.get("phase") == "Running", pod_ready(p),
+                        -self.store.creation_order(PODS, ns, p["metadata"]["name"]))
+            for i, p in enumerate(sorted(pods, key=rank)[: min(len(pods) - want, BURST_REPLICAS)]):
+                delete_quietly(self.store, PODS, ns, p["metadata"]["name"])
+                self.record(rs, "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}",
+                            "replicaset-controller")
+                if i % 64 == 63:
+                    yield
+            pods = [p for p in self.store.list_resource(PODS, ns) if owned_by(p, rs) and active(p)]
+        ready = sum(1 for p in pods if pod_ready(p))
+        labeled = sum(1 for p in pods if selector.matches(p["metadata"].get("labels") or {}))
+        status = {"replicas": len(pods), "fullyLabeledReplicas": labeled, "readyReplicas": ready,
+                  "availableReplicas": ready, "observedGeneration": rs["metadata"].get("generation", 1)}
+        for k in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):
+            if not status[k]:
+                del status[k]
+        if rs.get("status") != status:
+            self.store.mutate(RS, ns, name, lambda o: o.__setitem__("status", status))

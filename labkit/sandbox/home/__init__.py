@@ -1,0 +1,3 @@
+"""The sandbox on this machine: its home directory, private files, its certificate
+authority, its fault log, and the background process that serves from a home.
+"""

@@ -1,0 +1,3 @@
+"""Is this object valid: apimachinery's and pkg/apis' validation, in their exact wording.
+It imports nothing else of the sandbox.
+"""
