@@ -7,16 +7,19 @@
 A fresh seeded sandbox (`run_notebooks.sandbox_session`, the one nbval uses) and a JupyterLab
 on 127.0.0.1 with a random token serve a temporary copy of the lessons with their outputs
 cleared, so the repository's executed notebooks are never written. For each lesson, in course
-order, the browser opens it in a workspace of its own, chooses Run > Run All Cells from the
-menu bar, waits (with a deadline, on what the page shows) until every code cell has an
-execution count and the kernel is idle, then reads the page. A lesson fails on:
+order, the browser double-clicks it in JupyterLab's file browser, chooses Run > Run All Cells
+from the menu bar, waits (with a deadline, on what the page shows) until every code cell has
+an execution count and the kernel is idle, reads the page, and shuts the kernel down (each
+lesson gets a fresh kernel, as under nbval). A lesson fails on:
 
 * anything shown as stderr or as an error (JupyterLab renders both with the
   `application/vnd.jupyter.stderr` MIME type);
-* "Error displaying widget" (a view that failed, or a model that is missing), or a cell whose
-  committed output is a widget where no widget view rendered;
+* "Error displaying widget" (a view that failed, or a model that is missing), a widget still
+  "Loading widget..." at the deadline, or a cell whose committed output is a widget where no
+  widget view rendered;
 * a figure that does not show: an `<img>` of an output with no decoded pixels, or fewer
-  images than the cell's committed outputs have.
+  images than the cell's committed outputs have;
+* a dialog that stops the learner (a kernel to choose, a kernel that cannot start).
 
 A screenshot of the whole notebook goes to `artifacts/browser/NN.png` (git-ignored; CI keeps
 it). The browser is Debian's Chromium, driven by Playwright over its own protocol, so nothing
@@ -199,10 +202,10 @@ def _script(params: str, body: str) -> str:
 
 # The page's view of the open notebook, one entry per cell in document order. A widget output
 # (jupyterlab-manager's renderer, which has no data-mime-type) counts once the model's view is
-# in it (`jupyter-widgets widget-*`); while the model loads, or after "Error displaying
-# widget", it holds none.
+# in it (elements of class `widget-*`: `widget-inline-hbox`, `widget-toggle-buttons`, ...);
+# while the model loads, or after "Error displaying widget", it holds only text.
 READ_CELLS = _script("()", """
-  const VIEW = '.jupyter-widgets[class*="widget-"]';
+  const VIEW = '[class*="widget-"]';
   const LOADING = 'Loading widget...';
   const panel = CURRENT();
   if (!panel) return null;
@@ -249,7 +252,7 @@ SETTLED = _script("([widgetCells])", """
     .some(o => (o.textContent || '').trim() === 'Loading widget...');
   const widgetsDone = widgetCells.every(i => {
     const cell = cells[i];
-    return !!cell && (!!cell.querySelector('.jp-OutputArea-output .jupyter-widgets[class*="widget-"]')
+    return !!cell && (!!cell.querySelector('.jp-OutputArea-output [class*="widget-"]')
         || (cell.textContent || '').includes('Error displaying widget')
         || !!cell.querySelector('[data-mime-type="application/vnd.jupyter.stderr"]'));
   });
@@ -372,7 +375,8 @@ def run_all(page) -> None:
     for _ in range(5):
         if dialog := dialog_text(page):
             raise RuntimeError(f"a dialog is open: {dialog}")
-        panel.locator(".jp-CodeCell .jp-InputPrompt").first.click(timeout=10_000)
+        with contextlib.suppress(Exception):    # focus only: a moving layout may refuse a click
+            panel.locator(".jp-CodeCell .jp-InputPrompt").first.click(timeout=10_000)
         page.locator("#jp-MainMenu .lm-MenuBar-item", has_text="Run").first.click()
         try:
             item.wait_for(timeout=5_000)
@@ -433,6 +437,8 @@ def run_course(lessons: list[Path], out: Path | None = ARTIFACTS, *, report=None
     report = report or (lambda line: print(line, flush=True))
     folder = Path(tempfile.mkdtemp(prefix="labkit-browser-"))
     results = []
+    for stale in out.glob("*.png") if out is not None else ():
+        stale.unlink()                          # the folder shows this run only
     try:
         copies = cleared_copy(lessons, folder)
         with sandbox_session() as env, jupyterlab(env, folder) as (url, token), sync_playwright() as p:
@@ -451,6 +457,10 @@ def run_course(lessons: list[Path], out: Path | None = ARTIFACTS, *, report=None
                         if dialog := dialog_text(page):
                             problem = f"a dialog stopped the lesson: {dialog} ({problem})"
                         result = LessonResult(lesson.name, time.monotonic() - t0, [problem], None)
+                        with contextlib.suppress(Exception):
+                            if shot is not None:
+                                screenshot(page, shot)
+                                result.screenshot = shot
                         dismiss_dialogs(page)
                     shut_down_kernels(page, url, token)
                     report(f"{result.lesson}: {result.seconds:.1f} s, {result.cells_run} cells run, "

@@ -92,6 +92,13 @@ def test_the_browser_runs_a_cleared_copy(tmp_path):
     assert any(c.get("outputs") for c in nbformat.read(LESSONS[1], as_version=4).cells)
 
 
+def test_without_a_chromium_the_check_says_why(monkeypatch):
+    monkeypatch.setattr(BROWSER, "CHROMIUM_NAMES", ("no-such-chromium", "/nonexistent/chromium"))
+    monkeypatch.delenv("LABKIT_CHROMIUM", raising=False)
+    assert BROWSER.chromium_path() is None
+    assert "no Chromium found" in BROWSER.unavailable()
+
+
 # ---- the real thing ----------------------------------------------------------------------------
 
 def _broken_on_purpose(folder: Path) -> Path:
