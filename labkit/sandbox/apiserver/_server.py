@@ -18,7 +18,7 @@ from aiohttp import web
 from ...kube import printers as _tables
 from ..registry import _admission, _registry
 from . import _discovery, _edge, _protobuf
-from ..apis import _decode, _errors, _schema, _selectors
+from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _go_json_type, _yaml_problem
 from ._exec import handle_exec
@@ -64,9 +64,15 @@ def parse_path(path: str) -> Target | None:
     return Target(resource, namespace, name, sub, "/".join(rest[3:]))
 
 
+def _json_bytes(body, status: int = 200, content_type: str = "application/json") -> web.Response:
+    """A JSON answer as kube-apiserver writes it: Go's encoding (see apis._gojson) and a
+    Content-Type of `application/json` with no charset."""
+    return web.Response(body=_gojson.dumps(body), status=status, content_type=content_type)
+
+
 def _error(e: _errors.ApiError | _admission.Invalid) -> web.Response:
     body = e.status()
-    response = web.json_response(body, status=body["code"])
+    response = _json_bytes(body, status=body["code"])
     if body["code"] == 413:
         # The rest of an oversized body is not worth reading: close once answered.
         response.force_close()
@@ -95,9 +101,7 @@ class ApiServer:
         # Constant time: how long a rejection takes must not tell how much of a guess was right.
         if not hmac.compare_digest(request.headers.get("Authorization", "").encode("utf-8", "replace"),
                                    f"Bearer {self.token}".encode()):
-            return web.json_response(
-                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}, status=401)
+            return _error(_errors.ApiError(401, "Unauthorized", "Unauthorized"))
         try:
             return await self._handle(request, handler)
         finally:
@@ -126,7 +130,7 @@ class ApiServer:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
-        fixed = self._fixed_document(path)
+        fixed = await self._document(request, path)
         if fixed is not None:
             return fixed
         if path.startswith("/labkit/"):
@@ -202,36 +206,46 @@ class ApiServer:
                                "the server does not allow this method on the requested resource")
 
     # --- documents -----------------------------------------------------------------
-    def _fixed_document(self, path: str) -> web.Response | None:
+    async def _document(self, request: web.Request, path: str) -> web.Response | None:
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
         if path == "/version":
-            return web.json_response(_discovery.version())
-        if path == "/api":
-            return web.json_response(_discovery.api_versions())
-        if path == "/apis":
-            return web.json_response(_discovery.api_group_list())
-        if path == "/openapi/v2":
-            return web.Response(body=_discovery.OPENAPI_V2_PROTOBUF,
-                                content_type="application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
-        if path == "/openapi/v3":
-            return web.json_response(_discovery.openapi_v3_index())
-        if path.startswith("/openapi/v3/"):
-            gv = path[len("/openapi/v3/"):].removeprefix("api/").removeprefix("apis/")
-            doc = _discovery.openapi_v3(gv)
-            if doc is None:
-                raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
-            return web.json_response(doc)
+            return _json_bytes(_discovery.version())
+        if path in ("/api", "/apis"):
+            aggregated = _discovery.aggregated_version(request.headers.get("Accept", ""))
+            if aggregated:
+                body = _discovery.aggregated(aggregated, core=path == "/api")
+                return _json_bytes(body, content_type=_discovery.aggregated_content_type(aggregated))
+            return _json_bytes(_discovery.api_versions() if path == "/api" else _discovery.api_group_list())
+        if path.startswith("/openapi/"):
+            return await self._openapi(request, path)
         parts = [p for p in path.split("/") if p]
         if path == "/api/v1":
-            return web.json_response(_discovery.resource_list("", "v1"))
+            return _json_bytes(_discovery.resource_list("", "v1"))
         if len(parts) == 2 and parts[0] == "apis":
             doc = _discovery.api_group(parts[1])
-            return web.json_response(doc) if doc else None
+            return _json_bytes(doc) if doc else None
         if len(parts) == 3 and parts[0] == "apis":
             doc = _discovery.resource_list(parts[1], parts[2])
-            return web.json_response(doc) if doc else None
+            return _json_bytes(doc) if doc else None
         return None
+
+    async def _openapi(self, request: web.Request, path: str) -> web.Response:
+        """/openapi/v2 and /openapi/v3[/<group-version>]. The documents are built on first
+        use (on a worker thread: a fraction of a second of JSON work) and kept encoded."""
+        if path == "/openapi/v2":
+            if "protobuf" in request.headers.get("Accept", "") and "json" not in request.headers.get("Accept", ""):
+                return web.Response(body=_discovery.OPENAPI_V2_PROTOBUF,
+                                    content_type=_discovery.OPENAPI_V2_PROTOBUF_TYPE)
+            return web.Response(body=await asyncio.to_thread(_discovery.openapi_v2),
+                                content_type="application/json")
+        if path == "/openapi/v3":
+            return _json_bytes(await asyncio.to_thread(_discovery.openapi_v3_index))
+        if path.startswith("/openapi/v3/"):
+            doc = await asyncio.to_thread(_discovery.openapi_v3, path[len("/openapi/v3/"):])
+            if doc is not None:
+                return web.Response(body=doc, content_type="application/json")
+        raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
 
     # --- sandbox extras: not Kubernetes, and clearly apart from it -------------------
     async def _extras(self, request: web.Request, path: str) -> web.Response:
@@ -304,8 +318,7 @@ class ApiServer:
 
     def _json(self, body: dict, status: int, request: web.Request | None = None,
               warnings: list[str] = ()) -> web.Response:
-        response = web.Response(text=json.dumps(body, separators=(",", ":")), status=status,
-                                content_type="application/json")
+        response = _json_bytes(body, status)
         for text in warnings:   # RFC 7234 warn-code 299, as the API server sends them
             response.headers.add("Warning", '299 - "%s"' % text.replace('"', '\\"'))
         return response
@@ -369,7 +382,7 @@ class ApiServer:
                 obj = _tables.table(target.resource.plural, [obj], now=self.store.clock.now(),
                                     include_object=q.get("includeObject", "Metadata"),
                                     resource_version=obj["metadata"].get("resourceVersion", ""))
-            await response.write(json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n")
+            await response.write(_gojson.dumps({"type": kind, "object": obj}))
 
         try:
             if since is None:
@@ -495,7 +508,7 @@ class ApiServer:
         if node is None:
             raise _errors.not_found(target.resource, target.name)
         if target.rest == "configz":
-            return web.json_response({"kubeletconfig": self.sandbox.kubelet_config(target.name)})
+            return _json_bytes({"kubeletconfig": self.sandbox.kubelet_config(target.name)})
         if target.rest in ("healthz", ""):
             return web.Response(text="ok")
         return web.Response(status=404, text="404 page not found\n")
