@@ -17,7 +17,7 @@ from aiohttp import web
 
 from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _discovery, _edge, _protobuf
+from . import _discovery, _edge, _paging, _protobuf
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _go_json_type, _yaml_problem
@@ -271,8 +271,9 @@ class ApiServer:
         raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
     # --- reading -------------------------------------------------------------------
-    def _selected(self, request: web.Request, target: Target) -> list[dict]:
-        items = self.store.list_resource(target.resource, target.namespace)
+    def _selected(self, request: web.Request, target: Target, items: list[dict] | None = None) -> list[dict]:
+        if items is None:
+            items = self.store.list_resource(target.resource, target.namespace)
         try:
             if request.query.get("labelSelector"):
                 sel = _selectors.parse_label_selector(request.query["labelSelector"])
@@ -287,28 +288,45 @@ class ApiServer:
 
     def _list(self, request: web.Request, target: Target) -> web.Response:
         # ListOptions are decoded (and refused) before anything is read.
-        _edge.query_int(request, "limit")
+        limit = _edge.query_int(request, "limit") or 0
         _edge.query_int(request, "timeoutSeconds")
-        _edge.parse_resource_version(request.query.get("resourceVersion", ""))
-        items = self._selected(request, target)
-        rv = str(self.store.revision)
+        rv_text = request.query.get("resourceVersion", "")
+        _edge.parse_resource_version(rv_text)
+        token = request.query.get("continue", "")
+        if token and rv_text not in ("", "0"):
+            raise _errors.bad_request("specifying resource version is not allowed when using continue")
+        # resourceVersion=0 is served from the watch cache, which ignores limit (etcd3 pages).
+        if rv_text == "0" and not token:
+            limit = 0
+        revision, snapshot, start = _paging.read(self.store, target.resource, target.namespace, token)
+        filtered = bool(request.query.get("labelSelector") or request.query.get("fieldSelector"))
+        items, next_start, remaining = _paging.page(
+            self._selected(request, target, snapshot), start, limit,
+            namespace_in_key=target.resource.namespaced and not target.namespace, filtered=filtered)
+        metadata: dict = {"resourceVersion": str(revision)}
+        if next_start is not None:
+            metadata["continue"] = _paging.encode(revision, next_start)
+            if remaining is not None:
+                metadata["remainingItemCount"] = remaining
         if self._wants_table(request):
-            return self._table(request, target, items, rv)
+            return self._table(request, target, items, metadata)
         body = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
-                "metadata": {"resourceVersion": rv}, "items": items}
+                "metadata": metadata, "items": items}
         return self._json(body, 200, request)
 
     def _object_response(self, request, target: Target, obj: dict) -> web.Response:
         if self._wants_table(request):
-            return self._table(request, target, [obj], obj["metadata"]["resourceVersion"])
+            return self._table(request, target, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
         return self._json(obj, 200, request)
 
-    def _table(self, request, target: Target, items: list[dict], rv: str) -> web.Response:
+    def _table(self, request, target: Target, items: list[dict], list_meta: dict) -> web.Response:
         include = request.query.get("includeObject", "Metadata")
         if include not in ("None", "Metadata", "Object"):
             raise _errors.bad_request(f"includeObject={include} is not supported")
         table = _tables.table(target.resource.plural, items, now=self.store.clock.now(),
-                              include_object=include, resource_version=rv)
+                              include_object=include, resource_version=list_meta["resourceVersion"],
+                              continue_token=list_meta.get("continue", ""),
+                              remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
 
     @staticmethod
