@@ -22,6 +22,7 @@ from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _go_json_type, _yaml_problem
 from ._exec import handle_exec
+from ._logs import handle_log
 from ..apis._resources import Resource, by_path
 from ..storage._store import Event, Store
 
@@ -143,7 +144,7 @@ class ApiServer:
         if target.subresource == "exec":
             return await handle_exec(self.sandbox, request, target)
         if target.subresource == "log":
-            return await self._log(request, target)
+            return await handle_log(self.sandbox, request, target, _PREPARED)
         if target.subresource == "proxy":
             return self._node_proxy(target)
         if target.subresource == "scale":
@@ -389,6 +390,8 @@ class ApiServer:
                     and (field_sel is None or field_sel.matches(obj)))
 
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        bookmarks = _edge.query_bool(request, "allowWatchBookmarks")
         watch, backlog = self.store.watch(target.resource, target.namespace, since, loop)
         response = web.StreamResponse(headers={"Content-Type": "application/json",
                                                "Transfer-Encoding": "chunked"})
@@ -413,13 +416,23 @@ class ApiServer:
                                      "annotations": {"k8s.io/initial-events-end": "true"}}})
             for event in backlog:
                 await self._send_event(event, selected, send)
-            deadline = loop.time() + timeout
+            bookmark_at = _next_bookmark(loop.time(), deadline) if bookmarks else None
             while True:
-                remaining = deadline - loop.time()
+                now = loop.time()
+                remaining = deadline - now
                 if remaining <= 0:
                     break
+                if bookmark_at is not None and now >= bookmark_at:
+                    await send("BOOKMARK", {"kind": target.resource.kind,
+                                            "apiVersion": target.resource.api_version,
+                                            "metadata": {"resourceVersion": str(self.store.revision)}})
+                    bookmark_at = _next_bookmark(now, deadline)
+                    continue
+                wait = min(remaining, _LIVENESS_SECONDS)
+                if bookmark_at is not None:
+                    wait = min(wait, max(bookmark_at - now, 0))
                 try:
-                    event = await asyncio.wait_for(watch.queue.get(), min(remaining, _LIVENESS_SECONDS))
+                    event = await asyncio.wait_for(watch.queue.get(), wait)
                 except asyncio.TimeoutError:
                     # aiohttp does not cancel a handler whose client left: look, so an idle
                     # watch whose client hung up does not stay until its timeout.
@@ -477,50 +490,6 @@ class ApiServer:
             scale = self.registry.scale(target.resource, target.namespace, target.name)
         return self._json(scale, 200)
 
-    async def _log(self, request: web.Request, target: Target) -> web.StreamResponse:
-        pod = self.store.get_resource(target.resource, target.namespace, target.name)
-        if pod is None:
-            raise _errors.not_found(target.resource, target.name)
-        container = request.query.get("container") or pod["spec"]["containers"][0]["name"]
-        names = [c["name"] for c in pod["spec"]["containers"]]
-        if container not in names:
-            raise _errors.bad_request(f"container {container} is not valid for pod {target.name}")
-        tail = _edge.query_int(request, "tailLines")
-        for name in ("sinceSeconds", "limitBytes"):
-            _edge.query_int(request, name)
-        if tail is not None and tail < 0:
-            # ValidatePodLogOptions (pkg/apis/core/validation), answered by the log REST.
-            raise _admission.Invalid("PodLogOptions", target.name, [{
-                "reason": "FieldValueInvalid", "field": "tailLines",
-                "message": f"Invalid value: {tail}: must be greater than or equal to 0"}], group="")
-        entries, seen = self.sandbox.pod_log_position(pod, container)
-        if tail is not None:
-            entries = entries[-tail:] if tail else []
-        stamped = _edge.query_bool(request, "timestamps")
-        text = _log_text(entries, stamped)
-        if not _edge.query_bool(request, "follow"):
-            return web.Response(text=text, content_type="text/plain")
-        # `kubectl logs -f`: keep the stream open and send what the container writes next,
-        # until the client goes away or the pod does.
-        response = web.StreamResponse(headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"})
-        await response.prepare(request)
-        request[_PREPARED] = True
-        try:
-            await response.write(text.encode())
-            while True:
-                await asyncio.sleep(0.2)
-                pod = self.store.get_resource(target.resource, target.namespace, target.name)
-                if pod is None:
-                    break
-                entries, total = self.sandbox.pod_log_position(pod, container)
-                if total > seen:
-                    new = entries[-(total - seen):] if total - seen < len(entries) else entries
-                    await response.write(_log_text(new, stamped).encode())
-                    seen = total
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
-        return response
-
     def _node_proxy(self, target: Target) -> web.Response:
         node = self.store.get_resource(target.resource, None, target.name)
         if node is None:
@@ -530,6 +499,17 @@ class ApiServer:
         if target.rest in ("healthz", ""):
             return web.Response(text="ok")
         return web.Response(status=404, text="404 page not found\n")
+
+
+# The watch cache's bookmarks (apiserver/pkg/storage/cacher cacheWatcher.nextBookmarkTime):
+# one a minute, and one 2 s before the watch's timeout, so a client can resume where it was.
+_BOOKMARK_EVERY = 60.0
+_BOOKMARK_BEFORE_TIMEOUT = 2.0
+
+
+def _next_bookmark(now: float, deadline: float) -> float | None:
+    due = min(now + _BOOKMARK_EVERY, deadline - _BOOKMARK_BEFORE_TIMEOUT)
+    return due if due > now else None
 
 
 def _decode_body(content_type: str, raw: bytes, kind: str | None):
@@ -554,17 +534,3 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
         raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
-
-
-def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:
-    """Log lines as the kubelet serves them; with `timestamps`, each behind its time in
-    RFC 3339 with nanoseconds and trailing zeros dropped (Go's time.RFC3339Nano)."""
-    if not stamped:
-        return "".join(line + "\n" for _, line in entries)
-    import datetime as dt
-    out = []
-    for when, line in entries:
-        moment = dt.datetime.fromtimestamp(when, dt.timezone.utc)
-        fraction = f"{moment.microsecond:06d}000".rstrip("0")
-        out.append(f"{moment:%Y-%m-%dT%H:%M:%S}{'.' + fraction if fraction else ''}Z {line}\n")
-    return "".join(out)
