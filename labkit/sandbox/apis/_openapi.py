@@ -19,7 +19,8 @@ from .._release import KUBERNETES_VERSION
 from ._resources import RESOURCES, SUBRESOURCE_KINDS, Resource
 
 _DATA = Path(__file__).resolve().parent / "openapi" / "definitions.json.gz"
-_META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+_APIMACHINERY = "io.k8s.apimachinery."
+_META = _APIMACHINERY + "pkg.apis.meta.v1."
 # What every group-version's operations refer to besides its kinds (kube-apiserver's
 # handlers: DELETE takes DeleteOptions and may answer Status; watch answers WatchEvent).
 _COMMON = (_META + "Status", _META + "DeleteOptions", _META + "WatchEvent", _META + "Patch")
@@ -184,6 +185,14 @@ def _v3_paths(paths: dict) -> dict:
             op["responses"] = {"200": ok}
             out[path][method] = op
     return out
+
+
+def listed_kinds() -> list[tuple[str, str, str]]:
+    """(group, version, kind) of every kind the release serves a list of (it has a `<Kind>List`
+    in the same group-version): what a full kube-apiserver of the release would offer."""
+    # apimachinery's own types (APIGroup, Status...) are the API's envelope, not resources.
+    by_gvk = {k: name for k, name in _by_gvk(_definitions()).items() if not name.startswith(_APIMACHINERY)}
+    return sorted(k for k in by_gvk if not k[2].endswith("List") and (k[0], k[1], k[2] + "List") in by_gvk)
 
 
 def v2() -> bytes:
