@@ -75,3 +75,12 @@ def test_status_with_causes_keeps_go_order():
 def test_go_json_escapes_like_encoding_json():
     assert _gojson.dumps({"m": "a<b>&c\u2028é"}) == '{"m":"a\\u003cb\\u003e\\u0026c\\u2028é"}\n'.encode()
     assert _gojson.dumps("\b\f\\b") == b'"\\u0008\\u000c\\\\b"\n'
+
+
+def test_exec_error_channel_status_is_compact_go_json():
+    """remotecommand writes the exec's Status with json.Marshal: no spaces, no newline."""
+    from labkit.sandbox.apiserver import _exec
+    assert _exec._status_bytes(_exec.exit_status(3)) == (
+        b'{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: '
+        b'error executing command [3], exit code 3","reason":"NonZeroExitCode",'
+        b'"details":{"causes":[{"reason":"ExitCode","message":"3"}]}}')

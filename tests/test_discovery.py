@@ -12,7 +12,7 @@ import ssl
 
 import pytest
 
-from labkit.sandbox.apis import _openapi, _resources
+from labkit.sandbox.apis import _openapi
 from labkit.sandbox.apis._resources import RESOURCES, Resource
 
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
