@@ -8,7 +8,6 @@ field-validation check read them; a sandbox that nobody asks keeps no schema in 
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import threading
@@ -32,6 +31,7 @@ _lock = threading.Lock()
 
 
 def _definitions() -> dict:
+    import gzip     # here, not at import: the server's start does not pay for it
     with gzip.open(_DATA, "rb") as f:
         return json.load(f)["definitions"]
 
