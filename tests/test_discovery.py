@@ -204,3 +204,12 @@ def test_explain_an_unknown_field_fails_as_kubectl_does(kubectl):
     out = kubectl("explain", "pod.spec.nosuchfield", check=False)
     assert out.returncode == 1
     assert out.stderr.strip() == 'error: field "nosuchfield" does not exist'
+
+
+def test_explain_every_served_resource(kubectl):
+    """A kind added to the table without a schema in the release's definitions fails here."""
+    for r in RESOURCES:
+        out = kubectl("explain", f"{r.plural}.{r.group}" if r.group else r.plural).stdout
+        head = (f"GROUP:      {r.group}\n" if r.group else "") + f"KIND:       {r.kind}\nVERSION:    {r.version}\n"
+        assert out.startswith(head), out[:200]
+        assert "\nFIELDS:\n" in out and "  metadata\t<ObjectMeta>" in out
