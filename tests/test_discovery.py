@@ -213,3 +213,21 @@ def test_explain_every_served_resource(kubectl):
         head = (f"GROUP:      {r.group}\n" if r.group else "") + f"KIND:       {r.kind}\nVERSION:    {r.version}\n"
         assert out.startswith(head), out[:200]
         assert "\nFIELDS:\n" in out and "  metadata\t<ObjectMeta>" in out
+
+
+def test_openapi_v3_hash_urls_are_cacheable_and_stale_ones_redirect(sandbox):
+    """kube-openapi handler3: ETag always; the current ?hash= is immutable; a stale one is a 301."""
+    url = json.loads(get(sandbox, "/openapi/v3")[2])["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    etag = url.rsplit("=", 1)[1]
+    status, headers, body = get(sandbox, url)
+    assert status == 200 and headers["Etag"] == f'"{etag}"' and _openapi.etag(body) == etag
+    assert headers["Cache-Control"] == "public, immutable" and headers["Vary"] == "Accept"
+    assert headers["Expires"].endswith(" UTC")
+    status, headers, _ = get(sandbox, "/openapi/v3/apis/apps/v1")
+    assert status == 200 and "Cache-Control" not in headers
+    conn = http.client.HTTPSConnection("127.0.0.1", sandbox.port, timeout=10,
+                                       context=ssl.create_default_context(cafile=str(sandbox.ca_file)))
+    conn.request("GET", "/openapi/v3/apis/apps/v1?hash=STALE", headers={"Authorization": f"Bearer {sandbox.token}"})
+    resp = conn.getresponse()
+    assert resp.status == 301 and resp.getheader("Location") == url
+    conn.close()

@@ -146,5 +146,9 @@ def openapi_v3(prefix: str) -> bytes | None:
     return _openapi.v3(prefix)
 
 
+def openapi_etag(document: bytes) -> str:
+    return _openapi.etag(document)
+
+
 def openapi_v2() -> bytes:
     return _openapi.v2()

@@ -264,10 +264,28 @@ class ApiServer:
         if path == "/openapi/v3":
             return _json_bytes(await asyncio.to_thread(_discovery.openapi_v3_index))
         if path.startswith("/openapi/v3/"):
-            doc = await asyncio.to_thread(_discovery.openapi_v3, path[len("/openapi/v3/"):])
+            prefix = path[len("/openapi/v3/"):]
+            doc = await asyncio.to_thread(_discovery.openapi_v3, prefix)
             if doc is not None:
-                return web.Response(body=doc, content_type="application/json")
+                return self._openapi_v3_answer(request, prefix, doc)
         raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+
+    def _openapi_v3_answer(self, request: web.Request, prefix: str, doc: bytes) -> web.Response:
+        """kube-openapi handler3: the document's ETag; asked by a stale `?hash=`, a 301 to the
+        current one; by the current one, cacheable for a year (kubectl keeps it on disk)."""
+        etag = _discovery.openapi_etag(doc)
+        headers = {"Etag": f'"{etag}"'}
+        asked = request.query.get("hash", "")
+        if asked and asked != etag:
+            raise web.HTTPMovedPermanently(f"/openapi/v3/{prefix}?hash={etag}", headers=headers)
+        if asked:
+            now = self.store.clock.now()
+            # Go's AddDate(1, 0, 0): a 29 February rolls on to 1 March.
+            expires = now.replace(year=now.year + 1) if (now.month, now.day) != (2, 29) \
+                else now.replace(year=now.year + 1, month=3, day=1)
+            headers.update({"Vary": "Accept", "Cache-Control": "public, immutable",
+                            "Expires": expires.strftime("%a, %d %b %Y %H:%M:%S UTC")})
+        return web.Response(body=doc, content_type="application/json", headers=headers)
 
     # --- sandbox extras: not Kubernetes, and clearly apart from it -------------------
     async def _extras(self, request: web.Request, path: str) -> web.Response:
