@@ -67,6 +67,9 @@ def test_selectors_page_without_a_remaining_count(five):
     assert page.metadata._continue and page.metadata.remaining_item_count is None
     rest = _pages(core, namespace, 1, label_selector="n in (1,2,3)")
     assert [c.metadata.name for p in rest for c in p.items] == ["c1", "c2", "c3"]
+    # etcd3 offers a next page whenever a key follows the last match, matching or not: after
+    # c3 comes c4, so the last page is empty.
+    assert [len(p.items) for p in rest] == [1, 1, 1, 0]
 
 
 def test_a_bad_token_and_a_token_with_a_resource_version_are_refused(five):

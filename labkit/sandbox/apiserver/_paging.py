@@ -93,16 +93,22 @@ def read(store, resource, namespace: str | None, continue_token: str) -> tuple[i
         raise ExpiredContinue(encode(-1, start)) from None
 
 
-def page(items: list[dict], start: str, limit: int, namespace_in_key: bool,
-         filtered: bool) -> tuple[list[dict], str | None, int | None]:
+def page(snapshot: list[dict], start: str, limit: int, matches, namespace_in_key: bool
+         ) -> tuple[list[dict], str | None, int | None]:
     """(this page's items, the next page's start key or None, remainingItemCount or None).
 
-    `items` are the snapshot's objects after the selectors; etcd reads by key, so the page
-    starts at the first key >= start. remainingItemCount is only known without selectors."""
+    As etcd3's GetList walks keys from `start`: it keeps the objects `matches` accepts (None:
+    all) until it holds `limit`, and there is a next page when any key follows the last one
+    kept, matching or not. remainingItemCount is known only without selectors."""
     if start:
-        items = [o for o in items if key_of(o, namespace_in_key) >= start]
-    if limit <= 0 or len(items) <= limit:
-        return items, None, None
-    shown = items[:limit]
-    next_start = key_of(shown[-1], namespace_in_key) + "\x00"
-    return shown, next_start, None if filtered else len(items) - limit
+        snapshot = [o for o in snapshot if key_of(o, namespace_in_key) >= start]
+    if limit <= 0:
+        return (snapshot if matches is None else [o for o in snapshot if matches(o)]), None, None
+    shown: list[dict] = []
+    for i, obj in enumerate(snapshot):
+        if len(shown) == limit:
+            next_start = key_of(shown[-1], namespace_in_key) + "\x00"
+            return shown, next_start, None if matches is not None else len(snapshot) - i
+        if matches is None or matches(obj):
+            shown.append(obj)
+    return shown, None, None

@@ -311,20 +311,26 @@ class ApiServer:
         raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
     # --- reading -------------------------------------------------------------------
-    def _selected(self, request: web.Request, target: Target, items: list[dict] | None = None) -> list[dict]:
-        if items is None:
-            items = self.store.list_resource(target.resource, target.namespace)
+    def _predicate(self, request: web.Request, target: Target):
+        """The request's label and field selectors as one test of an object (None: no selector)."""
         try:
-            if request.query.get("labelSelector"):
-                sel = _selectors.parse_label_selector(request.query["labelSelector"])
-                items = [o for o in items if sel.matches(o["metadata"].get("labels") or {})]
-            if request.query.get("fieldSelector"):
-                fsel = _selectors.parse_field_selector(request.query["fieldSelector"])
+            sel = _selectors.parse_label_selector(request.query["labelSelector"]) \
+                if request.query.get("labelSelector") else None
+            fsel = _selectors.parse_field_selector(request.query["fieldSelector"]) \
+                if request.query.get("fieldSelector") else None
+            if fsel is not None:
                 fsel.validate(target.resource.kind)
-                items = [o for o in items if fsel.matches(o)]
         except _selectors.SelectorError as e:
             raise _errors.bad_request(str(e))
-        return items
+        if sel is None and fsel is None:
+            return None
+        return lambda o: ((sel is None or sel.matches(o["metadata"].get("labels") or {}))
+                          and (fsel is None or fsel.matches(o)))
+
+    def _selected(self, request: web.Request, target: Target) -> list[dict]:
+        items = self.store.list_resource(target.resource, target.namespace)
+        matches = self._predicate(request, target)
+        return items if matches is None else [o for o in items if matches(o)]
 
     def _list(self, request: web.Request, target: Target) -> web.Response:
         # ListOptions are decoded (and refused) before anything is read.
@@ -333,16 +339,16 @@ class ApiServer:
         rv_text = request.query.get("resourceVersion", "")
         _edge.parse_resource_version(rv_text)
         token = request.query.get("continue", "")
+        matches = self._predicate(request, target)
         if token and rv_text not in ("", "0"):
             raise _errors.bad_request("specifying resource version is not allowed when using continue")
         # resourceVersion=0 is served from the watch cache, which ignores limit (etcd3 pages).
         if rv_text == "0" and not token:
             limit = 0
         revision, snapshot, start = _paging.read(self.store, target.resource, target.namespace, token)
-        filtered = bool(request.query.get("labelSelector") or request.query.get("fieldSelector"))
         items, next_start, remaining = _paging.page(
-            self._selected(request, target, snapshot), start, limit,
-            namespace_in_key=target.resource.namespaced and not target.namespace, filtered=filtered)
+            snapshot, start, limit, matches,
+            namespace_in_key=target.resource.namespaced and not target.namespace)
         metadata: dict = {"resourceVersion": str(revision)}
         if next_start is not None:
             metadata["continue"] = _paging.encode(revision, next_start)
