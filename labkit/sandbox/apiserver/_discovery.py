@@ -7,10 +7,13 @@ one document each when the client's Accept asks for it; legacy discovery otherwi
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
+from aiohttp import web
+
 from .. import _release
-from ..apis import _openapi
+from ..apis import _errors, _gojson, _openapi
 from ..apis._resources import GROUPS, RESOURCES, SUBRESOURCE_KINDS, Resource
 
 # kubectl 1.27/1.28 fetch /openapi/v2 as protobuf and need it parseable: an OpenAPI v2
@@ -152,3 +155,41 @@ def openapi_etag(document: bytes) -> str:
 
 def openapi_v2() -> bytes:
     return _openapi.v2()
+
+
+async def openapi_route(request: web.Request, path: str, clock) -> web.Response:
+    """/openapi/v2 and /openapi/v3[/<group-version>]. The documents are built on first
+    use (on a worker thread: a fraction of a second of JSON work) and kept encoded."""
+    if path == "/openapi/v2":
+        if "protobuf" in request.headers.get("Accept", "") and "json" not in request.headers.get("Accept", ""):
+            return web.Response(body=OPENAPI_V2_PROTOBUF,
+                                content_type=OPENAPI_V2_PROTOBUF_TYPE)
+        return web.Response(body=await asyncio.to_thread(openapi_v2),
+                            content_type="application/json")
+    if path == "/openapi/v3":
+        return web.Response(body=_gojson.dumps(await asyncio.to_thread(openapi_v3_index)),
+                            content_type="application/json")
+    if path.startswith("/openapi/v3/"):
+        prefix = path[len("/openapi/v3/"):]
+        doc = await asyncio.to_thread(openapi_v3, prefix)
+        if doc is not None:
+            return _openapi_v3_answer(request, prefix, doc, clock)
+    raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+
+
+def _openapi_v3_answer(request: web.Request, prefix: str, doc: bytes, clock) -> web.Response:
+    """kube-openapi handler3: the document's ETag; asked by a stale `?hash=`, a 301 to the
+    current one; by the current one, cacheable for a year (kubectl keeps it on disk)."""
+    etag = openapi_etag(doc)
+    headers = {"Etag": f'"{etag}"'}
+    asked = request.query.get("hash", "")
+    if asked and asked != etag:
+        raise web.HTTPMovedPermanently(f"/openapi/v3/{prefix}?hash={etag}", headers=headers)
+    if asked:
+        now = clock.now()
+        # Go's AddDate(1, 0, 0): a 29 February rolls on to 1 March.
+        expires = now.replace(year=now.year + 1) if (now.month, now.day) != (2, 29) \
+            else now.replace(year=now.year + 1, month=3, day=1)
+        headers.update({"Vary": "Accept", "Cache-Control": "public, immutable",
+                        "Expires": expires.strftime("%a, %d %b %Y %H:%M:%S UTC")})
+    return web.Response(body=doc, content_type="application/json", headers=headers)

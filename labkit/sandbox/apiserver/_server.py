@@ -6,7 +6,6 @@ JSON, Tables, watch streams and exec frames. It never computes derived state.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import re
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from aiohttp import web
 
 from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _discovery, _edge, _paging, _protobuf
+from . import _access, _authapis, _discovery, _edge, _paging, _protobuf
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
@@ -27,12 +26,14 @@ from ._logs import handle_log
 from .. import _bootstrap
 from .._clock import Clock
 from .._config import SandboxConfig
-from ..apis._resources import Resource, by_path
+from ..apis._resources import Resource, by_path, by_plural
 from ..storage._store import Event, Store
 
 _TABLE = re.compile(r"as=Table")
 _PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
 _HOLDING = web.RequestKey("labkit_holding", bool)    # holds the large-body semaphore
+_USER = web.RequestKey("labkit_user", object)        # the authenticated (or impersonated) UserInfo
+_SA, _PODS = by_plural("serviceaccounts"), by_plural("pods")
 _LIVENESS_SECONDS = 1.0      # how often an idle watch checks that its client is still there
 
 
@@ -104,6 +105,8 @@ class Cluster(Protocol):
 
     def advance_clock(self, seconds: float) -> None: ...
 
+    def token_signer(self) -> Any: ...           # signs and checks ServiceAccount tokens (auth._tokens)
+
 
 class ApiServer:
     def __init__(self, sandbox: Cluster) -> None:
@@ -120,15 +123,30 @@ class ApiServer:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler):
-        # Constant time: how long a rejection takes must not tell how much of a guess was right.
-        if not hmac.compare_digest(request.headers.get("Authorization", "").encode("utf-8", "replace"),
-                                   f"Bearer {self.token}".encode()):
+        user = _access.authenticate(request.headers, self.token, self._service_account_user)
+        if user is None:
             return _error(_errors.ApiError(401, "Unauthorized", "Unauthorized"))
+        try:
+            user = _access.impersonate(self.store, user, request.headers)
+            _access.authorize(self.store, _access.attributes(user, request.method, request.path, request.query))
+        except _errors.ApiError as e:
+            return _error(e)
+        request[_USER] = user
         try:
             return await self._handle(request, handler)
         finally:
             if request.get(_HOLDING):
                 self._heavy.release()
+
+    def _service_account_user(self, token: str):
+        if token.count(".") != 2:          # not a JWT: no key needs loading to refuse it
+            return None
+        store = self.store
+
+        def lookup(plural: str, namespace, name):
+            return store.get_resource(_SA if plural == "serviceaccounts" else _PODS, namespace, name) \
+                if isinstance(namespace, str) and isinstance(name, str) else None
+        return self.sandbox.token_signer().authenticate(token, store.clock.time(), lookup)
 
     async def _handle(self, request: web.Request, handler):
         try:
@@ -162,6 +180,8 @@ class ApiServer:
             raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource",
                                    {})
         method = request.method
+        if not target.resource.stored or target.subresource == "token":
+            return await self._create_only(request, target)
         if target.subresource == "exec":
             return await handle_exec(self.sandbox, request, target)
         if target.subresource == "log":
@@ -227,6 +247,15 @@ class ApiServer:
         raise _errors.ApiError(405, "MethodNotAllowed",
                                "the server does not allow this method on the requested resource")
 
+    async def _create_only(self, request: web.Request, target: Target) -> web.Response:
+        """TokenRequest and the reviews: POST only, answered from the request's user."""
+        if request.method != "POST" or (target.name is None) == (target.subresource == "token"):
+            raise _errors.ApiError(405, "MethodNotAllowed",
+                                   "the server does not allow this method on the requested resource")
+        answer = _authapis.answer(self.store, self.sandbox.token_signer, request[_USER], target.resource.plural,
+                                  target.namespace, target.name, target.subresource, await self._body(request))
+        return self._json(answer, 201)
+
     # --- documents -----------------------------------------------------------------
     async def _document(self, request: web.Request, path: str) -> web.Response | None:
         if path in ("/healthz", "/livez", "/readyz"):
@@ -240,7 +269,7 @@ class ApiServer:
                 return _json_bytes(body, content_type=_discovery.aggregated_content_type(aggregated))
             return _json_bytes(_discovery.api_versions() if path == "/api" else _discovery.api_group_list())
         if path.startswith("/openapi/"):
-            return await self._openapi(request, path)
+            return await _discovery.openapi_route(request, path, self.store.clock)
         parts = [p for p in path.split("/") if p]
         if path == "/api/v1":
             return _json_bytes(_discovery.resource_list("", "v1"))
@@ -251,41 +280,6 @@ class ApiServer:
             doc = _discovery.resource_list(parts[1], parts[2])
             return _json_bytes(doc) if doc else None
         return None
-
-    async def _openapi(self, request: web.Request, path: str) -> web.Response:
-        """/openapi/v2 and /openapi/v3[/<group-version>]. The documents are built on first
-        use (on a worker thread: a fraction of a second of JSON work) and kept encoded."""
-        if path == "/openapi/v2":
-            if "protobuf" in request.headers.get("Accept", "") and "json" not in request.headers.get("Accept", ""):
-                return web.Response(body=_discovery.OPENAPI_V2_PROTOBUF,
-                                    content_type=_discovery.OPENAPI_V2_PROTOBUF_TYPE)
-            return web.Response(body=await asyncio.to_thread(_discovery.openapi_v2),
-                                content_type="application/json")
-        if path == "/openapi/v3":
-            return _json_bytes(await asyncio.to_thread(_discovery.openapi_v3_index))
-        if path.startswith("/openapi/v3/"):
-            prefix = path[len("/openapi/v3/"):]
-            doc = await asyncio.to_thread(_discovery.openapi_v3, prefix)
-            if doc is not None:
-                return self._openapi_v3_answer(request, prefix, doc)
-        raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
-
-    def _openapi_v3_answer(self, request: web.Request, prefix: str, doc: bytes) -> web.Response:
-        """kube-openapi handler3: the document's ETag; asked by a stale `?hash=`, a 301 to the
-        current one; by the current one, cacheable for a year (kubectl keeps it on disk)."""
-        etag = _discovery.openapi_etag(doc)
-        headers = {"Etag": f'"{etag}"'}
-        asked = request.query.get("hash", "")
-        if asked and asked != etag:
-            raise web.HTTPMovedPermanently(f"/openapi/v3/{prefix}?hash={etag}", headers=headers)
-        if asked:
-            now = self.store.clock.now()
-            # Go's AddDate(1, 0, 0): a 29 February rolls on to 1 March.
-            expires = now.replace(year=now.year + 1) if (now.month, now.day) != (2, 29) \
-                else now.replace(year=now.year + 1, month=3, day=1)
-            headers.update({"Vary": "Accept", "Cache-Control": "public, immutable",
-                            "Expires": expires.strftime("%a, %d %b %Y %H:%M:%S UTC")})
-        return web.Response(body=doc, content_type="application/json", headers=headers)
 
     # --- sandbox extras: not Kubernetes, and clearly apart from it -------------------
     async def _extras(self, request: web.Request, path: str) -> web.Response:
