@@ -93,9 +93,12 @@ def _operations(r: Resource, defs: dict, by_gvk: dict, ref: str) -> dict:
                 "responses": body}
 
     base = r.base_path("{namespace}" if r.namespaced else None)
-    collection = {"get": op("list", list_def, "labelSelector", "fieldSelector", "limit", "continue",
-                            "resourceVersion", "watch")}
-    item = {"get": op("get", kind_def)}
+    collection, item = {}, {}
+    if "list" in r.verbs:
+        collection["get"] = op("list", list_def, "labelSelector", "fieldSelector", "limit", "continue",
+                               "resourceVersion", "watch")
+    if "get" in r.verbs:
+        item["get"] = op("get", kind_def)
     if "create" in r.verbs:
         collection["post"] = op("post", kind_def, "dryRun", "fieldManager", "fieldValidation")
     if "deletecollection" in r.verbs:
@@ -107,7 +110,8 @@ def _operations(r: Resource, defs: dict, by_gvk: dict, ref: str) -> dict:
     if "delete" in r.verbs:
         item["delete"] = op("delete", _META + "Status", "dryRun", "gracePeriodSeconds",
                             "propagationPolicy")
-    return {base: collection, base + "/{name}": item}
+    # A create-only resource (SelfSubjectAccessReview) has no item path.
+    return {path: ops for path, ops in ((base, collection), (base + "/{name}", item)) if ops}
 
 
 def _v3_schema(node):
