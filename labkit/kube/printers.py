@@ -347,6 +347,16 @@ _COLUMNS: dict[str, list[dict]] = {
              "include a maximum of 1000 endpoints."),
         _age_col(),
     ],
+    "networkpolicies": [
+        _name_col(),
+        _col("Pod-Selector", "Selects the pods to which this NetworkPolicy object applies. The "
+             "array of ingress rules is applied to any pods selected by this field. Multiple "
+             "network policies can select the same set of pods. In this case, the ingress rules "
+             "for each are combined additively. This field is NOT optional and follows standard "
+             "label selector semantics. An empty podSelector matches all pods in this "
+             "namespace."),
+        _age_col(),
+    ],
     # The printer cites extensions/v1beta1's docs for deployments and replicasets.
     "deployments": [
         _name_col(),
@@ -782,6 +792,11 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [_meta(sa).get("name", ""), len(sa.get("secrets") or []), _age(sa, now)]
 
 
+def _print_networkpolicy(np: dict, now: dt.datetime) -> list:
+    return [_meta(np).get("name", ""),
+            format_label_selector((np.get("spec") or {}).get("podSelector") or {}), _age(np, now)]
+
+
 def _print_default(obj: dict, now: dt.datetime) -> list:
     return [_meta(obj).get("name", ""), _age(obj, now)]
 
@@ -790,6 +805,7 @@ _PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "services": _print_service,
     "endpoints": _print_endpoints,
     "endpointslices": _print_endpointslice,
+    "networkpolicies": _print_networkpolicy,
     "deployments": _print_deployment,
     "replicasets": _print_replicaset,
     "namespaces": _print_namespace,
