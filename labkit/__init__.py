@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["connect", "Lab", "ExecResult", "ApplyResult", "ResolvConf", "errors", "probes", "plots",
-           "widgets", "exercises", "clusterdns", "check", "solution", "reveal"]
+           "widgets", "exercises", "clusterdns", "scenarios", "check", "solution", "reveal"]
 
 _LAZY = {
     "connect": ("labkit._connect", "connect"),
@@ -20,7 +20,7 @@ _LAZY = {
     "solution": ("labkit.exercises", "solution"),
     "reveal": ("labkit.exercises", "reveal"),
 }
-_SUBMODULES = ("errors", "probes", "plots", "sandbox", "widgets", "exercises", "magic", "clusterdns")
+_SUBMODULES = ("errors", "probes", "plots", "sandbox", "widgets", "exercises", "magic", "clusterdns", "scenarios")
 
 
 def __getattr__(name: str):

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from ..runtime._images import profile
 
-HELLO_PORT = 80          # nginxdemos/hello listens on port 80 only
+HELLO_PORT = 80          # nginxdemos/hello listens on port 80 only, and answers every path
+# CoreDNS's HTTP listeners in kubeadm's Corefile: health (:8080/health), ready
+# (:8181/ready) and prometheus (:9153/metrics); any other path is a 404.
+COREDNS_PATHS = {8080: "/health", 8181: "/ready", 9153: "/metrics"}
 
 
 def readiness_failure(pod: dict, container: dict, pod_ip: str) -> str | None:
@@ -21,13 +24,15 @@ def readiness_failure(pod: dict, container: dict, pod_ip: str) -> str | None:
     if isinstance(probe.get("httpGet"), dict):
         action = probe["httpGet"]
         port = _port(container, action.get("port"))
-        if _serves(container, port):
-            return None
-        scheme = (action.get("scheme") or "HTTP").lower()
-        host = action.get("host") or pod_ip
         path = action.get("path") or "/"
-        return (f'Get "{scheme}://{host}:{port}{path}": dial tcp {host}:{port}: '
-                "connect: connection refused")
+        if not _serves(container, port):
+            scheme = (action.get("scheme") or "HTTP").lower()
+            host = action.get("host") or pod_ip
+            return (f'Get "{scheme}://{host}:{port}{path}": dial tcp {host}:{port}: '
+                    "connect: connection refused")
+        if _coredns(container) and COREDNS_PATHS[port] != path.split("?", 1)[0]:
+            return "HTTP probe failed with statuscode: 404"     # prober/http: status >= 400
+        return None
     if isinstance(probe.get("tcpSocket"), dict):
         action = probe["tcpSocket"]
         port = _port(container, action.get("port"))
@@ -48,5 +53,11 @@ def _port(container: dict, port) -> int | str | None:
     return int(port) if port is not None else None
 
 
+def _coredns(container: dict) -> bool:
+    return "/coredns:" in "/" + container.get("image", "").rsplit("/", 1)[-1].split("@")[0] + ":"
+
+
 def _serves(container: dict, port) -> bool:
+    if _coredns(container):
+        return port in COREDNS_PATHS
     return profile(container.get("image", "")).http_server is not None and port == HELLO_PORT
