@@ -47,7 +47,7 @@ class Scenario:
     title: str
     level: int                      # 1 (a first look) .. 5 (no hints in lesson 06)
     symptom: str                    # what the learner can observe
-    observe: tuple[str, str]        # (pod, command) that shows the symptom
+    observe: tuple[str, str]        # (pod, command) that shows the symptom; pod "coredns": its log
     hints: tuple[str, ...]
     cause: str
     fix: str
@@ -73,9 +73,32 @@ class Scenario:
         self.breaks(lab)
         return self
 
+    def look(self, lab) -> str:
+        """Run the observation (`observe`) and return what it shows, as a terminal would:
+        the command, its output, and its exit code when not 0."""
+        pod, command = self.observe
+        if pod == "coredns":
+            lab.exec("client", ["getent", "hosts", "web-svc"])        # something to log
+            name = clusterdns._coredns_pods(lab)[0]
+            text = lab.logs(name, "kube-system", tail=int(command))
+            return f"$ kubectl logs -n kube-system {name} --tail={command}\n{text}"
+        result = lab.exec(pod, command)
+        code = f"(exit code {result.exit_code})\n" if result.exit_code else ""
+        return f"$ kubectl exec {pod} -- {command}\n{result.stdout}{result.stderr}{code}"
+
     def check(self, lab) -> Check:
         """Healthy again? Looks at the cluster through the API and from inside the pods."""
         return Check(self.healthy(lab))
+
+    def wait_healthy(self, lab, timeout: float = 90.0) -> Check:
+        """check() until healthy or `timeout` seconds: after a fix the cluster DNS may still
+        serve a cached NXDOMAIN for up to its cache TTL (30 s in kubeadm's Corefile)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            verdict = self.check(lab)
+            if verdict or time.monotonic() > deadline:
+                return verdict
+            time.sleep(1.0)
 
     def reset(self, lab) -> None:
         """Undo the scenario (and the usual fixes), whether or not it was fixed."""
@@ -413,7 +436,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario(
         "corefile-typo", "A Corefile edit that never took", 5,
         "Query logging was turned on, yet `kubectl logs -n kube-system -l k8s-app=kube-dns` shows no queries.",
-        ("dnsutils", "nslookup web-svc"),
+        ("coredns", "4"),
         (),
         "The edit has a typo (`eror`): the reload plugin refuses the new Corefile and keeps the old one.",
         "Fix the directive (`errors`) in `kubectl -n kube-system edit configmap coredns`; watch the reload.",

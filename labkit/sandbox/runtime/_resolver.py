@@ -177,6 +177,7 @@ class StubResolver:
         self._channels: dict[str | None, _UdpChannel] = {}     # by view: the client differs
         self._finalizer = None
         self.route = "ok"              # "ok", "refused" or "dropped" (Network.dns_route)
+        self._server = ctx.config.cluster_dns_ip
         self.view = self._view_of(self.conf.nameservers)
 
     # -- which server a nameserver line reaches ----------------------------------------
@@ -193,10 +194,16 @@ class StubResolver:
             view = "cluster" if server == config.cluster_dns_ip else "node" if server == gateway else None
             if view is None:
                 continue
-            network = getattr(self.ctx, "network", None)
-            self.route = network.dns_route(self.ctx.pod, server) if network is not None else "ok"
+            self._server = server
+            self.route = self._route("UDP")
             return view if self.route == "ok" else None
         return None
+
+    def _route(self, protocol: str) -> str:
+        network = getattr(self.ctx, "network", None)
+        if network is None:
+            return "ok"
+        return network.dns_route(self.ctx.pod, self._server, protocol)
 
     def use_server(self, server: str) -> None:
         """Ask `server` instead of the resolv.conf nameservers (dig @server)."""
@@ -272,6 +279,13 @@ class StubResolver:
         return dns.message.from_wire(data, ignore_trailing=True)
 
     def _send_tcp(self, request, address, timeout):
+        # TCP 53 is its own flow: a NetworkPolicy may allow UDP and not TCP.
+        route = self._route("TCP")
+        if route == "refused":
+            raise ConnectionRefusedError("connection refused")
+        if route != "ok":
+            self.lose(timeout)
+            raise socket.timeout("timed out")
         wire = request.to_wire()
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
