@@ -216,6 +216,10 @@ class Network:
 
     def _dns_route(self, src_pod: dict | None, ip: str, protocol: str) -> str:
         owner = self.owner(ip, src_pod)
+        if owner.kind is None and ip == self.config.cluster_dns_ip:
+            return "ok"                   # no kube-dns Service to route through: a bare server stands in
+        if owner.kind is None and ip == str(ipaddress.ip_network(self.config.node_cidr)[1]):
+            owner = Owner("node")         # the nodes' resolver behind the network gateway
         if owner.kind != "service":
             if owner.kind not in ("pod", "node"):
                 return "dropped"
