@@ -45,7 +45,7 @@ class Check:
 class Scenario:
     name: str
     title: str
-    level: int                      # 1 (a first look) .. 5 (no hints in lesson 06)
+    level: int                      # 1 (a first look) .. 5 (no hints in lesson 07)
     symptom: str                    # what the learner can observe
     observe: tuple[str, str]        # (pod, command) that shows the symptom; pod "coredns": its log
     hints: tuple[str, ...]
@@ -480,7 +480,7 @@ def table(lab=None):
 
 
 def summary():
-    """Symptom -> cause -> fix for every scenario, as a DataFrame (lesson 06's closing table)."""
+    """Symptom -> cause -> fix for every scenario, as a DataFrame (lesson 07's closing table)."""
     import pandas as pd
     return pd.DataFrame([{"symptom": s.symptom, "cause": s.cause, "fix": s.fix} for s in SCENARIOS.values()],
                         index=pd.Index([s.name for s in SCENARIOS.values()], name="scenario"))

@@ -79,7 +79,7 @@ def test_legend_does_not_cover_the_bars():
 
 
 def test_lesson_experiment_corefile_without_loadbalance(sandbox):
-    """What lesson 04 does: edit kube-system/coredns through labkit, measure, plot, restore."""
+    """What lesson 05 does: edit kube-system/coredns through labkit, measure, plot, restore."""
     lab = labkit.connect(kubeconfig=sandbox.kubeconfig, quiet=True)
     lab.apply(MANIFESTS)
     lab.wait("pod", "client")
