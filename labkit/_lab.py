@@ -228,6 +228,7 @@ class Lab:
                     time.sleep(0.05)
         return result
 
+    @_kubectl.shows(_kubectl.patch)
     def patch(self, kind: str, name: str, patch: dict | list, namespace: str = "default",
               type: str = "strategic") -> dict:
         """`kubectl patch KIND NAME --type=strategic|merge|json -p PATCH`; the patched object.

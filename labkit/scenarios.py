@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import clusterdns, errors
+from . import _kubectl_lines
+from ._kubectl_lines import quiet
 
 MANIFESTS = Path(__file__).resolve().parent.parent / "manifests"
 # Where a scenario keeps what it changed, so reset() works from a fresh kernel too.
@@ -67,28 +69,36 @@ class Scenario:
                 f"every learner of this workshop (prefix {lab.namespace_prefix!r}): run it on your "
                 "own cluster or the sandbox")
 
+    # The scenarios' own calls print no kubectl lines: they stand for no command a learner types.
     def start(self, lab) -> "Scenario":
         """Break the lab; returns once the symptom can be observed."""
         self._refuse(lab)
-        self.breaks(lab)
+        with quiet(lab):
+            self.breaks(lab)
         return self
 
     def look(self, lab) -> str:
         """Run the observation (`observe`) and return what it shows, as a terminal would:
         the command, its output, and its exit code when not 0."""
+        with quiet(lab):
+            return self._look(lab)
+
+    def _look(self, lab) -> str:
         pod, command = self.observe
         if pod == "coredns":
             lab.exec("client", ["getent", "hosts", "web-svc"])        # something to log
             name = clusterdns._coredns_pods(lab)[0]
             text = lab.logs(name, "kube-system", tail=int(command))
-            return f"$ kubectl logs -n kube-system {name} --tail={command}\n{text}"
+            return "\n".join(_kubectl_lines.logs(lab, name, "kube-system", tail=int(command))) + "\n" + text
         result = lab.exec(pod, command)
         code = f"(exit code {result.exit_code})\n" if result.exit_code else ""
-        return f"$ kubectl exec {pod} -- {command}\n{result.stdout}{result.stderr}{code}"
+        typed = "\n".join(_kubectl_lines.exec(lab, pod, command))
+        return f"{typed}\n{result.stdout}{result.stderr}{code}"
 
     def check(self, lab) -> Check:
         """Healthy again? Looks at the cluster through the API and from inside the pods."""
-        return Check(self.healthy(lab))
+        with quiet(lab):
+            return Check(self.healthy(lab))
 
     def wait_healthy(self, lab, timeout: float = 90.0) -> Check:
         """check() until healthy or `timeout` seconds: after a fix the cluster DNS may still
@@ -103,7 +113,8 @@ class Scenario:
     def reset(self, lab) -> None:
         """Undo the scenario (and the usual fixes), whether or not it was fixed."""
         self._refuse(lab)
-        self.restores(lab)
+        with quiet(lab):
+            self.restores(lab)
 
     def hint(self, n: int = 1) -> str:
         return self.hints[min(n, len(self.hints)) - 1] if self.hints else "no hints for this one"
@@ -407,7 +418,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
         _selector_break, _selector_healthy, _selector_restore),
     Scenario(
         "wrong-targetport", "A Service that forwards to the wrong port", 2,
-        "web-clusterip resolves, but `curl web-clusterip` says: Failed to connect ... Couldn't connect to server.",
+        "web-clusterip resolves, but `curl web-clusterip` fails at once: the connection is refused (exit 7).",
         ("client", "curl -sS --max-time 5 http://web-clusterip/"),
         ("The name resolves, so DNS is fine: the failure is at the port. What does the connection reach?",
          "Compare the Endpoints' port (`kubectl get endpoints web-clusterip`) with the container's port."),
