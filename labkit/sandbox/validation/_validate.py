@@ -12,6 +12,7 @@ from ._config import _validate_configmap
 from ._labels import _annotations, _labels
 from ._networking import _validate_networkpolicy
 from ._pods import _validate_pod
+from ._rbac import VALIDATORS as _RBAC_VALIDATORS
 from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
                         _validate_namespace, _validate_service)
 from ._workloads import _validate_deployment, _validate_replicaset
@@ -82,4 +83,4 @@ _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "Replic
                "Service": _validate_service, "Namespace": _validate_namespace,
                "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
                "NetworkPolicy": _validate_networkpolicy,
-               "ConfigMap": _validate_configmap}
+               "ConfigMap": _validate_configmap, **_RBAC_VALIDATORS}
