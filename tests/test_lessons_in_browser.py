@@ -84,6 +84,14 @@ def test_expectations_come_from_the_committed_outputs():
         _want(code=False), _want(widgets=1), _want(images=1), _want(code=False), _want(code=False)]
 
 
+def test_a_committed_progress_bar_is_not_expected():
+    # labkit shows one only while a wait lasts over a second: a faster run never draws it.
+    bar = nbformat.v4.new_output("display_data", {"application/vnd.jupyter.widget-view+json": {"model_id": "p"},
+                                                  "text/plain": "IntProgress(value=0, description='ready: ', max=5)"})
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("lab.apply(...)", outputs=[bar])])
+    assert BROWSER.expectations(nb) == [_want(widgets=0)]
+
+
 def test_the_browser_runs_a_cleared_copy(tmp_path):
     copy, = BROWSER.cleared_copy(LESSONS[1:2], tmp_path)
     assert copy.parent == tmp_path / "notebooks" and (tmp_path / "manifests").is_dir()
