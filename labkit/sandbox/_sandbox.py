@@ -264,11 +264,13 @@ class Sandbox:
             self._network = Network(self.store, self.config)
         return self._network
 
-    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin: str = ""):
+    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed):
+        """runtime.run in the pod; `streamed` carries on_output, tty and interrupt (exec -i)."""
         from . import runtime
         return runtime.run(pod, argv, container=container, config=self.config, cluster=self.store,
                            clock=self.clock, dns_address=self.dns_address, dns_clients=self.dns_clients,
-                           stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network)
+                           stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network,
+                           **streamed)
 
     def pod_logs(self, pod: dict, container: str) -> list[str]:
         """What the container wrote: CoreDNS's own log (see dns/_podlog), or for nginx

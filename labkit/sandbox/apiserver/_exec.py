@@ -13,22 +13,24 @@ GIL), so there is no pool, only a cap on execs running at once (MAX_CONCURRENT_E
 past which a new exec is refused with 429 before its stream opens; a kubelet has no such
 cap, and the sandbox's is far above what a lesson runs.
 
-Stdin is collected before the command starts; more than the exec's memory budget of it
-is an OOM kill (`Killed`, exit 137), the rest of it unread.
+Stdin is streamed to the command as it arrives (a shell runs each line as it comes; with
+a tty, through the pty's line discipline, see runtime._tty), and output is sent as it is
+written. More stdin waiting unread than the exec's memory budget is an OOM kill (`Killed`,
+exit 137), the rest of it unread.
 """
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import logging
-import mmap
 import threading
 import weakref
 
 from aiohttp import WSMsgType, web
 
 from ..apis import _errors
-from ..runtime import ExecResult
+from ..runtime import ExecResult, Interrupt, LineDiscipline, StreamInput, onlcr
 from ..runtime._shell_io import MEMORY_LIMIT
 
 log = logging.getLogger(__name__)
@@ -132,48 +134,88 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
 
 async def _serve(sandbox, request: web.Request, pod: dict, container: str,
                  command: list[str]) -> web.WebSocketResponse:
+    def run(**streamed) -> ExecResult:
+        return sandbox.run_in_pod(pod, container, command, **streamed)
+    return await serve_stream(sandbox, request, run, " ".join(command)[:200])
+
+
+async def serve_stream(sandbox, request: web.Request, run, what: str) -> web.WebSocketResponse:
+    """Upgrade, run `run(...)` on a thread of its own, and carry the channels both ways
+    while it runs: stdin in (through the terminal's line discipline with a tty), output
+    out as it is written, then the exit Status on channel 3."""
     # A frame may carry up to the whole stdin budget (the official Python client sends
     # what it is given as one frame); aiohttp's default cap is 4 MiB.
     ws = web.WebSocketResponse(protocols=PROTOCOLS, autoping=True, max_msg_size=MEMORY_LIMIT + 1024,
                                timeout=3.0)   # close(): a client still flooding stdin held it 10 s
     await ws.prepare(request)
-    v5 = ws.ws_protocol == "v5.channel.k8s.io"
     tty = _flag(request, "tty")
     want_out, want_err = _flag(request, "stdout"), _flag(request, "stderr") and not tty
+    loop = asyncio.get_running_loop()
+    outbox: asyncio.Queue = asyncio.Queue()
+    stdin, interrupt = StreamInput(MEMORY_LIMIT), Interrupt()
 
-    stdin, too_much = "", False
-    if _flag(request, "stdin"):
-        stdin, too_much = await _read_stdin(ws, v5, MEMORY_LIMIT)
-
-    if too_much:
-        result = ExecResult(b"", b"Killed\n", 137)
-    else:
-        loop = asyncio.get_running_loop()
+    def on_output(channel: int, text: str) -> None:      # on the command's thread
         try:
-            result = await _run_on_own_thread(
-                loop, lambda: sandbox.run_in_pod(pod, container, command, stdin))
+            loop.call_soon_threadsafe(outbox.put_nowait, (channel, text))
+        except RuntimeError:              # the loop is closed: the sandbox stopped
+            interrupt.kill()
+
+    if _flag(request, "stdin"):
+        reader = asyncio.ensure_future(_read_stdin(ws, stdin, interrupt, LineDiscipline() if tty else None,
+                                                   outbox))
+    else:
+        stdin.close()
+        reader = None
+    job = _run_on_own_thread(loop, lambda: run(stdin=stdin, on_output=on_output, tty=tty,
+                                               interrupt=interrupt))
+    try:
+        getter = None
+        while True:
+            getter = getter or asyncio.ensure_future(outbox.get())
+            await asyncio.wait({getter, job}, return_when=asyncio.FIRST_COMPLETED)
+            if not getter.done():
+                break
+            channel, text = getter.result()
+            getter = None
+            await _send_output(ws, channel, text, tty, want_out, want_err, stdin)
+        getter.cancel()
+        while not outbox.empty():
+            await _send_output(ws, *outbox.get_nowait(), tty, want_out, want_err, stdin)
+        try:
+            result = job.result()
         except Exception as exc:
             # The upgrade is done: the failure reaches the client as a Status on the error
             # channel, as the kubelet's stream server reports one, and the log gets the traceback.
             faults = getattr(getattr(sandbox, "api", None), "faults", None)
             if faults is not None:
-                faults.record("exec", exc, " ".join(command)[:200])
+                faults.record("exec", exc, what)
             await _send_failure(ws, _errors.internal(exc).status())
             return ws
-        del stdin
-    out, err = result.stdout, result.stderr
-    if tty:                      # one stream; a terminal turns \n into \r\n
-        out = (out + err).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    try:
-        if want_out and out:
-            await ws.send_bytes(bytes([STDOUT]) + out)
-        if want_err and err:
-            await ws.send_bytes(bytes([STDERR]) + err)
-        await ws.send_bytes(bytes([ERROR]) + json.dumps(exit_status(result.exit_code)).encode())
+        code = result.exit_code
+        if stdin.over:                    # more stdin than the budget: the OOM killer's SIGKILL
+            code = 137
+            if want_err or tty:
+                await ws.send_bytes(bytes([STDOUT if tty else STDERR]) + b"Killed\n")
+        await ws.send_bytes(bytes([ERROR]) + json.dumps(exit_status(code)).encode())
         await ws.close()
     except (ConnectionResetError, RuntimeError):
         pass
+    finally:
+        interrupt.kill()                  # the client left: the command is killed
+        stdin.close()
+        if reader is not None:
+            reader.cancel()
     return ws
+
+
+async def _send_output(ws, channel: int, text: str, tty: bool, want_out: bool, want_err: bool,
+                       stdin: StreamInput) -> None:
+    if stdin.over:                        # killed: what it wrote after is lost
+        return
+    if channel == STDOUT and not want_out or channel == STDERR and not want_err:
+        return
+    data = (onlcr(text) if tty and channel == STDOUT else text).encode()
+    await ws.send_bytes(bytes([channel]) + data)
 
 
 async def _send_failure(ws: web.WebSocketResponse, status: dict) -> None:
@@ -199,36 +241,42 @@ def _container_not_found(request: web.Request, container: str) -> web.Response:
     return web.Response(status=500, text=reason, content_type="text/plain")
 
 
-async def _read_stdin(ws: web.WebSocketResponse, v5: bool, limit: int,
-                      idle: float = 1.0) -> tuple[str, bool]:
-    """Collect stdin until the client closes it (v5: [255, 0]) or stays quiet for `idle` s.
-
-    Returns (text, over): over when more than `limit` bytes came, reading stopped there."""
-    # One anonymous mapping of the budget's size, filled in place: its untouched pages
-    # cost no memory, where a growing buffer's reallocations would hold two copies at once.
-    with mmap.mmap(-1, max(limit, 1)) as data_in:
-        return await _fill(ws, data_in, limit, idle)
-
-
-async def _fill(ws: web.WebSocketResponse, data_in: mmap.mmap, limit: int,
-                idle: float) -> tuple[str, bool]:
-    size = 0
-    while True:
-        try:
-            msg = await asyncio.wait_for(ws.receive(), idle)
-        except asyncio.TimeoutError:
-            break
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-            break
-        data = msg.data.encode() if isinstance(msg.data, str) else msg.data
-        if not data:
-            continue
-        if data[0] == STDIN:
-            if size + len(data) - 1 > limit:
-                return "", True
-            data_in[size:size + len(data) - 1] = memoryview(data)[1:]
-            size += len(data) - 1
-        elif data[0] == CLOSE and data[1:2] == bytes([STDIN]):
-            break
-    with memoryview(data_in) as view:
-        return str(view[:size], "utf-8", "replace"), False
+async def _read_stdin(ws: web.WebSocketResponse, stdin: StreamInput, interrupt: Interrupt,
+                      tty: LineDiscipline | None, outbox: asyncio.Queue) -> None:
+    """Feed the command's stdin as frames arrive, until the client closes it (v5: [255, 0])
+    or goes away. With a tty, keys go through the line discipline: its echo goes out on
+    stdout, whole lines to the shell, ^C to the running command, ^D ends the input."""
+    decode = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        while True:
+            msg = await ws.receive()
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                interrupt.kill()          # the client went away
+                break
+            data = msg.data.encode() if isinstance(msg.data, str) else msg.data
+            if not data:
+                continue
+            if data[0] == STDIN:
+                text = decode.decode(bytes(data[1:]))
+                if tty is None:
+                    stdin.feed(text)
+                    if stdin.over:
+                        interrupt.kill()
+                        break
+                    continue
+                typed = tty.receive(text)
+                if typed.echo:
+                    outbox.put_nowait((STDOUT, typed.echo))
+                if typed.interrupt:
+                    interrupt.fire()
+                    stdin.interrupt()
+                for line in typed.lines:
+                    stdin.feed(line)
+                if typed.eof:
+                    break
+            elif data[0] == RESIZE:
+                pass                      # {"Width": W, "Height": H}: the shells here draw no screens
+            elif data[0] == CLOSE and data[1:2] == bytes([STDIN]):
+                break
+    finally:
+        stdin.close()
