@@ -25,15 +25,18 @@ import codecs
 import json
 import logging
 import threading
+import time
 import weakref
 
 from aiohttp import WSMsgType, web
 
 from ..apis import _errors
+from ..apis._resources import by_plural
 from ..runtime import ExecResult, Interrupt, LineDiscipline, StreamInput, onlcr
 from ..runtime._shell_io import MEMORY_LIMIT
 
 log = logging.getLogger(__name__)
+PODS = by_plural("pods")
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 MAX_CONCURRENT_EXECS = 64
@@ -103,7 +106,9 @@ def exit_status(code: int) -> dict:
 
 
 
-async def handle_exec(sandbox, request: web.Request, target) -> web.StreamResponse:
+def _stream_target(sandbox, request: web.Request, target) -> tuple[dict, str, web.Response | None]:
+    """The pod and container an exec or attach is for, or the refusal (a Status raised, or
+    the kubelet's answer for a container that is not running)."""
     pod = sandbox.store.get_resource(target.resource, target.namespace, target.name)
     if pod is None:
         raise _errors.not_found(target.resource, target.name)
@@ -116,7 +121,81 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
         raise _errors.bad_request(f"pod {target.name} does not have a host assigned")
     statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
     if "running" not in (statuses.get(container, {}).get("state") or {}):
-        return _container_not_found(request, container)
+        return pod, container, _container_not_found(request, container)
+    return pod, container, None
+
+
+async def handle_attach(sandbox, request: web.Request, target) -> web.StreamResponse:
+    """`pods/attach`: the container's own process, not a new one. A container whose shell
+    waits on stdin (`stdin: true`, as `kubectl run -it` makes) gets its session now: what the
+    shell prints goes to the attached client and to the container's log, and when the shell
+    exits the container does, with its status. Any other container has no stdin to give:
+    the attach holds until the container stops running or the client leaves."""
+    pod, container, refusal = _stream_target(sandbox, request, target)
+    if refusal is not None:
+        return refusal
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise _errors.ApiError(400, "BadRequest", "Upgrade request required")
+    if not _claim(sandbox):
+        raise _errors.ApiError(429, "TooManyRequests",
+                               f"the sandbox runs at most {MAX_CONCURRENT_EXECS} execs at once; "
+                               "try again when one has ended")
+    try:
+        process = sandbox.attach_target(pod, container)
+        if process is None:
+            follow = _follow_while_running(sandbox, pod, container, sandbox.container_log(pod, container))
+            return await serve_stream(sandbox, request, follow, f"attach {container}")
+        argv, interrupt, log, attempt = process
+        clock = sandbox.clock
+
+        def run(*, on_output, **streamed) -> ExecResult:
+            def tee(channel: int, text: str) -> None:
+                on_output(channel, text)
+                log.write(clock.time(), text)
+            return sandbox.run_in_pod(pod, container, list(argv), on_output=tee, **streamed)
+
+        def ended(code: int) -> None:
+            sandbox.container_process_ended(pod, container, attempt, code)
+        return await serve_stream(sandbox, request, run, f"attach {container}", interrupt=interrupt,
+                                  on_end=ended)
+    finally:
+        _unclaim(sandbox)
+
+
+def _follow_while_running(sandbox, pod: dict, container: str, log):
+    """An attach to a container that reads no stdin: what its command prints (from the start
+    of this run, so `kubectl run -i`, which attaches once the pod runs, shows it all), until
+    the container stops running or the client leaves. A server shows nothing."""
+    def run(*, stdin, on_output, tty, interrupt) -> ExecResult:
+        meta = pod["metadata"]
+        seen = 0
+
+        def show() -> None:
+            nonlocal seen
+            if log is None:
+                return
+            lines, written = log.snapshot()
+            if written > seen:
+                for _, line in lines[-(written - seen):]:
+                    on_output(STDOUT, line + "\n")
+                seen = written
+        while not interrupt.pending:
+            show()
+            now = sandbox.store.get_resource(PODS, meta["namespace"], meta["name"])
+            status = next((s for s in ((now or {}).get("status") or {}).get("containerStatuses") or []
+                           if s["name"] == container), {})
+            if now is None or now["metadata"]["uid"] != meta["uid"] or "running" not in (status.get("state") or {}):
+                break
+            time.sleep(0.05)
+        show()
+        return ExecResult(b"", b"", 0)
+    return run
+
+
+async def handle_exec(sandbox, request: web.Request, target) -> web.StreamResponse:
+    pod, container, refusal = _stream_target(sandbox, request, target)
+    if refusal is not None:
+        return refusal
     command = request.query.getall("command", [])
     if not command:
         raise _errors.bad_request("you must specify at least 1 command")
@@ -139,7 +218,8 @@ async def _serve(sandbox, request: web.Request, pod: dict, container: str,
     return await serve_stream(sandbox, request, run, " ".join(command)[:200])
 
 
-async def serve_stream(sandbox, request: web.Request, run, what: str) -> web.WebSocketResponse:
+async def serve_stream(sandbox, request: web.Request, run, what: str, *,
+                       interrupt: Interrupt | None = None, on_end=None) -> web.WebSocketResponse:
     """Upgrade, run `run(...)` on a thread of its own, and carry the channels both ways
     while it runs: stdin in (through the terminal's line discipline with a tty), output
     out as it is written, then the exit Status on channel 3."""
@@ -152,7 +232,7 @@ async def serve_stream(sandbox, request: web.Request, run, what: str) -> web.Web
     want_out, want_err = _flag(request, "stdout"), _flag(request, "stderr") and not tty
     loop = asyncio.get_running_loop()
     outbox: asyncio.Queue = asyncio.Queue()
-    stdin, interrupt = StreamInput(MEMORY_LIMIT), Interrupt()
+    stdin, interrupt = StreamInput(MEMORY_LIMIT), interrupt or Interrupt()
 
     def on_output(channel: int, text: str) -> None:      # on the command's thread
         try:
@@ -192,6 +272,9 @@ async def serve_stream(sandbox, request: web.Request, run, what: str) -> web.Web
             await _send_failure(ws, _errors.internal(exc).status())
             return ws
         code = result.exit_code
+        if on_end is not None:
+            on_end(code)
+            code = 0          # an attach ends with its process; the exit code is the container's
         if stdin.over:                    # more stdin than the budget: the OOM killer's SIGKILL
             code = 137
             if want_err or tty:

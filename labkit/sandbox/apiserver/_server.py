@@ -21,7 +21,7 @@ from . import _discovery, _edge, _protobuf
 from ..apis import _decode, _errors, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _go_json_type, _yaml_problem
-from ._exec import handle_exec
+from ._exec import handle_attach, handle_exec
 from ..apis._resources import Resource, by_path
 from ..storage._store import Event, Store
 
@@ -138,6 +138,8 @@ class ApiServer:
         method = request.method
         if target.subresource == "exec":
             return await handle_exec(self.sandbox, request, target)
+        if target.subresource == "attach":
+            return await handle_attach(self.sandbox, request, target)
         if target.subresource == "log":
             return await self._log(request, target)
         if target.subresource == "proxy":
@@ -462,7 +464,15 @@ class ApiServer:
             raise _admission.Invalid("PodLogOptions", target.name, [{
                 "reason": "FieldValueInvalid", "field": "tailLines",
                 "message": f"Invalid value: {tail}: must be greater than or equal to 0"}], group="")
-        entries, seen = self.sandbox.pod_log_position(pod, container)
+        previous = _edge.query_bool(request, "previous")
+        refusal = _log_refusal(pod, container, previous)
+        if refusal:
+            raise _errors.bad_request(refusal)
+        position = self.sandbox.pod_log_position(pod, container, previous)
+        if position is None:
+            raise _errors.bad_request(
+                f'previous terminated container "{container}" in pod "{target.name}" not found')
+        entries, seen = position
         if tail is not None:
             entries = entries[-tail:] if tail else []
         stamped = _edge.query_bool(request, "timestamps")
@@ -523,6 +533,23 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
         raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
+
+
+def _log_refusal(pod: dict, container: str, previous: bool) -> str | None:
+    """The kubelet's answer for a container that has nothing to show yet
+    (kubelet_pods.go validateContainerLogStatus)."""
+    status = next((s for s in (pod.get("status") or {}).get("containerStatuses") or []
+                   if s.get("name") == container), None)
+    if status is None or previous:
+        return None
+    waiting = (status.get("state") or {}).get("waiting")
+    if waiting is None or (status.get("lastState") or {}).get("terminated"):
+        return None
+    name = pod["metadata"]["name"]
+    reason = waiting.get("reason") or ""
+    why = {"ErrImagePull": "image can't be pulled",
+           "ImagePullBackOff": "trying and failing to pull image"}.get(reason, reason)
+    return f'container "{container}" in pod "{name}" is waiting to start: {why}'
 
 
 def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:

@@ -31,14 +31,14 @@ import io
 import re
 
 from ._context import ExecResult, ImageProfile, ToolContext
-from ._images import profile, traits
+from ._images import default_command, profile, traits
 from ._podfiles import pod_files, pod_hostname
 
 from ._interactive import Interrupt, StreamInput
 from ._tty import LineDiscipline, onlcr
 
 __all__ = ["run", "profile", "ExecResult", "ImageProfile", "pod_env", "Interrupt", "StreamInput",
-           "LineDiscipline", "onlcr", "reads_stdin"]
+           "LineDiscipline", "onlcr", "reads_stdin", "default_command"]
 
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SHELL_NAMES = ("sh", "bash", "ash", "dash")
