@@ -39,7 +39,7 @@ def reference_problem(image: str) -> str | None:
         return None
     lowered = image.lower()
     if lowered != image and _REFERENCE.fullmatch(lowered):
-        return "repository name must be lowercase"
+        return "invalid reference format: repository name must be lowercase"
     return "invalid reference format"
 
 

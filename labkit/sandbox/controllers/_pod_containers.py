@@ -120,9 +120,10 @@ class PodContainers:
                 self._terminate(c, 0)
             if c.state == "waiting" and c.reason == "ErrImagePull":
                 self._image_pull_backoff(pod, specs[name], c)
-            elif c.state == "waiting" and c.reason in ("ImagePullBackOff", "CrashLoopBackOff"):
+            elif c.state == "waiting" and c.reason == "ImagePullBackOff":
                 self._start(pod, specs[name])
-            elif c.state == "terminated" and _restarts(policy, c.terminated["exitCode"]):
+            elif (c.state == "terminated" or c.reason == "CrashLoopBackOff") and \
+                    _restarts(policy, c.terminated["exitCode"]):
                 self._restart(pod, specs[name], c, now)
         written = self._write_status(pod, network or {})
         self._flush_events(written or pod)
