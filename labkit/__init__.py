@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["connect", "Lab", "ExecResult", "ApplyResult", "ResolvConf", "errors", "probes", "plots",
-           "widgets", "exercises", "clusterdns", "check", "solution", "reveal"]
+           "widgets", "exercises", "clusterdns", "check", "solution", "reveal", "predict"]
 
 _LAZY = {
     "connect": ("labkit._connect", "connect"),
@@ -19,8 +19,10 @@ _LAZY = {
     "check": ("labkit.exercises", "check"),
     "solution": ("labkit.exercises", "solution"),
     "reveal": ("labkit.exercises", "reveal"),
+    "predict": ("labkit.predictions", "predict"),
 }
-_SUBMODULES = ("errors", "probes", "plots", "sandbox", "widgets", "exercises", "magic", "clusterdns")
+_SUBMODULES = ("errors", "probes", "plots", "sandbox", "widgets", "exercises", "magic", "clusterdns",
+               "predictions")
 
 
 def __getattr__(name: str):

@@ -10,8 +10,8 @@ import pytest
 
 from labkit.sandbox.registry._patch import (APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH,
                                             PatchError, apply_patch, decode_patch, json_patch,
-                                            list_merge_key, merge_patch, server_side_apply,
-                                            strategic_merge_patch)
+                                            merge_patch, server_side_apply)
+from labkit.sandbox.registry._strategic import list_merge_key, strategic_merge_patch
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 

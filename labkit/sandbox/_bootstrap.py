@@ -120,8 +120,14 @@ def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
                                     "osImage": _release.NODE_OS_IMAGE}}}
 
 
-def kubelet_config(config: SandboxConfig) -> dict:
-    """What GET /api/v1/nodes/<node>/proxy/configz returns under "kubeletconfig"."""
+def kubelet_config(config: SandboxConfig, node: dict) -> dict:
+    """What GET /api/v1/nodes/<node>/proxy/configz returns under "kubeletconfig": the same
+    for every node but maxPods, which is what the node reports as allocatable pods."""
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    try:
+        max_pods = int(allocatable.get("pods", config.max_pods))
+    except (TypeError, ValueError):
+        max_pods = config.max_pods
     return {"enableServer": True, "staticPodPath": "/etc/kubernetes/manifests",
             "syncFrequency": "1m0s", "fileCheckFrequency": "20s", "httpCheckFrequency": "20s",
             "address": "0.0.0.0", "port": 10250, "rotateCertificates": True, "serverTLSBootstrap": False,
@@ -136,7 +142,7 @@ def kubelet_config(config: SandboxConfig) -> dict:
             "imageMinimumGCAge": "2m0s", "imageGCHighThresholdPercent": 85, "imageGCLowThresholdPercent": 80,
             "volumeStatsAggPeriod": "1m0s", "cgroupsPerQOS": True, "cgroupDriver": "systemd",
             "cpuManagerPolicy": "none", "runtimeRequestTimeout": "2m0s", "hairpinMode": "promiscuous-bridge",
-            "maxPods": config.max_pods, "podPidsLimit": -1, "resolvConf": "/etc/resolv.conf", "cpuCFSQuota": True,
+            "maxPods": max_pods, "podPidsLimit": -1, "resolvConf": "/etc/resolv.conf", "cpuCFSQuota": True,
             "maxOpenFiles": 1000000, "contentType": "application/vnd.kubernetes.protobuf",
             "kubeAPIQPS": 50, "kubeAPIBurst": 100, "serializeImagePulls": True,
             "evictionHard": {"imagefs.available": "15%", "memory.available": "100Mi",

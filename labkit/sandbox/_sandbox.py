@@ -325,9 +325,6 @@ class Sandbox:
         entries = [(moment.timestamp(), line) for line in startup_log(spec["image"], moment)] + list(served)
         return entries, len(entries)
 
-    def kubelet_config(self, node: str) -> dict:
-        return _bootstrap.kubelet_config(self.config)
-
     def call(self, fn, *args):
         """Run fn(*args) on the sandbox's loop and return its result (thread-safe)."""
         async def invoke():

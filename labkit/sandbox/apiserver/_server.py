@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import yaml
 from aiohttp import web
@@ -20,8 +21,12 @@ from ..registry import _admission, _registry
 from . import _discovery, _edge, _protobuf
 from ..apis import _decode, _errors, _schema, _selectors
 from ..home._faultlog import FaultLog
-from ..registry._patch import _go_json_type, _yaml_problem
+from ..registry._patch import _yaml_problem
+from ..registry._patch_errors import _go_json_type
 from ._exec import handle_attach, handle_exec
+from .. import _bootstrap
+from .._clock import Clock
+from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path
 from ..storage._store import Event, Store
 
@@ -77,8 +82,32 @@ def _error(e: _errors.ApiError | _admission.Invalid) -> web.Response:
 _THREAD_DECODE_BYTES = 64 * 1024
 
 
+class Cluster(Protocol):
+    """What the API server uses of the cluster it fronts: the store and registry it serves,
+    the node side behind exec and logs (the kubelet API), and the sandbox's extras."""
+    store: Store
+    registry: Any
+    config: SandboxConfig
+    clock: Clock
+    token: str
+    dns: Any                     # the DNS server (its query log and cache), or None
+
+    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed) -> Any: ...
+
+    def pod_log_position(self, pod: dict, container: str,
+                         previous: bool = False) -> tuple[list[tuple[float, str]], int] | None: ...
+
+    def attach_target(self, pod: dict, container: str) -> Any: ...
+
+    def container_log(self, pod: dict, container: str) -> Any: ...
+
+    def container_process_ended(self, pod: dict, container: str, attempt: int, code: int) -> None: ...
+
+    def advance_clock(self, seconds: float) -> None: ...
+
+
 class ApiServer:
-    def __init__(self, sandbox) -> None:
+    def __init__(self, sandbox: Cluster) -> None:
         self.sandbox = sandbox
         self.store: Store = sandbox.store
         self.registry = sandbox.registry
@@ -505,7 +534,7 @@ class ApiServer:
         if node is None:
             raise _errors.not_found(target.resource, target.name)
         if target.rest == "configz":
-            return web.json_response({"kubeletconfig": self.sandbox.kubelet_config(target.name)})
+            return web.json_response({"kubeletconfig": _bootstrap.kubelet_config(self.config, node)})
         if target.rest in ("healthz", ""):
             return web.Response(text="ok")
         return web.Response(status=404, text="404 page not found\n")

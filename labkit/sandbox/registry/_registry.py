@@ -11,7 +11,7 @@ import uuid
 
 from ...kube.objects import clone
 from ...kube.printers import selector_string
-from . import _admission, _patch
+from . import _admission, _patch, _patch_errors
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
 from .._clock import rfc3339
@@ -268,7 +268,7 @@ def _require_object_meta(resource: Resource, obj: dict) -> None:
     if meta is not None and not isinstance(meta, dict):
         kind = resource.kind
         version = resource.api_version.rpartition("/")[2]
-        jtype = _patch._go_json_type(meta)
+        jtype = _patch_errors._go_json_type(meta)
         raise _errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: json: cannot '
                                   f"unmarshal {jtype} into Go struct field {kind}.metadata of type ObjectMeta")
 
@@ -284,7 +284,7 @@ def _undecodable_patch(patched, error: _errors.ApiError, patch_type: str = "", p
         return error                       # server-side apply decodes the applied object itself: its 400 stands
     reason = error.message.split(": ", 1)[1]
     if patch_type == _patch.STRATEGIC_MERGE_PATCH and isinstance(patch, dict):
-        text = _patch._gofmt(patch, int64s=True)     # smpPatcher prints the patch map with %+v
+        text = _patch_errors._gofmt(patch, int64s=True)     # smpPatcher prints the patch map with %+v
     else:
         text = json.dumps(patched, separators=(",", ":"))
     return _admission.Invalid("", "", [{"reason": "FieldValueInvalid", "field": "patch",
