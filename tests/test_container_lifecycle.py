@@ -87,6 +87,21 @@ def test_sh_exit_3_fails_the_pod_with_error(kubectl, namespace):
     assert kubectl("logs", "-n", namespace, "bad").stdout == "going down\n"
 
 
+def test_logs_follow_ends_when_the_container_does(kubectl, namespace, sandbox):
+    kubectl("run", "nap", "-n", namespace, "--image=busybox", "--restart=Never", "--",
+            "sh", "-c", "echo before; sleep 1; echo after")
+    wait_for(lambda: phase_is(kubectl, namespace, "nap", "Running", "Succeeded"))
+    assert kubectl("logs", "-f", "-n", namespace, "nap", timeout=30).stdout == "before\nafter\n"
+    assert wait_for(lambda: phase_is(kubectl, namespace, "nap", "Succeeded"))
+
+
+def test_run_it_rm_restart_never_returns_the_shells_exit_code(kubectl, namespace):
+    proc = kubectl("run", "-i", "--rm", "--restart=Never", "-n", namespace, "sh1", "--image=busybox",
+                   "--", "sh", check=False, input="echo in the pod\nexit 3\n")
+    assert "in the pod\n" in proc.stdout
+    assert proc.returncode == 3
+
+
 def test_run_i_rm_prints_the_output_then_deletes_the_pod(kubectl, namespace, core):
     apply_lab(kubectl, namespace, "web-svc.yaml", "nginx-deployment.yaml")
     proc = kubectl("run", "-i", "--rm", "--restart=Never", "-n", namespace, "x", "--image=busybox", "--",

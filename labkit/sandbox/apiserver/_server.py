@@ -509,7 +509,8 @@ class ApiServer:
         if not _edge.query_bool(request, "follow"):
             return web.Response(text=text, content_type="text/plain")
         # `kubectl logs -f`: keep the stream open and send what the container writes next,
-        # until the client goes away or the pod does.
+        # until the client goes away, the pod does, or the container stops running (the
+        # kubelet's follow ends with the container's process).
         response = web.StreamResponse(headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"})
         await response.prepare(request)
         request[_PREPARED] = True
@@ -525,6 +526,9 @@ class ApiServer:
                     new = entries[-(total - seen):] if total - seen < len(entries) else entries
                     await response.write(_log_text(new, stamped).encode())
                     seen = total
+                if not _running(pod, container):
+                    break
+            await response.write_eof()
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         return response
@@ -562,6 +566,11 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
         raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
+
+
+def _running(pod: dict, container: str) -> bool:
+    return any(s.get("name") == container and "running" in (s.get("state") or {})
+               for s in (pod.get("status") or {}).get("containerStatuses") or [])
 
 
 def _log_refusal(pod: dict, container: str, previous: bool) -> str | None:
