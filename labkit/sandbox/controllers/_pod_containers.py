@@ -20,6 +20,9 @@ from ._containers import (Backoff, ContainerLog, Plan, full_image, go_duration, 
                           pull_error, reference_problem)
 
 IMAGE_PULL_BACKOFF_AFTER = 1.0     # ErrImagePull shows until the pod worker's next sync
+# Commands running at once on their threads; past this a container waits in ContainerCreating
+# (a thread each; the interpreter's turns (runtime._cpu) already share the CPU among them).
+MAX_RUNNING_COMMANDS = 256
 
 
 @dataclass
@@ -51,6 +54,7 @@ class PodContainers:
         self.store, self.config, self.manager = kubelet.store, kubelet.config, kubelet.manager
         self._pods: dict[tuple, dict[str, Container]] = {}
         self._events: list[tuple] = []         # recorded once the status they explain is written
+        self._commands = 0                     # command threads running now
 
     # --- what the kubelet and the API server ask ---------------------------------------
     def started(self, pod: dict) -> bool:
@@ -120,7 +124,7 @@ class PodContainers:
                 self._terminate(c, 0)
             if c.state == "waiting" and c.reason == "ErrImagePull":
                 self._image_pull_backoff(pod, specs[name], c)
-            elif c.state == "waiting" and c.reason == "ImagePullBackOff":
+            elif c.state == "waiting" and c.reason in ("ImagePullBackOff", "ContainerCreating"):
                 self._start(pod, specs[name])
             elif (c.state == "terminated" or c.reason == "CrashLoopBackOff") and \
                     _restarts(policy, c.terminated["exitCode"]):
@@ -152,6 +156,9 @@ class PodContainers:
             c.state, c.reason, c.message, c.pull_error = "waiting", "ErrImagePull", error, error
             c.due = now + IMAGE_PULL_BACKOFF_AFTER
             return
+        if c.plan.kind == "run" and self._commands >= MAX_RUNNING_COMMANDS:
+            c.state, c.reason, c.due = "waiting", "ContainerCreating", now + 1.0
+            return
         self._event(pod, "Pulled", f'Container image "{image}" already present on machine')
         self._event(pod, "Created", f"Created container {spec['name']}")
         self._event(pod, "Started", f"Started container {spec['name']}")
@@ -173,6 +180,7 @@ class PodContainers:
         runner, clock, log, attempt, interrupt = self.manager.runner, self.store.clock, c.log, c.attempt, c.interrupt
         stdin = StreamInput(0)
         stdin.close()
+        self._commands += 1
 
         def write(_channel: int, text: str) -> None:
             log.write(clock.time(), text)
@@ -184,9 +192,13 @@ class PodContainers:
             except Exception:                   # noqa: BLE001 - a failed start is exit 128
                 code = 128
             log.close(clock.time())
-            self.manager.call_from_thread(self.process_ended, pod, name, attempt, code)
+            self.manager.call_from_thread(self._command_ended, pod, name, attempt, code)
 
         threading.Thread(target=main, name="labkit-container", daemon=True).start()
+
+    def _command_ended(self, pod: dict, name: str, attempt: int, code: int) -> None:
+        self._commands -= 1
+        self.process_ended(pod, name, attempt, code)
 
     def _terminate(self, c: Container, code: int) -> None:
         c.log.close(self.store.clock.time())
