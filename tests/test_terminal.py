@@ -115,6 +115,7 @@ def test_exec_it_bash_on_centos_shows_its_prompt_runs_lines_and_exits_with_the_c
     term.expect(b"hi /etc\r\n")
     term.type(b"exit 3\r")
     assert term.exit_code() == 3
+    assert term.screen.endswith(b"exit 3\r\nexit\r\ncommand terminated with exit code 3\r\n")
 
 
 def test_exec_it_busybox_sh_prompt_line_editing_and_ctrl_c(terminal, core, namespace):

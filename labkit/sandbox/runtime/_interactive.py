@@ -206,6 +206,8 @@ def repl(shell, stdin: StreamInput, out, err, *, tty: bool, interrupt: Interrupt
                 else:
                     shell.status = shell.exec_seq(tree, Io(Input(""), out, err))
         except ShellExit as ex:
+            if tty and shell.dialect.is_bash:     # an interactive bash says so (builtins/exit.def)
+                out.write("exit\n")
             return ex.code
         except _LoopControl:                     # `break` outside a loop: ignored, as a shell does
             pass
