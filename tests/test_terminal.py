@@ -223,3 +223,43 @@ def test_a_compound_command_waits_for_its_end():
     assert not complete('echo "open\n')
     assert complete("for i in 1 2; do echo $i; done\n")
     assert complete("echo )\n")                    # a syntax error is complete: it is reported
+
+
+# ---------------------------------------------------------------- both channel protocols, bare
+
+@pytest.mark.parametrize("protocol", ["v4.channel.k8s.io", "v5.channel.k8s.io"])
+def test_a_tty_session_over_each_channel_protocol(sandbox, core, namespace, protocol):
+    """A bare WebSocket client: keys in on channel 0 (a resize on 4 among them), the echo
+    and output out on 1 with CR NL, the exit Status on 3 with the ExitCode cause."""
+    import asyncio
+    import json
+    import ssl
+
+    import aiohttp
+    running_pod(core, namespace, "bb", BUSYBOX)
+    url = f"{sandbox.server}/api/v1/namespaces/{namespace}/pods/bb/exec"
+    query = [("command", "sh"), ("stdin", "true"), ("stdout", "true"), ("tty", "true")]
+    tls = ssl.create_default_context(cafile=str(sandbox.ca_file))
+
+    async def session() -> tuple[bytes, dict]:
+        screen, status = b"", {}
+        async with aiohttp.ClientSession() as http:
+            async with http.ws_connect(url, params=query, protocols=(protocol,), ssl=tls,
+                                       headers={"Authorization": f"Bearer {sandbox.token}"}) as ws:
+                assert ws.protocol == protocol
+                await ws.send_bytes(b"\x04" + json.dumps({"Width": 120, "Height": 40}).encode())
+                keys = iter([b"echo $((6*7))\r", b"exit 9\r"])
+                async for msg in ws:
+                    if msg.type != aiohttp.WSMsgType.BINARY:
+                        break
+                    if msg.data[0] == 1:
+                        screen += msg.data[1:]
+                        if screen.endswith(b"/ # "):
+                            await ws.send_bytes(b"\x00" + next(keys))
+                    elif msg.data[0] == 3:
+                        status = json.loads(msg.data[1:])
+        return screen, status
+    screen, status = asyncio.run(asyncio.wait_for(session(), 30))
+    assert screen == b"/ # echo $((6*7))\r\n42\r\n/ # exit 9\r\n"
+    assert status["reason"] == "NonZeroExitCode"
+    assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "9"}]
