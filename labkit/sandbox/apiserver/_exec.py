@@ -234,9 +234,26 @@ async def serve_stream(sandbox, request: web.Request, run, what: str, *,
     outbox: asyncio.Queue = asyncio.Queue()
     stdin, interrupt = StreamInput(MEMORY_LIMIT), interrupt or Interrupt()
 
+    # Output written on the command's thread is gathered, and handed to the loop at most
+    # once per turn of the loop: a shell loop of 20 000 echos is a few frames, not 20 000.
+    written: list[tuple[int, str]] = []
+    written_lock = threading.Lock()
+    handing = [False]
+
+    def hand_over() -> None:              # on the loop
+        with written_lock:
+            items, written[:], handing[0] = list(written), [], False
+        for channel, text in _merged(items):
+            outbox.put_nowait((channel, text))
+
     def on_output(channel: int, text: str) -> None:      # on the command's thread
+        with written_lock:
+            written.append((channel, text))
+            if handing[0]:
+                return
+            handing[0] = True
         try:
-            loop.call_soon_threadsafe(outbox.put_nowait, (channel, text))
+            loop.call_soon_threadsafe(hand_over)
         except RuntimeError:              # the loop is closed: the sandbox stopped
             interrupt.kill()
 
@@ -289,6 +306,17 @@ async def serve_stream(sandbox, request: web.Request, run, what: str, *,
         if reader is not None:
             reader.cancel()
     return ws
+
+
+def _merged(items: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Consecutive writes to one channel as one."""
+    merged: list[tuple[int, str]] = []
+    for channel, text in items:
+        if merged and merged[-1][0] == channel:
+            merged[-1] = (channel, merged[-1][1] + text)
+        else:
+            merged.append((channel, text))
+    return merged
 
 
 async def _send_output(ws, channel: int, text: str, tty: bool, want_out: bool, want_err: bool,
