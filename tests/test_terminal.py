@@ -171,6 +171,13 @@ def test_exec_i_with_a_pipe_ends_when_stdin_closes(kubectl, core, namespace):
     assert proc.returncode == 1                     # the shell's last status, as sh < script
 
 
+def test_read_in_a_session_takes_the_next_line(kubectl, core, namespace):
+    running_pod(core, namespace, "box", CENTOS)
+    proc = kubectl("exec", "-i", "-n", namespace, "box", "--", "bash",
+                   input="read name\nworld\necho hello $name\n")
+    assert proc.stdout == "hello world\n"
+
+
 # ---------------------------------------------------------------- attach and run -it
 
 def test_kubectl_run_it_rm_attaches_to_the_shell_then_deletes_the_pod(terminal, core, namespace):

@@ -135,6 +135,22 @@ class StreamInput(Input):
             return self._taken(super().read_all())
 
 
+class _SessionStdin(Input):
+    """What a command line's commands read: `read` takes the session's next line, as from
+    the terminal or pipe the shell itself reads; a tool reading to the end of its input would
+    wait for the session's end, so tools get none."""
+
+    def __init__(self, stream: StreamInput) -> None:
+        super().__init__("")
+        self.stream = stream
+
+    def readline(self) -> str | None:
+        return self.stream.readline()
+
+    def read_all(self) -> str:
+        return ""
+
+
 def prompt(shell) -> str:
     """PS1 as the image's shell shows it to root: bash's `\\u@\\h \\W` (CentOS) or
     `\\u@\\h:\\w` (Debian's /etc/bash.bashrc), BusyBox ash's `\\w \\$ `, dash's `# `."""
@@ -200,11 +216,12 @@ def repl(shell, stdin: StreamInput, out, err, *, tty: bool, interrupt: Interrupt
         shell.ctx.deadline = shell.ctx.clock.monotonic() + deadline_seconds
         turn.__enter__()
         try:
-            with shell.parsed(src, Io(Input(""), out, err)) as tree:
+            io_ = Io(_SessionStdin(stdin), out, err)
+            with shell.parsed(src, io_) as tree:
                 if tree is None:
                     shell.status = 2
                 else:
-                    shell.status = shell.exec_seq(tree, Io(Input(""), out, err))
+                    shell.status = shell.exec_seq(tree, io_)
         except ShellExit as ex:
             if tty and shell.dialect.is_bash:     # an interactive bash says so (builtins/exit.def)
                 out.write("exit\n")
