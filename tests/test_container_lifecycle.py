@@ -242,15 +242,18 @@ def test_what_a_container_start_amounts_to(container, kind):
     assert plan(container).kind == kind
 
 
-def test_commands_past_the_cap_wait_in_container_creating(kubectl, namespace, monkeypatch):
+def test_commands_past_the_cap_wait_in_container_creating(kubectl, namespace, monkeypatch, sandbox):
     from labkit.sandbox.controllers import _pod_containers
     monkeypatch.setattr(_pod_containers, "MAX_RUNNING_COMMANDS", 1)
+    # The first command sleeps on the sandbox clock: it holds the only place until advanced.
     kubectl("run", "first", "-n", namespace, "--image=busybox", "--restart=Never", "--",
-            "sh", "-c", "sleep 2; echo one")
+            "sh", "-c", "sleep 30; echo one")
     wait_for(lambda: phase_is(kubectl, namespace, "first", "Running"))
     kubectl("run", "second", "-n", namespace, "--image=busybox", "--restart=Never", "--", "echo", "two")
     wait_for(lambda: status_is(kubectl, namespace, "second", "ContainerCreating"))
     assert phase_is(kubectl, namespace, "first", "Running")
+    sandbox.advance_clock(31)
     assert wait_for(lambda: phase_is(kubectl, namespace, "second", "Succeeded"))
     assert phase_is(kubectl, namespace, "first", "Succeeded")
+    assert kubectl("logs", "-n", namespace, "first").stdout == "one\n"
     assert kubectl("logs", "-n", namespace, "second").stdout == "two\n"

@@ -9,7 +9,6 @@ from ..apis import _naming
 from .._clock import rfc3339
 from ..storage._store import Event
 from ._base import NODES, PODS, Controller, delete_quietly
-from ._containers import full_image  # noqa: F401  (where others import it from)
 from ._pod_containers import PodContainers
 
 
