@@ -119,10 +119,12 @@ class Controllers:
 
     async def _run(self) -> None:
         while not self._closing:
+            timeout = self._fire_timers()
             try:
-                await asyncio.wait_for(self._wake.wait(), max(self._fire_timers(), 0.001))
+                await asyncio.wait_for(self._wake.wait(), max(timeout, 0.001))
             except asyncio.TimeoutError:
-                self._thaw()
+                if timeout >= EVENT_SWEEP_SECONDS:     # a whole quiet second, not a timer due
+                    self._thaw()
             if self._closing:       # wait_for before 3.12 can lose a cancel that meets a wake-up
                 return
             self._wake.clear()
