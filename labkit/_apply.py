@@ -94,6 +94,12 @@ class Resources:
                 if group is None or g["name"] == group]
 
 
+def is_path(source) -> bool:
+    """Whether `apply`/`delete` read `source` as a file or folder (else as YAML text)."""
+    return isinstance(source, Path) or (isinstance(source, str) and "\n" not in source.strip() and (
+        Path(source).exists() or source.strip().endswith((".yaml", ".yml"))))
+
+
 def load(source) -> list[dict]:
     """Objects from a path (file or folder: sorted *.yaml/*.yml), YAML text, a dict or a list."""
     import yaml
@@ -101,8 +107,7 @@ def load(source) -> list[dict]:
         return [source]
     if isinstance(source, (list, tuple)):
         return [o for item in source for o in load(item)]
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source.strip() and (
-            Path(source).exists() or source.strip().endswith((".yaml", ".yml")))):
+    if is_path(source):
         path = Path(source)
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))

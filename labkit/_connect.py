@@ -46,7 +46,7 @@ def _sandbox_kubeconfig() -> str:
 
 
 def connect(backend: str | None = None, *, context: str | None = None, kubeconfig: str | os.PathLike | None = None,
-            namespace_prefix: str | None = None, quiet: bool = False):
+            namespace_prefix: str | None = None, quiet: bool = False, show_kubectl: bool | None = None):
     """Connect to a cluster and return a `Lab`.
 
     backend: "sandbox" (the embedded cluster on 127.0.0.1) or "cluster" (the kubeconfig's);
@@ -54,6 +54,8 @@ def connect(backend: str | None = None, *, context: str | None = None, kubeconfi
     `/version` within 2 s, else the sandbox (started in the background if none runs).
     namespace_prefix (or env `LABKIT_NAMESPACE_PREFIX`): workshop mode, lesson namespaces
     `default`/`test` become `<prefix>-default`/`<prefix>-test`.
+    show_kubectl: print the kubectl command line of each `lab.*` call before its output;
+    default: env `LABKIT_SHOW_KUBECTL` (0 or 1), else on in a notebook and off elsewhere.
 
     >>> lab = labkit.connect()
     labkit: using the embedded sandbox (https://127.0.0.1:6443); set LABKIT_BACKEND=cluster or pass connect(context=...) to use a real cluster
@@ -83,7 +85,7 @@ def connect(backend: str | None = None, *, context: str | None = None, kubeconfi
     client, name = loaded
     kind = "sandbox" if name == SANDBOX_CONTEXT else "cluster"
     prefix = namespace_prefix if namespace_prefix is not None else os.environ.get("LABKIT_NAMESPACE_PREFIX") or None
-    lab = Lab(client, backend=kind, context=name, namespace_prefix=prefix)
+    lab = Lab(client, backend=kind, context=name, namespace_prefix=prefix, show_kubectl=show_kubectl)
     # The file the lab came from, for tools that need one (`%kubectl`, a terminal's KUBECONFIG).
     lab.kubeconfig = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or \
         str(Path.home() / ".kube" / "config")

@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 from . import _apply, _exec, _frames, _readiness, errors
+from . import _kubectl_lines as _kubectl
 from ._apply import default_manifests
+from ._sandbox_extras import SandboxExtras
 from ._transport import Transport
 from .kube.resolvconf import ResolvConf
 from ._progress import Progress as _Progress
@@ -17,37 +19,6 @@ LESSON_NAMESPACES = ("default", "test")
 READABLE_NAMESPACES = ("kube-system", "kube-public")
 
 
-class SandboxExtras:
-    """The sandbox's own endpoints (not Kubernetes): DNS query log, DNS cache, clock."""
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
-
-    def dns_log(self, since: int = 0):
-        """Every query the cluster DNS answered: time, client (namespace/pod), qname, qtype, rcode, answers."""
-        import pandas as pd
-        entries = self._t.request("GET", "/labkit/v1/dns-log", query={"since": since}) or []
-        rows = []
-        for e in entries:
-            client = e.get("client") or {}
-            rows.append({**{k: v for k, v in e.items() if k != "client"},
-                         "namespace": client.get("namespace"), "pod": client.get("pod")})
-        cols = ["time", "namespace", "pod", "transport", "qname", "qtype", "rcode", "answers",
-                "truncated", "cached"]
-        df = pd.DataFrame(rows)
-        return df.reindex(columns=cols + [c for c in df.columns if c not in cols and c != "client_port"])
-
-    def clear_dns_log(self) -> None:
-        self._t.request("DELETE", "/labkit/v1/dns-log")
-
-    def clear_dns_cache(self) -> None:
-        self._t.request("DELETE", "/labkit/v1/dns-cache")
-
-    def advance_clock(self, seconds: float) -> float:
-        """Move the sandbox's clock forward (e.g. past a 30 s DNS TTL); returns its new time."""
-        return self._t.request("POST", "/labkit/v1/clock", body={"advance": seconds})["time"]
-
-
 class Lab:
     """A connected cluster. Methods are kubectl's verbs; results are DataFrames or small records.
 
@@ -56,8 +27,10 @@ class Lab:
     >>> lab.exec("client", "ping -c 3 web-svc")
     """
 
+    lesson_namespaces = LESSON_NAMESPACES
+
     def __init__(self, api_client, *, backend: str, context: str | None = None,
-                 namespace_prefix: str | None = None) -> None:
+                 namespace_prefix: str | None = None, show_kubectl: bool | None = None) -> None:
         self.api_client = api_client
         self.backend = backend
         self.context = context
@@ -66,6 +39,11 @@ class Lab:
         self.server = self._transport.server
         self._resources = _apply.Resources(self._transport)
         self.sandbox_extras = SandboxExtras(self._transport) if backend == "sandbox" else None
+        # Print the kubectl command each call stands for (see _kubectl_lines): by default in a
+        # notebook only, or as LABKIT_SHOW_KUBECTL says.
+        self.show_kubectl = _kubectl.default_enabled() if show_kubectl is None else bool(show_kubectl)
+        self._kubectl_depth, self._kubectl_echoing = 0, False
+        self._cluster_domain: str | None = None
 
     def __repr__(self) -> str:
         prefix = f", namespace_prefix={self.namespace_prefix!r}" if self.namespace_prefix else ""
@@ -96,6 +74,7 @@ class Lab:
             f"({', '.join(f'{p}-{n}' for n in LESSON_NAMESPACES)})")
 
     # --- apply / delete --------------------------------------------------------------
+    @_kubectl.shows(_kubectl.apply)
     def apply(self, source, namespace: str | None = None, wait: bool = False, timeout: float = 60,
               progress: bool | None = None) -> _apply.ApplyResult:
         """Server-side apply of a file, folder (sorted *.yaml/*.yml), YAML text, dict or list.
@@ -139,6 +118,8 @@ class Lab:
                 targets.append(target)
         show = _in_notebook() if progress is None else progress
         bar = _Progress("ready: ", len(targets), unit="ready", text=progress is True) if show and targets else None
+        for res, ns, name in targets:
+            _kubectl.also(self, _kubectl.ready_wait(self, res.plural, name, ns, timeout))
         for done, (res, ns, name) in enumerate(targets):
             obj, reason = self._watch_until(res, ns, name, lambda o, p=res.plural: _readiness.not_ready(p, o),
                                             deadline)
@@ -167,7 +148,7 @@ class Lab:
         """For a Deployment that is not rolled out: why its first unready pod is not ready."""
         if res.plural != "deployments" or dep is None:
             return ""
-        from .kube.printers import selector_string
+        from .kube.labels import selector_string
         try:
             selector = selector_string((dep.get("spec") or {}).get("selector"))
             pods = self._transport.request("GET", f"/api/v1/namespaces/{dep['metadata']['namespace']}/pods",
@@ -190,6 +171,7 @@ class Lab:
             except errors.AlreadyExists:
                 pass
 
+    @_kubectl.shows(_kubectl.delete)
     def delete(self, source_or_kind, name: str | None = None, namespace: str | None = None,
                wait: bool = True, timeout: float = 60, ignore_not_found: bool = False) -> _apply.ApplyResult:
         """Delete objects: `delete("pod", "client")` or `delete("manifests/web-svc.yaml")`.
@@ -259,25 +241,41 @@ class Lab:
         query = {"labelSelector": selector} if selector else None
         return self._transport.request("GET", res.path(namespace), query=query).get("items") or []
 
+    @_kubectl.shows(_kubectl.get)
     def get(self, kind: str, name: str | None = None, namespace: str | None = "default",
             selector: str | None = None):
         """`kubectl get KIND [NAME] -o wide` as a DataFrame, columns as kubectl prints them.
 
         Computed from the objects (not server-side Tables), so it is the same on every cluster.
-        Unlike kubectl, an empty list is an empty DataFrame, not "No resources found".
+        Unlike kubectl, an empty list is an empty DataFrame, not "No resources found". A read
+        RBAC refuses outside the lab's namespaces (nodes, kube-system for a workshop learner)
+        prints why and returns an empty DataFrame whose `attrs["forbidden"]` is the reason.
 
         >>> lab.get("pods")[["NAME", "IP"]]
         """
         res = self._resources.lookup(kind)
         ns = self.ns(namespace, read_only=True) if (res.namespaced and namespace) else None
-        return _frames.frame(res.plural, self._list(res, ns, name, selector))
+        try:
+            items = self._list(res, ns, name, selector)
+        except errors.Forbidden as e:
+            if res.namespaced and ns not in READABLE_NAMESPACES:
+                raise                          # the learner's own namespaces: a real problem
+            # A workshop learner may not read cluster-wide objects (nodes): say so, go on.
+            print(f"labkit: cannot read {res.plural}{f' in {ns}' if ns else ''}: {e.message} "
+                  "(this account's RBAC does not allow it; ask the cluster's admin, or go on without it)")
+            frame = _frames.frame(res.plural, [])
+            frame.attrs["forbidden"] = e.message
+            return frame
+        return _frames.frame(res.plural, items)
 
+    @_kubectl.shows(_kubectl.get_object)
     def get_object(self, kind: str, name: str, namespace: str = "default") -> dict:
         """The object itself as a dict (`kubectl get -o json`)."""
         res = self._resources.lookup(kind)
         return self._transport.request(
             "GET", res.path(self.ns(namespace, read_only=True) if res.namespaced else None, name))
 
+    @_kubectl.shows(_kubectl.list_objects)
     def list_objects(self, kind: str, namespace: str | None = "default", selector: str | None = None) -> list[dict]:
         """The objects themselves as dicts (`kubectl get KIND -l SELECTOR -o json`'s items).
         `namespace=None` lists a cluster-scoped kind, or every namespace of a namespaced one."""
@@ -298,6 +296,7 @@ class Lab:
         return self.get("endpoints", namespace=namespace)
 
     # --- exec / logs -----------------------------------------------------------------
+    @_kubectl.shows(_kubectl.exec)
     def exec(self, pod: str, command: str | list[str], namespace: str = "default",
              container: str | None = None, timeout: float = 60) -> _exec.ExecResult:
         """Run a command in a pod (`kubectl exec POD -- ...`); returns stdout, stderr, exit_code.
@@ -311,6 +310,7 @@ class Lab:
         """
         return _exec.run(self, pod, command, self.ns(namespace), container, timeout, asked_namespace=namespace)
 
+    @_kubectl.shows(_kubectl.logs)
     def logs(self, pod: str, namespace: str = "default", tail: int | None = None,
              container: str | None = None, timestamps: bool = False) -> str:
         """`kubectl logs POD [--tail N] [--timestamps]` as text. Reading is allowed in the
@@ -325,11 +325,13 @@ class Lab:
         return self._transport.request(
             "GET", f"/api/v1/namespaces/{self.ns(namespace, read_only=True)}/pods/{pod}/log", query=query, raw=True)
 
+    @_kubectl.shows(_kubectl.resolv_conf)
     def resolv_conf(self, pod: str, namespace: str = "default") -> ResolvConf:
         """The pod's /etc/resolv.conf (read with `cat` through exec), parsed."""
         return ResolvConf.parse(self.exec(pod, ["cat", "/etc/resolv.conf"], namespace).check().stdout)
 
     # --- scale / wait ----------------------------------------------------------------
+    @_kubectl.shows(_kubectl.scale)
     def scale(self, deployment: str, replicas: int, namespace: str = "default", wait: bool = True,
               timeout: float = 60, progress: bool = False) -> dict:
         """`kubectl scale deployment NAME --replicas=N`, then (unlike kubectl) wait until the
@@ -356,24 +358,11 @@ class Lab:
             dep = self._transport.request("GET", res.path(ns, name))
             available = (dep.get("status") or {}).get("availableReplicas", 0) or 0
             labels = (dep["spec"]["template"].get("metadata") or {}).get("labels") or {}
-            endpoints_ok = True
-            if available == replicas:
-                for svc in self._transport.request("GET", f"/api/v1/namespaces/{ns}/services").get("items") or []:
-                    sel = (svc.get("spec") or {}).get("selector")
-                    if not sel or any(labels.get(k) != v for k, v in sel.items()):
-                        continue
-                    try:
-                        ep = self._transport.request("GET", f"/api/v1/namespaces/{ns}/endpoints/{svc['metadata']['name']}")
-                    except errors.NotFound:
-                        endpoints_ok = False
-                        break
-                    ready = {a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []}
-                    if len(ready) != replicas:
-                        endpoints_ok = False
-                        break
+            endpoints_ok = available == replicas and all(
+                len(self.ready_endpoints(svc, ns)) == replicas for svc in self._services_selecting(ns, labels))
             if bar:
                 bar.update(available)
-            if available == replicas and endpoints_ok:
+            if endpoints_ok:
                 if bar:
                     bar.done()
                 return
@@ -381,6 +370,24 @@ class Lab:
                 raise errors.Timeout(f"deployment {ns}/{name}: {available}/{replicas} available after {timeout:g} s")
             time.sleep(0.05)
 
+    def _services_selecting(self, ns: str, labels: dict) -> list[str]:
+        """The Services whose selector matches pods with `labels` (none for selector-less ones)."""
+        services = self._transport.request("GET", f"/api/v1/namespaces/{ns}/services").get("items") or []
+        return [svc["metadata"]["name"] for svc in services
+                if (sel := (svc.get("spec") or {}).get("selector")) and all(labels.get(k) == v for k, v in sel.items())]
+
+    def ready_pods(self, namespace: str = "default", selector: str | None = None) -> list[dict]:
+        """The pods `kubectl wait --for=condition=Ready` would pass (not terminating)."""
+        return _readiness.ready_pods(self.list_objects("pods", namespace, selector))
+
+    def ready_endpoints(self, service: str, namespace: str = "default") -> set[str]:
+        """The ready addresses of a Service's Endpoints (`kubectl get endpoints`); empty when it has none."""
+        try:
+            return _readiness.ready_addresses(self.get_object("endpoints", service, namespace))
+        except errors.NotFound:
+            return set()
+
+    @_kubectl.shows(_kubectl.wait)
     def wait(self, kind: str, name: str, condition: str | None = None, namespace: str = "default",
              timeout: float = 60) -> dict:
         """`kubectl wait KIND/NAME --for=condition=COND` (default Ready for pods, Available
@@ -389,15 +396,36 @@ class Lab:
         ns = self.ns(namespace) if res.namespaced else None
         condition = condition or ("Available" if res.kind == "Deployment" else "Ready")
 
-        def unmet(obj) -> str | None:
-            conds = ((obj or {}).get("status") or {}).get("conditions") or []
-            met = any(c.get("type") == condition and c.get("status") == "True" for c in conds)
-            return None if met else f"condition {condition} not met"
-
-        obj, reason = self._watch_until(res, ns, name, unmet, time.monotonic() + timeout)
+        obj, reason = self._watch_until(res, ns, name, lambda o: _readiness.condition_unmet(o, condition),
+                                        time.monotonic() + timeout)
         if reason is not None:
             raise errors.Timeout(f"timed out waiting for the condition on {res.plural}/{name}")
         return obj
+
+    @_kubectl.shows(_kubectl.rollout_status)
+    def rollout_status(self, deployment: str, namespace: str = "default", timeout: float = 60) -> dict:
+        """`kubectl rollout status deployment/NAME`: wait until the Deployment is rolled out (the
+        controller saw its latest spec, every replica is updated and available, no old ones
+        remain); returns it. Raises errors.Timeout with kubectl's waiting message."""
+        res = self._resources.lookup("deployments")
+        obj, reason = self._watch_until(res, self.ns(namespace), deployment,
+                                        lambda o: _readiness.not_ready("deployments", o), time.monotonic() + timeout)
+        if reason is not None:
+            raise errors.Timeout(f"deployment {deployment!r}: {reason} (after {timeout:g} s)", reason="Timeout")
+        return obj
+
+    @_kubectl.shows(_kubectl.describe)
+    def describe(self, kind: str, name: str, namespace: str = "default") -> None:
+        """`kubectl describe KIND NAME`: runs the real kubectl (as `%kubectl` does) and prints
+        what it prints; raises LabkitError when no kubectl is installed or it fails."""
+        from . import _kubectl_cli
+        res = self._resources.lookup(kind)
+        args = ["describe", kind, name] + (["-n", self.ns(namespace, read_only=True)] if res.namespaced else [])
+        if _kubectl_cli.kubectl_binary() is None:
+            raise errors.LabkitError(_kubectl_cli.NO_KUBECTL)
+        code = _kubectl_cli.run(args, self, timeout=60)
+        if code:
+            raise errors.LabkitError(f"kubectl describe {kind} {name} failed (exit code {code}): see its error above")
 
     def _watch_until(self, res, ns: str | None, name: str, check, deadline: float) -> tuple[dict | None, str | None]:
         """List one object, then watch it from that version, until `check(obj)` says None
@@ -442,6 +470,7 @@ class Lab:
                 resp.release_conn()
 
     # --- node / cluster facts --------------------------------------------------------
+    @_kubectl.shows(_kubectl.kubelet_config)
     def kubelet_config(self, node: str | None = None) -> dict:
         """The kubelet's configuration (`GET /api/v1/nodes/NODE/proxy/configz`), e.g.
         `clusterDNS` and `clusterDomain`. Default: the first node."""
@@ -452,69 +481,32 @@ class Lab:
             node = nodes[0]["metadata"]["name"]
         return self._transport.request("GET", f"/api/v1/nodes/{node}/proxy/configz")["kubeletconfig"]
 
-    def _image_status(self) -> dict[str, str]:
-        """Per course image: "running" when a pod of this lab runs it, the waiting reason
-        (ErrImagePull, ImagePullBackOff, ...) when one cannot start, else "not used yet"."""
-        status = {image: "not used yet" for image in course_images()}
-        for ns in LESSON_NAMESPACES:
-            try:
-                pods = self._transport.request("GET", f"/api/v1/namespaces/{self.ns(ns)}/pods").get("items") or []
-            except errors.LabkitError:
-                continue
-            for pod in pods:
-                images = {c["name"]: c.get("image") for c in pod["spec"].get("containers") or []}
-                for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-                    image = images.get(cs.get("name"))
-                    if image not in status or status[image] == "running":
-                        continue
-                    state = cs.get("state") or {}
-                    if "running" in state:
-                        status[image] = "running"
-                    elif (state.get("waiting") or {}).get("reason"):
-                        status[image] = state["waiting"]["reason"]
-        return status
+    @property
+    def cluster_domain(self) -> str:
+        """The cluster's DNS domain (`cluster.local` on most clusters): the kubelet's
+        `clusterDomain`, else the zone the Corefile's kubernetes plugin serves (a learner
+        without node access may still read kube-system), else kubeadm's default."""
+        if self._cluster_domain is None:
+            with _kubectl.quiet(self):
+                from ._doctor import cluster_facts
+                self._cluster_domain = cluster_facts(self, {}, None)[0] or DEFAULT_CLUSTER_DOMAIN
+        return self._cluster_domain
 
     def doctor(self, quiet: bool = False) -> dict:
         """Backend, server, version, cluster domain and DNS IP, DNS health, node count, and
-        whether the course's images run here (a real cluster must be able to pull them)."""
-        report = {"backend": self.backend, "context": self.context, "server": self.server}
-        version = self._transport.request("GET", "/version")
-        report["server_version"] = version.get("gitVersion")
-        nodes = self._transport.request("GET", "/api/v1/nodes").get("items") or []
-        report["nodes"] = len(nodes)
-        domain = dns_ip = None
-        try:
-            cfg = self.kubelet_config(nodes[0]["metadata"]["name"]) if nodes else {}
-            domain, dns_ip = cfg.get("clusterDomain"), (cfg.get("clusterDNS") or [None])[0]
-        except errors.LabkitError:
-            pass                              # configz may be forbidden on managed clusters
-        healthy = False
-        try:
-            svc = self._transport.request("GET", "/api/v1/namespaces/kube-system/services/kube-dns")
-            dns_ip = dns_ip or svc["spec"].get("clusterIP")
-            ep = self._transport.request("GET", "/api/v1/namespaces/kube-system/endpoints/kube-dns")
-            healthy = any(s.get("addresses") for s in ep.get("subsets") or [])
-        except errors.LabkitError:
-            pass
-        report.update(cluster_domain=domain, cluster_dns=dns_ip, dns_ready=healthy)
-        report["images"] = self._image_status()
-        if self.namespace_prefix:
-            report["namespaces"] = {n: self.ns(n) for n in LESSON_NAMESPACES}
+        whether the course's images run here (a real cluster must be able to pull them).
+
+        An account without cluster-wide read (a workshop learner's) gets what it may read:
+        each refused read (403) is named under `not_readable` with the API server's reason,
+        and the rest of the report goes on."""
+        from . import _doctor
+        with _kubectl.quiet(self):
+            report = _doctor.report(self)
         if not quiet:
-            width = max(len(k) for k in report)
-            print("\n".join(f"{k:<{width}}  {v}" for k, v in report.items()))
+            print(_doctor.text(report))
         return report
 
+# kubeadm's default (ClusterConfiguration networking.dnsDomain), which most clusters keep.
+DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 
-def course_images(manifests: Path | None = None) -> list[str]:
-    """The container images the course's manifests run."""
-    import yaml
-    images: list[str] = []
-    for path in sorted(Path(manifests or default_manifests()).glob("*.y*ml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            spec = ((doc or {}).get("spec") or {})
-            spec = (spec.get("template") or {}).get("spec") or spec
-            for c in spec.get("containers") or []:
-                if c.get("image") and c["image"] not in images:
-                    images.append(c["image"])
-    return images
+

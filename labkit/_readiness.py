@@ -9,8 +9,17 @@ else one line saying what is missing, in the words kubectl and the kubelet use:
   the controller saw the latest generation, every replica is updated, no old ones remain,
   and every updated one is available.
 - Namespace: phase Active.
+
+The queries that count what is ready live here too, so `Lab.scale`, `Lab.wait` and the
+probes agree on one meaning: `ready_pods` and `ready_addresses`.
 """
 from __future__ import annotations
+
+from .kube.readiness import condition as _condition
+from .kube.readiness import condition_true, pod_ready, ready_addresses
+
+__all__ = ["CHECKED", "not_ready", "condition_unmet", "ready_addresses", "ready_pods", "pod", "deployment",
+           "namespace"]
 
 # What `apply(wait=True)` waits for, by resource plural; other kinds are ready once applied.
 CHECKED = ("namespaces", "pods", "deployments")
@@ -26,14 +35,20 @@ def not_ready(plural: str, obj: dict | None) -> str | None:
     return check(obj) if check else None
 
 
-def _condition(obj: dict, kind: str) -> dict | None:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), None)
+def condition_unmet(obj: dict | None, condition: str) -> str | None:
+    """`kubectl wait --for=condition=COND`: None when the condition's status is True."""
+    return None if condition_true(obj, condition) else f"condition {condition} not met"
+
+
+def ready_pods(pods: list[dict]) -> list[dict]:
+    """The pods `kubectl wait --for=condition=Ready` would pass, terminating ones left out."""
+    return [p for p in pods if not_ready("pods", p) is None]
 
 
 def pod(obj: dict) -> str | None:
-    ready = _condition(obj, "Ready")
-    if ready and ready.get("status") == "True":
+    if pod_ready(obj):
         return None
+    ready = _condition(obj, "Ready")
     status = obj.get("status") or {}
     phase = status.get("phase") or "Pending"
     if phase in ("Succeeded", "Failed"):

@@ -16,6 +16,7 @@ import re
 import time
 
 from . import errors
+from ._kubectl_lines import quiet, quietly
 
 NAMESPACE = "kube-system"
 CONFIGMAP = "coredns"
@@ -60,15 +61,67 @@ def write_corefile(lab, text: str):
 
 def directives(text: str) -> list[str]:
     """The plugins the first server block turns on, in the order written (`log`, `cache`, ...)."""
-    found, depth = [], 0
+    return [words[0] for depth, words in _server_block(text) if depth == 1]
+
+
+def _server_block(text: str) -> list[tuple[int, list[str]]]:
+    """The first server block's lines as (depth, words): depth 1 for plugins, 2 inside one."""
+    lines, depth, started = [], 0, False
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        if depth == 1 and line not in ("{", "}"):
-            found.append(line.replace("{", " ").split()[0])
+        words = line.replace("{", " ").replace("}", " ").split()
+        if depth >= 1 and words:
+            lines.append((depth, words))
         depth += line.count("{") - line.count("}")
-    return found
+        started = started or depth > 0
+        if started and depth <= 0:
+            break
+    return lines
+
+
+# plugin/cache/cache.go computeTTL: an answer is kept for its records' TTL raised to at least
+# 5 s, then capped at the `cache` argument (3600 without one). plugin/kubernetes gives its
+# records `ttl` seconds, 5 by default (plugin/kubernetes/setup.go).
+CACHE_MAX_TTL, CACHE_MIN_TTL, KUBERNETES_TTL = 3600, 5, 5
+# kubeadm's Corefile says `cache 30` and `ttl 30`: the cache time most clusters have.
+DEFAULT_CACHE_SECONDS = 30
+
+
+def cache_seconds(text: str) -> int:
+    """How long the cluster DNS may keep answering with an old set of a Service's addresses:
+    the time CoreDNS's `cache` keeps the kubernetes plugin's answers; 0 without `cache`."""
+    cap, ttl, in_kubernetes = None, KUBERNETES_TTL, False
+    for depth, words in _server_block(text):
+        if depth == 1:
+            in_kubernetes = words[0] == "kubernetes"
+            if words[0] == "cache":
+                cap = int(words[1]) if len(words) > 1 and words[1].isdigit() else CACHE_MAX_TTL
+        elif in_kubernetes and depth == 2 and words[0] == "ttl" and len(words) > 1 and words[1].isdigit():
+            ttl = int(words[1])
+    if cap is None:
+        return 0
+    return min(max(ttl, CACHE_MIN_TTL), cap)
+
+
+@quietly
+def cluster_cache_seconds(lab) -> tuple[float, str]:
+    """(seconds, where the figure came from): `cache_seconds` of the cluster's Corefile, or
+    kubeadm's 30 s when the Corefile cannot be read (not CoreDNS, or no read access)."""
+    try:
+        return cache_seconds(corefile(lab)), "the Corefile"
+    except (errors.LabkitError, KeyError, ValueError) as e:
+        return DEFAULT_CACHE_SECONDS, (f"assumed CoreDNS's usual `cache 30` (kubeadm's Corefile): "
+                                       f"the Corefile could not be read ({e})")
+
+
+def kubernetes_zone(text: str) -> str | None:
+    """The first zone the kubernetes plugin serves (the cluster domain), None without one."""
+    for depth, words in _server_block(text):
+        if depth == 1 and words[0] == "kubernetes" and len(words) > 1:
+            return words[1].rstrip(".")
+    return None
 
 
 def with_directive(text: str, name: str) -> str:
@@ -113,6 +166,7 @@ def _pod_log(lab, pod: str, tail: int | None = None) -> str:
     return lab.logs(pod, NAMESPACE, tail=tail, timestamps=True)
 
 
+@quietly
 def read_log(lab, tail: int | None = None):
     """Every query line the CoreDNS pods have logged, merged in time order, as a DataFrame
     (`kubectl logs -n kube-system -l k8s-app=kube-dns --timestamps`): one row per query,
@@ -142,7 +196,8 @@ class QueryLog:
         self._marks: dict[str, str | None] = {}
         self.available, self.reason = True, ""
         if self._extras is None:
-            self._open()
+            with quiet(lab):
+                self._open()
 
     # --- the generic path: CoreDNS's log plugin ------------------------------------------
     def _open(self) -> None:
@@ -191,10 +246,15 @@ class QueryLog:
         if self._extras is not None:
             self._extras.clear_dns_log()
         elif self.available:
-            self._marks = {pod: _last_stamp(self._read(pod)) for pod in self._pods()}
+            with quiet(self.lab):
+                self._marks = {pod: _last_stamp(self._read(pod)) for pod in self._pods()}
 
     def frame(self):
         """The queries since the log was opened or last cleared, in the order they arrived."""
+        with quiet(self.lab):
+            return self._frame()
+
+    def _frame(self):
         import pandas as pd
         if self._extras is not None:
             return self._extras.dns_log()
@@ -215,9 +275,8 @@ class QueryLog:
         return pd.DataFrame(frame, columns=COLUMNS + ["coredns_pod"])
 
     def _pod_ips(self) -> dict[str, tuple[str, str]]:
-        from ._lab import LESSON_NAMESPACES
         owners = {}
-        for ns in LESSON_NAMESPACES:
+        for ns in self.lab.lesson_namespaces:
             real = self.lab.ns(ns)
             for p in self.lab.list_objects("pods", ns):
                 ip = (p.get("status") or {}).get("podIP")
@@ -228,7 +287,8 @@ class QueryLog:
     def close(self) -> None:
         """Put the Corefile back as it was, if this log changed it."""
         if self._restore is not None:
-            write_corefile(self.lab, self._restore)
+            with quiet(self.lab):
+                write_corefile(self.lab, self._restore)
             self._restore = None
 
     def __enter__(self) -> "QueryLog":

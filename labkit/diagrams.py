@@ -7,6 +7,7 @@ values through the Kubernetes API. Drawn with matplotlib, nothing fetched.
 from __future__ import annotations
 
 from . import errors, plots
+from ._kubectl_lines import quietly
 
 __all__ = ["query_path", "query_path_of", "headless_vs_clusterip", "headless_vs_clusterip_of"]
 
@@ -67,6 +68,7 @@ def query_path(pod: str, nameserver: str, search: list[str], ndots: int, service
     return fig
 
 
+@quietly  # its reads are plumbing for a picture, not commands a learner types
 def query_path_of(lab, pod: str = "client", namespace: str = "default", name: str = "web-svc"):
     """`query_path` with this cluster's values, read through the Kubernetes API."""
     conf = lab.resolv_conf(pod, namespace=namespace)
@@ -112,6 +114,7 @@ def headless_vs_clusterip(headless: str, pod_ips: list[str], clusterip_service: 
     return fig
 
 
+@quietly  # its reads are plumbing for a picture, not commands a learner types
 def headless_vs_clusterip_of(lab, headless: str = "web-svc", clusterip: str = "web-clusterip",
                              namespace: str = "default", client: str = "client"):
     """`headless_vs_clusterip` with this cluster's values."""

@@ -49,6 +49,22 @@ def _short(label: str, limit: int = 18) -> str:
     return f"{label[:limit - tail - 1]}…{label[-tail:]}"
 
 
+# The normal quantile for a two-sided 95% interval (scipy.stats.norm.ppf(0.975)).
+Z95 = 1.959963984540054
+
+
+def wilson_interval(share: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval (Wilson 1927) around a share observed in `n` samples:
+    (low, high) as shares. Unlike the normal approximation it stays inside [0, 1] and
+    keeps its coverage for the small shares and counts a lesson's probes give."""
+    if n <= 0:
+        return 0.0, 1.0
+    denominator = 1 + z * z / n
+    centre = (share + z * z / (2 * n)) / denominator
+    half = z / denominator * ((share * (1 - share) / n + z * z / (4 * n * n)) ** 0.5)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def answers_per_pod(df, column: str = "first", title: str | None = None, *, addresses=None):
     """Bar chart: how often each address (or server) came first, with the even-split line.
 
@@ -57,6 +73,11 @@ def answers_per_pod(df, column: str = "first", title: str | None = None, *, addr
     zero if it never came first, and the even split divides by all of them; without it
     only the values seen count (or a categorical column's categories). Bars are in
     address order; long labels (pod names) are shortened in the middle and slanted.
+
+    With two or more bars, a shaded band shows where each bar falls 95% of the time if
+    every pod were equally likely (the Wilson interval of the even share 1/k over the
+    samples taken): a bar inside it is consistent with noise, one outside it suggests a
+    real bias. With k bars, about one in twenty lands outside by chance alone.
     """
     import pandas as pd
     values = df[column].dropna()
@@ -82,9 +103,17 @@ def answers_per_pod(df, column: str = "first", title: str | None = None, *, addr
             tick.set_horizontalalignment("right")
     top = max(counts.max() if len(counts) else 0, 1)
     if len(counts):
-        even = counts.sum() / len(counts)
+        n = int(counts.sum())
+        even = n / len(counts)
         ax.axhline(even, color="tab:red", linestyle="--", label=f"even split ({even:.0f})")
         top = max(top, even)
+        if len(counts) > 1 and n > 0:
+            low, high = wilson_interval(1 / len(counts), n)
+            # fill_between, not axhspan: a collection, so ax.patches stays one patch per bar.
+            ax.fill_between([-0.5, len(counts) - 0.5], low * n, high * n, color="tab:red", alpha=0.15, zorder=0.5,
+                            linewidth=0, label=f"95% band if even (Wilson, n={n}): {low * n:.0f}-{high * n:.0f}")
+            ax.set_xlim(-0.5, len(counts) - 0.5)
+            top = max(top, high * n)
         ax.legend(loc="upper right", fontsize="small")
     ax.set_ylim(0, top * 1.3)                 # headroom: the legend sits above the bars
     ax.yaxis.get_major_locator().set_params(integer=True)

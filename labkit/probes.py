@@ -11,6 +11,7 @@ import math
 import shlex
 
 from . import _parse, errors
+from ._kubectl_lines import quietly
 
 _RCODE = {0: "NOERROR", 2: "NXDOMAIN"}     # getent: 0 found, 2 not found (glibc getent.c)
 
@@ -31,6 +32,7 @@ def _mark_modelled(lab, df):
     return df
 
 
+@quietly
 def dns(lab, pod: str, name: str, samples: int = 100, namespace: str = "default", tool: str = "getent",
         timeout: float = 120):
     """Resolve `name` `samples` times from `pod`, through the pod's resolv.conf.
@@ -72,6 +74,7 @@ def dns(lab, pod: str, name: str, samples: int = 100, namespace: str = "default"
     return pd.DataFrame(rows, columns=["sample", "name", "answers", "first", "rcode", "latency_ms"])
 
 
+@quietly
 def http(lab, pod: str, url: str, samples: int = 50, namespace: str = "default", max_time: float = 2,
          timeout: float = 120):
     """GET `url` `samples` times with curl from `pod` (new connection each time).
@@ -97,6 +100,7 @@ def http(lab, pod: str, url: str, samples: int = 50, namespace: str = "default",
         rows, columns=["sample", "server_name", "server_address", "remote_ip", "status", "latency_ms"]))
 
 
+@quietly
 def ping(lab, pod: str, target: str, count: int = 5, namespace: str = "default", timeout: float = 60):
     """`ping -c COUNT TARGET` in `pod`; one row per reply: seq, address, ptr_name (the reverse
     name ping printed, None when it printed only the address), ttl, rtt_ms (on the sandbox from
@@ -109,6 +113,7 @@ def ping(lab, pod: str, target: str, count: int = 5, namespace: str = "default",
     return _mark_modelled(lab, pd.DataFrame(rows, columns=["seq", "address", "ptr_name", "ttl", "rtt_ms"]))
 
 
+@quietly
 def search_walk(lab, pod: str, name: str, namespace: str = "default", log=None):
     """Every query the pod's resolver sends for `name`, in order (the search-list walk).
 
@@ -147,6 +152,7 @@ def search_walk(lab, pod: str, name: str, namespace: str = "default", log=None):
     return pd.DataFrame(rows, columns=cols)
 
 
+@quietly
 def resolution_matrix(lab, names: list[str], client_namespaces: list[str] = ("default", "test"),
                       pod: str = "client"):
     """Which name forms resolve from which namespace: one exec per client namespace.
@@ -164,25 +170,10 @@ def resolution_matrix(lab, names: list[str], client_namespaces: list[str] = ("de
     return pd.DataFrame(rows, columns=["name", "namespace", "resolves", "addresses"])
 
 
-def _ready_pods(lab, namespace: str, selector: dict) -> int:
-    """Pods that `kubectl wait --for=condition=Ready` would count (not terminating)."""
-    from . import _readiness
-    from .kube.printers import selector_string
-    sel = selector_string({"matchLabels": selector})
-    return sum(_readiness.not_ready("pods", p) is None for p in lab.list_objects("pods", namespace, sel))
-
-
-def _ready_endpoints(lab, namespace: str, service: str) -> int:
-    try:
-        ep = lab.get_object("endpoints", service, namespace)
-    except errors.NotFound:
-        return 0
-    return len({a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []})
-
-
+@quietly
 def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str = "client",
                    namespace: str = "default", interval: float = 0.1, duration: float = 45.0,
-                   skip_cache: bool = True, cache_seconds: float = 30):
+                   skip_cache: bool = True, cache_seconds: float | None = None):
     """Scale `deployment` to `replicas` and watch the change reach each layer, tick by tick.
 
     Each tick (every `interval` s, until every layer shows `replicas` for two ticks or
@@ -191,8 +182,10 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
     pods_seen_in_dns (addresses `getent hosts SERVICE` returns in `pod`) and clock_skipped.
     A first row (t=0) is taken before scaling, which also primes the DNS cache.
 
-    The cluster DNS caches answers (CoreDNS `cache 30`), so new pods can appear in DNS
-    up to 30 s after their endpoints: on a real cluster the timeline waits for that. On the
+    The cluster DNS caches answers (CoreDNS `cache 30` with the kubernetes plugin's `ttl 30`),
+    so new pods can appear in DNS up to that long after their endpoints: on a real cluster
+    the timeline waits for that. `cache_seconds` (default: read from the Corefile, see
+    `clusterdns.cache_seconds`, else 30 with a note) is how long. On the
     sandbox, with `skip_cache`, once endpoints are complete but DNS still lags for three
     ticks, the sandbox clock jumps to where the answer cached by the first tick expires
     (`lab.sandbox_extras.advance_clock`), so the lag shown is never more than the cache
@@ -201,8 +194,9 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
     import time
 
     import pandas as pd
+    from .kube.labels import selector_string
     dep = lab.get_object("deployment", deployment, namespace)
-    selector = (dep["spec"].get("selector") or {}).get("matchLabels") or {}
+    selector = selector_string(dep["spec"].get("selector"))
     cols = ["t", "replicas_desired", "pods_ready", "endpoints_ready", "pods_seen_in_dns", "clock_skipped"]
     rows, skipped, stale, settled = [], 0.0, 0, 0
     extras = lab.sandbox_extras if skip_cache else None
@@ -210,8 +204,8 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
     def tick(t: float, desired: int) -> dict:
         seen = len(set(_addresses(lab, pod, service, namespace)))
         row = {"t": round(t + skipped, 3), "replicas_desired": desired,
-               "pods_ready": _ready_pods(lab, namespace, selector),
-               "endpoints_ready": _ready_endpoints(lab, namespace, service), "pods_seen_in_dns": seen,
+               "pods_ready": len(lab.ready_pods(namespace, selector)),
+               "endpoints_ready": len(lab.ready_endpoints(service, namespace)), "pods_seen_in_dns": seen,
                "clock_skipped": skipped}
         rows.append(row)
         return row
@@ -230,10 +224,22 @@ def scale_timeline(lab, deployment: str, replicas: int, service: str, pod: str =
         if extras is not None and stale >= 3 and not skipped:
             # The first tick's lookup filled the cache (or found an older entry, which expires
             # sooner); past its time the next lookup asks the kubernetes plugin afresh.
+            cache_seconds = _cache_seconds(lab, cache_seconds)
             skipped = round(max(cache_seconds - (time.monotonic() - start), 0.0) + 0.05, 3)
             extras.advance_clock(skipped)
             stale = 0
     return pd.DataFrame(rows, columns=cols)
+
+
+def _cache_seconds(lab, given: float | None) -> float:
+    """How long the cluster DNS may answer with an old address set: `given`, else the Corefile's."""
+    if given is not None:
+        return float(given)
+    from .clusterdns import cluster_cache_seconds
+    seconds, source = cluster_cache_seconds(lab)
+    if source != "the Corefile":
+        print(f"labkit: DNS cache time {seconds:g} s {source}")
+    return float(seconds)
 
 
 def _addresses(lab, pod: str, name: str, namespace: str) -> list[str]:
@@ -241,13 +247,15 @@ def _addresses(lab, pod: str, name: str, namespace: str) -> list[str]:
     return [line.split()[0] for line in got.stdout.splitlines() if line.split()]
 
 
+@quietly
 def wait_dns(lab, pod: str, name: str, count: int, namespace: str = "default", timeout: float = 40.0,
-             interval: float = 0.5, skip_cache: bool = True, cache_seconds: float = 30) -> float:
+             interval: float = 0.5, skip_cache: bool = True, cache_seconds: float | None = None) -> float:
     """Wait until `getent hosts NAME` in `pod` returns `count` addresses; return the seconds it took.
 
     After a scale, the cluster DNS cache (CoreDNS `cache 30`) may answer with the old set for
-    up to 30 s: on a real cluster this waits, with a progress bar. On the sandbox, with
-    `skip_cache`, it moves the sandbox clock past the cache time instead (the returned
+    up to its cache time: on a real cluster this waits, with a progress bar. On the sandbox, with
+    `skip_cache`, it moves the sandbox clock past the cache time (`cache_seconds`, by default
+    read from the Corefile as `scale_timeline` does) instead (the returned
     seconds include the skip). Raises errors.Timeout when the answers do not match in time.
     """
     import time
@@ -262,13 +270,14 @@ def wait_dns(lab, pod: str, name: str, count: int, namespace: str = "default", t
         if waiting.expired:
             raise errors.Timeout(f"{name}: DNS did not answer with {count} addresses within {timeout:g} s")
         if skip_cache and lab.sandbox_extras is not None and skipped == 0:
-            lab.sandbox_extras.advance_clock(cache_seconds + 1)
-            skipped = cache_seconds + 1
+            skipped = _cache_seconds(lab, cache_seconds) + 1
+            lab.sandbox_extras.advance_clock(skipped)
             continue
         waiting.tick(f"{seen} of {count} addresses")
         time.sleep(interval)
 
 
+@quietly
 def wait_shuffled(lab, pod: str, name: str, shuffled: bool = True, namespace: str = "default",
                   samples: int = 12, timeout: float = 240.0, interval: float = 2.0) -> float:
     """Wait until the cluster DNS shuffles the addresses of `name` (`shuffled=False`: until it

@@ -17,6 +17,7 @@ Pass `static=False` to skip the extra figure.
 from __future__ import annotations
 
 from . import plots, probes
+from ._kubectl_lines import quiet, quietly
 
 __all__ = ["replica_slider", "name_explorer", "ndots_explorer", "resolver_queries"]
 
@@ -59,13 +60,15 @@ def _error_figure(message: str):
 
 
 # --- replica slider (lesson 04) -------------------------------------------------------
+@quietly
 def replica_slider(lab, deployment: str = "nginx-deployment", service: str = "web-svc", pod: str = "client",
                    samples: int = 100, max_replicas: int = 6, namespace: str = "default", static: bool = True,
                    dns_timeout: float = 40.0):
     """A slider of the Deployment's replicas: each move scales (waiting until the Service's
     endpoints follow, then until DNS answers with every pod: the DNS cache may hold the old
-    answer for up to 30 s, see `probes.wait_dns`; the sandbox skips that wait by moving its
-    clock), resolves `service` `samples` times from `pod`, and plots which pod IP came first.
+    answer for its cache time, 30 s in kubeadm's Corefile, see `probes.wait_dns`; the
+    sandbox skips that wait by moving its clock), resolves `service` `samples` times from
+    `pod`, and plots which pod IP came first.
     Attributes: slider, status (a Label), output, figure, data."""
     import ipywidgets
     current = (lab.get_object("deployment", deployment, namespace).get("spec") or {}).get("replicas", 1)
@@ -76,6 +79,10 @@ def replica_slider(lab, deployment: str = "nginx-deployment", service: str = "we
     box = _box([slider, status, output], slider=slider, status=status, output=output)
 
     def redraw(replicas: int, first: bool = False) -> None:
+        with quiet(lab):
+            _redraw(replicas, first)
+
+    def _redraw(replicas: int, first: bool = False) -> None:
         try:
             status.value = f"scaling {deployment} to {replicas}..."
             lab.scale(deployment, replicas, namespace=namespace)
@@ -102,6 +109,7 @@ def replica_slider(lab, deployment: str = "nginx-deployment", service: str = "we
 
 
 # --- name explorer (lesson 03) --------------------------------------------------------
+@quietly
 def name_explorer(lab, pod: str = "client", name: str = "web-svc", namespaces=("default", "test"),
                   static: bool = True):
     """Type a name, pick the client's namespace: every query the pod's resolver sends for it
@@ -119,6 +127,10 @@ def name_explorer(lab, pod: str = "client", name: str = "web-svc", namespaces=("
                name=text, namespace=dropdown, answer=answer, table=table, output=output)
 
     def redraw(first: bool = False) -> None:
+        with quiet(lab):
+            _redraw(first)
+
+    def _redraw(first: bool = False) -> None:
         qname, ns = text.value.strip(), dropdown.value
         try:
             walk = probes.search_walk(lab, pod, qname, namespace=ns)
@@ -141,8 +153,20 @@ def name_explorer(lab, pod: str = "client", name: str = "web-svc", namespaces=("
 
 
 # --- ndots explorer (lesson 05), no cluster needed --------------------------------------
-def _exists_in_lab(services=LAB_SERVICES, cluster_domain: str = "cluster.local"):
-    inside = {f"{svc}.{ns}.svc.{cluster_domain}" for svc, ns in services}
+def _domain(lab, cluster_domain: str | None) -> str:
+    """The cluster domain asked for, else the lab's (`lab.cluster_domain`), else kubeadm's default."""
+    if cluster_domain:
+        return cluster_domain.strip(".")
+    if lab is not None:
+        return lab.cluster_domain
+    from ._lab import DEFAULT_CLUSTER_DOMAIN
+    return DEFAULT_CLUSTER_DOMAIN
+
+
+def _exists_in_lab(cluster_domain: str, lab=None, services=LAB_SERVICES):
+    # A workshop maps the lesson namespaces (`default` -> `alice-default`); kube-system stays.
+    real = (lambda ns: lab.ns(ns, read_only=True)) if lab is not None else (lambda ns: ns)
+    inside = {f"{svc}.{real(ns)}.svc.{cluster_domain}" for svc, ns in services}
 
     def exists(name: str) -> bool:
         name = name.rstrip(".").lower()
@@ -153,19 +177,21 @@ def _exists_in_lab(services=LAB_SERVICES, cluster_domain: str = "cluster.local")
 
 
 def resolver_queries(name: str, namespace: str = "default", ndots: int = 5,
-                     cluster_domain: str = "cluster.local", exists=None, libc: str = "glibc",
-                     qtypes=("A", "AAAA")):
+                     cluster_domain: str | None = None, exists=None, libc: str = "glibc",
+                     qtypes=("A", "AAAA"), lab=None):
     """The queries a pod's getaddrinfo() sends for `name` (A and AAAA per candidate, glibc's
     search order, resolv/res_query.c), stopping at the first candidate that exists.
     `qtypes=("A",)` for callers that pass AI_ADDRCONFIG in an IPv4-only pod (`getent ahosts`).
 
     A model, computed without a cluster: `exists(name) -> bool` says which names have
     records; by default the lab's Services and names under a common top-level domain.
+    `cluster_domain`: default `lab.cluster_domain` when a `lab` is given, else `cluster.local`.
     Columns: step, query, qtype, exists.
     """
     import pandas as pd
     from .kube.resolvconf import ResolvConf, candidates
-    exists = exists or _exists_in_lab(cluster_domain=cluster_domain)
+    cluster_domain = _domain(lab, cluster_domain)
+    exists = exists or _exists_in_lab(cluster_domain, lab)
     conf = ResolvConf(search=[f"{namespace}.svc.{cluster_domain}", f"svc.{cluster_domain}", cluster_domain],
                       options={"ndots": int(ndots)})     # glibc caps ndots at 15 (RES_MAXNDOTS)
     rows = []
@@ -194,14 +220,22 @@ def _queries_figure(counts: dict[str, tuple[int, bool]], ndots: int, namespace: 
 
 
 def ndots_explorer(name: str = "example.com", namespace: str = "default", ndots: int = 5,
-                   names=("web-svc", "web-svc.default", "web-svc.default.svc.cluster.local",
-                          "web-svc.default.svc.cluster.local.", "example.com", "www.kubernetes.io"),
-                   cluster_domain: str = "cluster.local", exists=None, static: bool = True):
+                   names=None, cluster_domain: str | None = None, exists=None, static: bool = True, lab=None):
     """Slide ndots (1..15), type a name and the client's namespace: the queries a glibc pod
     sends for it, and a bar per name of how many queries each lookup costs (green: it
-    resolves, red: every candidate failed). No cluster needed. Attributes: slider, name,
-    namespace (Text), queries (HTML), output, figure, data (the typed name's queries)."""
+    resolves, red: every candidate failed). No cluster needed: with a `lab`, its cluster
+    domain and (in a workshop) its namespaces are used, else `cluster.local`'s. `names`
+    default: web-svc's short, namespaced and full names (with and without the trailing
+    dot) and two outside names. Attributes: slider, name, namespace (Text), queries (HTML),
+    output, figure, data (the typed name's queries)."""
     import ipywidgets
+    cluster_domain = _domain(lab, cluster_domain)
+    if lab is not None and namespace == "default":
+        namespace = lab.ns("default")
+    if names is None:
+        full = f"web-svc.{namespace}.svc.{cluster_domain}"
+        names = ("web-svc", f"web-svc.{namespace}", full, full + ".", "example.com", "www.kubernetes.io")
+    exists = exists or _exists_in_lab(cluster_domain, lab)
     slider = ipywidgets.IntSlider(value=ndots, min=1, max=15, description="ndots", continuous_update=True)
     text = ipywidgets.Text(value=name, description="name", continuous_update=False)
     ns_text = ipywidgets.Text(value=namespace, description="client in", continuous_update=False)

@@ -117,7 +117,7 @@ def sample(name: str) -> str:
     return body.rsplit("[exit", 1)[0]
 
 
-# -- lesson 05: the pod's resolv.conf ----------------------------------------------------
+# -- lesson 06: the pod's resolv.conf ----------------------------------------------------
 
 @pytest.mark.parametrize("ns", ["default", "test"])
 def test_resolv_conf_names_cluster_dns_and_namespace_search_list(lab, ns):

@@ -79,7 +79,7 @@ def test_legend_does_not_cover_the_bars():
 
 
 def test_lesson_experiment_corefile_without_loadbalance(sandbox):
-    """What lesson 04 does: edit kube-system/coredns through labkit, measure, plot, restore."""
+    """What lesson 05 does: edit kube-system/coredns through labkit, measure, plot, restore."""
     lab = labkit.connect(kubeconfig=sandbox.kubeconfig, quiet=True)
     lab.apply(MANIFESTS)
     lab.wait("pod", "client")
@@ -128,3 +128,38 @@ def test_rtt_histogram_says_when_the_times_are_modelled(sandbox):
         assert title == f"HTTP GET\n({probes.MODELLED})"
     else:             # on a cluster curl measured them: no note
         assert title == "HTTP GET"
+
+
+# --- the binomial band: noise or bias? ----------------------------------------------------------
+
+@pytest.mark.parametrize("share, n, low, high", [
+    (0.5, 100, 0.40383, 0.59617),            # Wilson (1927); Newcombe (1998) table I method 3
+    (1 / 3, 30, 0.19232, 0.51219),
+    (0.0, 10, 0.0, 0.27753),                 # stays inside [0, 1] where Wald's would not
+])
+def test_wilson_interval(share, n, low, high):
+    assert plots.wilson_interval(share, n) == pytest.approx((low, high), abs=1e-4)
+
+
+def _band(fig):
+    ax = fig.axes[0]
+    (band,) = ax.collections
+    ys = band.get_paths()[0].vertices[:, 1]
+    return ys.min(), ys.max()
+
+
+def test_fairness_plot_draws_the_band_for_an_even_split_and_says_so():
+    fair = pd.DataFrame({"first": ["10.10.1.5"] * 34 + ["10.10.2.9"] * 33 + ["10.10.1.10"] * 33})
+    fig = plots.answers_per_pod(fair, addresses=PODS)
+    low, high = _band(fig)
+    expect = plots.wilson_interval(1 / 3, 100)
+    assert (low, high) == pytest.approx((expect[0] * 100, expect[1] * 100))
+    assert all(low <= h <= high for h in _bars(fig).values())            # noise: every bar inside
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any(label.startswith("95% band if even (Wilson, n=100)") for label in labels)
+    assert len(fig.axes[0].patches) == 3                                   # the band is not a bar
+    biased = pd.DataFrame({"first": ["10.10.1.5"] * 60 + ["10.10.2.9"] * 20 + ["10.10.1.10"] * 20})
+    fig = plots.answers_per_pod(biased, addresses=PODS)
+    low, high = _band(fig)
+    assert [h for h in _bars(fig).values() if not low <= h <= high]       # bias: bars outside
+    assert len(plots.answers_per_pod(pd.DataFrame({"first": ["10.10.1.5"] * 9})).axes[0].collections) == 0
