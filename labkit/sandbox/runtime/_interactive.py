@@ -16,9 +16,9 @@ import math
 import posixpath
 import threading
 
-from ._shell_errors import ShellExit, ShellSyntaxError, Timeout, _LoopControl
-from ._shell_io import Input, Io, text_size
-from ._shell_parse import Parser
+from .shell.errors import ShellExit, ShellSyntaxError, Timeout, _LoopControl
+from .shell.io import Input, Io, text_size
+from .shell.parser import Parser
 
 EXIT_INTERRUPTED = 130            # 128 + SIGINT
 PS2 = "> "
@@ -222,6 +222,11 @@ def repl(shell, stdin: StreamInput, out, err, *, tty: bool, interrupt: Interrupt
                     shell.status = 2
                 else:
                     shell.status = shell.exec_seq(tree, io_)
+            jobs = getattr(shell, "jobs", None)
+            if jobs is not None and jobs.pending:
+                status = shell.status
+                jobs.run_all()                   # `cmd &`: its turn comes before the next prompt
+                shell.status = status
         except ShellExit as ex:
             if tty and shell.dialect.is_bash:     # an interactive bash says so (builtins/exit.def)
                 out.write("exit\n")
