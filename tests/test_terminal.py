@@ -270,3 +270,10 @@ def test_a_tty_session_over_each_channel_protocol(sandbox, core, namespace, prot
     assert screen == b"/ # echo $((6*7))\r\n42\r\n/ # exit 9\r\n"
     assert status["reason"] == "NonZeroExitCode"
     assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "9"}]
+
+
+def test_a_function_defined_on_one_line_is_called_on_the_next(kubectl, core, namespace):
+    running_pod(core, namespace, "box", BUSYBOX)
+    proc = kubectl("exec", "-i", "-n", namespace, "box", "--", "sh",
+                   input="twice() {\n  echo $1 $1\n}\ntwice hey\n")
+    assert proc.stdout == "hey hey\n"
