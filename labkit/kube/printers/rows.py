@@ -179,6 +179,25 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [meta(sa).get("name", ""), len(sa.get("secrets") or []), age(sa, now)]
 
 
+def _print_role(role: dict, now: dt.datetime) -> list:
+    return [meta(role).get("name", ""), meta(role).get("creationTimestamp") or ""]
+
+
+def _print_role_binding(binding: dict, now: dt.datetime) -> list:
+    ref = binding.get("roleRef") or {}
+    users, groups, accounts = [], [], []
+    for subject in binding.get("subjects") or []:     # rbac.SubjectsStrings
+        kind = subject.get("kind")
+        if kind == "ServiceAccount":
+            accounts.append(f"{subject.get('namespace', '')}/{subject.get('name', '')}")
+        elif kind == "User":
+            users.append(subject.get("name", ""))
+        elif kind == "Group":
+            groups.append(subject.get("name", ""))
+    return [meta(binding).get("name", ""), f"{ref.get('kind', '')}/{ref.get('name', '')}", age(binding, now),
+            ", ".join(users), ", ".join(groups), ", ".join(accounts)]
+
+
 def print_default(obj: dict, now: dt.datetime) -> list:
     return [meta(obj).get("name", ""), age(obj, now)]
 
@@ -195,5 +214,9 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "configmaps": _print_configmap,
     "secrets": _print_secret,
     "serviceaccounts": _print_serviceaccount,
+    "roles": _print_role,
+    "clusterroles": _print_role,
+    "rolebindings": _print_role_binding,
+    "clusterrolebindings": _print_role_binding,
 }
 

@@ -27,6 +27,10 @@ MODELS = {
     "Endpoints": "V1Endpoints", "EndpointSlice": "V1EndpointSlice", "ConfigMap": "V1ConfigMap",
     "Namespace": "V1Namespace", "Node": "V1Node", "Event": "CoreV1Event",
     "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale",
+    "Role": "V1Role", "ClusterRole": "V1ClusterRole", "RoleBinding": "V1RoleBinding",
+    "ClusterRoleBinding": "V1ClusterRoleBinding", "TokenRequest": "AuthenticationV1TokenRequest",
+    "SelfSubjectAccessReview": "V1SelfSubjectAccessReview", "SelfSubjectRulesReview": "V1SelfSubjectRulesReview",
+    "SelfSubjectReview": "V1SelfSubjectReview",
 }
 _GENERIC = re.compile(r"(List|Dict)\[(.*)\]$")
 # The generated Python models say only `int`; the Go types (k8s.io/api core/v1 and apps/v1

@@ -8,7 +8,10 @@ helpers print a bad value the way Go's fmt does, as those messages quote it.
 from __future__ import annotations
 
 _GROUPS = {"Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
-           "EndpointSlice": "discovery.k8s.io", "Scale": "autoscaling"}
+           "EndpointSlice": "discovery.k8s.io", "Scale": "autoscaling",
+           "Role": "rbac.authorization.k8s.io", "ClusterRole": "rbac.authorization.k8s.io",
+           "RoleBinding": "rbac.authorization.k8s.io", "ClusterRoleBinding": "rbac.authorization.k8s.io",
+           "TokenRequest": "authentication.k8s.io"}
 
 
 # --- errors ---------------------------------------------------------------------------
