@@ -72,6 +72,7 @@ class Kubelet(Controller):
         self.containers.start_pod(pod, dict(
             hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip, podIPs=[{"ip": ip}], startTime=now,
             qosClass=(pod.get("status") or {}).get("qosClass", "BestEffort")))
+
     def _stop_pod(self, key, pod: dict) -> None:
         """A terminating pod's containers get SIGTERM; the sandbox's exit within
         pod_stop_seconds (well inside any grace period), then the pod object goes."""

@@ -16,6 +16,7 @@ from ..apis import _naming
 from .._clock import rfc3339
 from ..runtime import Interrupt, StreamInput
 from ._base import PODS
+from ._prober import readiness_failure
 from ._containers import (Backoff, ContainerLog, Plan, full_image, go_duration, plan,
                           pull_error, reference_problem)
 
@@ -55,6 +56,9 @@ class PodContainers:
         self._pods: dict[tuple, dict[str, Container]] = {}
         self._events: list[tuple] = []         # recorded once the status they explain is written
         self._commands = 0                     # command threads running now
+        # Containers whose readiness probe fails: a pod's spec never changes, so the probe's
+        # verdict at the start stands until the pod is replaced.
+        self._unready: dict[tuple, dict[str, str]] = {}
 
     # --- what the kubelet and the API server ask ---------------------------------------
     def started(self, pod: dict) -> bool:
@@ -96,6 +100,7 @@ class PodContainers:
         if tracked and next(iter(tracked.values())).uid == pod["metadata"].get("uid"):
             self.kill(pod)
             del self._pods[_key(pod)]
+            self._unready.pop(_key(pod), None)
 
     def _tracked(self, pod: dict, container: str) -> Container | None:
         c = (self._pods.get(_key(pod)) or {}).get(container)
@@ -110,6 +115,11 @@ class PodContainers:
         self._pods[_key(pod)] = {c["name"]: Container(uid, plan(c)) for c in pod["spec"]["containers"]}
         for spec in pod["spec"]["containers"]:
             self._start(pod, spec)
+        failing = {c["name"]: msg for c in pod["spec"]["containers"]
+                   if (msg := readiness_failure(pod, c, network.get("podIP"))) is not None}
+        self._unready[_key(pod)] = failing
+        for message in failing.values():
+            self._event(pod, "Unhealthy", f"Readiness probe failed: {message}", "Warning")
         self.sync(pod, network)
 
     def sync(self, pod: dict, network: dict | None = None) -> None:
@@ -258,7 +268,8 @@ class PodContainers:
                 status["containerID"] = (
                     f"containerd://{_naming.spread(seed, 'cid', ns, name, spec['name'], *extra):016x}"
                     f"{_naming.spread(seed, 'cid2', ns, name, spec['name'], *extra):016x}")
-            status.update(ready=c.state == "running", started=c.state == "running",
+            ready = c.state == "running" and spec["name"] not in self._unready.get((ns, name), {})
+            status.update(ready=ready, started=c.state == "running",
                           restartCount=c.restarts, state={}, lastState={})
             if c.state == "running":
                 status["state"] = {"running": {"startedAt": c.started_at}}
@@ -335,7 +346,8 @@ def _conditions(phase: str, statuses: list[dict], old: dict, now: str) -> list[d
     def cond(kind: str, fields: dict) -> dict:
         before = old.get(kind) or {}
         since = before.get("lastTransitionTime") if before.get("status") == fields["status"] else None
-        return {"type": kind, **fields, "lastProbeTime": None, "lastTransitionTime": since or now}
+        return {"type": kind, "status": fields["status"], "lastProbeTime": None,
+                "lastTransitionTime": since or now, **{k: v for k, v in fields.items() if k != "status"}}
     scheduled = old.get("PodScheduled") or {"type": "PodScheduled", "status": "True",
                                             "lastProbeTime": None, "lastTransitionTime": now}
     return [cond("PodReadyToStartContainers", done), cond("Initialized", {"status": "True"}),
