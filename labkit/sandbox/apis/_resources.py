@@ -54,7 +54,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "nodes", "Node", namespaced=False, short_names=("no",),
              subresources=("status", "proxy")),
     Resource("", "v1", "pods", "Pod", short_names=("po",), categories=("all",),
-             subresources=("exec", "log", "status")),
+             subresources=("attach", "exec", "log", "status")),
     Resource("", "v1", "services", "Service", short_names=("svc",), categories=("all",),
              subresources=("status",)),
     Resource("", "v1", "endpoints", "Endpoints", short_names=("ep",)),
@@ -82,6 +82,7 @@ RESOURCES: tuple[Resource, ...] = (
 
 # Subresource kinds as discovery lists them.
 SUBRESOURCE_KINDS = {
+    "attach": ("", "v1", "PodAttachOptions", ("create", "get")),
     "exec": ("", "v1", "PodExecOptions", ("create", "get")),
     "log": ("", "v1", "Pod", ("get",)),
     "status": (None, None, None, ("get", "patch", "update")),
