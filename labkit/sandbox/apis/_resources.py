@@ -54,7 +54,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "nodes", "Node", namespaced=False, short_names=("no",),
              subresources=("status", "proxy")),
     Resource("", "v1", "pods", "Pod", short_names=("po",), categories=("all",),
-             subresources=("exec", "log", "status")),
+             subresources=("attach", "exec", "log", "status")),
     Resource("", "v1", "services", "Service", short_names=("svc",), categories=("all",),
              subresources=("status",)),
     Resource("", "v1", "endpoints", "Endpoints", short_names=("ep",)),
@@ -66,6 +66,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",),
              categories=("all",), subresources=("scale", "status")),
     Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+    Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)),
     Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False),
     Resource("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
     Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
@@ -81,6 +82,7 @@ RESOURCES: tuple[Resource, ...] = (
 
 # Subresource kinds as discovery lists them.
 SUBRESOURCE_KINDS = {
+    "attach": ("", "v1", "PodAttachOptions", ("create", "get")),
     "exec": ("", "v1", "PodExecOptions", ("create", "get")),
     "log": ("", "v1", "Pod", ("get",)),
     "status": (None, None, None, ("get", "patch", "update")),
