@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from ...kube.objects import clone
 from ..validation._name_formats import _is_ip
+from ._defaults_config import default_secret
 
 
 # --- defaulting ---------------------------------------------------------------------------
@@ -410,4 +411,5 @@ def _default_endpointslice(es: dict, config, old) -> None:
 
 _DEFAULTERS = {"Pod": _default_pod, "Deployment": _default_deployment, "ReplicaSet": _default_replicaset,
                "Service": _default_service, "Namespace": _default_namespace,
-               "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice}
+               "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice,
+               "Secret": default_secret}

@@ -53,6 +53,7 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=("status",)),
     Resource("", "v1", "endpoints", "Endpoints", short_names=("ep",)),
     Resource("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
+    Resource("", "v1", "secrets", "Secret"),
     Resource("", "v1", "events", "Event", short_names=("ev",)),
     Resource("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
     Resource("apps", "v1", "deployments", "Deployment", short_names=("deploy",),

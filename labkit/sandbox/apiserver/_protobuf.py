@@ -70,6 +70,8 @@ SCHEMA: dict[str, dict[int, tuple[str, str, str]]] = {
                            5: ("reason", _S, ""), 6: ("message", _S, "")},
     "ConfigMap": {1: ("metadata", "ObjectMeta", ""), 2: ("data", _MSTR, ""),
                   3: ("binaryData", "map:bytes", ""), 4: ("immutable", _B, "p")},
+    "Secret": {1: ("metadata", "ObjectMeta", ""), 2: ("data", "map:bytes", ""), 3: ("type", _S, ""),
+               4: ("stringData", _MSTR, ""), 5: ("immutable", _B, "p")},
     "ServiceAccount": {1: ("metadata", "ObjectMeta", ""), 2: ("secrets", "ObjectReference", "r"),
                        3: ("imagePullSecrets", "LocalObjectReference", "r"),
                        4: ("automountServiceAccountToken", _B, "p")},
@@ -215,7 +217,7 @@ SCHEMA: dict[str, dict[int, tuple[str, str, str]]] = {
     "IntOrString": {1: ("type", _I64, ""), 2: ("intVal", _I32, ""), 3: ("strVal", _S, "")},
 }
 # the kinds a request body may carry: (apiVersion, kind) -> message
-KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Service"), ("v1", "ServiceAccount"),
+KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("v1", "ServiceAccount"),
          ("v1", "Pod"), ("apps/v1", "Deployment"), ("apps/v1", "ReplicaSet")}
 
 _VARINT, _FIXED64, _LEN, _START, _END, _FIXED32 = 0, 1, 2, 3, 4, 5

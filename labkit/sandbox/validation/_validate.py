@@ -11,6 +11,7 @@ from ._name_formats import _CLUSTER_SCOPED, is_dns1123_label, valid_name_message
 from ._config import _validate_configmap
 from ._labels import _annotations, _labels
 from ._pods import _validate_pod
+from ._secrets import _validate_secret
 from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
                         _validate_namespace, _validate_service)
 from ._workloads import _validate_deployment, _validate_replicaset
@@ -80,4 +81,4 @@ def _object_meta_update(obj: dict, old: dict, errs: _Errors) -> None:
 _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "ReplicaSet": _validate_replicaset,
                "Service": _validate_service, "Namespace": _validate_namespace,
                "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
-               "ConfigMap": _validate_configmap}
+               "ConfigMap": _validate_configmap, "Secret": _validate_secret}
