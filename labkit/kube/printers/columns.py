@@ -269,6 +269,36 @@ _COLUMNS: dict[str, list[dict]] = {
         _age_col(),
     ],
 }
+_D_JOB_SELECTOR = ("A label query over pods that should match the pod count. Normally, the system sets "
+                   "this field for you. More info: https://kubernetes.io/docs/concepts/overview/"
+                   "working-with-objects/labels/#label-selectors")
+_COLUMNS["jobs"] = [
+    _name_col(),
+    _col("Status", "Status of the job."),
+    _col("Completions", "The number of pods which reached phase Succeeded. The value increases "
+         "monotonically for a given spec. However, it may decrease in reaction to scale down of "
+         "elastic indexed jobs."),
+    _col("Duration", "Time required to complete the job."),
+    _age_col(),
+    _col("Containers", _D_CONTAINERS, priority=1),
+    _col("Images", _D_IMAGES, priority=1),
+    _col("Selector", _D_JOB_SELECTOR, priority=1),
+]
+_COLUMNS["cronjobs"] = [
+    _name_col(),
+    _col("Schedule", "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."),
+    _col("Timezone", "The time zone name for the given schedule, see "
+         "https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will "
+         "default to the time zone of the kube-controller-manager process."),
+    _col("Suspend", "This flag tells the controller to suspend subsequent executions, it does not "
+         "apply to already started executions.  Defaults to false.", type="boolean"),
+    _col("Active", "A list of pointers to currently running jobs.", type="integer"),
+    _col("Last Schedule", "Information when was the last time the job was successfully scheduled."),
+    _age_col(),
+    _col("Containers", _D_CONTAINERS, priority=1),
+    _col("Images", _D_IMAGES, priority=1),
+    _col("Selector", _D_JOB_SELECTOR, priority=1),
+]
 _DEFAULT_COLUMNS = [_name_col(), _age_col()]
 
 

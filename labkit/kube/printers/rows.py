@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Callable
 
 from ..labels import format_label_selector, format_labels, selector_string
-from .durations import translate_timestamp_since
+from .durations import human_duration, parse_time, translate_timestamp_since
 from .formats import age, format_endpoints, layout_containers, list_with_more, meta
 
 __all__ = ["PRINTERS", "print_default"]
@@ -179,6 +179,54 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [meta(sa).get("name", ""), len(sa.get("secrets") or []), age(sa, now)]
 
 
+def _job_status(job: dict) -> str:
+    """printJob's STATUS: the first of these conditions the Job has, else Running."""
+    conds = {c.get("type") for c in (job.get("status") or {}).get("conditions") or []
+             if c.get("status") == "True"}
+    for cond, word in (("Complete", "Complete"), ("Failed", "Failed"), (None, "Terminating"),
+                       ("Suspended", "Suspended"), ("FailureTarget", "FailureTarget"),
+                       ("SuccessCriteriaMet", "SuccessCriteriaMet")):
+        if cond is None and meta(job).get("deletionTimestamp") or cond in conds:
+            return word
+    return "Running"
+
+
+def _print_job(job: dict, now: dt.datetime) -> list:
+    spec, status = job.get("spec") or {}, job.get("status") or {}
+    succeeded = int(status.get("succeeded") or 0)
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif int(spec.get("parallelism") or 0) > 1:
+        completions = f"{succeeded}/1 of {spec['parallelism']}"
+    else:
+        completions = f"{succeeded}/1"
+    duration = ""
+    if status.get("startTime"):
+        start = parse_time(status["startTime"])
+        end = parse_time(status["completionTime"]) if status.get("completionTime") else \
+            (now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc))
+        duration = human_duration((end - start) / dt.timedelta(seconds=1))
+    names, images = layout_containers(_template_containers(job))
+    return [meta(job).get("name", ""), _job_status(job), completions, duration, age(job, now),
+            names, images, format_label_selector(spec.get("selector"))]
+
+
+def _print_bool_ptr(value) -> str:
+    """printBoolPtr: the cell is text, "True", "False" or "<unset>"."""
+    return "<unset>" if value is None else "True" if value else "False"
+
+
+def _print_cronjob(cj: dict, now: dt.datetime) -> list:
+    spec, status = cj.get("spec") or {}, cj.get("status") or {}
+    job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    last = status.get("lastScheduleTime")
+    names, images = layout_containers(((job_spec.get("template") or {}).get("spec") or {}).get("containers"))
+    return [meta(cj).get("name", ""), spec.get("schedule", ""), spec.get("timeZone") or "<none>",
+            _print_bool_ptr(spec.get("suspend")), len(status.get("active") or []),
+            translate_timestamp_since(last, now) if last else "<none>", age(cj, now),
+            names, images, format_label_selector(job_spec.get("selector"))]
+
+
 def print_default(obj: dict, now: dt.datetime) -> list:
     return [meta(obj).get("name", ""), age(obj, now)]
 
@@ -195,5 +243,7 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "configmaps": _print_configmap,
     "secrets": _print_secret,
     "serviceaccounts": _print_serviceaccount,
+    "jobs": _print_job,
+    "cronjobs": _print_cronjob,
 }
 

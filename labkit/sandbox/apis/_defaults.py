@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from ...kube.objects import clone
 from ..validation._name_formats import _is_ip
+from ._defaults_batch import default_cronjob, default_job
 from ._defaults_config import default_secret
 
 
@@ -412,4 +413,6 @@ def _default_endpointslice(es: dict, config, old) -> None:
 _DEFAULTERS = {"Pod": _default_pod, "Deployment": _default_deployment, "ReplicaSet": _default_replicaset,
                "Service": _default_service, "Namespace": _default_namespace,
                "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice,
-               "Secret": default_secret}
+               "Secret": default_secret,
+               "Job": lambda o, c, old: default_job(o, c, old, _default_template),
+               "CronJob": lambda o, c, old: default_cronjob(o, c, old, _default_template)}

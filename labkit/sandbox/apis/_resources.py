@@ -61,6 +61,9 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",),
              categories=("all",), subresources=("scale", "status")),
     Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+    Resource("batch", "v1", "jobs", "Job", categories=("all",), subresources=("status",)),
+    Resource("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), categories=("all",),
+             subresources=("status",)),
 )
 
 # Subresource kinds as discovery lists them.

@@ -27,6 +27,7 @@ MODELS = {
     "Endpoints": "V1Endpoints", "EndpointSlice": "V1EndpointSlice", "ConfigMap": "V1ConfigMap",
     "Namespace": "V1Namespace", "Node": "V1Node", "Event": "CoreV1Event",
     "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale", "Secret": "V1Secret",
+    "Job": "V1Job", "CronJob": "V1CronJob",
 }
 _GENERIC = re.compile(r"(List|Dict)\[(.*)\]$")
 # The generated Python models say only `int`; the Go types (k8s.io/api core/v1 and apps/v1

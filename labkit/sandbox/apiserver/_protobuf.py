@@ -70,6 +70,20 @@ SCHEMA: dict[str, dict[int, tuple[str, str, str]]] = {
                            5: ("reason", _S, ""), 6: ("message", _S, "")},
     "ConfigMap": {1: ("metadata", "ObjectMeta", ""), 2: ("data", _MSTR, ""),
                   3: ("binaryData", "map:bytes", ""), 4: ("immutable", _B, "p")},
+    "Job": {1: ("metadata", "ObjectMeta", ""), 2: ("spec", "JobSpec", "")},
+    "JobSpec": {1: ("parallelism", _I32, "p"), 2: ("completions", _I32, "p"),
+                3: ("activeDeadlineSeconds", _I64, "p"), 4: ("selector", "LabelSelector", "p"),
+                5: ("manualSelector", _B, "p"), 6: ("template", "PodTemplateSpec", ""),
+                7: ("backoffLimit", _I32, "p"), 8: ("ttlSecondsAfterFinished", _I32, "p"),
+                9: ("completionMode", _S, "p"), 10: ("suspend", _B, "p"),
+                12: ("backoffLimitPerIndex", _I32, "p"), 13: ("maxFailedIndexes", _I32, "p"),
+                14: ("podReplacementPolicy", _S, "p"), 15: ("managedBy", _S, "p")},
+    "CronJob": {1: ("metadata", "ObjectMeta", ""), 2: ("spec", "CronJobSpec", "")},
+    "CronJobSpec": {1: ("schedule", _S, ""), 2: ("startingDeadlineSeconds", _I64, "p"),
+                    3: ("concurrencyPolicy", _S, ""), 4: ("suspend", _B, "p"),
+                    5: ("jobTemplate", "JobTemplateSpec", ""), 6: ("successfulJobsHistoryLimit", _I32, "p"),
+                    7: ("failedJobsHistoryLimit", _I32, "p"), 8: ("timeZone", _S, "p")},
+    "JobTemplateSpec": {1: ("metadata", "ObjectMeta", ""), 2: ("spec", "JobSpec", "")},
     "Secret": {1: ("metadata", "ObjectMeta", ""), 2: ("data", "map:bytes", ""), 3: ("type", _S, ""),
                4: ("stringData", _MSTR, ""), 5: ("immutable", _B, "p")},
     "ServiceAccount": {1: ("metadata", "ObjectMeta", ""), 2: ("secrets", "ObjectReference", "r"),
@@ -217,7 +231,7 @@ SCHEMA: dict[str, dict[int, tuple[str, str, str]]] = {
     "IntOrString": {1: ("type", _I64, ""), 2: ("intVal", _I32, ""), 3: ("strVal", _S, "")},
 }
 # the kinds a request body may carry: (apiVersion, kind) -> message
-KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("v1", "ServiceAccount"),
+KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("batch/v1", "Job"), ("batch/v1", "CronJob"), ("v1", "Service"), ("v1", "ServiceAccount"),
          ("v1", "Pod"), ("apps/v1", "Deployment"), ("apps/v1", "ReplicaSet")}
 
 _VARINT, _FIXED64, _LEN, _START, _END, _FIXED32 = 0, 1, 2, 3, 4, 5

@@ -19,6 +19,8 @@ from ._base import PODS, Controller
 from ._deployment import DeploymentController
 from ._endpoints import EndpointsController
 from ._events import EventRecorder
+from ._cronjob import CronJobController
+from ._job import JobController
 from ._kubelet import Kubelet
 from ._namespaces import GarbageCollector, NamespaceController
 from ._replicaset import ReplicaSetController
@@ -37,12 +39,14 @@ class Controllers:
         self.gc = GarbageCollector(self)
         self.deployment = DeploymentController(self)
         self.replicaset = ReplicaSetController(self)
+        self.cronjob = CronJobController(self)
+        self.job = JobController(self)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.endpoints = EndpointsController(self)
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
         self.order: list[Controller] = [self.namespace, self.gc, self.deployment, self.replicaset,
-                                        self.scheduler, self.kubelet, self.endpoints]
+                                        self.cronjob, self.job, self.scheduler, self.kubelet, self.endpoints]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..storage._store import Event
-from ._base import EP, NS, PODS, RS, SLICES, Controller, delete_quietly
+from ._base import NS, Controller, delete_quietly
 
 
 class NamespaceController(Controller):
@@ -21,6 +21,10 @@ class NamespaceController(Controller):
             if resource.namespaced and obj["metadata"].get("namespace") == name:
                 delete_quietly(self.store, resource, name, obj["metadata"]["name"])
         delete_quietly(self.store, NS, None, name)
+
+
+# The dependents the collector deletes with their owner (Background propagation).
+_COLLECTED = frozenset({"replicasets", "pods", "endpointslices", "endpoints", "jobs"})
 
 
 class GarbageCollector(Controller):
@@ -42,7 +46,7 @@ class GarbageCollector(Controller):
     def reconcile(self, key) -> None:
         ns, uid = key
         for resource, dep_ns, name in sorted(self._dependents.get(uid, ()), key=lambda d: (d[0].plural, d[2])):
-            if resource in (RS, PODS, SLICES, EP) and dep_ns == ns:
+            if resource.plural in _COLLECTED and dep_ns == ns:
                 delete_quietly(self.store, resource, ns, name)
 
     def _index_owners(self, event: Event) -> None:

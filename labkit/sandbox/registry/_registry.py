@@ -16,6 +16,7 @@ from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
 from .._clock import rfc3339
 from .._config import SandboxConfig
+from ..apis._defaults_batch import generate_job_selector
 from ..apis._resources import Resource, by_plural
 from ..storage._store import Store
 
@@ -53,6 +54,10 @@ class Registry:
             # Named before admission, as the real registry does, so defaults may use the name.
             meta["name"] = self.store.generate_name(resource, namespace, meta["generateName"])
         obj = _admission.default(resource.kind, obj, config=self.config)
+        if resource.kind == "Job":
+            # The Job strategy's PrepareForCreate selects the pods by the Job's own uid.
+            obj["metadata"]["uid"] = self.store.next_uid(resource, namespace, obj["metadata"].get("name", ""))
+            generate_job_selector(obj)
         _admission.validate(resource.kind, obj)
         if resource.kind == "Service":
             self._allocate_cluster_ip(obj)
@@ -62,7 +67,7 @@ class Registry:
             # The real registry fills the system fields before the dry-run point
             # (rest.FillObjectMetaSystemFields): a uid, a creation time, a first generation.
             meta = obj["metadata"]
-            meta["uid"] = str(uuid.uuid4())
+            meta["uid"] = meta.get("uid") or str(uuid.uuid4())
             meta["creationTimestamp"] = rfc3339(self.store.clock.now())
             if "spec" in obj and resource.kind not in ("Pod", "Service", "Node", "Namespace"):
                 meta["generation"] = 1

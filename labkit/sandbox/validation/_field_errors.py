@@ -8,7 +8,8 @@ helpers print a bad value the way Go's fmt does, as those messages quote it.
 from __future__ import annotations
 
 _GROUPS = {"Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
-           "EndpointSlice": "discovery.k8s.io", "Scale": "autoscaling"}
+           "EndpointSlice": "discovery.k8s.io", "Scale": "autoscaling",
+           "Job": "batch", "CronJob": "batch"}
 
 
 # --- errors ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from ._config import _validate_configmap
 from ._labels import _annotations, _labels
 from ._pods import _validate_pod
 from ._secrets import _validate_secret
+from ._batch import _validate_cronjob, _validate_job
 from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
                         _validate_namespace, _validate_service)
 from ._workloads import _validate_deployment, _validate_replicaset
@@ -81,4 +82,5 @@ def _object_meta_update(obj: dict, old: dict, errs: _Errors) -> None:
 _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "ReplicaSet": _validate_replicaset,
                "Service": _validate_service, "Namespace": _validate_namespace,
                "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
-               "ConfigMap": _validate_configmap, "Secret": _validate_secret}
+               "ConfigMap": _validate_configmap, "Secret": _validate_secret,
+               "Job": _validate_job, "CronJob": _validate_cronjob}
