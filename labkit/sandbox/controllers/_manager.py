@@ -22,7 +22,8 @@ from ._events import EventRecorder
 from ._cronjob import CronJobController
 from ._job import JobController
 from ._kubelet import Kubelet
-from ._namespaces import GarbageCollector, NamespaceController
+from ._garbagecollector import GarbageCollector
+from ._namespaces import NamespaceController
 from ._replicaset import ReplicaSetController
 from ._scheduler import Scheduler
 

@@ -94,7 +94,11 @@ class Registry:
         else:
             new = clone(obj)
             new["metadata"] = dict(clone(meta), name=name)
-            new["metadata"].pop("deletionTimestamp", None)    # only a delete sets it
+            # Only a delete sets these; an update keeps what a delete set.
+            for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                new["metadata"].pop(field, None)
+                if current["metadata"].get(field) is not None:
+                    new["metadata"][field] = current["metadata"][field]
             if resource.namespaced:
                 new["metadata"]["namespace"] = namespace
             if "status" in current:                # the main resource never writes status
@@ -104,7 +108,12 @@ class Registry:
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if dry_run:
             return new
-        return self.store.update(resource, new)
+        updated = self.store.update(resource, new)
+        if updated["metadata"].get("deletionTimestamp") and not updated["metadata"].get("finalizers") \
+                and resource.kind not in ("Pod", "Namespace"):
+            # The last finalizer removed from a deleting object: it goes now.
+            self.store.delete(resource, namespace, name)
+        return updated
 
     # --- patch ---------------------------------------------------------------------
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
@@ -173,10 +182,17 @@ class Registry:
 
     # --- delete --------------------------------------------------------------------
     def delete(self, resource: Resource, namespace: str | None, name: str, *, dry_run: bool = False,
-               grace_seconds: int | None = None) -> dict:
+               grace_seconds: int | None = None, propagation: str | None = None) -> dict:
         """Delete an object. Pods terminate gracefully (deletionTimestamp, STATUS Terminating,
         out of the endpoints at once) and the kubelet removes them; grace_seconds=0 removes
-        them at once (`kubectl delete --grace-period=0 --force`)."""
+        them at once (`kubectl delete --grace-period=0 --force`). propagation Orphan or
+        Foreground leaves the object deleting with that finalizer for the garbage collector;
+        an object with finalizers stays until they are removed."""
+        if propagation not in (None, "Orphan", "Foreground", "Background"):
+            raise _admission.Invalid("DeleteOptions", "", [{
+                "reason": "FieldValueNotSupported", "field": "propagationPolicy",
+                "message": f'Unsupported value: "{propagation}": supported values: '
+                           '"Foreground", "Background", "Orphan"'}], group="")
         current = self._existing(resource, namespace, name)
         if dry_run:
             return current
@@ -208,6 +224,19 @@ class Registry:
                 ns["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())
                 ns["status"] = {"phase": "Terminating"}
             return self.store.mutate(resource, None, name, terminate, exempt_quota=True)
+        # The store's deletion with finalizers (staging/.../registry/generic/registry/store.go
+        # updateForGracefulDeletionAndFinalizers): the policy's finalizer is added, and an
+        # object with any finalizer is only marked.
+        wanted = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}.get(propagation or "")
+        finalizers = list(current["metadata"].get("finalizers") or [])
+        if wanted and wanted not in finalizers:
+            finalizers.append(wanted)
+        if finalizers:
+            def mark(obj: dict) -> None:
+                obj["metadata"].setdefault("deletionTimestamp", rfc3339(self.store.clock.now()))
+                obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+                obj["metadata"]["finalizers"] = finalizers
+            return self.store.mutate(resource, namespace, name, mark, exempt_quota=True)
         return self.store.delete(resource, namespace, name)
 
     # --- helpers -------------------------------------------------------------------
