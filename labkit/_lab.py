@@ -230,8 +230,19 @@ class Lab:
 
     def reset(self, manifests: str | Path | None = None, timeout: float = 60) -> _apply.ApplyResult:
         """Delete what the lessons create (the objects in manifests/, in this lab's namespaces,
-        and the `test` namespace itself). Safe to run twice."""
-        return self.delete(manifests or default_manifests(), wait=True, timeout=timeout, ignore_not_found=True)
+        and the `test` namespace itself). Safe to run twice.
+
+        A workshop learner may not delete their namespaces (manifests/workshop/): there the
+        namespaces stay and only their content goes."""
+        source = manifests or default_manifests()
+        try:
+            return self.delete(source, wait=True, timeout=timeout, ignore_not_found=True)
+        except errors.Forbidden:
+            if not self.namespace_prefix:
+                raise
+        # Namespaces are deleted last: everything else is gone already; confirm it, keep them.
+        kept = [d for d in _apply.load(source) if not (d.get("kind") == "Namespace" and d.get("apiVersion") == "v1")]
+        return self.delete(kept, wait=True, timeout=timeout, ignore_not_found=True)
 
     # --- reading ---------------------------------------------------------------------
     def _list(self, res: _apply.Resource, namespace: str | None, name: str | None = None,

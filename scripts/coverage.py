@@ -49,7 +49,8 @@ def _limits() -> list[str]:
     """The budgets of a pod command, from the constants that enforce them."""
     from labkit.sandbox.apiserver import _exec
     from labkit.sandbox._config import SandboxConfig
-    from labkit.sandbox.runtime import _cpu, _regex, _shell, _shell_io
+    from labkit.sandbox.runtime import _cpu, _regex
+    from labkit.sandbox.runtime.shell import interpreter as _shell, io as _shell_io
 
     mib = lambda n: f"{n >> 20} MiB"  # noqa: E731
     rows = [

@@ -56,7 +56,7 @@ def pair(config=None, cluster=None):
 
 
 def both(fast, full, wire, transport="udp"):
-    full._fast.clear()                 # the reference never answers from kept wire
+    full.chain.cache.kept.clear()      # the reference never answers from kept wire
     return fast.handle(wire, transport, 5353), full.handle(wire, transport, 5353)
 
 

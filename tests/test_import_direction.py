@@ -77,6 +77,7 @@ SANDBOX_LAYERS = [
     {"apiserver", "controllers"},
     {"dns"},
     {"registry", "runtime"},
+    {"auth"},                         # who asks (tokens) and what they may do (RBAC)
     {"storage"},
     {"apis"},
     {"validation"},

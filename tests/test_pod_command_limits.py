@@ -28,7 +28,7 @@ from kubernetes.stream import stream
 
 from labkit.sandbox import Sandbox, SandboxConfig
 from labkit.sandbox.apiserver import _exec as exec_api
-from labkit.sandbox.runtime._shell_io import MEMORY_LIMIT
+from labkit.sandbox.runtime.shell.io import MEMORY_LIMIT
 
 from .conftest import kubectl_binary, wait_for
 
@@ -362,7 +362,7 @@ from labkit.sandbox._clock import Clock                       # noqa: E402
 from labkit.sandbox._cluster import StaticCluster             # noqa: E402
 from labkit.sandbox import runtime                            # noqa: E402
 from labkit.sandbox.runtime import _regex                     # noqa: E402
-from labkit.sandbox.runtime._shell_io import POOL             # noqa: E402
+from labkit.sandbox.runtime.shell.io import POOL            # noqa: E402
 
 IMAGES = {"bash4": "centos:7", "dash": "nginx:1.27", "ash": "busybox:1.36", "bash5": "nicolaka/netshoot"}
 
@@ -534,7 +534,7 @@ def test_sort_is_charged_what_its_lines_cost():
 def test_word_count_without_a_list_of_words():
     assert sh("printf '%*d' 70000 1 | wc -w; printf 'ab cd\\n' | wc -w") == ("1\n2\n", "", 0)
     text = ("abcdefg " * 20000)[:-1]               # words cut by the 64 KiB chunks
-    assert runtime.tools.basic._count_words(text) == 20000
+    assert runtime.tools.textutils._count_words(text) == 20000
 
 
 def test_deep_nesting_ends_as_a_segfault_not_a_crash():

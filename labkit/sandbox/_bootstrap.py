@@ -1,8 +1,10 @@
 """What a fresh cluster already holds: system namespaces, nodes, the `kubernetes`
-Service, and cluster DNS (the kube-dns Service in front of CoreDNS pods)."""
+Service, cluster DNS (the kube-dns Service in front of CoreDNS pods) and the default RBAC
+policy. Each namespace's `default` ServiceAccount and `kube-root-ca.crt` ConfigMap come from
+controllers, as on a real cluster."""
 from __future__ import annotations
 
-from . import _release
+from . import _bootstrap_policy, _release
 from ._config import SandboxConfig
 
 COREFILE = """.:53 {{
@@ -87,6 +89,7 @@ def objects(config: SandboxConfig) -> list[tuple[str, dict]]:
                                                      {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
                                                      {"name": "metrics", "containerPort": 9153,
                                                       "protocol": "TCP"}]}]}}}}))
+    out.extend(_bootstrap_policy.objects())
     return out
 
 

@@ -25,5 +25,6 @@ class DnsClientRegistry:
             self._by_port.pop(port, None)
 
     def lookup(self, port: int) -> dict | None:
-        with self._lock:
-            return self._by_port.get(port)
+        # One dict read is atomic under the GIL; the lock orders writers only. The DNS
+        # server asks this for every query.
+        return self._by_port.get(port)

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from . import _bootstrap
+from . import _bootstrap, _bootstrap_policy
 from .apiserver import _edge
 from .home import _files, _process, _tls
 from .apis import _schema
@@ -32,6 +32,7 @@ from ._dnsclients import DnsClientRegistry
 from .home._faultlog import RateLimit, sandbox_logger
 from .registry._registry import Registry
 from .apis._resources import by_plural
+from .auth._tokens import TokenSigner, issuer_for
 from .storage._store import Store
 
 # Answers to any other method (a write, or an exec that may write) wait for the disk.
@@ -60,6 +61,7 @@ class Sandbox:
         self.dns_clients = DnsClientRegistry()
         self.token = self._token()
         self.kubeconfig = self.home / "kubeconfig"
+        self._signer: TokenSigner | None = None
         self.server = ""
         self.dns = None
         self._network = None
@@ -137,12 +139,16 @@ class Sandbox:
 
     async def _astart_locked(self) -> None:
         _files.write_private(self.home / "config.json", json.dumps(self.config.to_dict(), indent=1))
+        # The CA first: the root-CA publisher puts it into every namespace.
+        self.ca_file, crt, key = _tls.ensure_certificates(self.home)
         if not self.store.load():
             for plural, obj in _bootstrap.objects(self.config):
                 self.registry.create(by_plural(plural), obj["metadata"].get("namespace"), obj)
         else:
             self._report_node_versions()
-        self.controllers = Controllers(self.store, self.registry, self.config)
+            self._ensure_policy()
+        self.controllers = Controllers(self.store, self.registry, self.config,
+                                       root_ca=self.ca_file.read_text())
         self.controllers.start()
         self.api = ApiServer(self)
         self.api.app.on_response_prepare.append(self._durable_before_answer)
@@ -155,7 +161,6 @@ class Sandbox:
                                      # kube-apiserver reads a gzip-encoded body as it comes, never inflated.
                                      auto_decompress=False)
         await self._runner.setup()
-        self.ca_file, crt, key = _tls.ensure_certificates(self.home)
         sock = _bind("127.0.0.1", self.port) if self.port else \
             _bind("127.0.0.1", self._previous_port(), fallback=True)
         site = web.SockSite(self._runner, sock, ssl_context=_tls.server_context(crt, key))
@@ -166,6 +171,21 @@ class Sandbox:
         self._write_kubeconfig()
         # Field validation needs the client's models, slow to import: load them while idle.
         self._loop.run_in_executor(None, _schema.preload)
+
+    def _ensure_policy(self) -> None:
+        """The default roles and bindings, put back if missing, as kube-apiserver's
+        rbac/bootstrap-roles post-start hook does on every start (a home from before RBAC too)."""
+        for plural, obj in _bootstrap_policy.objects():
+            resource = by_plural(plural)
+            if self.store.get_resource(resource, None, obj["metadata"]["name"]) is None:
+                self.registry.create(resource, None, obj)
+
+    def token_signer(self) -> TokenSigner:
+        """The ServiceAccount token signer; its key (home/pki/sa.key) is made on first need."""
+        if self._signer is None:
+            key = _tls.ensure_service_account_key(self.home)
+            self._signer = TokenSigner(key.read_bytes(), issuer_for(self.config.cluster_domain))
+        return self._signer
 
     def _report_node_versions(self) -> None:
         """Restored nodes report this release's kubelet, as restarted kubelets post their nodeInfo."""

@@ -299,6 +299,19 @@ _COLUMNS["cronjobs"] = [
     _col("Images", _D_IMAGES, priority=1),
     _col("Selector", _D_JOB_SELECTOR, priority=1),
 ]
+# Roles print their creation time as a date, bindings their role and (wide) their subjects.
+_D_ROLE_REF = ("RoleRef can reference a Role in the current namespace or a ClusterRole in the global "
+               "namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This "
+               "field is immutable.")
+_D_CLUSTER_ROLE_REF = ("RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef "
+                       "cannot be resolved, the Authorizer must return an error. This field is immutable.")
+for _plural in ("roles", "clusterroles"):
+    _COLUMNS[_plural] = [_name_col(), _col("Created At", _D_CREATED, type="date")]
+for _plural, _ref_doc in (("rolebindings", _D_ROLE_REF), ("clusterrolebindings", _D_CLUSTER_ROLE_REF)):
+    _COLUMNS[_plural] = [_name_col(), _col("Role", _ref_doc), _age_col(),
+                         _col("Users", "Users in the roleBinding", priority=1),
+                         _col("Groups", "Groups in the roleBinding", priority=1),
+                         _col("ServiceAccounts", "ServiceAccounts in the roleBinding", priority=1)]
 _DEFAULT_COLUMNS = [_name_col(), _age_col()]
 
 

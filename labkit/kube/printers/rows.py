@@ -227,6 +227,25 @@ def _print_cronjob(cj: dict, now: dt.datetime) -> list:
             names, images, format_label_selector(job_spec.get("selector"))]
 
 
+def _print_role(role: dict, now: dt.datetime) -> list:
+    return [meta(role).get("name", ""), meta(role).get("creationTimestamp") or ""]
+
+
+def _print_role_binding(binding: dict, now: dt.datetime) -> list:
+    ref = binding.get("roleRef") or {}
+    users, groups, accounts = [], [], []
+    for subject in binding.get("subjects") or []:     # rbac.SubjectsStrings
+        kind = subject.get("kind")
+        if kind == "ServiceAccount":
+            accounts.append(f"{subject.get('namespace', '')}/{subject.get('name', '')}")
+        elif kind == "User":
+            users.append(subject.get("name", ""))
+        elif kind == "Group":
+            groups.append(subject.get("name", ""))
+    return [meta(binding).get("name", ""), f"{ref.get('kind', '')}/{ref.get('name', '')}", age(binding, now),
+            ", ".join(users), ", ".join(groups), ", ".join(accounts)]
+
+
 def print_default(obj: dict, now: dt.datetime) -> list:
     return [meta(obj).get("name", ""), age(obj, now)]
 
@@ -245,5 +264,9 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "serviceaccounts": _print_serviceaccount,
     "jobs": _print_job,
     "cronjobs": _print_cronjob,
+    "roles": _print_role,
+    "clusterroles": _print_role,
+    "rolebindings": _print_role_binding,
+    "clusterrolebindings": _print_role_binding,
 }
 

@@ -410,9 +410,20 @@ def _default_endpointslice(es: dict, config, old) -> None:
                 p["protocol"] = "TCP"
 
 
+def _default_binding(binding: dict, config, old) -> None:
+    """pkg/apis/rbac/v1/defaults.go: the roleRef's and a User's or Group's apiGroup."""
+    ref = binding.get("roleRef")
+    if isinstance(ref, dict) and not ref.get("apiGroup"):
+        ref["apiGroup"] = "rbac.authorization.k8s.io"
+    for subject in binding.get("subjects") or []:
+        if isinstance(subject, dict) and not subject.get("apiGroup") and subject.get("kind") in ("User", "Group"):
+            subject["apiGroup"] = "rbac.authorization.k8s.io"
+
+
 _DEFAULTERS = {"Pod": _default_pod, "Deployment": _default_deployment, "ReplicaSet": _default_replicaset,
                "Service": _default_service, "Namespace": _default_namespace,
                "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice,
+               "RoleBinding": _default_binding, "ClusterRoleBinding": _default_binding,
                "Secret": default_secret,
                "Job": lambda o, c, old: default_job(o, c, old, _default_template),
                "CronJob": lambda o, c, old: default_cronjob(o, c, old, _default_template)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _RW = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+_CREATE_ONLY = ("create",)
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,11 @@ class Resource:
     categories: tuple[str, ...] = ()
     subresources: tuple[str, ...] = ()
     verbs: tuple[str, ...] = _RW
+
+    @property
+    def stored(self) -> bool:
+        """False for the reviews, which a create answers and nothing keeps."""
+        return self.verbs != _CREATE_ONLY
 
     @property
     def api_version(self) -> str:
@@ -55,7 +61,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
     Resource("", "v1", "secrets", "Secret"),
     Resource("", "v1", "events", "Event", short_names=("ev",)),
-    Resource("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
+    Resource("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), subresources=("token",)),
     Resource("apps", "v1", "deployments", "Deployment", short_names=("deploy",),
              categories=("all",), subresources=("scale", "status")),
     Resource("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",),
@@ -64,6 +70,17 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("batch", "v1", "jobs", "Job", categories=("all",), subresources=("status",)),
     Resource("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), categories=("all",),
              subresources=("status",)),
+    Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False),
+    Resource("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
+    Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+    Resource("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+    # Reviews: created and answered, never stored (pkg/registry/authorization, .../authentication).
+    Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", namespaced=False,
+             verbs=_CREATE_ONLY),
+    Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+             namespaced=False, verbs=_CREATE_ONLY),
+    Resource("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+             namespaced=False, verbs=_CREATE_ONLY),
 )
 
 # Subresource kinds as discovery lists them.
@@ -74,6 +91,7 @@ SUBRESOURCE_KINDS = {
     "scale": ("autoscaling", "v1", "Scale", ("get", "patch", "update")),
     "proxy": ("", "v1", "NodeProxyOptions", ("create", "delete", "get", "patch", "update")),
     "finalize": ("", "v1", "Namespace", ("update",)),
+    "token": ("authentication.k8s.io", "v1", "TokenRequest", ("create",)),
 }
 
 GROUPS: dict[str, list[str]] = {}

@@ -28,6 +28,10 @@ MODELS = {
     "Namespace": "V1Namespace", "Node": "V1Node", "Event": "CoreV1Event",
     "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale", "Secret": "V1Secret",
     "Job": "V1Job", "CronJob": "V1CronJob",
+    "Role": "V1Role", "ClusterRole": "V1ClusterRole", "RoleBinding": "V1RoleBinding",
+    "ClusterRoleBinding": "V1ClusterRoleBinding", "TokenRequest": "AuthenticationV1TokenRequest",
+    "SelfSubjectAccessReview": "V1SelfSubjectAccessReview", "SelfSubjectRulesReview": "V1SelfSubjectRulesReview",
+    "SelfSubjectReview": "V1SelfSubjectReview",
 }
 _GENERIC = re.compile(r"(List|Dict)\[(.*)\]$")
 # The generated Python models say only `int`; the Go types (k8s.io/api core/v1 and apps/v1

@@ -225,14 +225,49 @@ SCHEMA: dict[str, dict[int, tuple[str, str, str]]] = {
     "ReplicaSetStatus": {1: ("replicas", _I32, ""), 2: ("fullyLabeledReplicas", _I32, ""),
                          3: ("observedGeneration", _I64, ""), 4: ("readyReplicas", _I32, ""),
                          5: ("availableReplicas", _I32, "")},
+    # --- rbac/v1 ---
+    "Role": {1: ("metadata", "ObjectMeta", ""), 2: ("rules", "PolicyRule", "r")},
+    "ClusterRole": {1: ("metadata", "ObjectMeta", ""), 2: ("rules", "PolicyRule", "r"),
+                    3: ("aggregationRule", "AggregationRule", "p")},
+    "PolicyRule": {1: ("verbs", _S, "r"), 2: ("apiGroups", _S, "r"), 3: ("resources", _S, "r"),
+                   4: ("resourceNames", _S, "r"), 5: ("nonResourceURLs", _S, "r")},
+    "AggregationRule": {1: ("clusterRoleSelectors", "LabelSelector", "r")},
+    "RoleBinding": {1: ("metadata", "ObjectMeta", ""), 2: ("subjects", "Subject", "r"),
+                    3: ("roleRef", "RoleRef", "")},
+    "ClusterRoleBinding": {1: ("metadata", "ObjectMeta", ""), 2: ("subjects", "Subject", "r"),
+                           3: ("roleRef", "RoleRef", "")},
+    "Subject": {1: ("kind", _S, ""), 2: ("apiGroup", _S, ""), 3: ("name", _S, ""), 4: ("namespace", _S, "")},
+    "RoleRef": {1: ("apiGroup", _S, ""), 2: ("kind", _S, ""), 3: ("name", _S, "")},
+    # --- authentication/v1, authorization/v1: what kubectl create token and auth send ---
+    "TokenRequest": {1: ("metadata", "ObjectMeta", ""), 2: ("spec", "TokenRequestSpec", "")},
+    "TokenRequestSpec": {1: ("audiences", _S, "r"), 3: ("boundObjectRef", "BoundObjectReference", "p"),
+                         4: ("expirationSeconds", _I64, "p")},
+    "BoundObjectReference": {1: ("kind", _S, ""), 2: ("apiVersion", _S, ""), 3: ("name", _S, ""),
+                             4: ("uid", _S, "")},
+    "SelfSubjectReview": {1: ("metadata", "ObjectMeta", "")},
+    "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta", ""), 2: ("spec", "SelfSubjectAccessReviewSpec", "")},
+    "SelfSubjectAccessReviewSpec": {1: ("resourceAttributes", "ResourceAttributes", "p"),
+                                    2: ("nonResourceAttributes", "NonResourceAttributes", "p")},
+    "ResourceAttributes": {1: ("namespace", _S, ""), 2: ("verb", _S, ""), 3: ("group", _S, ""),
+                           4: ("version", _S, ""), 5: ("resource", _S, ""), 6: ("subresource", _S, ""),
+                           7: ("name", _S, "")},
+    "NonResourceAttributes": {1: ("path", _S, ""), 2: ("verb", _S, "")},
+    "SelfSubjectRulesReview": {1: ("metadata", "ObjectMeta", ""), 2: ("spec", "SelfSubjectRulesReviewSpec", "")},
+    "SelfSubjectRulesReviewSpec": {1: ("namespace", _S, "")},
     # --- special messages, converted to their JSON forms below ---
     "Time": {1: ("seconds", _I64, ""), 2: ("nanos", _I32, "")},
     "Quantity": {1: ("string", _S, "")},
     "IntOrString": {1: ("type", _I64, ""), 2: ("intVal", _I32, ""), 3: ("strVal", _S, "")},
 }
 # the kinds a request body may carry: (apiVersion, kind) -> message
-KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("batch/v1", "Job"), ("batch/v1", "CronJob"), ("v1", "Service"), ("v1", "ServiceAccount"),
-         ("v1", "Pod"), ("apps/v1", "Deployment"), ("apps/v1", "ReplicaSet")}
+KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Service"), ("v1", "ServiceAccount"),
+         ("v1", "Pod"), ("apps/v1", "Deployment"), ("apps/v1", "ReplicaSet"),
+         ("v1", "Secret"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
+         ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+         ("rbac.authorization.k8s.io/v1", "RoleBinding"), ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+         ("authentication.k8s.io/v1", "TokenRequest"), ("authentication.k8s.io/v1", "SelfSubjectReview"),
+         ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
+         ("authorization.k8s.io/v1", "SelfSubjectRulesReview")}
 
 _VARINT, _FIXED64, _LEN, _START, _END, _FIXED32 = 0, 1, 2, 3, 4, 5
 _WIRE = {_S: _LEN, "bytes": _LEN, "raw": _LEN, "json": _LEN, _B: _VARINT, _I32: _VARINT, _I64: _VARINT}

@@ -6,7 +6,6 @@ JSON, Tables, watch streams and exec frames. It never computes derived state.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import re
@@ -18,7 +17,7 @@ from aiohttp import web
 
 from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _discovery, _edge, _protobuf
+from . import _access, _authapis, _discovery, _edge, _protobuf
 from ..apis import _decode, _errors, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
@@ -27,12 +26,14 @@ from ._exec import handle_exec
 from .. import _bootstrap
 from .._clock import Clock
 from .._config import SandboxConfig
-from ..apis._resources import Resource, by_path
+from ..apis._resources import Resource, by_path, by_plural
 from ..storage._store import Event, Store
 
 _TABLE = re.compile(r"as=Table")
 _PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
 _HOLDING = web.RequestKey("labkit_holding", bool)    # holds the large-body semaphore
+_USER = web.RequestKey("labkit_user", object)        # the authenticated (or impersonated) UserInfo
+_SA, _PODS = by_plural("serviceaccounts"), by_plural("pods")
 _LIVENESS_SECONDS = 1.0      # how often an idle watch checks that its client is still there
 
 
@@ -98,6 +99,8 @@ class Cluster(Protocol):
 
     def advance_clock(self, seconds: float) -> None: ...
 
+    def token_signer(self) -> Any: ...           # signs and checks ServiceAccount tokens (auth._tokens)
+
 
 class ApiServer:
     def __init__(self, sandbox: Cluster) -> None:
@@ -114,17 +117,32 @@ class ApiServer:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler):
-        # Constant time: how long a rejection takes must not tell how much of a guess was right.
-        if not hmac.compare_digest(request.headers.get("Authorization", "").encode("utf-8", "replace"),
-                                   f"Bearer {self.token}".encode()):
+        user = _access.authenticate(request.headers, self.token, self._service_account_user)
+        if user is None:
             return web.json_response(
                 {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                  "message": "Unauthorized", "reason": "Unauthorized", "code": 401}, status=401)
+        try:
+            user = _access.impersonate(self.store, user, request.headers)
+            _access.authorize(self.store, _access.attributes(user, request.method, request.path, request.query))
+        except _errors.ApiError as e:
+            return _error(e)
+        request[_USER] = user
         try:
             return await self._handle(request, handler)
         finally:
             if request.get(_HOLDING):
                 self._heavy.release()
+
+    def _service_account_user(self, token: str):
+        if token.count(".") != 2:          # not a JWT: no key needs loading to refuse it
+            return None
+        store = self.store
+
+        def lookup(plural: str, namespace, name):
+            return store.get_resource(_SA if plural == "serviceaccounts" else _PODS, namespace, name) \
+                if isinstance(namespace, str) and isinstance(name, str) else None
+        return self.sandbox.token_signer().authenticate(token, store.clock.time(), lookup)
 
     async def _handle(self, request: web.Request, handler):
         try:
@@ -158,6 +176,8 @@ class ApiServer:
             raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource",
                                    {})
         method = request.method
+        if not target.resource.stored or target.subresource == "token":
+            return await self._create_only(request, target)
         if target.subresource == "exec":
             return await handle_exec(self.sandbox, request, target)
         if target.subresource == "log":
@@ -227,6 +247,15 @@ class ApiServer:
             return self._delete_collection(request, target, dry_run)
         raise _errors.ApiError(405, "MethodNotAllowed",
                                "the server does not allow this method on the requested resource")
+
+    async def _create_only(self, request: web.Request, target: Target) -> web.Response:
+        """TokenRequest and the reviews: POST only, answered from the request's user."""
+        if request.method != "POST" or (target.name is None) == (target.subresource == "token"):
+            raise _errors.ApiError(405, "MethodNotAllowed",
+                                   "the server does not allow this method on the requested resource")
+        answer = _authapis.answer(self.store, self.sandbox.token_signer, request[_USER], target.resource.plural,
+                                  target.namespace, target.name, target.subresource, await self._body(request))
+        return self._json(answer, 201)
 
     # --- documents -----------------------------------------------------------------
     def _fixed_document(self, path: str) -> web.Response | None:

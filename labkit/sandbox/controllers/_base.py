@@ -47,11 +47,6 @@ def owner_ref(owner: dict, kind: str, api_version: str) -> dict:
             "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
 
 
-def pod_ready(pod: dict) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
-
-
 def active(pod: dict) -> bool:
     return (not pod["metadata"].get("deletionTimestamp")
             and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))

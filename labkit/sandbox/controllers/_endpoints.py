@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 
 from .._clock import rfc3339
+from ...kube.readiness import pod_ready
 from ..apis._selectors import selector_from_match
 from ..storage._store import Event
-from ._base import EP, PODS, SLICES, SVC, Controller, active, delete_quietly, owner_ref, pod_ready
+from ._base import EP, PODS, SLICES, SVC, Controller, active, delete_quietly, owner_ref
 
 SLICE_MAX = 100            # --max-endpoints-per-slice default
 MANAGED_BY = "endpointslice-controller.k8s.io"

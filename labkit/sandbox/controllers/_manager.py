@@ -16,6 +16,7 @@ import time
 from .._config import SandboxConfig
 from ..storage._store import Event, Store
 from ._base import PODS, Controller
+from ._clusterroles import ClusterRoleAggregator
 from ._deployment import DeploymentController
 from ._endpoints import EndpointsController
 from ._events import EventRecorder
@@ -26,13 +27,14 @@ from ._garbagecollector import GarbageCollector
 from ._namespaces import NamespaceController
 from ._replicaset import ReplicaSetController
 from ._scheduler import Scheduler
+from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 
 EVENT_SWEEP_SECONDS = 1.0
 FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
 
 
 class Controllers:
-    def __init__(self, store: Store, registry, config: SandboxConfig) -> None:
+    def __init__(self, store: Store, registry, config: SandboxConfig, *, root_ca: str = "") -> None:
         self.store, self.registry, self.config = store, registry, config
         self.events = EventRecorder(store, config)
         self.record, self.expire_events = self.events.record, self.events.expire_events
@@ -45,8 +47,12 @@ class Controllers:
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.endpoints = EndpointsController(self)
+        self.serviceaccount = ServiceAccountController(self)
+        self.root_ca = RootCAPublisher(self, root_ca)       # root_ca: the cluster CA's PEM
+        self.clusterroles = ClusterRoleAggregator(self)
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
-        self.order: list[Controller] = [self.namespace, self.gc, self.deployment, self.replicaset,
+        self.order: list[Controller] = [self.namespace, self.gc, self.serviceaccount, self.root_ca,
+                                        self.clusterroles, self.deployment, self.replicaset,
                                         self.cronjob, self.job, self.scheduler, self.kubelet, self.endpoints]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()

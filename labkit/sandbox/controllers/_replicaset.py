@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...kube.objects import clone
+from ...kube.readiness import pod_ready
 from ..apis import _errors
 from ..apis._selectors import selector_from_match
 from ..registry import _admission
 from ..storage._store import Event
-from ._base import PODS, RS, Controller, active, delete_quietly, owned_by, owner_ref, pod_ready
+from ._base import PODS, RS, Controller, active, delete_quietly, owned_by, owner_ref
 
 # kube-controller-manager's ReplicaSet controller: BurstReplicas, the most pods one sync
 # creates or deletes (pkg/controller/replicaset/replica_set.go).

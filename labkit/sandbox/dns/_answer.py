@@ -1,9 +1,10 @@
-"""The cluster DNS answer: a pure function of (question, cluster index).
+"""The kubernetes plugin's answer: a pure function of (question, cluster index).
 
 It follows CoreDNS's kubernetes plugin as kubeadm configures it (plugin/kubernetes:
-handler.go, kubernetes.go, parse.go, reverse.go, ns.go; plugin/backend_lookup.go),
-with names outside the cluster zones (and reverse names that fall through) answered
-by the sandbox's outside world as the `forward` plugin would relay them.
+handler.go, kubernetes.go, parse.go, reverse.go, ns.go; plugin/backend_lookup.go).
+Names outside the cluster zones, and reverse names that fall through, are left to the
+next plugin (`kubernetes()` returns None); `forward()` is that plugin, answering from the
+sandbox's outside world. The plugins are chained in _chain; `shuffle` is loadbalance's.
 """
 from __future__ import annotations
 
@@ -14,15 +15,11 @@ import random
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import dns.flags
-import dns.message
 import dns.name
-import dns.opcode
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
-import dns.rrset
 
 from ._index import ClusterIndex
 from ._outside import Outside
@@ -313,7 +310,7 @@ class _Lookup:
         return _soa(self.zone_spelled, self.index.serial, self.ttl)
 
     # -- handler.go ServeDNS -------------------------------------------------------------
-    def serve(self, qtype: int) -> Reply:
+    def serve(self, qtype: int) -> Reply | None:
         records: list[RR] = []
         extra: list[RR] = []
         try:
@@ -356,7 +353,7 @@ class _Lookup:
                 self.addresses(self.qname, self.labels, T.A, [])
         except _NameError:
             if self.reverse:                          # fallthrough in-addr.arpa ip6.arpa
-                return _forward(self.outside, self.qname, qtype)
+                return None
             return Reply(dns.rcode.NXDOMAIN, True, False, authority=[self.soa()])
         if not records:
             return Reply(dns.rcode.NOERROR, True, False, authority=[self.soa()])
@@ -370,13 +367,16 @@ def _soa(zone: str, serial: int, ttl: int) -> RR:
     return RR(_name(zone), T.SOA, min(ttl, 300), rdata)
 
 
-def _forward(outside: Outside, qname: dns.name.Name, qtype: int) -> Reply:
+def forward(outside: Outside, qname: dns.name.Name, qtype: int) -> Reply:
+    """plugin/forward: the upstream's reply, relayed (not authoritative, RA set)."""
     rcode, answer_rrs, authority = outside.resolve(qname, qtype)
     return Reply(rcode, False, True, [RR(*r) for r in answer_rrs], [RR(*r) for r in authority])
 
 
-def resolve(qname: dns.name.Name, qtype: int, index: ClusterIndex, outside: Outside) -> Reply:
-    """The reply CoreDNS (kubernetes plugin, then forward) gives to one question."""
+def kubernetes(qname: dns.name.Name, qtype: int, index: ClusterIndex,
+               outside: Outside) -> Reply | None:
+    """The kubernetes plugin's reply; None when the name is not its to answer (a name
+    outside its zones, or a reverse name it lets fall through to the next plugin)."""
     labels = tuple(l.decode("ascii", "replace").lower() for l in qname.labels)
     text = ".".join(labels)
     zone_len = 0
@@ -384,8 +384,14 @@ def resolve(qname: dns.name.Name, qtype: int, index: ClusterIndex, outside: Outs
         if (text == zone or text.endswith("." + zone)) and zone.count(".") + 1 > zone_len:
             zone_len = zone.count(".") + 1
     if not zone_len:
-        return _forward(outside, qname, qtype)
+        return None
     return _Lookup(index, outside, qname, labels, zone_len).serve(qtype)
+
+
+def resolve(qname: dns.name.Name, qtype: int, index: ClusterIndex, outside: Outside) -> Reply:
+    """kubernetes, then forward for what it leaves (no cache, no loadbalance)."""
+    reply = kubernetes(qname, qtype, index, outside)
+    return reply if reply is not None else forward(outside, qname, qtype)
 
 
 def _round_robin(records: list[RR], rng: random.Random) -> list[RR]:
@@ -425,55 +431,3 @@ def shuffle(reply: Reply, rng: random.Random) -> Reply:
         reply.authority = _round_robin(list(reply.authority), rng)
         reply.additional = _round_robin(list(reply.additional), rng)
     return reply
-
-
-def _as_outside(outside: dict[str, str] | Outside | None) -> Outside:
-    if isinstance(outside, Outside):
-        return outside
-    return Outside(outside or {})
-
-
-def answer(query: dns.message.Message, state: ClusterIndex, *, rng: random.Random | None = None,
-           outside: dict[str, str] | Outside | None = None) -> dns.message.Message:
-    """The response CoreDNS would send to `query` (before UDP truncation).
-
-    `rng` (the loadbalance plugin) shuffles address records; None leaves them in
-    cluster order. `outside` is the table of names the upstream resolver knows.
-    """
-    question = query.question[0]
-    reply = resolve(question.name, question.rdtype, state, _as_outside(outside))
-    if rng is not None:
-        reply = shuffle(reply, rng)
-    return to_message(query, reply)
-
-
-def to_message(query: dns.message.Message, reply: Reply) -> dns.message.Message:
-    """Frame a Reply as dnspython's Message: SetReply semantics plus the request's OPT."""
-    msg = dns.message.Message(id=query.id)
-    msg.flags = dns.flags.QR | (query.flags & (dns.flags.RD | dns.flags.CD))
-    if reply.authoritative:
-        msg.flags |= dns.flags.AA
-    if reply.recursion_available:
-        msg.flags |= dns.flags.RA
-    msg.set_opcode(query.opcode())
-    msg.set_rcode(reply.rcode)
-    msg.question = list(query.question[:1])
-    for section, rrs in ((msg.answer, reply.answer), (msg.authority, reply.authority),
-                         (msg.additional, reply.additional)):
-        section.extend(_rrsets(rrs))
-    if query.edns >= 0:
-        options = [o for o in query.options if o.otype in ECHOED_EDNS_OPTIONS]
-        msg.use_edns(0, query.ednsflags & dns.flags.DO, query.payload, options=options)
-    return msg
-
-
-def _rrsets(rrs: list[RR]) -> list[dns.rrset.RRset]:
-    """Consecutive records of one name and type form one RRset (order is kept)."""
-    out: list[dns.rrset.RRset] = []
-    for rr in rrs:
-        last = out[-1] if out else None
-        if last is None or last.name != rr.name or last.rdtype != rr.rdtype:
-            last = dns.rrset.RRset(rr.name, IN, rr.rdtype)
-            out.append(last)
-        last.add(rr.rdata, rr.ttl)
-    return out

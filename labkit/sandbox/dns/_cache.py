@@ -67,8 +67,10 @@ class DnsCache:
         """The stored entry itself (identity tells whether it is still the one kept)."""
         return self._items.get(key)
 
-    def remaining(self, item: tuple) -> int:
-        """Seconds left for an entry: the TTL a hit answers with (<= 0: expired)."""
+    def remaining_of(self, key: tuple, item: tuple) -> int:
+        """Seconds left for `item` if it is still the entry stored under `key`, else 0."""
+        if self._items.get(key) is not item:
+            return 0
         return item[1] - int(self._clock.monotonic() - item[0])
 
     def get(self, key: tuple) -> Reply | None:

@@ -1,56 +1,68 @@
-"""Replies kept as wire, so a repeated question costs a dict lookup instead of a render.
+"""The cache stage's memory of wire: a repeated request answered by patching its ID in.
 
 An entry is keyed on the request's bytes after the ID (flags, counts, question and OPT
 spelled exactly as sent) and the transport, so everything that shapes the reply (the
-name's case, RD/CD, EDNS payload size, DO, echoed options) is part of the key. It holds
-the reply in cluster order, the rendered wire per answer order the loadbalance plugin
-can produce (and, for cache hits, per remaining TTL) and the query-log fields.
+name's case, RD/CD, EDNS payload size, DO, echoed options) is part of the key. Keying
+on the exact spelling is what CoreDNS's cache gives too: its key ignores case, but a hit
+copies the question from the new request (item.go toMsg, SetReply), and the reply
+compresses names case-sensitively, so two spellings are two different replies on the wire.
 
-An entry is only a shortcut to what the slow path would send: it is used while the
-cache item it came from is still the one stored (a cache hit), or, for replies the
-cache does not keep, while the cluster revision and the Corefile settings are the
-ones it was built from. The loadbalance draws are the slow path's, one for one, so
-the seeded answer order is unchanged.
+An entry holds the reply in cluster order, the rendered wire per answer order the
+loadbalance plugin can produce (and, for cache hits, per remaining TTL) and the
+query-log fields. It is only a shortcut to what the full chain would send: it is used
+while the cache item it came from is still the one stored (a cache hit), or, for
+replies the cache does not keep, while the cluster revision is the one it was built
+from; the chain that owns it is replaced when the Corefile changes. The loadbalance
+draws are the full path's, one for one, so the seeded answer order is unchanged.
 """
 from __future__ import annotations
 
 import dns.rdatatype
 
 from ._answer import RR, Reply, _shuffle
+from ._wire import answer_count, rdata_text, render
 
 _ADDRESS = (dns.rdatatype.A, dns.rdatatype.AAAA)
 MAX_ENTRIES = 20000
 MAX_RENDERED = 64       # answer orders kept per entry (a 5-record answer has 120)
 
 
-def _plan(records: list[RR]) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]] | None:
-    """_round_robin as index groups: (fixed prefix, groups shuffled in turn); None: no draws."""
+def _plan(records: list[RR], base: int) -> list[tuple[bool, tuple[int, ...]]]:
+    """_round_robin as (shuffled?, absolute indices) runs, in the order it emits them."""
     if len(records) <= 1:
-        return None
+        return [(False, tuple(range(base, base + len(records))))]
     first = records[0].rdtype
     if first in _ADDRESS and all(r.rdtype == first for r in records):
-        return (), (tuple(range(len(records))),)
+        return [(True, tuple(range(base, base + len(records))))]
     kinds = [r.rdtype for r in records]
-    cname = [i for i, k in enumerate(kinds) if k == dns.rdatatype.CNAME]
-    address = tuple(i for i, k in enumerate(kinds) if k in _ADDRESS)
-    mx = tuple(i for i, k in enumerate(kinds) if k == dns.rdatatype.MX)
-    rest = [i for i, k in enumerate(kinds)
+    cname = [base + i for i, k in enumerate(kinds) if k == dns.rdatatype.CNAME]
+    address = tuple(base + i for i, k in enumerate(kinds) if k in _ADDRESS)
+    mx = tuple(base + i for i, k in enumerate(kinds) if k == dns.rdatatype.MX)
+    rest = [base + i for i, k in enumerate(kinds)
             if k not in (dns.rdatatype.CNAME, dns.rdatatype.MX) and k not in _ADDRESS]
-    return tuple(cname + rest), (address, mx)
+    return [(False, tuple(cname + rest)), (True, address), (True, mx)]
 
 
 class Entry:
-    __slots__ = ("reply", "query", "udp", "item", "cache_key", "revision", "settings",
-                 "plans", "sizes", "rendered", "qname", "qtype", "rcode")
+    __slots__ = ("reply", "query", "udp", "item", "cache_key", "revision", "runs", "single",
+                 "sizes", "rendered", "qname", "qtype", "rcode")
 
     def __init__(self, reply: Reply, query, udp: bool, *, item, cache_key, revision,
-                 settings, shuffled: bool, qname: str, qtype: str, rcode: str) -> None:
+                 qname: str, qtype: str, rcode: str, shuffles: bool) -> None:
         self.reply, self.query, self.udp = reply, query, udp
         self.item, self.cache_key = item, cache_key       # item None: not from the cache
-        self.revision, self.settings = revision, settings
+        self.revision = revision
         sections = (reply.answer, reply.authority, reply.additional)
         self.sizes = tuple(len(s) for s in sections)
-        self.plans = tuple(_plan(s) for s in sections) if shuffled else None
+        runs: list[tuple[bool, tuple[int, ...]]] = []
+        base = 0
+        for section in sections:
+            runs += [run for run in _plan(section, base) if run[1]]
+            base += len(section)
+        # None: loadbalance has nothing to draw for this reply (one run, nothing shuffled).
+        self.runs = runs if shuffles and any(s and len(r) > 1 for s, r in runs) else None
+        # The usual case, one address RRset and nothing else: the order is that run shuffled.
+        self.single = runs[0][1] if self.runs is not None and len(runs) == 1 else None
         # (the TTL they were made for, {order: (wire after the ID, truncated, log answers)});
         # swapped as one tuple when the TTL moves on, so threads never mix two seconds.
         self.rendered: tuple[int | None, dict] = (-1, {})
@@ -58,24 +70,36 @@ class Entry:
 
     def order(self, rng) -> tuple:
         """The record order loadbalance picks, drawing from `rng` exactly as shuffle() does."""
-        if self.plans is None:
+        if self.single is not None:
+            run = list(self.single)
+            _shuffle(run, rng)
+            return tuple(run)
+        if self.runs is None:
             return ()
         out: list[int] = []
-        base = 0
-        for plan, size in zip(self.plans, self.sizes):
-            if plan is None:
-                out.extend(range(base, base + size))
-            else:
-                prefix, groups = plan
-                out.extend(base + i for i in prefix)
-                for group in groups:
-                    picked = list(group)
-                    _shuffle(picked, rng)
-                    out.extend(base + i for i in picked)
-            base += size
+        for shuffled, run in self.runs:
+            if shuffled and len(run) > 1:
+                run = list(run)
+                _shuffle(run, rng)
+            out += run
         return tuple(out)
 
-    def reply_for(self, order: tuple, ttl: int | None) -> Reply:
+    def wire(self, order: tuple, ttl: int | None) -> tuple[bytes, bool, tuple[str, ...]]:
+        """(reply after its ID, truncated, log answers) for one answer order and TTL."""
+        current = self.rendered
+        if current[0] != ttl:
+            current = self.rendered = (ttl, {})
+        hit = current[1].get(order)
+        if hit is None:
+            reply = self._reply_for(order, ttl)
+            wire, truncated = render(self.query, reply, udp=self.udp)
+            shown = reply.answer[:answer_count(wire)] if truncated else reply.answer
+            hit = (wire[2:], truncated, tuple(rdata_text(rr.rdata) for rr in shown))
+            if len(current[1]) < MAX_RENDERED:
+                current[1][order] = hit
+        return hit
+
+    def _reply_for(self, order: tuple, ttl: int | None) -> Reply:
         r = self.reply
         records = r.answer + r.authority + r.additional
         if order:
@@ -87,7 +111,7 @@ class Entry:
                      records[:a], records[a:b], records[b:])
 
 
-class FastPath:
+class KeptWire:
     """Entries by (transport, request bytes after the ID); bounded, dropped wholesale when full."""
 
     def __init__(self) -> None:

@@ -105,6 +105,13 @@ class Reloader:
         # plugin/reload/reload.go hook(): log.Infof("Running configuration SHA512 = %x\n", ...)
         return f"[INFO] plugin/reload: Running configuration SHA512 = {self.sha}"
 
+    def server_address(self) -> str:
+        """The first server's s.Addr as CoreDNS prints it: `dns://:53` for kubeadm's `.:53`
+        (no `bind`, so every address)."""
+        with self._lock:
+            keys = [key for b in self.blocks for key in b.keys]
+        return f"dns://:{_zone_and_port(keys[0])[1] if keys else '53'}"
+
     def startup_lines(self) -> list[str]:
         """The configuration part of a start: the servers' zones and port
         (core/dnsserver/onstartup.go startUpZones, printed once at start, not at a

@@ -1,27 +1,28 @@
-"""The cluster DNS server: UDP and TCP framing on one loopback port, around `resolve`.
+"""The cluster DNS server: UDP and TCP framing on one loopback port, around the chain.
 
-The plugin chain is CoreDNS's (plugin.cfg order): loadbalance wraps cache, which
-wraps kubernetes and forward. So a cached reply is shuffled again on every hit, and
-the cache stores replies in cluster order. UDP replies are cut to the client's
-buffer with TC set; TCP (two-byte length prefix, several queries per connection)
-has no such limit.
+The server does what CoreDNS's core and the Go DNS library do around the plugins:
+screening (_wire), the EDNS version check, recovering from a failure, and framing.
+The plugins are one `Chain` (_chain) built from the running Corefile: loadbalance
+wraps cache, which wraps kubernetes and forward, so a cached reply is shuffled again
+on every hit and the cache stores replies in cluster order. UDP replies are cut to
+the client's buffer with TC set; TCP (two-byte length prefix, several queries per
+connection) has no such limit.
 
 UDP is served by a thread of its own (a blocking recvfrom/sendto loop), so neither the
 event loop's overhead nor the API server's work delays an answer; TCP stays on the
-loop. Repeated questions are answered from rendered wire (see _fastpath).
+loop. An exception while answering is what a panic is to CoreDNS: written to the fault
+log (once per kind) and answered SERVFAIL, never dropped.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import errno
-import functools
 import random
 import socket
 import struct
 import threading
 
-import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -31,16 +32,16 @@ from .._clock import Clock
 from .._config import SandboxConfig
 from .._dnsclients import DnsClientRegistry
 from ..home._faultlog import FaultLog
-from ._answer import Reply, _forward, resolve, shuffle
+from ._answer import Reply, forward, resolve
 from . import _corefile
 from ._cache import DnsCache
-from ._fastpath import MAX_RENDERED, Entry, FastPath
+from ._chain import BadVersion, Chain, Outcome, Request
 from ._index import ClusterIndex
 from ._outside import Outside
 from ._podlog import CoreDnsLogs, image_version, line_values, query_line, startup_lines
 from ._querylog import QueryLog
 from ._reload import Reloader
-from ._wire import Rejected, parse_query, plain_size, render
+from ._wire import Rejected, name_text, parse_query, plain_size, render, servfail, type_text
 
 TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP connection
 
@@ -70,7 +71,7 @@ class DnsServer:
         self._index: ClusterIndex | None = None
         self._index_lock = threading.Lock()
         self._rng_lock = threading.Lock()      # one query's draws stay together
-        self._fast = FastPath()
+        self.chain = self._build_chain(self.settings)
         self._udp: socket.socket | None = None
         self._udp_thread: threading.Thread | None = None
         self._stopping = False
@@ -158,7 +159,7 @@ class DnsServer:
                 return
             try:
                 wire = handle(data, "udp", addr[1])
-            except Exception as exc:  # a bug must not stop the server; the client will time out
+            except Exception as exc:  # handle answers SERVFAIL itself; this is the last resort
                 self.faults.record("dns udp", exc, f"{len(data)}-byte query {data[:64].hex()}")
                 continue
             if wire is not None:
@@ -209,10 +210,19 @@ class DnsServer:
             if settings.cache_seconds != self.cache.seconds:
                 self.cache.seconds = settings.cache_seconds
                 self.cache.clear()
+            if settings is not self.settings:
+                self.chain = self._build_chain(settings)
             self.settings = settings
             self._settings_revision = revision
         if lines or restarted:
             self.coredns_logs.write_all(lines, self._loop_probe if restarted else None)
+
+    def _build_chain(self, settings: _corefile.CorefileSettings) -> Chain:
+        """The plugins a Corefile with `settings` runs, over this server's cluster, cache,
+        seeded loadbalance draws and pod logs."""
+        return Chain.build(settings, index=self.index, outside=self.outside, cache=self.cache,
+                           revision=lambda: self.cluster.revision, rng=self._rng,
+                           lock=self._rng_lock, log_writer=self._log_line)
 
     def sync_corefile(self) -> None:
         """Reload now (the sandbox calls it when the coredns ConfigMap changes), so the
@@ -267,146 +277,85 @@ class DnsServer:
 
     # -- one message -------------------------------------------------------------------
     def handle(self, data: bytes, transport: str, client_port: int) -> bytes | None:
-        """The reply to one request (None: send nothing), logged."""
-        client = self.clients.lookup(client_port) if self.clients is not None else None
-        if (client is None or client.get("view") != "node") and not self.settings.log:
-            entry = self._fast.get(transport == "udp", data[2:])
-            if entry is not None:
-                wire = self._answer_fast(entry, data, transport, client_port, client)
-                if wire is not None:
-                    return wire
-        return self._handle(data, transport, client_port, client)
+        """The reply to one request (None: send nothing), logged.
 
-    def _answer_fast(self, entry: Entry, data: bytes, transport: str, client_port: int,
-                     client: dict | None) -> bytes | None:
-        """The reply from a kept entry, or None when the entry no longer applies."""
-        self._apply_corefile()
-        if entry.settings is not self.settings:
-            return None
-        if entry.item is not None:
-            item = self.cache.item(entry.cache_key)
-            if item is not entry.item:
-                return None
-            ttl = self.cache.remaining(item)
-            if ttl <= 0:
-                return None
-        elif entry.revision != self.cluster.revision:
-            return None
-        else:
-            ttl = None
-        with self._rng_lock:
-            order = entry.order(self._rng)
-        current = entry.rendered
-        if current[0] != ttl:
-            current = entry.rendered = (ttl, {})
-        rendered = current[1].get(order)
-        if rendered is None:
-            reply = entry.reply_for(order, ttl)
-            wire, truncated = render(entry.query, reply, udp=entry.udp)
-            shown = reply.answer[:_count_answers(wire)] if truncated else reply.answer
-            rendered = (wire[2:], truncated, tuple(_rdata_text(rr.rdata) for rr in shown))
-            if len(current[1]) < MAX_RENDERED:
-                current[1][order] = rendered
-        tail, truncated, answers = rendered
-        self._log(transport, client_port, client, entry.qname, entry.qtype, entry.rcode,
-                  list(answers), truncated, entry.item is not None)
-        return data[:2] + tail
+        An exception while answering is recovered as CoreDNS's server recovers a plugin's
+        panic (core/dnsserver/server.go ServeDNS: recover, then errorFunc answers
+        SERVFAIL): written to the fault log, once per kind, and answered SERVFAIL."""
+        client = self.clients.lookup(client_port) if self.clients is not None else None
+        try:
+            return self._handle(data, transport, client_port, client)
+        except Exception as exc:
+            self.faults.record(f"dns {transport}", exc, f"{len(data)}-byte query {data[:64].hex()}")
+            self._log_panic(exc, transport, client_port, client)
+            return servfail(data)
+
+    def _log_panic(self, exc: Exception, transport: str, client_port: int,
+                   client: dict | None) -> None:
+        """The line CoreDNS's server writes for a recovered panic (server.go ServeDNS:
+        log.Errorf("Recovered from panic in server: %q %v", s.Addr, rec), whatever plugins
+        the Corefile has), in the log of the pod that served the flow."""
+        served = self.coredns_logs.serving_pod(self.cluster, transport, client_port, client)
+        if served is not None:
+            self.coredns_logs.write(served[:2], "[ERROR] Recovered from panic in server: "
+                                    f'"{self.reloader.server_address()}" {type(exc).__name__}: {exc}')
 
     def _handle(self, data: bytes, transport: str, client_port: int,
                 client: dict | None) -> bytes | None:
+        request = Request(data, transport, client_port, client)
         try:
-            query = parse_query(data)
+            if client is not None and client.get("view") == "node":
+                # A query to a node's resolver (dnsPolicy Default): the upstream answers it
+                # and CoreDNS never sees it, so no cluster names, no cache, no log entry.
+                query = parse_query(data)
+                q = query.question[0]
+                return render(query, forward(self.outside, q.name, q.rdtype), udp=request.udp)[0]
+            if self.cluster.revision != self._settings_revision:
+                self._apply_corefile()
+            outcome = self.chain.serve(request)
         except Rejected as rej:
             if rej.wire is not None:
                 self._log(transport, client_port, client, "", "", rej.rcode, [], False, False)
             return rej.wire
-        question = query.question[0]
-        udp = transport == "udp"
-        if client is not None and client.get("view") == "node":
-            # A query to a node's resolver (dnsPolicy Default): the upstream answers it and
-            # CoreDNS never sees it, so no cluster names, no cache, no log entry.
-            reply = _forward(self.outside, question.name, question.rdtype)
-            return render(query, reply, udp=udp)[0]
-        if query.edns > 0:      # only EDNS version 0 exists (plugin/pkg/edns Version)
-            reply = Reply(dns.rcode.BADVERS, False, False)
-            wire, truncated = render(query, reply, udp=udp)
-            self._log(transport, client_port, client, _text(question.name),
-                      _type_text(question.rdtype), "BADVERS", [], False, False)
+        except BadVersion as bad:
+            question = bad.query.question[0]
+            wire, _ = render(bad.query, Reply(dns.rcode.BADVERS, False, False), udp=request.udp)
+            self._log(transport, client_port, client, name_text(question.name),
+                      type_text(question.rdtype), "BADVERS", [], False, False)
             return wire
-        self._apply_corefile()
-        settings = self.settings
-        do = bool(query.ednsflags & dns.flags.DO) if query.edns >= 0 else False
-        qname_text = _text(question.name)
-        key = (qname_text.lower(), question.rdtype, question.rdclass, do)
-        reply = self.cache.get(key)
-        cached = reply is not None
-        revision = None
-        if reply is None:
-            index = self.index()
-            revision = index.revision
-            reply = resolve(question.name, question.rdtype, index, self.outside)
-            reply = self.cache.put(key, reply)
-        item = self.cache.item(key) if cached else None
-        if cached and item is not None or not cached and self.cache.item(key) is None:
-            # Kept for the next identical request: a cache hit while the item stays, or a
-            # reply the cache does not keep while the cluster and the Corefile stay as now.
-            entry = Entry(Reply(reply.rcode, reply.authoritative, reply.recursion_available,
-                                list(reply.answer), list(reply.authority),
-                                list(reply.additional)),
-                          query, udp, item=item, cache_key=key, revision=revision,
-                          settings=settings,
-                          shuffled=settings.loadbalance and reply.rcode == dns.rcode.NOERROR,
-                          qname=qname_text, qtype=_type_text(question.rdtype),
-                          rcode=_rcode_text(reply.rcode))
-            self._fast.put(udp, data[2:], entry)
-        if settings.loadbalance:
-            with self._rng_lock:
-                reply = shuffle(reply, self._rng)
-        wire, truncated = render(query, reply, udp=udp)
-        if truncated:
-            answers = _count_answers(wire)
-            shown = reply.answer[:answers]
+        wire, truncated, answers, rcode = outcome.frame(request)
+        entry = outcome.entry
+        if entry is not None:
+            qname, qtype = entry.qname, entry.qtype
         else:
-            shown = reply.answer
-        self._log(transport, client_port, client, qname_text, _type_text(question.rdtype),
-                  _rcode_text(reply.rcode), [_rdata_text(rr.rdata) for rr in shown],
-                  truncated, cached)
-        if settings.log:
-            self._log_query(settings, data, query, reply, wire, transport, client_port, client,
-                            "cache" if cached else "forward" if not reply.authoritative
-                            else "cluster")
+            question = request.query.question[0]
+            qname, qtype = name_text(question.name), type_text(question.rdtype)
+        # The query log's row, written here rather than through _log: this is every query's path.
+        self.log.add_row((self.clock.time(), client, client_port, transport, qname, qtype, rcode,
+                          answers, truncated, outcome.source == "cache"))
         return wire
 
-    def _log_query(self, settings, data: bytes, query, reply: Reply, wire: bytes,
-                   transport: str, client_port: int, client: dict | None, kind: str) -> None:
+    def _log_line(self, rule, request: Request, outcome: Outcome) -> None:
         """plugin/log: one line in the log of the CoreDNS pod kube-proxy sent this flow to."""
-        name = _text(query.question[0].name).lower()
-        rule = next((r for r in settings.log if r.matches(name)), None)
-        if rule is None:
-            return
-        served = self.coredns_logs.serving_pod(self.cluster, transport, client_port, client)
+        client, transport = request.client, request.transport
+        served = self.coredns_logs.serving_pod(self.cluster, transport, request.client_port,
+                                               client)
         if served is None:
             return
         namespace, pod, pod_ip = served
-        values = line_values(query, len(data), transport, (client or {}).get("ip") or "127.0.0.1",
-                             client_port, pod_ip, reply.rcode, wire, plain_size(query, reply),
-                             self.coredns_logs.duration(kind))
+        query, reply = request.query, outcome.reply
+        wire = outcome.frame(request)[0]
+        values = line_values(query, len(request.data), transport,
+                             (client or {}).get("ip") or "127.0.0.1", request.client_port,
+                             pod_ip, reply.rcode, wire, plain_size(query, reply),
+                             self.coredns_logs.duration(outcome.source))
         self.coredns_logs.write((namespace, pod), query_line(rule, values))
 
     def _log(self, transport: str, client_port: int, client: dict | None, qname: str,
-             qtype: str, rcode: str, answers: list[str], truncated: bool, cached: bool) -> None:
-        self.log.add({
-            "time": self.clock.time(),        # formatted when read: the hot path stays lean
-            "client": client,
-            "client_port": client_port,
-            "transport": transport,
-            "qname": qname,
-            "qtype": qtype,
-            "rcode": rcode,
-            "answers": answers,
-            "truncated": truncated,
-            "cached": cached,
-        })
+             qtype: str, rcode: str, answers, truncated: bool, cached: bool) -> None:
+        # time formatted when read: the hot path stays lean
+        self.log.add_row((self.clock.time(), client, client_port, transport, qname, qtype, rcode,
+                          answers, truncated, cached))
 
     # -- TCP ---------------------------------------------------------------------------
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -438,41 +387,3 @@ class DnsServer:
         finally:
             self._conns.discard(task)
             writer.close()
-
-
-def _count_answers(wire: bytes) -> int:
-    return struct.unpack_from("!H", wire, 6)[0]
-
-
-_TEXT: dict[tuple, str] = {}
-_RDATA_TEXT: dict[int, tuple] = {}
-
-
-def _text(name) -> str:
-    text = _TEXT.get(name.labels)
-    if text is None:
-        if len(_TEXT) > 100000:
-            _TEXT.clear()
-        text = _TEXT[name.labels] = name.to_text()
-    return text
-
-
-@functools.lru_cache(maxsize=None)
-def _type_text(rdtype: int) -> str:
-    return dns.rdatatype.to_text(rdtype)
-
-
-@functools.lru_cache(maxsize=None)
-def _rcode_text(rcode: int) -> str:
-    return dns.rcode.to_text(rcode)
-
-
-def _rdata_text(rdata) -> str:
-    hit = _RDATA_TEXT.get(id(rdata))
-    if hit is not None and hit[0] is rdata:
-        return hit[1]
-    if len(_RDATA_TEXT) > 100000:
-        _RDATA_TEXT.clear()
-    text = rdata.to_text()
-    _RDATA_TEXT[id(rdata)] = (rdata, text)
-    return text

@@ -9,6 +9,7 @@ goes uncompressed when it fits, else compressed, else cut record by record with 
 """
 from __future__ import annotations
 
+import functools
 import io
 import struct
 
@@ -18,6 +19,7 @@ import dns.message
 import dns.name
 import dns.opcode
 import dns.rcode
+import dns.rdatatype
 
 from ._answer import ECHOED_EDNS_OPTIONS, RR, Reply
 
@@ -307,3 +309,54 @@ def plain_size(query, reply: Reply) -> int:
         for rr in section:
             size += len(_name_wire(rr.name)) + 10 + len(_rdata_wire(rr.rdata))
     return size
+
+
+def servfail(wire: bytes) -> bytes | None:
+    """core/dnsserver errorFunc: SetRcode(r, SERVFAIL) and the request's OPT (SizeAndDo),
+    the reply CoreDNS sends when a plugin fails; a request that does not parse gets the
+    header-only reply the screening would give, so nothing is left unanswered."""
+    try:
+        query = parse_query(wire)
+    except Rejected as rej:
+        return rej.wire
+    return render(query, Reply(dns.rcode.SERVFAIL, False, False), udp=True)[0]
+
+
+def answer_count(wire: bytes) -> int:
+    return struct.unpack_from("!H", wire, 6)[0]
+
+
+# Text of names, types, rcodes and records for the query log, kept so a repeated
+# question does not format them again.
+_TEXT: dict[tuple, str] = {}
+_RDATA_TEXT: dict[int, tuple] = {}
+
+
+def name_text(name) -> str:
+    text = _TEXT.get(name.labels)
+    if text is None:
+        if len(_TEXT) > 100000:
+            _TEXT.clear()
+        text = _TEXT[name.labels] = name.to_text()
+    return text
+
+
+@functools.lru_cache(maxsize=None)
+def type_text(rdtype: int) -> str:
+    return dns.rdatatype.to_text(rdtype)
+
+
+@functools.lru_cache(maxsize=None)
+def rcode_text(rcode: int) -> str:
+    return dns.rcode.to_text(rcode)
+
+
+def rdata_text(rdata) -> str:
+    hit = _RDATA_TEXT.get(id(rdata))
+    if hit is not None and hit[0] is rdata:
+        return hit[1]
+    if len(_RDATA_TEXT) > 100000:
+        _RDATA_TEXT.clear()
+    text = rdata.to_text()
+    _RDATA_TEXT[id(rdata)] = (rdata, text)
+    return text

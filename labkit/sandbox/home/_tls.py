@@ -65,3 +65,19 @@ def server_context(crt: Path, key: Path) -> ssl.SSLContext:
 
 def client_context(ca: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(ca))
+
+
+def ensure_service_account_key(home: Path) -> Path:
+    """home/pki/sa.key: the RSA key ServiceAccount tokens are signed with (kubeadm's sa.key,
+    which kube-apiserver gets as --service-account-signing-key-file), made once and kept."""
+    path = home / "pki" / "sa.key"
+    if path.exists():
+        return path
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    _files.ensure_home(path.parent)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    # Two servers starting on one home agree on one key.
+    _files.create_once(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return path

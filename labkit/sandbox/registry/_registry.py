@@ -10,7 +10,7 @@ import json
 import uuid
 
 from ...kube.objects import clone
-from ...kube.printers import selector_string
+from ...kube.labels import selector_string
 from . import _admission, _patch, _patch_errors
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote

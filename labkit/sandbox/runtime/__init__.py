@@ -179,9 +179,8 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     kube-proxy's backend choices and the servers' access logs going from one exec to the next."""
     from . import tools  # noqa: F401  (registers every tool)
     from ._cpu import Turn
-    from ._shell_io import text_size
-    from ._shell import (MEMORY_LIMIT, BufferSink, Dialect, Input, Io, LimitExceeded, Memory,
-                         OutOfMemory, Shell, ShellExit, Timeout, dialect_kind)
+    from .shell import (MEMORY_LIMIT, BufferSink, Dialect, Input, Io, LimitExceeded, Memory,
+                        OutOfMemory, Shell, ShellExit, Timeout, dialect_kind, text_size)
 
     spec_container = _container(pod, container)
     image_traits = traits(spec_container.get("image", ""))

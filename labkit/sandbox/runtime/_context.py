@@ -59,7 +59,7 @@ class ToolContext:
     deadline: float                        # clock.monotonic() value at which the exec times out
     waited: float = 0.0                    # simulated seconds spent waiting on the network
     stdin: str = ""
-    memory: Any = None                     # _shell_io.Memory: the exec's memory budget
+    memory: Any = None                     # shell.io.Memory: the exec's memory budget
     turn: Any = None                       # _cpu.Turn: the exec's place at the interpreter
     stdout: io.StringIO = field(default_factory=io.StringIO)
     stderr: io.StringIO = field(default_factory=io.StringIO)

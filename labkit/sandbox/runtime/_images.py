@@ -32,6 +32,36 @@ _BIND = frozenset({"dig", "nslookup", "host"})
 _DEBIAN = _CORE | {"bash", "dash", "getent"}
 
 
+# The versions the tools mimic, per image (docs/IMAGES.md is generated from them). Where no
+# real tool of that version could be run here (curl 7.29, Alpine's packages), the tools'
+# wording comes from that version's source, cited where the tool prints it.
+DEBIAN_12 = (        # what tests/fixtures/real-tool-output was recorded with
+    ("curl", "7.88.1"), ("bind", "9.18.49-1~deb12u3-Debian"), ("iputils", "20221126"),
+    ("busybox", "1.35.0"), ("libc", "glibc 2.36"), ("bash", "5.2.15"))
+CENTOS_7 = (         # centos:7 (7.9.2009): curl-7.29.0-59.el7, iputils-20160308-10.el7, glibc-2.17-317.el7
+    ("curl", "7.29.0"), ("iputils", "20160308"), ("libc", "glibc 2.17"), ("bash", "4.2.46"))
+NETSHOOT_0_13 = (    # alpine:3.19.1 upgraded from Alpine edge on 2024-05-15 (the v0.13 Dockerfile)
+    ("curl", "8.7.1"), ("bind", "9.18.26"), ("iputils", "20240117"), ("busybox", "1.36.1"),
+    ("libc", "musl 1.2.5"), ("bash", "5.2.26"))
+NGINX_ALPINE = (     # nginx:1.27.4-alpine is alpine:3.21
+    ("curl", "8.12.1"), ("busybox", "1.37.0"), ("libc", "musl 1.2.5"))
+ALPINE = (("busybox", "1.37.0"), ("libc", "musl 1.2.5"))                 # alpine:3.21 (latest)
+JESSIE = (("libc", "glibc 2.19"), ("bash", "4.3.30"))
+NGINX_DEBIAN = (("curl", "7.88.1"), ("libc", "glibc 2.36"), ("bash", "5.2.15"))   # bookworm
+
+
+def _busybox_image_version(tag: str) -> str:
+    """busybox:1.36 and busybox:1.36.1-glibc print 1.36.1; other tags print the 1.36.1 the
+    course's recipes were written against."""
+    number = tag.split("-", 1)[0]
+    known = {"1.36": "1.36.1", "1.35": "1.35.0", "1.37": "1.37.0", "1.28": "1.28.4"}
+    if number in known:
+        return known[number]
+    if number.count(".") == 2 and number.replace(".", "").isdigit():
+        return number
+    return "1.36.1"
+
+
 @dataclass(frozen=True)
 class Traits:
     """What the sandbox needs beyond ImageProfile: shell dialects and tool flavours."""
@@ -40,6 +70,12 @@ class Traits:
     bash: str | None      # dialect of /bin/bash, or None when the image has no bash
     coreutils: str        # "gnu" or "busybox": output formats of echo, wc, ls...
     env: tuple[tuple[str, str], ...] = ()   # ENV lines of the image
+    versions: tuple[tuple[str, str], ...] = ()   # (component, version its tools mimic)
+
+    def version(self, component: str) -> str:
+        """The version of `component` ("curl", "bind", "iputils", "busybox", ...) the image's
+        tools print, or the Debian 12 one the tool outputs were recorded with."""
+        return dict(self.versions).get(component) or dict(DEBIAN_12)[component]
 
 
 def normalize(image: str) -> tuple[str, str]:
@@ -72,44 +108,62 @@ def traits(image: str) -> Traits:
         server = "hello-plain" if tag.startswith("plain-text") else "hello-html"
         tools = _CORE | _BUSYBOX_NET | {"curl", "getent", "busybox", "ash"}
         return Traits(ImageProfile(image, frozenset(tools), "musl", server, "sh", True),
-                      "ash", None, "busybox", nginx_env + (("PKG_RELEASE", "1"),))
+                      "ash", None, "busybox", nginx_env + (("PKG_RELEASE", "1"),), NGINX_ALPINE)
     if name == "nicolaka/netshoot":
         tools = (_CORE | _BUSYBOX_NET | _BIND | {"bash", "zsh", "curl", "getent", "busybox",
                                                   "ash", "drill", "tcpdump", "nmap", "socat"})
         return Traits(ImageProfile(image, frozenset(tools), "musl", None, "sh", False),
-                      "ash", "bash5", "busybox")
+                      "ash", "bash5", "busybox", (), NETSHOOT_0_13)
     if name.endswith("e2e-test-images/jessie-dnsutils") or name.endswith("/jessie-dnsutils"):
         tools = _DEBIAN | _BIND
         return Traits(ImageProfile(image, frozenset(tools), "glibc", None, "sh", False),
-                      "dash", "bash4", "gnu")
+                      "dash", "bash4", "gnu", (), JESSIE)
     if name == "busybox":
         tools = _CORE | _BUSYBOX_NET | {"busybox", "ash"}
         return Traits(ImageProfile(image, frozenset(tools), _busybox_libc(tag), None, "sh", True),
-                      "ash", None, "busybox")
+                      "ash", None, "busybox", (), (("busybox", _busybox_image_version(tag)),))
     if name == "centos" and tag.startswith("7"):
         tools = _CORE | {"bash", "curl", "ping", "getent"}
         return Traits(ImageProfile(image, frozenset(tools), "glibc", None, "bash", False),
-                      "bash4", "bash4", "gnu")
+                      "bash4", "bash4", "gnu", (), CENTOS_7)
     if name == "nginx":
         if "alpine" in tag:
             tools = _CORE | _BUSYBOX_NET | {"curl", "getent", "busybox", "ash"}
             return Traits(ImageProfile(image, frozenset(tools), "musl", None, "sh", True),
-                          "ash", None, "busybox", nginx_env)
+                          "ash", None, "busybox", nginx_env, NGINX_ALPINE)
         tools = _DEBIAN | {"curl"}
         return Traits(ImageProfile(image, frozenset(tools), "glibc", None, "sh", False),
-                      "dash", "bash5", "gnu", nginx_env)
+                      "dash", "bash5", "gnu", nginx_env, NGINX_DEBIAN)
     if name == "alpine":
         tools = _CORE | _BUSYBOX_NET | {"getent", "busybox", "ash"}
         return Traits(ImageProfile(image, frozenset(tools), "musl", None, "sh", True),
-                      "ash", None, "busybox")
+                      "ash", None, "busybox", (), ALPINE)
     minimal = frozenset({"sh", "echo", "cat", "env", "printenv", "hostname", "true", "false",
                          "test", "[", "printf", "ls", "sleep", "seq"})
     return Traits(ImageProfile(image, minimal, "glibc", None, "sh", False), "dash", None, "gnu")
 
 
+def tool_version(image: str, component: str) -> str:
+    """The version of a component the tools of `image` mimic (see Traits.version)."""
+    return traits(image).version(component)
+
+
 def profile(image: str) -> ImageProfile:
     """The ImageProfile for an image reference as written in a pod spec."""
     return traits(image).profile
+
+
+def tool_path(profile, name: str) -> str:
+    """Where an image keeps a command (what `which` and `command -v` print)."""
+    image, _ = normalize(profile.ref)
+    if name in ("sh", "bash", "ash", "dash") and not (name == "bash" and image == "nicolaka/netshoot"):
+        return f"/bin/{name}"
+    if image == "busybox":
+        return f"/bin/{name}"
+    if profile.busybox or profile.libc == "musl":
+        return f"/bin/{name}" if name in {"cat", "echo", "hostname", "ls", "ping", "date",
+                                          "grep", "sleep", "true", "false", "uname"} else f"/usr/bin/{name}"
+    return f"/usr/bin/{name}"
 
 
 _NGINX_ENTRYPOINT = [

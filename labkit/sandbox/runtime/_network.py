@@ -45,7 +45,8 @@ class Echo:
 
 
 class ConnectError(Exception):
-    """A TCP connect that failed: kind is "refused" or "timeout"."""
+    """A TCP connect that failed: kind is "refused", "timeout" or "unreachable" (ENETUNREACH:
+    an IPv6 address from a pod that has no IPv6 address, hence no IPv6 route)."""
 
     def __init__(self, kind: str, rtt_us: int = 0) -> None:
         super().__init__(kind)
@@ -143,7 +144,7 @@ class Network:
     # -- TCP --------------------------------------------------------------------
 
     def connect(self, src_pod: dict | None, ip: str, port: int) -> Connection:
-        """Open a TCP connection; raises ConnectError("refused" | "timeout")."""
+        """Open a TCP connection; raises ConnectError("refused" | "timeout" | "unreachable")."""
         owner = self.owner(ip, src_pod)
         if owner.kind == "service":
             backend = self._pick_backend(owner.obj, port)
@@ -157,6 +158,8 @@ class Network:
             return Connection(ip, port, conn.server_ip, conn.server_port, conn.server,
                               conn.pod, conn.rtt_us)
         if owner.kind is None:
+            if ":" in ip and not _has_ipv6(src_pod):
+                raise ConnectError("unreachable")
             raise ConnectError("timeout")
         rtt = self._rtt_us(src_pod, owner)
         if owner.kind in ("pod", "loopback") and owner.obj is not None:
@@ -245,6 +248,11 @@ class Network:
     def rtt_us(self, src_pod: dict | None, ip: str) -> int:
         """A fresh round-trip time sample to `ip` (for request/response timing)."""
         return self._rtt_us(src_pod, self.owner(ip, src_pod))
+
+
+def _has_ipv6(pod: dict | None) -> bool:
+    status = (pod or {}).get("status") or {}
+    return any(":" in (p.get("ip") or "") for p in status.get("podIPs") or [])
 
 
 def _node_of(pod: dict | None) -> str | None:

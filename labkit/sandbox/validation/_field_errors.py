@@ -9,7 +9,10 @@ from __future__ import annotations
 
 _GROUPS = {"Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
            "EndpointSlice": "discovery.k8s.io", "Scale": "autoscaling",
-           "Job": "batch", "CronJob": "batch"}
+           "Job": "batch", "CronJob": "batch",
+           "Role": "rbac.authorization.k8s.io", "ClusterRole": "rbac.authorization.k8s.io",
+           "RoleBinding": "rbac.authorization.k8s.io", "ClusterRoleBinding": "rbac.authorization.k8s.io",
+           "TokenRequest": "authentication.k8s.io"}
 
 
 # --- errors ---------------------------------------------------------------------------

@@ -138,6 +138,7 @@ _IP_MSG = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 # Which name format each kind's metadata.name must have (pkg/apis/*/validation).
 _LABEL_NAMED = {"Namespace"}
 _DNS1035_NAMED = {"Service"}
+_PATH_SEGMENT_NAMED = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
 _CLUSTER_SCOPED = {"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
                    "StorageClass", "PriorityClass", "CustomResourceDefinition"}
 
@@ -152,6 +153,11 @@ def valid_name_message(kind: str, name: str, *, prefix: bool = False) -> list[st
         name = name[:-1] + "a"
     if kind in _LABEL_NAMED:
         return is_dns1123_label(name)
+    if kind in _PATH_SEGMENT_NAMED:
+        # ValidateRBACName: path.IsValidPathSegmentName, so `system:discovery` is a fine name.
+        if name in (".", ".."):
+            return [f"may not be '{name}'"]
+        return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
     if kind in _DNS1035_NAMED:
         return is_dns1035_label(name)
     return is_dns1123_subdomain(name)

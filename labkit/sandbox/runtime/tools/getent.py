@@ -1,4 +1,5 @@
-"""getent (glibc 2.36 nss/getent.c): hosts, ahosts, ahostsv4, ahostsv6, passwd, group."""
+"""getent (glibc nss/getent.c, 2.36 recorded; CentOS 7's 2.17 prints the same for these):
+hosts, ahosts, ahostsv4, ahostsv6, passwd, group."""
 from __future__ import annotations
 
 from .._context import tool

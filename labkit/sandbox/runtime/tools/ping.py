@@ -1,4 +1,5 @@
-"""ping: iputils-ping 20221126 (Debian) and BusyBox 1.35, over the simulated network.
+"""ping: iputils (20221126 as Debian ships it, CentOS 7's 20160308) and BusyBox's applet,
+over the simulated network.
 
 Without -c, ping runs until interrupted; an exec has no terminal to interrupt it, so
 here it stops at the exec deadline and prints its statistics as after Ctrl-C.
@@ -10,10 +11,16 @@ from __future__ import annotations
 import struct
 
 from .._context import tool
+from .._images import tool_version
 from .._resolver import is_address
 from ._netcommon import UsageError, getopt, resolver, wait
 
 LINGER_SECONDS = 10.0        # iputils waits this long for outstanding replies (MAXWAIT)
+# iputils s20160308 ping_common.c usage(): printed, with exit 2, when no destination is given.
+_USAGE_2016 = ("Usage: ping [-aAbBdDfhLnOqrRUvV] [-c count] [-i interval] [-I interface]\n"
+               "            [-m mark] [-M pmtudisc_option] [-l preload] [-p pattern] [-Q tos]\n"
+               "            [-s packetsize] [-S sndbuf] [-t ttl] [-T timestamp_option]\n"
+               "            [-w deadline] [-W timeout] [hop1 ...] destination\n")
 
 
 def _float32_g(value: float) -> str:
@@ -21,8 +28,17 @@ def _float32_g(value: float) -> str:
     return "%g" % struct.unpack("f", struct.pack("f", value))[0]
 
 
-def _iputils_time(us: int) -> str:
-    # ping_common.c gather_statistics(): fewer decimals as the time grows.
+def _iputils_time(us: int, rounded: bool = True) -> str:
+    # ping_common.c gather_statistics(): fewer decimals as the time grows; s20160308 cuts
+    # the digits off (triptime/1000, (triptime%1000)/100...), later releases round.
+    if not rounded:
+        if us >= 100000:
+            return f"{us // 1000}"
+        if us >= 10000:
+            return f"{us // 1000}.{(us % 1000) // 100}"
+        if us >= 1000:
+            return f"{us // 1000}.{(us % 1000) // 10:02d}"
+        return f"{us // 1000}.{us % 1000:03d}"
     if us >= 100000 - 50:
         return f"{(us + 500) // 1000}"
     if us >= 10000 - 5:
@@ -53,16 +69,25 @@ def ping(ctx, argv: list[str]) -> int:
     except ValueError as exc:
         ctx.stderr.write(f"ping: invalid argument: '{str(exc).split(': ')[-1].strip(chr(39))}'\n")
         return 1
+    legacy = tool_version(ctx.image.ref, "iputils") == "20160308"
     if not rest:
+        if legacy:
+            ctx.stderr.write(_USAGE_2016)
+            return 2
         ctx.stderr.write("ping: usage error: Destination address required\n")
         return 1
     target = rest[-1]
     quiet, numeric = "q" in opts, "n" in opts or is_address(target)
     res = resolver(ctx)
-    found = res.getaddrinfo(target)
+    # s20160308 ping.c resolves with gethostbyname2(AF_INET): A queries only, and one
+    # message for every failure; later releases use getaddrinfo and gai_strerror.
+    found = res.getaddrinfo(target, family="inet" if legacy else "unspec")
     ipv4 = [a for a in found.addresses if ":" not in a]
     if not found.ok or not ipv4:
-        ctx.stderr.write(f"ping: {target}: {res.message(found.error or 'EAI_NODATA')}\n")
+        if legacy:
+            ctx.stderr.write(f"ping: unknown host {target}\n")
+        else:
+            ctx.stderr.write(f"ping: {target}: {res.message(found.error or 'EAI_NODATA')}\n")
         return 2
     ip = ipv4[0]
     hostname = found.canonical if found.source != "numeric" else target
@@ -83,7 +108,7 @@ def ping(ctx, argv: list[str]) -> int:
                     name = None if numeric else res.reverse(ip)[0]
                     shown = ip if numeric else f"{name or ip} ({ip})"
                 ctx.stdout.write(f"{size + 8} bytes from {shown}: icmp_seq={sent} ttl={echo.ttl} "
-                                 f"time={_iputils_time(echo.rtt_us)} ms\n")
+                                 f"time={_iputils_time(echo.rtt_us, not legacy)} ms\n")
         if count and sent >= count:
             break
         if not wait(ctx, interval):
@@ -119,7 +144,8 @@ def _busybox_ping(ctx, argv: list[str]) -> int:
         ctx.stderr.write(f"ping: {exc}\n")
         return 1
     if len(rest) != 1:
-        ctx.stderr.write("BusyBox v1.35.0 multi-call binary.\n\nUsage: ping [OPTIONS] HOST\n")
+        ctx.stderr.write(f"BusyBox v{tool_version(ctx.image.ref, 'busybox')} multi-call binary.\n\n"
+                         "Usage: ping [OPTIONS] HOST\n")
         return 1
     target = rest[0]
     found = resolver(ctx).getaddrinfo(target)

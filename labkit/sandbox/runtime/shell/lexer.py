@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._shell_errors import ShellSyntaxError
+from .errors import ShellSyntaxError
 
 
 # ---------------------------------------------------------------- lexer
@@ -30,6 +30,7 @@ class Tok:
     kind: str        # "word", "op", "redir", "eof"
     value: object
     line: int
+    pos: int = 0     # where the token starts in the source (a job's text for `jobs`)
 
 
 _OPS = ("&&", "||", ";;", "|", ";", "&", "(", ")", "\n")
@@ -202,31 +203,32 @@ def tokenize(src: str) -> list[Tok]:
                 i += 1
             continue
         if c == "\n":
-            toks.append(Tok("op", "\n", line))
+            toks.append(Tok("op", "\n", line, i))
             line += 1
             i += 1
             continue
         m = re.compile(r"(\d*)(>>|>&|<&|>\||<<<|<<|<>|>|<)|(&>>?)").match(src, i)
         if m:
             if m.group(3):
-                toks.append(Tok("redir", ("&", m.group(3)[1:]), line))
+                toks.append(Tok("redir", ("&", m.group(3)[1:]), line, i))
                 i = m.end()
                 continue
             op = m.group(2)
             if op in ("<<", "<<<"):
                 raise ShellSyntaxError(op, line, text="here-documents")
             fd = int(m.group(1)) if m.group(1) else (0 if op[0] == "<" else 1)
-            toks.append(Tok("redir", (fd, op), line))
+            toks.append(Tok("redir", (fd, op), line, i))
             i = m.end()
             continue
         op = next((o for o in _OPS if src.startswith(o, i)), None)
         if op:
-            toks.append(Tok("op", op, line))
+            toks.append(Tok("op", op, line, i))
             i += len(op)
             continue
+        start = i
         word, i, line = _read_word(src, i, line)
-        toks.append(Tok("word", word, word.line))
-    toks.append(Tok("eof", None, line))
+        toks.append(Tok("word", word, word.line, start))
+    toks.append(Tok("eof", None, line, n))
     return toks
 
 

@@ -1,4 +1,5 @@
-"""curl 7.88 and wget (BusyBox 1.35, GNU) over the simulated network.
+"""curl over the simulated network, in the wording of the image's curl (_curl_wording:
+7.29 on CentOS 7, 7.88 on Debian, 8.x on Alpine).
 
 Names resolve through the pod's resolver (real DNS to the sandbox server); the TCP
 connection and the HTTP exchange are simulated by ctx.network. Waits for a
@@ -9,38 +10,16 @@ are the network's seeded values, so a notebook prints the same numbers each run.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from .._context import tool
+from .._images import tool_version
 from .._network import ConnectError
-from .._resolver import is_address
+from ._curl_wording import Wording
 from ._netcommon import resolver, wait
+from ._url import parse_url
 
-CURL_VERSION = "7.88.1"
 METER_HEAD = ("  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n"
               "                                 Dload  Upload   Total   Spent    Left  Speed\n")
-
-
-@dataclass
-class _Target:
-    scheme: str
-    host: str
-    port: int
-    path: str
-
-
-def _parse_url(url: str) -> _Target | None:
-    if "://" not in url:
-        url = "http://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return _Target(parts.scheme, parts.hostname, port, path)
 
 
 def _max5(n: int) -> str:
@@ -80,6 +59,8 @@ class _Curl:
         self.resolve: dict[tuple[str, int], str] = {}
         self.headers: list[str] = []
         self.method: str | None = None
+        self.agent: str | None = None
+        self.globoff = self.version = False
         self.url: str | None = None
 
 
@@ -128,11 +109,17 @@ def _parse_curl(argv: list[str]) -> _Curl | str:
             c.headers.append(value)
         elif a in ("-X", "--request"):
             c.method = value
-        elif a in ("-A", "--user-agent", "-L", "--location", "-k", "--insecure", "-4",
-                   "--http1.1", "-N", "--no-buffer", "--compressed"):
+        elif a in ("-A", "--user-agent"):
+            c.agent = value
+        elif a in ("-g", "--globoff"):
+            c.globoff = True
+        elif a in ("-V", "--version"):
+            c.version = True
+        elif a in ("-L", "--location", "-k", "--insecure", "-4", "--http1.1", "-N",
+                   "--no-buffer", "--compressed"):
             pass
         elif a.startswith("-") and len(a) > 2 and not a.startswith("--") and \
-                all(ch in "sSIivfLk4N" for ch in a[1:]):
+                all(ch in "sSIivfLk4NgV" for ch in a[1:]):
             # Bundled short flags such as -sS or -sI.
             args[i + 1:i + 1] = [f"-{ch}" for ch in a[1:]]
         elif a.startswith("-") and a != "-":
@@ -140,7 +127,7 @@ def _parse_curl(argv: list[str]) -> _Curl | str:
         else:
             c.url = a
         i += 1
-    if c.url is None:
+    if c.url is None and not c.version:
         return "no URL specified"
     return c
 
@@ -152,22 +139,31 @@ def _write_out(fmt: str, values: dict[str, str]) -> str:
 
 @tool("curl")
 def curl(ctx, argv: list[str]) -> int:
+    wording = Wording(tool_version(ctx.image.ref, "curl"))
     c = _parse_curl(argv)
     if isinstance(c, str):
         ctx.stderr.write(f"curl: {c}\ncurl: try 'curl --help' or 'curl --manual' for more information\n")
         return 2
+    if c.version:
+        ctx.stdout.write(wording.version_text())
+        return 0
     err = ctx.stderr
     meter = not c.silent          # stdout is a pipe in an exec: curl shows its meter on stderr
     values = {"http_code": "000", "response_code": "000", "remote_ip": "", "remote_port": "",
               "num_connects": "0", "size_download": "0", "time_namelookup": "0.000000",
               "time_connect": "0.000000", "time_total": "0.000000", "url_effective": c.url,
               "content_type": "", "size_header": "0"}
-    target = _parse_url(c.url)
-
+    glob = None if c.globoff else wording.glob_error(c.url)
+    if glob is not None:
+        # src/tool_urlglob.c glob_url(): "curl: (%d) [globbing] %s\n" of a message that ends
+        # in its own newline; shown unless -s without -S.
+        if not c.silent or c.show_error:
+            err.write(f"curl: (3) [globbing] {glob}\n")
+        return 3
+    target = parse_url(c.url)
     if target is None:
         scheme = c.url.split("://", 1)[0]
-        return _fail(ctx, c, values, False, 1,
-                     f'Protocol "{scheme}" not supported or disabled in libcurl')
+        return _fail(ctx, c, values, False, 1, wording.unsupported(scheme))
     if meter:
         err.write(METER_HEAD + _meter_line(0, 0, 0, 0, False))
     # Name lookup.
@@ -175,16 +171,18 @@ def curl(ctx, argv: list[str]) -> int:
     lookup_us = 0
     if (target.host.lower(), target.port) in c.resolve:
         ip = c.resolve[(target.host.lower(), target.port)]
+    elif target.ipv6:
+        ip = target.host                  # a literal: nothing to resolve
     else:
         found = resolver(ctx).getaddrinfo(target.host)
         lookup_us = sum(network.jitter(120, 400) for _ in found.queries)
         ipv4 = [a for a in found.addresses if ":" not in a]
         if not found.ok or not ipv4:
-            return _fail(ctx, c, values, meter, 6, f"Could not resolve host: {target.host}")
+            return _fail(ctx, c, values, meter, 6, wording.unresolved(target.host))
         ip = ipv4[0]
     values["time_namelookup"] = f"{lookup_us / 1e6:.6f}"
     if c.verbose:
-        err.write(f"*   Trying {ip}:{target.port}...\n")
+        err.write(wording.trying(target.host, ip, target.port))
     limit = min(t for t in (c.connect_timeout, c.max_time, 1e9) if t > 0)
     try:
         conn = network.connect(ctx.pod, ip, target.port)
@@ -192,24 +190,26 @@ def curl(ctx, argv: list[str]) -> int:
             raise ConnectError("refused", conn.rtt_us)   # the hello images serve plain HTTP only
     except ConnectError as exc:
         values["remote_ip"], values["remote_port"] = ip, str(target.port)
-        if exc.kind == "refused":
+        if exc.kind in ("refused", "unreachable"):
             spent = (lookup_us + exc.rtt_us) // 1000
-            return _fail(ctx, c, values, meter, 7, f"Failed to connect to {target.host} port "
-                         f"{target.port} after {spent} ms: Couldn't connect to server")
+            message = wording.connect_failed(target.host, target.port, spent, exc.kind)
+            if c.verbose:
+                err.write(wording.refused_trace(message, exc.kind))
+            return _fail(ctx, c, values, meter, 7, message)
         waited = wait(ctx, limit)
         spent = int(limit * 1000) + network.jitter(0, 3) if waited and limit < 1e9 else \
             int(limit * 1000)
         if c.verbose:
             err.write(f"* Connection timed out after {spent} milliseconds\n")
-        return _fail(ctx, c, values, meter, 28, f"Failed to connect to {target.host} port "
-                     f"{target.port} after {spent} ms: Timeout was reached", spent * 1000)
+        return _fail(ctx, c, values, meter, 28, wording.connect_timeout(target.host, target.port, spent),
+                     spent * 1000)
     connect_us = lookup_us + conn.rtt_us
     values.update(remote_ip=ip, remote_port=str(target.port), num_connects="1",
                   time_connect=f"{connect_us / 1e6:.6f}")
     method = c.method or ("HEAD" if c.head else "GET")
-    host_header = target.host if target.port == 80 else f"{target.host}:{target.port}"
-    request = [f"{method} {target.path} HTTP/1.1", f"Host: {host_header}",
-               f"User-Agent: curl/{CURL_VERSION}", "Accept: */*"]
+    host_header = target.authority if target.port == 80 else f"{target.authority}:{target.port}"
+    request = wording.request_headers(method, target.path, host_header,
+                                      c.agent if c.agent is not None else f"curl/{wording.version}")
     for h in c.headers:
         key = h.split(":", 1)[0].strip().lower()
         request = [r for r in request if r.split(":", 1)[0].lower() != key] + [h]
@@ -218,7 +218,7 @@ def curl(ctx, argv: list[str]) -> int:
         err.write("".join(f"> {line}\r\n" for line in request) + "> \r\n")
     agent = next((h.split(":", 1)[1].strip() for h in request if h.lower().startswith("user-agent:")), "-")
     response = network.http(conn, method, target.path, ctx.clock.now(),
-                             client=f"{ctx.pod_ip}:{network.jitter(32768, 60999)}", user_agent=agent)
+                            client=f"{ctx.pod_ip}:{network.jitter(32768, 60999)}", user_agent=agent)
     total_us = connect_us + network.rtt_us(ctx.pod, ip) + network.jitter(40, 160)
     head_lines = [f"HTTP/1.1 {response.status} {response.reason}"] + [
         f"{k}: {v}" for k, v in response.headers]
@@ -242,7 +242,7 @@ def curl(ctx, argv: list[str]) -> int:
     received = len(body)
     speed = int(received * 1_000_000 / total_us) if total_us else 0
     if c.verbose and body:
-        err.write(f"{{ [{len(body)} bytes data]\n")
+        err.write(wording.data_in(len(body)))
     if meter:
         err.write(_meter_line(total, received, speed, total_us // 1_000_000, known) + "\n")
     if c.verbose:
@@ -270,101 +270,3 @@ def _fail(ctx, c: _Curl, values: dict, meter: bool, code: int, message: str,
     if c.write_out is not None:
         ctx.stdout.write(_write_out(c.write_out, values))
     return code
-
-
-# -- wget ---------------------------------------------------------------------------
-
-@tool("wget")
-def wget(ctx, argv: list[str]) -> int:
-    quiet = server_response = False
-    output: str | None = None
-    timeout = 900.0
-    url = None
-    args = argv[1:]
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("-O", "--output-document") and i + 1 < len(args):
-            output = args[i + 1]
-            i += 1
-        elif a.startswith("-O") and len(a) > 2:
-            output = a[2:]
-        elif a in ("-T", "--timeout") and i + 1 < len(args):
-            timeout = float(args[i + 1])
-            i += 1
-        elif a.startswith("--timeout="):
-            timeout = float(a.split("=", 1)[1])
-        elif a in ("-q", "--quiet"):
-            quiet = True
-        elif a in ("-S", "--server-response"):
-            server_response = True
-        elif a.startswith("-") and len(a) > 2 and not a.startswith("--"):
-            for ch in a[1:]:
-                if ch == "q":
-                    quiet = True
-                elif ch == "S":
-                    server_response = True
-                elif ch == "O":
-                    if a.endswith("O") and i + 1 < len(args):
-                        output = args[i + 1]
-                        i += 1
-                    else:
-                        output = a[a.index("O") + 1:]
-                    break
-        else:
-            url = a
-        i += 1
-    err = ctx.stderr
-    if url is None:
-        err.write("BusyBox v1.35.0 multi-call binary.\n\nUsage: wget [-cqS] [--spider] "
-                  "[-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] "
-                  "[-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...\n")
-        return 1
-    target = _parse_url(url)
-    if target is None:
-        err.write(f"wget: not an http or ftp url: {url}\n")
-        return 1
-    if is_address(target.host):
-        ip = target.host
-    else:
-        found = resolver(ctx).getaddrinfo(target.host)
-        ipv4 = [a for a in found.addresses if ":" not in a]
-        if not found.ok or not ipv4:
-            err.write(f"wget: bad address '{target.host}'\n")
-            return 1
-        ip = ipv4[0]
-    if not quiet:
-        err.write(f"Connecting to {target.host}{'' if target.port == 80 else ':' + str(target.port)} "
-                  f"({ip}:{target.port})\n")
-    try:
-        conn = ctx.network.connect(ctx.pod, ip, target.port)
-    except ConnectError as exc:
-        if exc.kind == "refused":
-            err.write(f"wget: can't connect to remote host ({ip}): Connection refused\n")
-        else:
-            wait(ctx, timeout)
-            err.write("wget: download timed out\n")
-        return 1
-    response = ctx.network.http(conn, "GET", target.path, ctx.clock.now(),
-                                client=f"{ctx.pod_ip}:{ctx.network.jitter(32768, 60999)}", user_agent="Wget")
-    if server_response:
-        err.write(f"  HTTP/1.1 {response.status} {response.reason}\n" +
-                  "".join(f"  {k}: {v}\n" for k, v in response.headers))
-    body = response.body.decode(errors="replace")
-    name = output or (target.path.rstrip("/").rsplit("/", 1)[-1] or "index.html")
-    if output == "-":
-        if not quiet:
-            err.write("writing to stdout\n")
-        ctx.stdout.write(body)
-        if not quiet:
-            err.write(f"-                    100% |********************************|  "
-                      f"{len(body):>3}  0:00:00 ETA\nwritten to stdout\n")
-        return 0
-    if name in ctx.files and output is None:
-        err.write(f"wget: can't open '{name}': File exists\n")
-        return 1
-    ctx.files[name if name.startswith("/") else name] = body
-    if not quiet:
-        err.write(f"saving to '{name}'\n{name:<20} 100% |********************************|  "
-                  f"{len(body):>3}  0:00:00 ETA\n'{name}' saved\n")
-    return 0

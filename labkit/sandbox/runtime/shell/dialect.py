@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._shell_errors import ShellSyntaxError
+from .errors import ShellSyntaxError
 
 
 # ---------------------------------------------------------------- dialects

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import re
 
-from ._shell_errors import ShellExit, _LoopControl
-from ._shell_io import text_size
+from .._images import tool_path
+from .errors import ShellExit, _LoopControl
+from .io import text_size
+from .jobs import jobs_builtin, wait_builtin
 
 
 # ---------------------------------------------------------------- builtins
 
 def _basic():
-    from .tools import basic
-    return basic
+    from ..tools import shellutils      # the echo, printf and test of the image's tools
+    return shellutils
 
 
 def _b_true(sh, argv, io_, line):
@@ -179,7 +181,7 @@ def _b_command(sh, argv, io_, line):
             if name in BUILTINS:
                 io_.out.write(name + "\n" if args[0] == "-v" else f"{name} is a shell builtin\n")
             elif sh.resolve(name):
-                path = _basic().tool_path(sh.ctx.image, sh.resolve(name))
+                path = tool_path(sh.ctx.image, sh.resolve(name))
                 io_.out.write(path + "\n" if args[0] == "-v" else f"{name} is {path}\n")
             else:
                 code = 1 if args[0] == "-v" else 127
@@ -195,7 +197,7 @@ def _b_type(sh, argv, io_, line):
         if name in BUILTINS:
             io_.out.write(f"{name} is a shell builtin\n")
         elif sh.resolve(name):
-            io_.out.write(f"{name} is {_basic().tool_path(sh.ctx.image, sh.resolve(name))}\n")
+            io_.out.write(f"{name} is {tool_path(sh.ctx.image, sh.resolve(name))}\n")
         else:
             if sh.dialect.is_bash:
                 io_.err.write(f"{sh.dialect.prefix(line)}type: {name}: not found\n")
@@ -224,5 +226,5 @@ BUILTINS = {
     "set": _b_set, "shift": _b_shift, "break": _loop_builtin("break"),
     "continue": _loop_builtin("continue"), "read": _b_read, "cd": _b_cd, "pwd": _b_pwd,
     "command": _b_command, "type": _b_type, "eval": _b_eval, "exec": _b_exec,
-    "wait": _b_true,
+    "wait": wait_builtin, "jobs": jobs_builtin,
 }

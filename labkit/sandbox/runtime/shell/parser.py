@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._shell_errors import ShellSyntaxError
-from ._shell_lex import Tok, Word, tokenize
+from .errors import ShellSyntaxError
+from .lexer import Tok, Word, tokenize
 
 _RESERVED = {"if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until",
              "{", "}", "!", "case", "esac"}
@@ -35,6 +35,7 @@ class Pipeline:
 class AndOr:
     first: Pipeline
     rest: list            # [(op, Pipeline)]
+    background: str | None = None   # `cmd &`: the command's text, as `jobs` shows it
 
 
 @dataclass
@@ -133,8 +134,11 @@ class Parser:
                 break
             if tok.kind == "op" and tok.value in (";", "&", "|", "&&", "||"):
                 raise self.error(tok)
+            start = self.peek().pos
             items.append(self.and_or())
             tok = self.peek()
+            if tok.kind == "op" and tok.value == "&":
+                items[-1].background = " ".join(self.src[start:tok.pos].split())
             if tok.kind == "op" and tok.value in (";", "&", "\n"):
                 self.pos += 1
                 self.skip_newlines()

@@ -10,40 +10,36 @@ on Alpine and busybox, bash (4.x without, 5.1+ with the "line N:" of `bash -c`).
 Pipelines run their stages one after another, each in a copy of the shell's state (as
 the stages of a real pipeline are subshells). Budgets guard the sandbox: the exec's
 deadline (checked at every command and loop iteration), MAX_ITERATIONS loop turns,
-MAX_OUTPUT characters per stream, and the exec's `Memory` (_shell_io), which variables,
+MAX_OUTPUT characters per stream, and the exec's `Memory` (io), which variables,
 expanded words, pipes, substitutions, files and the lines a tool holds count against; the
 table of them is generated into docs/SANDBOX_COVERAGE.md.
 
-The interpreter (`Shell`) lives here; beside it are the lexer (_shell_lex), parser
-(_shell_parse), streams (_shell_io), builtins (_shell_builtins), `$((...))`
-(_shell_arith), message styles (_shell_dialect) and exceptions (_shell_errors).
+The interpreter (`Shell`: execution, redirections, external commands) lives here; beside
+it are the lexer, parser, expansion (words and parameters), io (streams and memory),
+builtins, arithmetic (`$((...))`), dialect (message styles) and errors.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 from dataclasses import dataclass, field
 
-from ._context import TOOLS, ToolContext
-from ._shell_arith import ArithError, _arith_eval
-from ._shell_builtins import BUILTINS
-from ._shell_dialect import Dialect, dialect_kind
-from ._shell_errors import (LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout,
-                            _LoopControl)
-from ._shell_io import (MAX_OUTPUT, MEMORY_LIMIT, BufferSink, FileSink, Input, Io, Memory,
-                        NullSink, Sink, SinkText, text_size)
-from ._shell_lex import Word, _lex_word_text
-from ._shell_parse import AndOr, For, Group, If, Parser, Pipeline, Redirected, Seq, Simple, While
+from .._context import TOOLS, ToolContext
+from .builtins import BUILTINS
+from .dialect import Dialect, dialect_kind
+from .errors import LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout, _LoopControl
+from .expansion import Expansion
+from .io import (BufferSink, FileSink, Input, Io, Memory, NullSink, Sink, SinkText,
+                 text_size)
+from .jobs import JobTable
+from .parser import AndOr, For, Group, If, Parser, Pipeline, Redirected, Seq, Simple, While
 
-__all__ = ["MAX_ITERATIONS", "MAX_OUTPUT", "MEMORY_LIMIT", "BufferSink", "Dialect", "Input", "Io",
-           "LimitExceeded", "Memory", "OutOfMemory", "Shell", "ShellExit", "Timeout", "dialect_kind"]
+__all__ = ["MAX_ITERATIONS", "Shell"]
 
 MAX_ITERATIONS = 100_000
 # What the parsed form of a script costs, per character of its text (measured with
 # tracemalloc: 140 to 530 bytes, by how dense the commands are).
 PARSE_COST = 400
-_FIELD_COST = 64                 # what one field of a split word costs beside its text
 MAX_DEPTH = 50
 _PATH_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 _SHELLS = ("sh", "bash", "ash", "dash")
@@ -54,6 +50,7 @@ _SHELLS = ("sh", "bash", "ash", "dash")
 @dataclass
 class _Budget:
     iterations: int = 0
+    last_pid: int = 0            # the last background job's pid, across the exec's shells
 
 
 class _Vars(dict):
@@ -97,7 +94,7 @@ class _Vars(dict):
 
 
 @dataclass
-class Shell:
+class Shell(Expansion):
     ctx: ToolContext
     dialect: Dialect
     traits: object = None                  # _images.Traits of the image
@@ -111,6 +108,8 @@ class Shell:
     loop_depth: int = 0
     pid: int = 1
     in_condition: int = 0
+    jobs: JobTable = field(default_factory=JobTable)
+    last_job_pid: int | None = None        # $!
     _top_out: Sink = field(default_factory=NullSink)      # the exec's own stdout/stderr
     _top_err: Sink = field(default_factory=NullSink)
 
@@ -156,8 +155,9 @@ class Shell:
                 self.ctx.memory.release(cost)
 
     def clone(self) -> "Shell":
+        """A subshell: a copy of the state, with no jobs of its own yet."""
         return dataclasses.replace(self, vars=self.vars.copy(), exported=set(self.exported),
-                                   positional=list(self.positional))
+                                   positional=list(self.positional), jobs=JobTable())
 
     def check(self) -> None:
         if self.ctx.clock.monotonic() >= self.ctx.deadline:
@@ -183,7 +183,11 @@ class Shell:
     # -- execution
     def exec_seq(self, seq: Seq, io_: Io) -> int:
         for item in seq.items:
-            self.exec_and_or(item, io_)
+            if item.background is not None:       # `cmd &` (jobs.py)
+                self.last_job_pid = self.jobs.start(self, item, io_).pid
+                self.status = 0
+            else:
+                self.exec_and_or(item, io_)
         return self.status
 
     def exec_and_or(self, node: AndOr, io_: Io) -> int:
@@ -216,12 +220,7 @@ class Shell:
                 out = io_.out if last else self._sink()
                 sub = self.clone()
                 try:
-                    sub.exec_command(cmd, Io(data, out, io_.err))
-                    code = sub.status
-                except ShellExit as ex:
-                    code = ex.code
-                except _LoopControl:
-                    code = sub.status
+                    code = sub.run_stage(cmd, Io(data, out, io_.err))
                 finally:
                     if held is not None:       # the stage before is done with it
                         held.release()
@@ -260,15 +259,26 @@ class Shell:
             return self.exec_while(node, io_)
         if isinstance(node, Group):
             if node.subshell:
-                sub = self.clone()
-                try:
-                    sub.exec_seq(node.body, io_)
-                    self.status = sub.status
-                except ShellExit as ex:
-                    self.status = ex.code
+                self.status = self.clone().run_stage(node.body, io_)
                 return self.status
             return self.exec_seq(node.body, io_)
         raise TypeError(node)
+
+    def run_stage(self, node, io_: Io) -> int:
+        """Run a command in this subshell (a pipeline stage, `( ... )`) to its exit status;
+        the jobs it started in the background end before it does."""
+        try:
+            if isinstance(node, Seq):
+                self.exec_seq(node, io_)
+            else:
+                self.exec_command(node, io_)
+            code = self.status
+        except ShellExit as ex:
+            code = ex.code
+        except _LoopControl:
+            code = self.status
+        self.jobs.run_all()
+        return code
 
     def _loop_body(self, body: Seq, io_: Io) -> str | None:
         try:
@@ -363,6 +373,8 @@ class Shell:
             return 127
         if name in _SHELLS:
             return self.run_nested_shell(name, argv, io_, extra)
+        if name == "sleep" and self.jobs.pending:
+            self.jobs.run_all()                 # the foreground waits: the jobs get their turn
         fn = TOOLS.get(name)
         if fn is None:
             io_.err.write(f"{self.dialect.prefix(line)}{argv[0]}: not simulated in the sandbox\n")
@@ -437,7 +449,9 @@ class Shell:
         elif args:
             self.dialect = Dialect(self.dialect.kind, args.pop(0))
         self.positional = args
-        return self.run_script(script, io_)
+        code = self.run_script(script, io_)
+        self.jobs.run_all()                     # the exec ends when its last job does
+        return code
 
     def _cannot_open(self, path: str) -> str:
         if self.dialect.kind == "dash":
@@ -497,222 +511,3 @@ class Shell:
         if self.dialect.is_bash:
             return f"{self.dialect.prefix(line)}{path}: No such file or directory\n"
         return f"{self.dialect.argv0}: can't open '{path}': No such file or directory\n"
-
-    # -- expansion
-    def expand_words(self, words: list) -> list[str]:
-        out: list[str] = []
-        for word in words:
-            out.extend(self.expand_word(word))
-        if len(out) > 4096:           # each field is a str of its own: its header and slot
-            self.need(_FIELD_COST * len(out))
-        return out
-
-    def expand_nosplit(self, word: Word) -> str:
-        pieces = []
-        for part in word.parts:
-            kind = part[0]
-            if kind in ("lit", "q"):
-                pieces.append(part[1])
-            else:
-                value = self.expand_part(part)
-                pieces.append(" ".join(value) if isinstance(value, list) else value)
-        if len(pieces) > 1:
-            self.need(sum(map(text_size, pieces)))
-        text = "".join(pieces)
-        if word.parts and word.parts[0][0] == "lit" and text.startswith("~"):
-            text = self._tilde(text)
-        return text
-
-    def _tilde(self, text: str) -> str:
-        if text == "~" or text.startswith("~/"):
-            return self.vars.get("HOME", "/root") + text[1:]
-        return text
-
-    def expand_word(self, word: Word) -> list[str]:
-        if len(word.parts) == 1 and word.parts[0][0] == "lit":
-            text = word.parts[0][1]
-            return [self._tilde(text) if text.startswith("~") else text]
-        fields: list[str] = []
-        cur: str | None = None
-        ifs = self.vars.get("IFS", " \t\n")
-        size = 0
-        for part in word.parts:
-            kind = part[0]
-            if kind in ("lit", "q"):
-                cur = (cur or "") + part[1]
-                continue
-            value = self.expand_part(part)
-            size += sum(map(text_size, value)) if isinstance(value, list) else text_size(value)
-            if size > 4096 and len(word.parts) > 1:
-                self.need(size)               # the word being built, beside the variables
-            quoted = part[-1]
-            if isinstance(value, list):          # "$@"
-                if not value:
-                    continue
-                cur = (cur or "") + value[0]
-                for v in value[1:]:
-                    fields.append(cur)
-                    cur = v
-                continue
-            if quoted:
-                cur = (cur or "") + value
-                continue
-            if not value:
-                continue
-            pieces = _split_ifs(value, ifs)
-            if value[0] in ifs and cur is not None:
-                fields.append(cur)
-                cur = None
-            for piece in pieces[:-1]:
-                fields.append((cur or "") + piece)
-                cur = None
-            if pieces:
-                cur = (cur or "") + pieces[-1]
-            if value[-1] in ifs and cur is not None:
-                fields.append(cur)
-                cur = None
-        if cur is not None:
-            fields.append(cur)
-        return fields
-
-    def expand_part(self, part: tuple):
-        kind = part[0]
-        if kind == "var":
-            return self.expand_var(part)
-        if kind == "cmd":
-            return self.command_substitution(part[1])
-        if kind == "arith":
-            return str(self.arith(self.expand_nosplit(_lex_word_text(part[1]))))
-        return ""
-
-    def get_var(self, name: str) -> str | None:
-        if name == "?":
-            return str(self.status)
-        if name == "$":
-            return str(self.pid)
-        if name == "#":
-            return str(len(self.positional))
-        if name in ("@", "*"):
-            return " ".join(self.positional)
-        if name == "0":
-            return self.dialect.argv0
-        if name.isdigit():
-            idx = int(name)
-            return self.positional[idx - 1] if idx <= len(self.positional) else None
-        if name == "-":
-            return "e" if self.errexit else ""
-        if name == "!":
-            return ""
-        return self.vars.get(name)
-
-    def expand_var(self, part: tuple):
-        _, name, op, arg, quoted = part
-        if name == "@" and quoted and op is None:
-            return list(self.positional)
-        if op == "bad":
-            raise ShellExit(self._bad_substitution(name))
-        value = self.get_var(name)
-        if op is None:
-            return value or ""
-        if op == "len":
-            return str(len(value or ""))
-        null = value is None or (op.startswith(":") and value == "")
-        base = op.lstrip(":")
-        if base == "-":
-            return self.expand_nosplit(arg) if null else value
-        if base == "=":
-            if null:
-                value = self.expand_nosplit(arg)
-                self.vars[name] = value
-            return value
-        if base == "+":
-            return "" if null else self.expand_nosplit(arg)
-        if base == "?":
-            if null:
-                msg = self.expand_nosplit(arg) or ("parameter null or not set" if self.dialect.is_bash
-                                                   else "parameter not set")
-                self._top_err.write(f"{self.dialect.prefix(1)}{name}: {msg}\n")
-                raise ShellExit(1 if self.dialect.is_bash else 2)
-            return value
-        return _trim(value or "", op, self.expand_nosplit(arg), self.check)
-
-    def _bad_substitution(self, body: str) -> int:
-        self._top_err.write(f"{self.dialect.prefix(1)}${{{body}}}: bad substitution\n"
-                            if self.dialect.is_bash else
-                            f"{self.dialect.prefix(1)}Bad substitution\n"
-                            if self.dialect.kind == "dash" else
-                            f"{self.dialect.argv0}: syntax error: bad substitution\n")
-        return 1 if self.dialect.is_bash else 2
-
-    def command_substitution(self, src: str) -> str:
-        sub = self.clone()
-        out = self._sink()
-        try:
-            code = sub.run_script(src, Io(Input(), out, self._top_err))
-        except ShellExit as ex:
-            code = ex.code
-        finally:
-            out.release()
-        self._cmd_status = code
-        self.status = code
-        return out.getvalue().rstrip("\n")
-
-    def arith(self, expr: str) -> int:
-        try:
-            return _arith_eval(expr, self.vars, self.dialect.kind)
-        except ArithError as exc:
-            # An expansion error ends a non-interactive shell: bash with 1, dash and ash with 2.
-            prefix = self.dialect.prefix(1) if self.dialect.kind != "ash" else f"{self.dialect.argv0}: "
-            self._top_err.write(f"{prefix}{exc}\n")
-            raise ShellExit(2 if not self.dialect.is_bash else 1)
-
-
-def _split_ifs(value: str, ifs: str) -> list[str]:
-    if ifs == " \t\n":
-        return value.split()
-    pieces = re.split("[" + re.escape(ifs) + "]+", value)
-    return [p for p in pieces if p != ""]
-
-
-def _trim(value: str, op: str, pattern: str, check=lambda: None) -> str:
-    """${v#p} ${v##p} ${v%p} ${v%%p}: one glob match per cut point, as sh tries them;
-    `check` (the exec's deadline) runs at each, since a long value makes this quadratic.
-    Matches run on the value in place (pos/endpos), never on copies of its pieces."""
-    import fnmatch
-    if op in ("##", "%%"):          # the longest forms: one linear RE2 search (_regex)
-        from ._regex import longest_trim
-        cut = longest_trim(value, pattern, suffix=op == "%%")
-        if cut is None:
-            return value
-        return value[cut:] if op == "##" else value[:cut]
-    rx = re.compile(fnmatch.translate(_fnmatch_escapes(pattern)))   # atomic groups: no blowup
-    if op in ("#", "##"):
-        candidates = range(len(value) + 1) if op == "#" else range(len(value), -1, -1)
-        for i in candidates:
-            check()
-            if rx.match(value, 0, i):
-                return value[i:]
-        return value
-    candidates = range(len(value), -1, -1) if op == "%" else range(len(value) + 1)
-    for i in candidates:
-        check()
-        if rx.match(value, i):
-            return value[:i]
-    return value
-
-
-def _fnmatch_escapes(pattern: str) -> str:
-    """sh's `\\x` (x taken literally) in fnmatch's terms, which has no escape: `[x]`."""
-    if "\\" not in pattern:
-        return pattern
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            out.append(f"[{nxt}]" if nxt in "*?[\\" else nxt)
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
