@@ -11,7 +11,8 @@ from ..apis import _errors
 from .._clock import rfc3339
 from ..registry import _admission
 from ..storage._store import Event
-from ._base import PODS, Controller, delete_quietly, owned_by, owner_ref, pod_ready
+from ...kube.readiness import pod_ready
+from ._base import PODS, Controller, delete_quietly, owned_by, owner_ref
 from ..apis._resources import by_plural
 
 JOBS = by_plural("jobs")

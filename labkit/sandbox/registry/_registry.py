@@ -11,7 +11,7 @@ import uuid
 
 from ...kube.objects import clone
 from ...kube.labels import selector_string
-from . import _admission, _patch, _patch_errors
+from . import _admission, _nodeports, _patch, _patch_errors
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
 from .._clock import rfc3339
@@ -61,6 +61,7 @@ class Registry:
         _admission.validate(resource.kind, obj)
         if resource.kind == "Service":
             self._allocate_cluster_ip(obj)
+            _nodeports.allocate(obj, self.store.list_resource(_SERVICES), self.config.seed)
         if resource.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
         if dry_run:
@@ -104,7 +105,11 @@ class Registry:
             if "status" in current:                # the main resource never writes status
                 new["status"] = clone(current["status"])
             new = _admission.default(resource.kind, new, config=self.config, old=current)
+            if resource.kind == "Service" and isinstance(new.get("spec"), dict):
+                _nodeports.keep_allocated(new["spec"], current.get("spec") or {})
             _admission.validate(resource.kind, new, old=current)
+            if resource.kind == "Service":
+                _nodeports.allocate(new, self.store.list_resource(_SERVICES), self.config.seed)
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if dry_run:
             return new
