@@ -272,6 +272,13 @@ _COLUMNS: dict[str, list[dict]] = {
 _D_JOB_SELECTOR = ("A label query over pods that should match the pod count. Normally, the system sets "
                    "this field for you. More info: https://kubernetes.io/docs/concepts/overview/"
                    "working-with-objects/labels/#label-selectors")
+_COLUMNS["statefulsets"] = [
+    _name_col(),
+    _col("Ready", "Number of the pod with ready state"),
+    _age_col(),
+    _col("Containers", _D_CONTAINERS, priority=1),
+    _col("Images", _D_IMAGES, priority=1),
+]
 _COLUMNS["jobs"] = [
     _name_col(),
     _col("Status", "Status of the job."),

@@ -179,6 +179,13 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [meta(sa).get("name", ""), len(sa.get("secrets") or []), age(sa, now)]
 
 
+def _print_statefulset(sts: dict, now: dt.datetime) -> list:
+    names, images = layout_containers(_template_containers(sts))
+    ready = int((sts.get("status") or {}).get("readyReplicas") or 0)
+    return [meta(sts).get("name", ""), f"{ready}/{_replicas(sts.get('spec') or {})}", age(sts, now),
+            names, images]
+
+
 def _job_status(job: dict) -> str:
     """printJob's STATUS: the first of these conditions the Job has, else Running."""
     conds = {c.get("type") for c in (job.get("status") or {}).get("conditions") or []
@@ -262,6 +269,7 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "configmaps": _print_configmap,
     "secrets": _print_secret,
     "serviceaccounts": _print_serviceaccount,
+    "statefulsets": _print_statefulset,
     "jobs": _print_job,
     "cronjobs": _print_cronjob,
     "roles": _print_role,

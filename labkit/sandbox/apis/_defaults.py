@@ -287,6 +287,27 @@ def _default_replicaset(rs: dict, config, old) -> None:
     _default_template(rs)
 
 
+def _default_statefulset(sts: dict, config, old) -> None:
+    """SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go)."""
+    spec = sts.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    strategy = spec.setdefault("updateStrategy", {})
+    if isinstance(strategy, dict):
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            ru = strategy.setdefault("rollingUpdate", {})
+            if isinstance(ru, dict):
+                ru.setdefault("partition", 0)
+    spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    _default_template(sts)
+
+
 def _needs_cluster_ip(svc: dict | None) -> bool:
     return bool(svc) and ((svc.get("spec") or {}).get("type") or "ClusterIP") != "ExternalName"
 
@@ -424,6 +445,6 @@ _DEFAULTERS = {"Pod": _default_pod, "Deployment": _default_deployment, "ReplicaS
                "Service": _default_service, "Namespace": _default_namespace,
                "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice,
                "RoleBinding": _default_binding, "ClusterRoleBinding": _default_binding,
-               "Secret": default_secret,
+               "Secret": default_secret, "StatefulSet": _default_statefulset,
                "Job": lambda o, c, old: default_job(o, c, old, _default_template),
                "CronJob": lambda o, c, old: default_cronjob(o, c, old, _default_template)}

@@ -27,6 +27,7 @@ from ._garbagecollector import GarbageCollector
 from ._namespaces import NamespaceController
 from ._replicaset import ReplicaSetController
 from ._scheduler import Scheduler
+from ._statefulset import StatefulSetController
 from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 
 EVENT_SWEEP_SECONDS = 1.0
@@ -44,6 +45,7 @@ class Controllers:
         self.replicaset = ReplicaSetController(self)
         self.cronjob = CronJobController(self)
         self.job = JobController(self)
+        self.statefulset = StatefulSetController(self)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.endpoints = EndpointsController(self)
@@ -53,7 +55,7 @@ class Controllers:
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
         self.order: list[Controller] = [self.namespace, self.gc, self.serviceaccount, self.root_ca,
                                         self.clusterroles, self.deployment, self.replicaset,
-                                        self.cronjob, self.job, self.scheduler, self.kubelet, self.endpoints]
+                                        self.statefulset, self.cronjob, self.job, self.scheduler, self.kubelet, self.endpoints]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None

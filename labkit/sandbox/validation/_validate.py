@@ -16,7 +16,7 @@ from ._batch import _validate_cronjob, _validate_job
 from ._rbac import VALIDATORS as _RBAC_VALIDATORS
 from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
                         _validate_namespace, _validate_service)
-from ._workloads import _validate_deployment, _validate_replicaset
+from ._workloads import _validate_deployment, _validate_replicaset, _validate_statefulset
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -84,4 +84,5 @@ _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "Replic
                "Service": _validate_service, "Namespace": _validate_namespace,
                "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
                "ConfigMap": _validate_configmap, "Secret": _validate_secret,
-               "Job": _validate_job, "CronJob": _validate_cronjob, **_RBAC_VALIDATORS}
+               "Job": _validate_job, "CronJob": _validate_cronjob,
+               "StatefulSet": _validate_statefulset, **_RBAC_VALIDATORS}
