@@ -272,6 +272,30 @@ _COLUMNS: dict[str, list[dict]] = {
 _D_JOB_SELECTOR = ("A label query over pods that should match the pod count. Normally, the system sets "
                    "this field for you. More info: https://kubernetes.io/docs/concepts/overview/"
                    "working-with-objects/labels/#label-selectors")
+_COLUMNS["daemonsets"] = [
+    _name_col(),
+    _col("Desired", "The total number of nodes that should be running the daemon pod (including nodes "
+         "correctly running the daemon pod). More info: "
+         "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/", type="integer"),
+    _col("Current", "The number of nodes that are running at least 1 daemon pod and are supposed to run "
+         "the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/",
+         type="integer"),
+    _col("Ready", "numberReady is the number of nodes that should be running the daemon pod and have one "
+         "or more of the daemon pod running with a Ready Condition.", type="integer"),
+    _col("Up-to-date", "The total number of nodes that are running updated daemon pod", type="integer"),
+    _col("Available", "The number of nodes that should be running the daemon pod and have one or more of "
+         "the daemon pod running and available (ready for at least spec.minReadySeconds)", type="integer"),
+    _col("Node Selector", "NodeSelector is a selector which must be true for the pod to fit on a node. "
+         "Selector which must match a node's labels for the pod to be scheduled on that node. More info: "
+         "https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"),
+    _age_col(),
+    _col("Containers", _D_CONTAINERS, priority=1),
+    _col("Images", _D_IMAGES, priority=1),
+    _col("Selector", "A label query over pods that are managed by the daemon set. Must match in order to "
+         "be controlled. It must match the pod template's labels. More info: "
+         "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+         priority=1),
+]
 _COLUMNS["statefulsets"] = [
     _name_col(),
     _col("Ready", "Number of the pod with ready state"),

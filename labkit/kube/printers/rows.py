@@ -179,6 +179,16 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [meta(sa).get("name", ""), len(sa.get("secrets") or []), age(sa, now)]
 
 
+def _print_daemonset(ds: dict, now: dt.datetime) -> list:
+    spec, status = ds.get("spec") or {}, ds.get("status") or {}
+    names, images = layout_containers(_template_containers(ds))
+    node_selector = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector")
+    return [meta(ds).get("name", ""), *(int(status.get(k) or 0) for k in (
+                "desiredNumberScheduled", "currentNumberScheduled", "numberReady", "updatedNumberScheduled",
+                "numberAvailable")),
+            format_labels(node_selector), age(ds, now), names, images, format_label_selector(spec.get("selector"))]
+
+
 def _print_statefulset(sts: dict, now: dt.datetime) -> list:
     names, images = layout_containers(_template_containers(sts))
     ready = int((sts.get("status") or {}).get("readyReplicas") or 0)
@@ -270,6 +280,7 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "secrets": _print_secret,
     "serviceaccounts": _print_serviceaccount,
     "statefulsets": _print_statefulset,
+    "daemonsets": _print_daemonset,
     "jobs": _print_job,
     "cronjobs": _print_cronjob,
     "roles": _print_role,

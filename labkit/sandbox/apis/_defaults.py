@@ -308,6 +308,24 @@ def _default_statefulset(sts: dict, config, old) -> None:
     _default_template(sts)
 
 
+def _default_daemonset(ds: dict, config, old) -> None:
+    """SetDefaults_DaemonSet."""
+    spec = ds.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return
+    strategy = spec.setdefault("updateStrategy", {})
+    if isinstance(strategy, dict):
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            ru = strategy.setdefault("rollingUpdate", {})
+            if isinstance(ru, dict):
+                ru.setdefault("maxUnavailable", 1)
+                ru.setdefault("maxSurge", 0)
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    _default_template(ds)
+
+
 def _needs_cluster_ip(svc: dict | None) -> bool:
     return bool(svc) and ((svc.get("spec") or {}).get("type") or "ClusterIP") != "ExternalName"
 
@@ -446,5 +464,6 @@ _DEFAULTERS = {"Pod": _default_pod, "Deployment": _default_deployment, "ReplicaS
                "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice,
                "RoleBinding": _default_binding, "ClusterRoleBinding": _default_binding,
                "Secret": default_secret, "StatefulSet": _default_statefulset,
+               "DaemonSet": _default_daemonset,
                "Job": lambda o, c, old: default_job(o, c, old, _default_template),
                "CronJob": lambda o, c, old: default_cronjob(o, c, old, _default_template)}

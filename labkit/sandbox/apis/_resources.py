@@ -66,6 +66,8 @@ RESOURCES: tuple[Resource, ...] = (
              categories=("all",), subresources=("scale", "status")),
     Resource("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",),
              categories=("all",), subresources=("scale", "status")),
+    Resource("apps", "v1", "daemonsets", "DaemonSet", short_names=("ds",), categories=("all",),
+             subresources=("status",)),
     Resource("apps", "v1", "statefulsets", "StatefulSet", short_names=("sts",),
              categories=("all",), subresources=("scale", "status")),
     Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),

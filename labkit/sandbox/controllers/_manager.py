@@ -26,6 +26,7 @@ from ._kubelet import Kubelet
 from ._garbagecollector import GarbageCollector
 from ._namespaces import NamespaceController
 from ._replicaset import ReplicaSetController
+from ._daemonset import DaemonSetController
 from ._scheduler import Scheduler
 from ._statefulset import StatefulSetController
 from ._serviceaccounts import RootCAPublisher, ServiceAccountController
@@ -46,6 +47,7 @@ class Controllers:
         self.cronjob = CronJobController(self)
         self.job = JobController(self)
         self.statefulset = StatefulSetController(self)
+        self.daemonset = DaemonSetController(self)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.endpoints = EndpointsController(self)
@@ -55,7 +57,7 @@ class Controllers:
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
         self.order: list[Controller] = [self.namespace, self.gc, self.serviceaccount, self.root_ca,
                                         self.clusterroles, self.deployment, self.replicaset,
-                                        self.statefulset, self.cronjob, self.job, self.scheduler, self.kubelet, self.endpoints]
+                                        self.statefulset, self.daemonset, self.cronjob, self.job, self.scheduler, self.kubelet, self.endpoints]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None

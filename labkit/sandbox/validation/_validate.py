@@ -16,7 +16,7 @@ from ._batch import _validate_cronjob, _validate_job
 from ._rbac import VALIDATORS as _RBAC_VALIDATORS
 from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
                         _validate_namespace, _validate_service)
-from ._workloads import _validate_deployment, _validate_replicaset, _validate_statefulset
+from ._workloads import _validate_deployment, _validate_replicaset, _validate_statefulset, _validate_daemonset
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -85,4 +85,4 @@ _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "Replic
                "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
                "ConfigMap": _validate_configmap, "Secret": _validate_secret,
                "Job": _validate_job, "CronJob": _validate_cronjob,
-               "StatefulSet": _validate_statefulset, **_RBAC_VALIDATORS}
+               "StatefulSet": _validate_statefulset, "DaemonSet": _validate_daemonset, **_RBAC_VALIDATORS}

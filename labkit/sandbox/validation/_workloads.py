@@ -125,6 +125,13 @@ def _validate_statefulset(obj, old, errs):
     _validate_workload(obj, old, errs, deployment=False)
 
 
+def _validate_daemonset(obj, old, errs):
+    """ValidateDaemonSetSpec: the selector against the template, the pod template."""
+    spec = dict(obj.get("spec") or {})
+    spec.pop("replicas", None)
+    _validate_workload(dict(obj, spec=spec), old, errs, deployment=False)
+
+
 def _validate_deployment(obj, old, errs):
     _validate_workload(obj, old, errs, deployment=True)
 
