@@ -272,6 +272,13 @@ _COLUMNS: dict[str, list[dict]] = {
 _D_JOB_SELECTOR = ("A label query over pods that should match the pod count. Normally, the system sets "
                    "this field for you. More info: https://kubernetes.io/docs/concepts/overview/"
                    "working-with-objects/labels/#label-selectors")
+_COLUMNS["leases"] = [
+    _name_col(),
+    _col("Holder", "holderIdentity contains the identity of the holder of a current lease. If "
+         "Coordinated Leader Election is used, the holder identity must be equal to the elected "
+         "LeaseCandidate.metadata.name field."),
+    _age_col(),
+]
 _COLUMNS["daemonsets"] = [
     _name_col(),
     _col("Desired", "The total number of nodes that should be running the daemon pod (including nodes "

@@ -179,6 +179,10 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [meta(sa).get("name", ""), len(sa.get("secrets") or []), age(sa, now)]
 
 
+def _print_lease(lease: dict, now: dt.datetime) -> list:
+    return [meta(lease).get("name", ""), (lease.get("spec") or {}).get("holderIdentity") or "", age(lease, now)]
+
+
 def _print_daemonset(ds: dict, now: dt.datetime) -> list:
     spec, status = ds.get("spec") or {}, ds.get("status") or {}
     names, images = layout_containers(_template_containers(ds))
@@ -281,6 +285,7 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "serviceaccounts": _print_serviceaccount,
     "statefulsets": _print_statefulset,
     "daemonsets": _print_daemonset,
+    "leases": _print_lease,
     "jobs": _print_job,
     "cronjobs": _print_cronjob,
     "roles": _print_role,

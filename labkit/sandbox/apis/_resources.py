@@ -71,6 +71,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("apps", "v1", "statefulsets", "StatefulSet", short_names=("sts",),
              categories=("all",), subresources=("scale", "status")),
     Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+    Resource("coordination.k8s.io", "v1", "leases", "Lease"),
     Resource("batch", "v1", "jobs", "Job", categories=("all",), subresources=("status",)),
     Resource("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), categories=("all",),
              subresources=("status",)),

@@ -27,7 +27,7 @@ MODELS = {
     "Endpoints": "V1Endpoints", "EndpointSlice": "V1EndpointSlice", "ConfigMap": "V1ConfigMap",
     "Namespace": "V1Namespace", "Node": "V1Node", "Event": "CoreV1Event",
     "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale", "Secret": "V1Secret",
-    "Job": "V1Job", "CronJob": "V1CronJob", "StatefulSet": "V1StatefulSet", "DaemonSet": "V1DaemonSet",
+    "Job": "V1Job", "CronJob": "V1CronJob", "StatefulSet": "V1StatefulSet", "DaemonSet": "V1DaemonSet", "Lease": "V1Lease",
     "Role": "V1Role", "ClusterRole": "V1ClusterRole", "RoleBinding": "V1RoleBinding",
     "ClusterRoleBinding": "V1ClusterRoleBinding", "TokenRequest": "AuthenticationV1TokenRequest",
     "SelfSubjectAccessReview": "V1SelfSubjectAccessReview", "SelfSubjectRulesReview": "V1SelfSubjectRulesReview",

@@ -27,6 +27,7 @@ from ._garbagecollector import GarbageCollector
 from ._namespaces import NamespaceController
 from ._replicaset import ReplicaSetController
 from ._daemonset import DaemonSetController
+from ._nodestatus import NodeStatusController
 from ._scheduler import Scheduler
 from ._statefulset import StatefulSetController
 from ._serviceaccounts import RootCAPublisher, ServiceAccountController
@@ -48,6 +49,7 @@ class Controllers:
         self.job = JobController(self)
         self.statefulset = StatefulSetController(self)
         self.daemonset = DaemonSetController(self)
+        self.nodestatus = NodeStatusController(self)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.endpoints = EndpointsController(self)
@@ -57,7 +59,8 @@ class Controllers:
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
         self.order: list[Controller] = [self.namespace, self.gc, self.serviceaccount, self.root_ca,
                                         self.clusterroles, self.deployment, self.replicaset,
-                                        self.statefulset, self.daemonset, self.cronjob, self.job, self.scheduler, self.kubelet, self.endpoints]
+                                        self.statefulset, self.daemonset, self.cronjob, self.job,
+                                        self.scheduler, self.kubelet, self.nodestatus, self.endpoints]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
