@@ -10,7 +10,7 @@ import datetime as dt
 from .._clock import rfc3339
 from ..apis._resources import by_plural
 from ..storage._store import Event
-from ._base import NODES, Controller
+from ._base import NODES, Controller, parse_time
 
 LEASES = by_plural("leases")
 LEASE_NAMESPACE = "kube-node-lease"
@@ -32,6 +32,13 @@ def micro_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _micro_seconds(stamp: str | None) -> float:
+    try:
+        return dt.datetime.strptime(stamp or "", "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc).timestamp()
+    except ValueError:
+        return 0.0
+
+
 def node_conditions(old: list[dict], now: str, heartbeat_due: bool) -> list[dict]:
     """The node's conditions: a changed one moves its transition time; the heartbeat moves
     when due. A pure function."""
@@ -51,10 +58,6 @@ def node_conditions(old: list[dict], now: str, heartbeat_due: bool) -> list[dict
 class NodeStatusController(Controller):
     name = "nodestatus"
 
-    def __init__(self, manager) -> None:
-        super().__init__(manager)
-        self._reported: dict[str, float] = {}      # node -> sandbox time of its last status report
-
     def on_event(self, event: Event) -> None:
         if event.resource.plural == "nodes" and event.type == "ADDED":
             self.mark(event.object["metadata"]["name"])
@@ -68,14 +71,14 @@ class NodeStatusController(Controller):
             return
         clock = self.store.clock
         now = clock.now()
-        last = self._reported.get(name)
-        due = last is None or clock.time() - last >= REPORT_SECONDS
-        conditions = node_conditions((node.get("status") or {}).get("conditions") or [], rfc3339(now), due)
-        if conditions != (node.get("status") or {}).get("conditions"):
+        old = (node.get("status") or {}).get("conditions") or []
+        # Due from the stored heartbeat, so a restart does not report again at once.
+        beats = [parse_time(c["lastHeartbeatTime"]) for c in old if c.get("lastHeartbeatTime")]
+        due = not beats or clock.time() - min(beats) >= REPORT_SECONDS
+        conditions = node_conditions(old, rfc3339(now), due)
+        if conditions != old:
             self.store.mutate(NODES, None, name,
                               lambda o: o.setdefault("status", {}).__setitem__("conditions", conditions))
-        if due:
-            self._reported[name] = clock.time()
         self._renew_lease(node, now)
         self.manager.later(RENEW_SECONDS, self.name, name)
 
@@ -89,6 +92,6 @@ class NodeStatusController(Controller):
                                                   "uid": node["metadata"]["uid"]}]},
                 "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_DURATION_SECONDS,
                          "renewTime": micro_time(now)}})
-        else:
+        elif now.timestamp() - _micro_seconds(lease["spec"].get("renewTime")) >= RENEW_SECONDS - 0.5:
             self.store.mutate(LEASES, LEASE_NAMESPACE, name,
                               lambda o: o.setdefault("spec", {}).__setitem__("renewTime", micro_time(now)))
