@@ -54,7 +54,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "nodes", "Node", namespaced=False, short_names=("no",),
              subresources=("status", "proxy")),
     Resource("", "v1", "pods", "Pod", short_names=("po",), categories=("all",),
-             subresources=("exec", "log", "status")),
+             subresources=("attach", "exec", "log", "status")),
     Resource("", "v1", "services", "Service", short_names=("svc",), categories=("all",),
              subresources=("status",)),
     Resource("", "v1", "endpoints", "Endpoints", short_names=("ep",)),
@@ -75,6 +75,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("batch", "v1", "jobs", "Job", categories=("all",), subresources=("status",)),
     Resource("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), categories=("all",),
              subresources=("status",)),
+    Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)),
     Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False),
     Resource("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
     Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
@@ -90,6 +91,7 @@ RESOURCES: tuple[Resource, ...] = (
 
 # Subresource kinds as discovery lists them.
 SUBRESOURCE_KINDS = {
+    "attach": ("", "v1", "PodAttachOptions", ("create", "get")),
     "exec": ("", "v1", "PodExecOptions", ("create", "get")),
     "log": ("", "v1", "Pod", ("get",)),
     "status": (None, None, None, ("get", "patch", "update")),

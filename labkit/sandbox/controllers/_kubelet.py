@@ -1,5 +1,6 @@
 """The kubelet of every node: a bound pod's sandbox and IP (the CNI's IPAM), its containers
-started and Ready, and a terminating pod stopped and removed."""
+started (see _pod_containers: their commands, restarts and images), and a terminating pod
+stopped and removed."""
 from __future__ import annotations
 
 import ipaddress
@@ -8,6 +9,7 @@ from ..apis import _naming
 from .._clock import rfc3339
 from ..storage._store import Event
 from ._base import NODES, PODS, Controller, delete_quietly
+from ._pod_containers import PodContainers
 
 
 class Kubelet(Controller):
@@ -19,6 +21,7 @@ class Kubelet(Controller):
         self._waiting_ip: set[tuple] = set()       # bound pods whose node's range had no address
         self._stopping: dict[tuple, float] = {}     # terminating pods: when their containers exit
         self._used_ips: set = set()
+        self.containers = PodContainers(self)
 
     def pod_bound(self, key) -> None:
         """The scheduler bound the pod: its start delay runs from now."""
@@ -29,6 +32,7 @@ class Kubelet(Controller):
         if event.resource.plural != "pods":
             return
         if event.type == "DELETED":
+            self.containers.forget(obj)
             if obj["spec"].get("nodeName"):
                 for waiting in self._waiting_ip:     # an address may be free again
                     self.mark(waiting)
@@ -43,7 +47,11 @@ class Kubelet(Controller):
         ns, name = key
         pod = self.store.get_resource(PODS, ns, name)
         if pod is not None and pod["metadata"].get("deletionTimestamp"):
+            self.containers.kill(pod)
             self._stop_pod(key, pod)
+            return
+        if pod is not None and self.containers.started(pod):
+            self.containers.sync(pod)
             return
         if pod is None or not pod["spec"].get("nodeName") or (pod.get("status") or {}).get("phase") != "Pending":
             return
@@ -61,33 +69,9 @@ class Kubelet(Controller):
         if pod["spec"].get("hostNetwork"):
             ip = host_ip
 
-        def run(p: dict) -> None:
-            st = p.setdefault("status", {})
-            st.update(phase="Running", hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip,
-                      podIPs=[{"ip": ip}], startTime=now, qosClass=st.get("qosClass", "BestEffort"))
-            scheduled = next((c for c in st.get("conditions") or [] if c["type"] == "PodScheduled"),
-                             {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                              "lastTransitionTime": now})
-            st["conditions"] = [
-                {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "Ready", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "ContainersReady", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                scheduled]
-            st["containerStatuses"] = [{
-                "name": c["name"], "image": full_image(c["image"]),
-                "imageID": f"{full_image(c['image']).rsplit(':', 1)[0]}@sha256:"
-                           f"{_naming.spread(0, 'img', c['image']):016x}" * 1,
-                "containerID": f"containerd://{_naming.spread(self.config.seed, 'cid', ns, name, c['name']):016x}"
-                               f"{_naming.spread(self.config.seed, 'cid2', ns, name, c['name']):016x}",
-                "ready": True, "started": True, "restartCount": 0,
-                "state": {"running": {"startedAt": now}}, "lastState": {}}
-                for c in p["spec"]["containers"]]
-        started = self.store.mutate(PODS, ns, name, run)
-        for c in pod["spec"]["containers"]:
-            self.record(started, "Pulled", f'Container image "{c["image"]}" already present on machine', "kubelet")
-            self.record(started, "Created", f"Created container {c['name']}", "kubelet")
-            self.record(started, "Started", f"Started container {c['name']}", "kubelet")
+        self.containers.start_pod(pod, dict(
+            hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip, podIPs=[{"ip": ip}], startTime=now,
+            qosClass=(pod.get("status") or {}).get("qosClass", "BestEffort")))
 
     def _stop_pod(self, key, pod: dict) -> None:
         """A terminating pod's containers get SIGTERM; the sandbox's exit within
@@ -134,16 +118,3 @@ class Kubelet(Controller):
                     f'sandbox "{sandbox_id}": plugin type="ptp" failed (add): failed to allocate for range 0: '
                     f"no IP addresses available in range set: {net[1]}-{net[-2]}", "kubelet", "Warning")
         return None
-
-
-def full_image(image: str) -> str:
-    """How containerd reports an image reference: registry and tag made explicit."""
-    name = image
-    if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
-        name += ":latest"
-    first = name.split("/", 1)[0]
-    if "/" not in name:
-        name = f"docker.io/library/{name}"
-    elif "." not in first and ":" not in first and first != "localhost":
-        name = f"docker.io/{name}"
-    return name
