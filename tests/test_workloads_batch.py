@@ -38,7 +38,8 @@ def test_job_runs_completions_with_parallelism_and_completes(kubectl, api_client
     kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps({
         "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "pi"},
         "spec": {"completions": 3, "parallelism": 2, "template": {"spec": {
-            "restartPolicy": "Never", "containers": [{"name": "pi", "image": "busybox", "command": ["true"]}]}}}}))
+            "restartPolicy": "Never",
+            "containers": [{"name": "pi", "image": "busybox", "command": ["sleep", "3600"]}]}}}}))
     job = _job(kubectl, namespace, "pi")
     uid = job["metadata"]["uid"]
     assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
@@ -69,21 +70,42 @@ def test_job_runs_completions_with_parallelism_and_completes(kubectl, api_client
     kubectl("wait", "--for=condition=complete", "job/pi", "-n", namespace, "--timeout=10s")
 
 
+def _apply_job(kubectl, namespace, name, command, **spec):
+    kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+        "spec": {**spec, "template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "command": command}]}}}}))
+
+
+def _conditions(kubectl, namespace, name):
+    return {c["type"]: c for c in (_job(kubectl, namespace, name).get("status") or {}).get("conditions") or []}
+
+
 def test_job_fails_past_its_backoff_limit(kubectl, api_client, namespace):
     from kubernetes import client
     core = client.CoreV1Api(api_client)
-    kubectl("create", "job", "flaky", "--image=busybox", "-n", namespace, "--", "false")
-    kubectl("patch", "job", "flaky", "-n", namespace, "--type=merge", "-p", '{"spec":{"backoffLimit":1}}')
+    _apply_job(kubectl, namespace, "flaky", ["sleep", "3600"], backoffLimit=1)
     for attempt in (1, 2):
         pods = wait_for(lambda: [p for p in _pods(core, namespace, "flaky") if p.status.phase != "Failed"])
         _end(core, namespace, pods[0], "Failed")
-    job = wait_for(lambda: any(c["type"] == "Failed" for c in
-                               (_job(kubectl, namespace, "flaky").get("status") or {}).get("conditions") or [])
-                   and _job(kubectl, namespace, "flaky"))
-    failed = {c["type"]: c for c in job["status"]["conditions"]}["Failed"]
-    assert (failed["reason"], failed["message"]) == ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+    wait_for(lambda: "Failed" in _conditions(kubectl, namespace, "flaky"))
+    job = _job(kubectl, namespace, "flaky")
+    conds = _conditions(kubectl, namespace, "flaky")
+    assert list(conds) == ["FailureTarget", "Failed"]
+    assert (conds["Failed"]["reason"], conds["Failed"]["message"]) == (
+        "BackoffLimitExceeded", "Job has reached the specified backoff limit")
     assert job["status"]["failed"] == 2
     assert kubectl("get", "job", "flaky", "-n", namespace, "--no-headers").stdout.split()[:3] == ["flaky", "Failed", "0/1"]
+
+
+def test_jobs_whose_commands_end_finish_by_themselves(kubectl, namespace):
+    """The kubelet sets the phase when the command ends: true succeeds, false fails."""
+    _apply_job(kubectl, namespace, "ok", ["true"], completions=3, parallelism=2)
+    _apply_job(kubectl, namespace, "bad", ["false"], backoffLimit=2)
+    kubectl("wait", "--for=condition=complete", "job/ok", "-n", namespace, "--timeout=20s")
+    assert _job(kubectl, namespace, "ok")["status"]["succeeded"] == 3
+    wait_for(lambda: "Failed" in _conditions(kubectl, namespace, "bad"), timeout=20)
+    assert _job(kubectl, namespace, "bad")["status"]["failed"] == 3
 
 
 def test_job_validation_in_the_api_servers_words(api_client, namespace):
@@ -110,7 +132,8 @@ def test_cron_schedules_parse_as_robfig_cron():
 
 
 def test_cronjob_runs_on_the_sandbox_clock(kubectl, sandbox, namespace):
-    kubectl("create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "-n", namespace, "--", "date")
+    kubectl("create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "-n", namespace, "--",
+            "sleep", "3600")
     table = kubectl("get", "cronjobs", "-n", namespace).stdout.splitlines()
     assert table[0].split() == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"]
     assert table[1].split()[:8] == ["tick", "*/5", "*", "*", "*", "*", "<none>", "False"]
