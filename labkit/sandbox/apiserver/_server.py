@@ -248,8 +248,13 @@ class ApiServer:
                     raise _errors.bad_request(
                         f"json: cannot unmarshal {sent} into Go struct field "
                         "DeleteOptions.gracePeriodSeconds of type int64")
+            propagation = request.query.get("propagationPolicy")
+            if propagation is None and isinstance(options, dict):
+                propagation = options.get("propagationPolicy")
+                if propagation is None and options.get("orphanDependents") is not None:
+                    propagation = "Orphan" if options["orphanDependents"] else "Background"
             gone = self.registry.delete(target.resource, target.namespace, target.name, dry_run=dry_run,
-                                        grace_seconds=grace)
+                                        grace_seconds=grace, propagation=propagation)
             return self._json(gone, 200, request)
         if method == "DELETE" and target.name is None:
             return self._delete_collection(request, target, dry_run)

@@ -28,7 +28,10 @@ class EndpointsController(Controller):
         ns, name = key
         services = ([self.store.get_resource(SVC, ns, name)] if name else self.store.list_resource(SVC, ns))
         if name and services[0] is None:
-            return    # the garbage collector removes what the Service owned
+            # syncService: the Service is gone, so are its Endpoints (which have no owner
+            # reference); the garbage collector removes the EndpointSlices it owned.
+            delete_quietly(self.store, EP, ns, name)
+            return
         pods = [p for p in self.store.list_resource(PODS, ns) if (p.get("status") or {}).get("podIP")
                 and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         for svc in services:

@@ -94,6 +94,8 @@ class Kubelet(Controller):
         if wait > 0:
             self.manager.later(wait, self.name, key)
             return
+        if pod["metadata"].get("finalizers"):
+            return      # the API server keeps it until they are removed (this key is marked again then)
         del self._stopping[key]
         self.record(pod, "Killing", f"Stopping container {pod['spec']['containers'][0]['name']}", "kubelet")
         delete_quietly(self.store, PODS, *key)

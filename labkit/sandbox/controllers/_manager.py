@@ -22,11 +22,17 @@ from ._clusterroles import ClusterRoleAggregator
 from ._deployment import DeploymentController
 from ._endpoints import EndpointsController
 from ._events import EventRecorder
+from ._cronjob import CronJobController
+from ._job import JobController
 from ._kubelet import Kubelet
+from ._garbagecollector import GarbageCollector
 from ._mirroring import MirroringController
-from ._namespaces import GarbageCollector, NamespaceController
+from ._namespaces import NamespaceController
 from ._replicaset import ReplicaSetController
+from ._daemonset import DaemonSetController
+from ._nodestatus import NodeStatusController
 from ._scheduler import Scheduler
+from ._statefulset import StatefulSetController
 from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 
 EVENT_SWEEP_SECONDS = 1.0
@@ -42,6 +48,11 @@ class Controllers:
         self.gc = GarbageCollector(self)
         self.deployment = DeploymentController(self)
         self.replicaset = ReplicaSetController(self)
+        self.cronjob = CronJobController(self)
+        self.job = JobController(self)
+        self.statefulset = StatefulSetController(self)
+        self.daemonset = DaemonSetController(self)
+        self.nodestatus = NodeStatusController(self)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.endpoints = EndpointsController(self)
@@ -52,7 +63,9 @@ class Controllers:
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
         self.order: list[Controller] = [self.namespace, self.gc, self.serviceaccount, self.root_ca,
                                         self.clusterroles, self.deployment, self.replicaset,
-                                        self.scheduler, self.kubelet, self.endpoints, self.mirroring]
+                                        self.statefulset, self.daemonset, self.cronjob, self.job,
+                                        self.scheduler, self.kubelet, self.nodestatus, self.endpoints,
+                                        self.mirroring]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
