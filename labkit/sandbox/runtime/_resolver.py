@@ -35,7 +35,6 @@ import struct
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 
 import dns.exception
 import dns.flags
@@ -46,7 +45,8 @@ import dns.rdatatype
 import dns.reversename
 
 from ...kube.resolvconf import ResolvConf, candidates
-from . import _addrsort
+from . import _addrsort, _nodelocal, _parallel
+from ._lookup import Lookup, SentQuery
 
 # gai_strerror texts.
 GAI_MESSAGES = {
@@ -63,40 +63,6 @@ GAI_MESSAGES = {
         "EAI_FAIL": "Non-recoverable error",
     },
 }
-
-
-@dataclass
-class SentQuery:
-    """One question on the wire and what came back."""
-    name: str                      # as sent, without the trailing dot
-    rdtype: str                    # "A", "AAAA", "PTR", ...
-    rcode: str | None = None       # "NOERROR", "NXDOMAIN", ...; None: no answer (timeout)
-    answers: int = 0               # records of the asked type in the answer
-    tcp: bool = False              # retried over TCP after a truncated UDP answer
-    response: dns.message.Message | None = None
-
-
-@dataclass
-class Lookup:
-    """The outcome of one name lookup, with every query it cost."""
-    name: str
-    addresses: list[str] = field(default_factory=list)
-    canonical: str | None = None   # the name the addresses belong to (no trailing dot)
-    source: str = "dns"            # "files" (/etc/hosts), "dns" or "numeric"
-    error: str | None = None       # None, "EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"
-    queries: list[SentQuery] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and bool(self.addresses)
-
-    @property
-    def rcode(self) -> str | None:
-        """The rcode of the last query answered."""
-        for q in reversed(self.queries):
-            if q.rcode is not None:
-                return q.rcode
-        return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -168,6 +134,9 @@ class StubResolver:
         self._last_size = 0
         self._channels: dict[str | None, _UdpChannel] = {}     # by view: the client differs
         self._finalizer = None
+        self.via_nodelocal = False     # the node's NodeLocal DNSCache answers (_nodelocal)
+        self.stalled = 0.0             # simulated seconds lost to dropped replies (_parallel)
+        self.learned_single_request = False     # glibc's RES_SNGLKUP after a lost reply
         self.view = self._view_of(self.conf.nameservers)
 
     # -- which server a nameserver line reaches ----------------------------------------
@@ -180,8 +149,11 @@ class StubResolver:
         config = self.ctx.config
         gateway = _gateway(config.node_cidr)
         for server in nameservers or (config.cluster_dns_ip,):
-            if server == config.cluster_dns_ip:
-                return "cluster"
+            if server in (config.cluster_dns_ip, _nodelocal.ADDRESS):
+                # With the add-on, the node's cache answers both addresses (NOTRACK, no DNAT).
+                self.via_nodelocal = _nodelocal.serves(self.ctx)
+                if self.via_nodelocal or server == config.cluster_dns_ip:
+                    return "cluster"
             if server == gateway:
                 return "node"
         return None
@@ -271,8 +243,9 @@ class StubResolver:
         by hand (the same bytes dnspython would send: RD, no EDNS, as glibc's res_mkquery).
         Anything unusual (a truncated reply, an odd name) goes through ask() instead.
         """
-        qtype = _ADDRESS_TYPES[rdtype]
-        qname = _wire_name(name)
+        if self.via_nodelocal:
+            return _nodelocal.ask(self, name, rdtype)
+        qtype, qname = _ADDRESS_TYPES[rdtype], _wire_name(name)
         address = self._address()
         if address is None:
             return SentQuery(name.rstrip("."), rdtype), [], None
@@ -300,8 +273,12 @@ class StubResolver:
         sent.answers = len(addresses)
         return sent, addresses, owner
 
-    def _ask_slow(self, name: str, rdtype: str) -> tuple[SentQuery, list[str], str | None]:
-        sent = self.ask(name, rdtype)
+    def ask_address_tcp(self, name: str, rdtype: str) -> tuple[SentQuery, list[str], str | None]:
+        """ask_address over TCP, as `options use-vc` sends every query."""
+        return self._ask_slow(name, rdtype, tcp=True)
+
+    def _ask_slow(self, name: str, rdtype: str, tcp: bool = False) -> tuple[SentQuery, list[str], str | None]:
+        sent = self.ask(name, rdtype, tcp=tcp)
         addresses, owner = [], None
         if sent.response is not None:
             want = dns.rdatatype.from_text(rdtype)
@@ -389,7 +366,11 @@ class StubResolver:
             types = {"unspec": ["A", "AAAA"], "inet": ["A"], "inet6": ["AAAA"]}[family]
             if addrconfig and family == "unspec" and not self._pod_has_ipv6():
                 types = ["A"]
+            before = self.stalled
             found = self._walk(name, types, per_candidate=True)
+            found.stalled = self.stalled - before
+            # The wait for a lost reply counts against the exec's deadline, not slept for real.
+            self.ctx.waited += max(0.0, min(found.stalled, self._remaining() - self.ctx.waited))
         if len(found.addresses) > 1:
             found.addresses = _addrsort.order(found.addresses, self.interface, self.libc)
         return found
@@ -417,9 +398,13 @@ class StubResolver:
         for candidate in candidates(name, self.conf, self.libc):
             answered_all = True
             rcodes = []
-            for rdtype in types:
-                sent, addresses, owner = self.ask_address(candidate, rdtype)
-                result.queries.append(sent)
+            if types == ["A", "AAAA"]:
+                outcomes, sent_all = _parallel.ask_pair(self, candidate)
+            else:
+                outcomes = [self.ask_address(candidate, t) for t in types]
+                sent_all = [o[0] for o in outcomes]
+            result.queries.extend(sent_all)
+            for sent, addresses, owner in outcomes:
                 if sent.rcode is None:
                     answered_all = False
                     continue

@@ -175,7 +175,9 @@ def curl(ctx, argv: list[str]) -> int:
         ip = target.host                  # a literal: nothing to resolve
     else:
         found = resolver(ctx).getaddrinfo(target.host)
-        lookup_us = sum(network.jitter(120, 400) for _ in found.queries)
+        # A reply lost to the conntrack race (runtime/_parallel.py) adds the resolver's wait.
+        lookup_us = sum(network.jitter(120, 400) for q in found.queries if not q.dropped) \
+            + int(found.stalled * 1e6)
         ipv4 = [a for a in found.addresses if ":" not in a]
         if not found.ok or not ipv4:
             return _fail(ctx, c, values, meter, 6, wording.unresolved(target.host))
