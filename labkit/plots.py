@@ -197,7 +197,7 @@ def lookup_latency(frames: dict, column: str = "namelookup_s", title: str | None
     title = title or "Name lookup time per curl"
     if any(df.attrs.get("timings") for df in frames.values()):
         title = f"{title}\n({next(df.attrs['timings'] for df in frames.values() if df.attrs.get('timings'))})"
-    fig, ax = _figure(title, "seconds spent resolving the name", "", size=(7, 0.6 + 0.55 * len(frames)))
+    fig, ax = _figure(title, "seconds spent resolving the name", "", size=(7, 1.7 + 0.45 * len(frames)))
     for row, (label, df) in enumerate(frames.items()):
         values = df[column].dropna()
         slow = values >= 1

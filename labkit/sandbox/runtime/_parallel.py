@@ -79,7 +79,7 @@ def ask_pair(res, candidate: str):
     `res.stalled`.
     """
     how = "single-request" if res.learned_single_request else mode(res.conf, res.libc)
-    if how == "tcp":
+    if how == "tcp" and not res.via_nodelocal:     # the node's cache answers TCP alike
         outcomes = [res.ask_address_tcp(candidate, t) for t in ("A", "AAAA")]
         return outcomes, [o[0] for o in outcomes]
     racing = (how == "parallel" and res.view == "cluster" and not res.via_nodelocal
