@@ -137,3 +137,16 @@ def test_nodelocal_entries_expire_with_the_success_ttl(server):
     ctx.deadline += _nodelocal.SUCCESS_TTL + 1
     StubResolver(ctx).getaddrinfo("google.com.")
     assert len(server.log) == 4
+
+
+def test_use_vc_sends_a_lone_family_over_tcp_too(server):
+    found = StubResolver(ctx_for(server, CLIENT_POD, "use-vc")).gethostbyname("google.com.")
+    assert found.ok and found.queries and all(q.tcp for q in found.queries)
+
+
+def test_use_vc_through_nodelocal_is_answered_by_the_node_cache(server):
+    pod = racing_pod()
+    ctx = ctx_for(server, pod, "use-vc", cluster=nodelocal_cluster(pod))
+    for _ in range(2):
+        assert StubResolver(ctx).getaddrinfo("google.com.").ok
+    assert len(server.log) == 2

@@ -70,6 +70,16 @@ def _draw(ctx) -> random.Random:
     return random.Random(f"{ctx.config.seed}/conntrack/{meta.get('name')}/{n}")
 
 
+def ask(res, candidate: str, types: list[str]):
+    """The queries of one candidate: the A/AAAA pair as below, one type alone as it is
+    (over TCP under `use-vc`, which glibc applies to every query)."""
+    if types == ["A", "AAAA"]:
+        return ask_pair(res, candidate)
+    tcp = mode(res.conf, res.libc) == "tcp" and not res.via_nodelocal
+    outcomes = [(res.ask_address_tcp if tcp else res.ask_address)(candidate, t) for t in types]
+    return outcomes, [o[0] for o in outcomes]
+
+
 def ask_pair(res, candidate: str):
     """A and AAAA for `candidate` as the pod's C library sends them.
 

@@ -398,11 +398,7 @@ class StubResolver:
         for candidate in candidates(name, self.conf, self.libc):
             answered_all = True
             rcodes = []
-            if types == ["A", "AAAA"]:
-                outcomes, sent_all = _parallel.ask_pair(self, candidate)
-            else:
-                outcomes = [self.ask_address(candidate, t) for t in types]
-                sent_all = [o[0] for o in outcomes]
+            outcomes, sent_all = _parallel.ask(self, candidate, types)
             result.queries.extend(sent_all)
             for sent, addresses, owner in outcomes:
                 if sent.rcode is None:
