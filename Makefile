@@ -14,7 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
 
-# dig (for the DNS tests), dnsperf and dnsmasq (for the DNS benchmark), from Debian's packages.
+# dig (for the DNS tests), dnsperf and dnsmasq (for the DNS benchmark), chromium (for the
+# lessons in a browser), from Debian's packages.
 system-tools:
 	@sh scripts/install-system-tools.sh
 

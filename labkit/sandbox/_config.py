@@ -55,6 +55,15 @@ class SandboxConfig:
         "google.com.": "142.250.185.78",
         "kubernetes.io.": "147.75.40.148",
     })
+    # Name servers in the outside world that a Corefile's `forward` may name (a stub domain):
+    # address -> the zone it is authoritative for and its A records. Any other address a
+    # `forward` names answers nothing (forward times out). Never a real packet: a table.
+    stub_servers: dict[str, dict] = field(default_factory=lambda: {
+        "192.168.53.53": {"zone": "corp.internal.", "records": {
+            "db.corp.internal.": "192.168.53.10",
+            "wiki.corp.internal.": "192.168.53.11",
+        }},
+    })
 
     @property
     def cluster_dns_ip(self) -> str:

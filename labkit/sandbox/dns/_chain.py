@@ -20,19 +20,22 @@ first asks for `request.query`.
 """
 from __future__ import annotations
 
+import copy
 import random
 import threading
 from typing import Callable
 
 import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rrset
 
+from . import _hosts, _rewrite
 from ._answer import ECHOED_EDNS_OPTIONS, IN, RR, Reply, forward, kubernetes, shuffle
 from ._cache import DnsCache
 from ._caddyfile import DIRECTIVES
-from ._corefile import CorefileSettings, LogRule
+from ._corefile import CorefileSettings, LogRule, StubBlock
 from ._fastpath import Entry, KeptWire
 from ._index import ClusterIndex
 from ._outside import Outside
@@ -128,6 +131,107 @@ class Kubernetes:
         if reply is None:
             return self.next.serve(request)
         return Outcome(reply, "cluster")
+
+
+class Hosts:
+    """plugin/hosts: inline entries, before the kubernetes plugin (see _hosts)."""
+    name = "hosts"
+
+    def __init__(self, settings: _hosts.HostsSettings, next) -> None:
+        self.settings, self.next = settings, next
+
+    def serve(self, request: Request) -> Outcome:
+        q = request.query.question[0]
+        found = _hosts.answer(self.settings, q.name, q.rdtype)
+        if found is None:
+            return self.next.serve(request)
+        rcode, records = found
+        if rcode != dns.rcode.NOERROR:
+            # The server's errorFunc answers a plugin's SERVFAIL: SetRcode, no AA, no RA.
+            return Outcome(Reply(rcode, False, False), "cluster")
+        return Outcome(Reply(rcode, True, False, [RR(*r) for r in records]), "cluster")
+
+
+class Rewrite:
+    """plugin/rewrite: the question renamed on the way in, the reply turned back (_rewrite)."""
+    name = "rewrite"
+
+    def __init__(self, rules: tuple[_rewrite.NameRule, ...], next) -> None:
+        self.rules, self.next = rules, next
+
+    def serve(self, request: Request) -> Outcome:
+        query = request.query
+        asked = name_text(query.question[0].name).lower()
+        sent, fired = _rewrite.apply(self.rules, asked)
+        if not fired:
+            return self.next.serve(request)
+        inner = copy.copy(query)          # the same query, its question renamed
+        q = query.question[0]
+        inner.question = [dns.rrset.RRset(dns.name.from_text(sent), q.rdclass, q.rdtype)]
+        outcome = self.next.serve(Request(transport=request.transport, client_port=request.client_port,
+                                          client=request.client, message=inner))
+        reply = outcome.reply
+        answer = []
+        for rr in reply.answer:
+            owner = name_text(rr.name).lower()
+            for r in fired:
+                owner = r.revert(owner, asked, sent)
+            answer.append(rr._replace(name=dns.name.from_text(owner)) if owner != name_text(rr.name).lower() else rr)
+        outcome.reply = Reply(reply.rcode, reply.authoritative, reply.recursion_available,
+                              answer, list(reply.authority), list(reply.additional))
+        outcome.entry = None
+        return outcome
+
+
+class Stubs:
+    """The Corefile's other server blocks: a query in a stub zone goes to that block's
+    plugins (its own log, errors and forward), the rest to the `.` block (next)."""
+    name = "servers"
+
+    def __init__(self, blocks: tuple[StubBlock, ...], outside: Outside, log_writer, error_writer,
+                 next) -> None:
+        self.blocks, self.outside, self.next = blocks, outside, next
+        self.log_writer, self.error_writer = log_writer, error_writer
+
+    def _block(self, qname: str) -> StubBlock | None:
+        best, depth = None, -1
+        for block in self.blocks:
+            for zone in block.zones:
+                if (qname == zone or qname.endswith("." + zone)) and zone.count(".") > depth:
+                    best, depth = block, zone.count(".")
+        return best
+
+    def serve(self, request: Request) -> Outcome:
+        q = request.query.question[0]
+        block = self._block(name_text(q.name).lower())
+        if block is None:
+            return self.next.serve(request)
+        stage = StubForward(block, self.outside, self.error_writer)
+        if block.log and self.log_writer is not None:
+            stage = Log(block.log, self.log_writer, stage)
+        return stage.serve(request)
+
+
+class StubForward:
+    """plugin/forward to a stub domain's name servers: their reply relayed as it came; no
+    answer from any is SERVFAIL after forward's deadline, and the errors plugin logs why
+    (plugin/forward/forward.go ServeDNS, plugin/errors/errors.go)."""
+    name = "forward"
+
+    def __init__(self, block: StubBlock, outside: Outside, error_writer) -> None:
+        self.block, self.outside, self.error_writer = block, outside, error_writer
+
+    def serve(self, request: Request) -> Outcome:
+        q = request.query.question[0]
+        for address in self.block.upstreams:
+            got = self.outside.ask(address, q.name, q.rdtype)
+            if got is not None:
+                rcode, aa, answer, authority = got
+                return Outcome(Reply(rcode, aa, False, [RR(*r) for r in answer],
+                                     [RR(*r) for r in authority]), "forward")
+        if self.block.errors and self.error_writer is not None:
+            self.error_writer(request, self.block.upstreams[-1])
+        return Outcome(Reply(dns.rcode.SERVFAIL, False, False), "timeout")
 
 
 class Cache:
@@ -235,7 +339,8 @@ class Chain:
     def build(cls, settings: CorefileSettings, *, index: Callable[[], ClusterIndex],
               outside: Outside, cache: DnsCache | None = None, revision=None,
               rng: random.Random | None = None, lock: threading.Lock | None = None,
-              log_writer: Callable | None = None, keep_wire: bool = True) -> "Chain":
+              log_writer: Callable | None = None, error_writer: Callable | None = None,
+              keep_wire: bool = True) -> "Chain":
         """The chain a Corefile with `settings` runs. `cache` None leaves the cache out
         (answer() has none); `log_writer` writes a log plugin's line; `keep_wire` lets
         the cache keep rendered replies (never while the log plugin needs each query)."""
@@ -246,6 +351,10 @@ class Chain:
             wanted.append("loadbalance")
         if settings.log and log_writer is not None:
             wanted.append("log")
+        if settings.hosts is not None:
+            wanted.append("hosts")
+        if settings.rewrite:
+            wanted.append("rewrite")
         # plugin.cfg order decides who wraps whom, not the Corefile's order.
         wanted.sort(key=DIRECTIVES.index, reverse=True)
         stage = None
@@ -262,7 +371,13 @@ class Chain:
                 stage = LoadBalance(rng, lock or threading.Lock(), stage)
             elif name == "log":
                 stage = Log(settings.log, log_writer, stage)
+            elif name == "hosts":
+                stage = Hosts(settings.hosts, stage)
+            elif name == "rewrite":
+                stage = Rewrite(settings.rewrite, stage)
             stages.insert(0, stage)
+        if settings.stubs:
+            stages.insert(0, Stubs(settings.stubs, outside, log_writer, error_writer, stage))
         return cls(stages)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import _hosts, _rewrite
 from ._caddyfile import DIRECTIVES, CaddyfileError, Dispenser, ServerBlock, parse as parse_blocks
 
 CACHE_DEFAULT = 3600     # plugin/cache: `cache` without a TTL caps entries at 3600 s
@@ -48,6 +49,19 @@ class CorefileSettings:
     cache_seconds: int       # 0: no cache plugin
     ttl: int
     log: tuple[LogRule, ...] = ()     # empty: no `log` plugin, queries are not logged
+    hosts: _hosts.HostsSettings | None = None
+    rewrite: tuple[_rewrite.NameRule, ...] = ()
+    stubs: tuple["StubBlock", ...] = ()    # the other server blocks that forward a zone
+
+
+@dataclass(frozen=True)
+class StubBlock:
+    """A server block such as `corp.internal:53 { errors; log; forward . 192.168.53.53 }`:
+    queries in its zones go to it, not to the `.` block (dnsserver picks the longest zone)."""
+    zones: tuple[str, ...]
+    upstreams: tuple[str, ...]
+    log: tuple[LogRule, ...] = ()
+    errors: bool = False
 
 
 def load(corefile: str, filename: str = COREFILE_PATH) -> tuple[list[ServerBlock], CorefileSettings]:
@@ -59,7 +73,8 @@ def load(corefile: str, filename: str = COREFILE_PATH) -> tuple[list[ServerBlock
     if not blocks:
         return blocks, CorefileSettings(False, 0, TTL_DEFAULT)
     block = blocks[0]
-    settings = {"loadbalance": False, "cache_seconds": 0, "ttl": TTL_DEFAULT, "log": ()}
+    settings = {"loadbalance": False, "cache_seconds": 0, "ttl": TTL_DEFAULT, "log": (),
+                "hosts": None, "rewrite": ()}
     # Plugins are set up in plugin.cfg order (caddy executeDirectives): the first
     # error in that order is the one reported.
     order = {name: i for i, name in enumerate(DIRECTIVES)}
@@ -79,7 +94,48 @@ def load(corefile: str, filename: str = COREFILE_PATH) -> tuple[list[ServerBlock
             settings["cache_seconds"] = _cache(d)
         elif name == "kubernetes":
             settings["ttl"] = _kubernetes_ttl(d)
-    return blocks, CorefileSettings(**settings)
+        elif name == "hosts":
+            if settings["hosts"] is not None:       # setup.go: plugin.ErrOnce
+                raise CorefileError("plugin/hosts: this plugin can only be used once per Server Block")
+            try:
+                settings["hosts"] = _hosts.parse(d, block.keys)
+            except CaddyfileError as exc:
+                raise CorefileError(f"plugin/hosts: {exc}") from None
+        elif name == "rewrite":
+            try:
+                settings["rewrite"] += (_rewrite.rule(d.remaining_args()),)
+            except _rewrite.RewriteSetupError as exc:
+                raise CorefileError(f"plugin/rewrite: {exc}") from None
+    stubs = tuple(_stub(b, filename) for b in blocks[1:])
+    return blocks, CorefileSettings(**settings, stubs=tuple(s for s in stubs if s))
+
+
+def _stub(block: ServerBlock, filename: str) -> StubBlock | None:
+    """A later server block that forwards (the sandbox models no other kind)."""
+    upstreams, log, errors = (), (), False
+    for name, tokens in block.uses:
+        d = Dispenser(filename, tokens)
+        d.next()
+        if name == "forward":
+            # plugin/forward/setup.go parseStanza: `forward FROM TO...`, TO an address
+            # with an optional dns:// and :port (53 by default).
+            args = d.remaining_args()
+            if len(args) < 2:
+                raise CorefileError("plugin/forward: " + str(d.arg_err()))
+            upstreams = tuple(_upstream(a) for a in args[1:])
+        elif name == "log":
+            log += (_log_rule(d, block),)
+        elif name == "errors":
+            errors = True
+    if not upstreams:
+        return None
+    return StubBlock(tuple(_absolute(_zone_of(k)) for k in block.keys), upstreams, log, errors)
+
+
+def _upstream(text: str) -> str:
+    text = re.sub(r"^dns://", "", text)
+    host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "53")
+    return host or text
 
 
 def parse(corefile: str) -> CorefileSettings:

@@ -37,10 +37,33 @@ def _private_reverse_zone(labels: tuple[bytes, ...]) -> dns.name.Name | None:
 
 
 class Outside:
-    """Answers from a {"example.com.": "93.184.215.14"} table; A only, AAAA is NODATA."""
+    """Answers from a {"example.com.": "93.184.215.14"} table; A only, AAAA is NODATA.
+    `servers` are the stub domains' name servers (`ask`), by address."""
 
-    def __init__(self, table: dict[str, str]) -> None:
+    def __init__(self, table: dict[str, str], servers: dict[str, dict] | None = None) -> None:
         self._table = {k.lower().rstrip(".") + ".": v for k, v in table.items()}
+        self._servers = {address: (dns.name.from_text(spec["zone"]),
+                                   {k.lower().rstrip(".") + ".": v for k, v in spec["records"].items()})
+                         for address, spec in (servers or {}).items()}
+
+    def ask(self, address: str, qname: dns.name.Name, qtype: int):
+        """What the name server at `address` answers, as an authoritative server does:
+        (rcode, authoritative, answer RRs, authority RRs); None when nothing answers there.
+        A name outside its zone is REFUSED (it is not a recursive resolver)."""
+        server = self._servers.get(address)
+        if server is None:
+            return None
+        zone, records = server
+        soa = (zone, SOA, 3600, dns.rdata.from_text(
+            IN, SOA, f"ns1.{zone.to_text()} hostmaster.{zone.to_text()} 2024010100 7200 3600 1209600 3600"))
+        if not qname.is_subdomain(zone):
+            return dns.rcode.REFUSED, False, [], []
+        ip = records.get(qname.to_text().lower())
+        if ip is None:
+            return dns.rcode.NXDOMAIN, True, [], [soa]
+        if qtype in (A, ANY):
+            return dns.rcode.NOERROR, True, [(qname, A, UPSTREAM_TTL, dns.rdata.from_text(IN, A, ip))], []
+        return dns.rcode.NOERROR, True, [], [soa]
 
     def resolve(self, qname: dns.name.Name, qtype: int):
         """(rcode, answer RRs, authority RRs); RRs are (name, rdtype, ttl, rdata)."""

@@ -230,12 +230,19 @@ class CoreDnsLogs:
         return ready
 
     # -- plugin/log ----------------------------------------------------------------------
+    def ephemeral_port(self) -> int:
+        """A local port as Linux picks one (net.ipv4.ip_local_port_range 32768-60999)."""
+        with self._lock:
+            return self._durations.randint(32768, 60999)
+
     def duration(self, kind: str) -> str:
         """{duration}: time.Since(start).Seconds() printed with strconv 'f', -1 (the
         shortest decimal), drawn from the seeded generator: a cache hit, a kubernetes
         plugin answer, or a round trip upstream."""
         low, high = {"cache": (30_000, 150_000), "cluster": (90_000, 600_000),
-                     "forward": (900_000, 30_000_000)}[kind]
+                     "forward": (900_000, 30_000_000),
+                     # forward gives up at its 5 s deadline (forward.go defaultTimeout)
+                     "timeout": (5_000_100_000, 5_004_000_000)}[kind]
         with self._lock:
             nanos = self._durations.randint(low, high)
         return _go_float(nanos / 1e9) + "s"

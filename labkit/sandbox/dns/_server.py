@@ -65,7 +65,7 @@ class DnsServer:
         self._settings_revision = None
         self.reloader = Reloader(self._defaults)
         self.coredns_logs = CoreDnsLogs(config.seed, clock)
-        self.outside = Outside(config.outside_world)
+        self.outside = Outside(config.outside_world, config.stub_servers)
         self._rng = random.Random(f"dns-loadbalance:{config.seed}")
         self._host, self._port = host, port
         self._index: ClusterIndex | None = None
@@ -210,6 +210,10 @@ class DnsServer:
             if settings.cache_seconds != self.cache.seconds:
                 self.cache.seconds = settings.cache_seconds
                 self.cache.clear()
+            elif restarted:
+                # A reload starts new server instances, and plugin/cache's setup a new,
+                # empty cache: nothing cached before an edit answers after it.
+                self.cache.clear()
             if settings is not self.settings:
                 self.chain = self._build_chain(settings)
             self.settings = settings
@@ -222,7 +226,8 @@ class DnsServer:
         seeded loadbalance draws and pod logs."""
         return Chain.build(settings, index=self.index, outside=self.outside, cache=self.cache,
                            revision=lambda: self.cluster.revision, rng=self._rng,
-                           lock=self._rng_lock, log_writer=self._log_line)
+                           lock=self._rng_lock, log_writer=self._log_line,
+                           error_writer=self._error_line)
 
     def sync_corefile(self) -> None:
         """Reload now (the sandbox calls it when the coredns ConfigMap changes), so the
@@ -350,6 +355,21 @@ class DnsServer:
                              pod_ip, reply.rcode, wire, plain_size(query, reply),
                              self.coredns_logs.duration(outcome.source))
         self.coredns_logs.write((namespace, pod), query_line(rule, values))
+
+    def _error_line(self, request: Request, upstream: str) -> None:
+        """plugin/errors: forward's error for a query no upstream answered, as
+        `[ERROR] plugin/errors: 2 NAME. TYPE: read udp POD:PORT->UPSTREAM:53: i/o timeout`
+        (2 is SERVFAIL's code; the local end is the CoreDNS pod's socket)."""
+        served = self.coredns_logs.serving_pod(self.cluster, request.transport,
+                                               request.client_port, request.client)
+        if served is None:
+            return
+        namespace, pod, pod_ip = served
+        q = request.query.question[0]
+        port = self.coredns_logs.ephemeral_port()
+        self.coredns_logs.write((namespace, pod), (
+            f"[ERROR] plugin/errors: 2 {name_text(q.name)} {type_text(q.rdtype)}: "
+            f"read udp {pod_ip}:{port}->{upstream}:53: i/o timeout"))
 
     def _log(self, transport: str, client_port: int, client: dict | None, qname: str,
              qtype: str, rcode: str, answers, truncated: bool, cached: bool) -> None:
