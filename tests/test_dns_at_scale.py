@@ -82,3 +82,13 @@ def test_nodelocal_install_caches_per_node_and_uninstall_restores(lab, racing):
     assert "169.254.20.10" not in lab.exec("scale-plain", "getent hosts kubernetes.io").stdout
     result = lab.exec("scale-plain", "getent ahosts web-svc.default.svc.cluster.local.")
     assert result.ok
+
+
+def test_curl_max_time_cuts_a_stalled_lookup_short_with_code_28(lab, racing):
+    # lib/multi.c: a -m shorter than the resolver's wait ends curl in the resolving state.
+    script = ('i=0; while [ $i -lt 16 ]; do i=$((i+1)); '
+              'curl -sS -o /dev/null -m 2 http://web-svc.default.svc.cluster.local./; echo "rc=$?"; done')
+    out = lab.exec("scale-plain", script)
+    codes = [line for line in out.stdout.splitlines() if line.startswith("rc=")]
+    assert "rc=28" in codes and "rc=0" in codes
+    assert "curl: (28) Resolving timed out after 2" in out.stderr
