@@ -203,9 +203,12 @@ def lookup_latency(frames: dict, column: str = "namelookup_s", title: str | None
         slow = values >= 1
         ax.scatter(values[~slow], [row] * int((~slow).sum()), s=14, color="tab:blue", alpha=0.6)
         ax.scatter(values[slow], [row] * int(slow.sum()), s=22, color="tab:red")
+        if slow.any():             # dots at the same time overlap: say how many
+            ax.annotate(f"{int(slow.sum())} of {len(values)}", (values[slow].max(), row),
+                        xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
     ax.set_yticks(range(len(frames)), list(frames))
-    ax.invert_yaxis()
     ax.set_xlim(left=-0.2)
+    ax.set_ylim(len(frames) - 0.4, -0.8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
