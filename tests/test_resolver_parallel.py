@@ -150,3 +150,14 @@ def test_use_vc_through_nodelocal_is_answered_by_the_node_cache(server):
     for _ in range(2):
         assert StubResolver(ctx).getaddrinfo("google.com.").ok
     assert len(server.log) == 2
+
+
+def test_sandbox_setting_turns_the_race_on_for_every_pod(server):
+    from labkit.sandbox._config import SandboxConfig
+    pod = copy.deepcopy(CLIENT_POD)
+    pod["metadata"]["uid"] = f"uid-setting-{time.monotonic_ns()}"
+    ctx = ctx_for(server, pod)
+    ctx.config = SandboxConfig(conntrack_race=1.0)
+    assert StubResolver(ctx).getaddrinfo("google.com.").stalled == 5.0
+    pod["metadata"]["annotations"] = {_parallel.ANNOTATION: "0"}        # the pod's own word wins
+    assert StubResolver(ctx).getaddrinfo("google.com.").stalled == 0
