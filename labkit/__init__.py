@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["connect", "Lab", "ExecResult", "ApplyResult", "ResolvConf", "errors", "probes", "plots",
-           "widgets", "exercises", "clusterdns", "check", "solution", "reveal", "predict"]
+           "widgets", "exercises", "clusterdns", "scenarios", "check", "solution", "reveal", "predict"]
 
 _LAZY = {
     "connect": ("labkit._connect", "connect"),
@@ -22,7 +22,7 @@ _LAZY = {
     "predict": ("labkit.predictions", "predict"),
 }
 _SUBMODULES = ("errors", "probes", "plots", "sandbox", "widgets", "exercises", "magic", "clusterdns",
-               "predictions")
+               "predictions", "scenarios")
 
 
 def __getattr__(name: str):

@@ -244,6 +244,14 @@ def logs(lab, pod, namespace="default", tail=None, container=None, timestamps=Fa
     return [line(["logs", pod, *ns_flag(lab, lab.ns(namespace, read_only=True)), *flags])]
 
 
+def patch(lab, kind, name, patch, namespace="default", type="strategic", **_) -> list[str]:
+    import json
+    res = lab._resources.lookup(kind)
+    ns = ns_flag(lab, lab.ns(namespace)) if res.namespaced else []
+    flag = [] if type == "strategic" else [f"--type={type}"]
+    return [line(["patch", kind, name, *ns, *flag, "-p", json.dumps(patch, separators=(",", ":"))])]
+
+
 def scale(lab, deployment, replicas, namespace="default", wait=True, timeout=60, **_) -> list[str]:
     ns = ns_flag(lab, lab.ns(namespace))
     lines = [line(["scale", "deployment", deployment, f"--replicas={int(replicas)}", *ns])]

@@ -228,6 +228,20 @@ class Lab:
                     time.sleep(0.05)
         return result
 
+    @_kubectl.shows(_kubectl.patch)
+    def patch(self, kind: str, name: str, patch: dict | list, namespace: str = "default",
+              type: str = "strategic") -> dict:
+        """`kubectl patch KIND NAME --type=strategic|merge|json -p PATCH`; the patched object.
+
+        Unlike `apply`, it changes only what the patch names and takes no field ownership.
+        >>> lab.patch("service", "web-svc", {"spec": {"selector": {"app": "web"}}})
+        """
+        res = self._resources.lookup(kind)
+        content = {"strategic": "application/strategic-merge-patch+json",
+                   "merge": "application/merge-patch+json", "json": "application/json-patch+json"}[type]
+        path = res.path(self.ns(namespace) if res.namespaced else None, name)
+        return self._transport.request("PATCH", path, body=patch, content_type=content)
+
     def reset(self, manifests: str | Path | None = None, timeout: float = 60) -> _apply.ApplyResult:
         """Delete what the lessons create (the objects in manifests/, in this lab's namespaces,
         and the `test` namespace itself). Safe to run twice.

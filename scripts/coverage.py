@@ -31,6 +31,7 @@ def render() -> str:
     for r in RESOURCES:
         out.append(f"| {r.api_version} | {r.kind} | {r.plural} | {'yes' if r.namespaced else 'no'} | "
                    f"{', '.join(r.verbs)} | {', '.join(r.subresources) or '-'} | {', '.join(r.short_names) or '-'} |")
+    out += ["", *_api_details()]
     out += ["", "PATCH content types: " + ", ".join(f"`{t}`" for t in _patch.PATCH_TYPES) + ".", "",
             "## Commands inside pods", "",
             "A command runs only if the pod's image has it; the sandbox simulates these tools:", "",
@@ -43,6 +44,42 @@ def render() -> str:
         out.append(f"| `{ref}` | {p.libc} | {len(p.tools)} | {', '.join(missing) or '-'} |")
     out += ["", *_limits()]
     return "\n".join(out) + "\n"
+
+
+def _api_details() -> list[str]:
+    """Subresources by verb, the protocol features served, and the release's kinds not served."""
+    from labkit.sandbox.apis import _openapi
+    from labkit.sandbox.apis._resources import RESOURCES, SUBRESOURCE_KINDS
+
+    out = ["### Subresources", "", "| resource | subresource | kind | verbs |", "|---|---|---|---|"]
+    for r in RESOURCES:
+        for sub in r.subresources:
+            g, v, kind, verbs = SUBRESOURCE_KINDS[sub]
+            kind = f"{g + '/' if g else ''}{v}/{kind}" if kind else f"{r.api_version}/{r.kind}"
+            out.append(f"| {r.plural} | {sub} | {kind} | {', '.join(verbs)} |")
+    out += ["", "### Protocol", "",
+            "- Discovery: legacy (`/api`, `/apis`, `/apis/<group>[/<version>]`) and aggregated "
+            "(`apidiscovery.k8s.io` v2 and v2beta1, by Accept header), listing only the table above.",
+            "- OpenAPI: `/openapi/v2` (JSON; protobuf holds only the version), `/openapi/v3` and "
+            "`/openapi/v3/<api/v1|apis/<group>/<version>>` with the release's schemas for every served "
+            "kind (`kubectl explain` to any depth).",
+            "- Lists: `limit`, `continue` (one snapshot across pages), `remainingItemCount` without "
+            "selectors, 410 Expired for a compacted token; `resourceVersion=0` ignores `limit`.",
+            "- Watch: `resourceVersion`, `sendInitialEvents`, `allowWatchBookmarks` (a bookmark each "
+            "minute and 2 s before `timeoutSeconds`), label and field selectors, Tables.",
+            "- `pods/log`: `container`, `follow`, `tailLines`, `sinceSeconds`, `sinceTime`, "
+            "`limitBytes`, `timestamps`, `previous` (400: no container has terminated).",
+            "- Errors: `Status` bodies as encoding/json writes them, `Content-Type: application/json`.",
+            "", "### Kinds of the release not served", "",
+            "Every kind with a list in the release's OpenAPI definitions that the table above lacks:", "",
+            "| group/version | kinds |", "|---|---|"]
+    served = {(r.group, r.version, r.kind) for r in RESOURCES}
+    missing: dict[str, list[str]] = {}
+    for g, v, kind in _openapi.listed_kinds():
+        if (g, v, kind) not in served:
+            missing.setdefault(f"{g}/{v}" if g else v, []).append(kind)
+    out += [f"| {gv} | {', '.join(sorted(kinds))} |" for gv, kinds in sorted(missing.items())]
+    return out
 
 
 def _limits() -> list[str]:

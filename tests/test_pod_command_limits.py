@@ -301,7 +301,7 @@ def test_stdin_within_the_budget_reaches_the_command(box):
     sb, _ = box
     frames, sent = _stdin_flood(sb, 8 << 20)
     assert sent == 8 << 20
-    assert frames[3].startswith(b'{"metadata": {}, "status": "Success"'), frames[3]
+    assert frames[3] == b'{"metadata":{},"status":"Success"}', frames[3]   # remotecommand's json.Marshal
 
 
 # ---------------------------------------------------------------- sleepers

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Iterable, Protocol
 
 # The plurals a reader must serve: "pods", "services", "endpoints",
-# "endpointslices", "namespaces", "nodes", "configmaps", "deployments", "replicasets".
+# "endpointslices", "namespaces", "nodes", "configmaps", "deployments", "replicasets",
+# "networkpolicies".
 
 
 class ClusterReader(Protocol):
@@ -31,6 +32,7 @@ class StaticCluster:
         "Pod": "pods", "Service": "services", "Endpoints": "endpoints",
         "EndpointSlice": "endpointslices", "Namespace": "namespaces", "Node": "nodes",
         "ConfigMap": "configmaps", "Deployment": "deployments", "ReplicaSet": "replicasets",
+        "NetworkPolicy": "networkpolicies",
     }
 
     def __init__(self, objects: Iterable[dict] = ()) -> None:

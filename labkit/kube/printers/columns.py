@@ -157,6 +157,16 @@ _COLUMNS: dict[str, list[dict]] = {
              "include a maximum of 1000 endpoints."),
         _age_col(),
     ],
+    "networkpolicies": [
+        _name_col(),
+        _col("Pod-Selector", "Selects the pods to which this NetworkPolicy object applies. The "
+             "array of ingress rules is applied to any pods selected by this field. Multiple "
+             "network policies can select the same set of pods. In this case, the ingress rules "
+             "for each are combined additively. This field is NOT optional and follows standard "
+             "label selector semantics. An empty podSelector matches all pods in this "
+             "namespace."),
+        _age_col(),
+    ],
     # The printer cites extensions/v1beta1's docs for deployments and replicasets.
     "deployments": [
         _name_col(),

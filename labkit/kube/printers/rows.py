@@ -179,6 +179,11 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [meta(sa).get("name", ""), len(sa.get("secrets") or []), age(sa, now)]
 
 
+def _print_networkpolicy(np: dict, now: dt.datetime) -> list:
+    return [meta(np).get("name", ""),
+            format_label_selector((np.get("spec") or {}).get("podSelector") or {}), age(np, now)]
+
+
 def _print_role(role: dict, now: dt.datetime) -> list:
     return [meta(role).get("name", ""), meta(role).get("creationTimestamp") or ""]
 
@@ -206,6 +211,7 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "services": _print_service,
     "endpoints": _print_endpoints,
     "endpointslices": _print_endpointslice,
+    "networkpolicies": _print_networkpolicy,
     "deployments": _print_deployment,
     "replicasets": _print_replicaset,
     "namespaces": _print_namespace,

@@ -408,6 +408,21 @@ def _default_endpointslice(es: dict, config, old) -> None:
                 p["protocol"] = "TCP"
 
 
+def _default_networkpolicy(np: dict, config, old) -> None:
+    """pkg/apis/networking/v1/defaults.go: a port's protocol is TCP; policyTypes default to
+    Ingress, plus Egress when the spec has egress rules."""
+    spec = np.get("spec")
+    if not isinstance(spec, dict):
+        return
+    for direction in ("ingress", "egress"):
+        for rule in spec.get(direction) or []:
+            for port in (rule or {}).get("ports") or []:
+                if isinstance(port, dict) and port.get("protocol") is None:
+                    port["protocol"] = "TCP"
+    if not spec.get("policyTypes"):
+        spec["policyTypes"] = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+
+
 def _default_binding(binding: dict, config, old) -> None:
     """pkg/apis/rbac/v1/defaults.go: the roleRef's and a User's or Group's apiGroup."""
     ref = binding.get("roleRef")
@@ -421,4 +436,5 @@ def _default_binding(binding: dict, config, old) -> None:
 _DEFAULTERS = {"Pod": _default_pod, "Deployment": _default_deployment, "ReplicaSet": _default_replicaset,
                "Service": _default_service, "Namespace": _default_namespace,
                "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice,
+               "NetworkPolicy": _default_networkpolicy,
                "RoleBinding": _default_binding, "ClusterRoleBinding": _default_binding}

@@ -10,13 +10,27 @@ class ApiError(Exception):
         self.code, self.reason, self.message, self.details = code, reason, message, details
 
     def status(self) -> dict:
+        """metav1.Status with its fields in the Go struct's order (kind, apiVersion, metadata,
+        status, message, reason, details, code) and its empty ones left out (omitempty):
+        no reason when there is none, no `"group": ""` for a core resource."""
         body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}
-        if not self.reason:        # metav1.Status omits an empty reason (omitempty)
-            del body["reason"]
+                "message": self.message}
+        if self.reason:
+            body["reason"] = self.reason
         if self.details is not None:
-            body["details"] = self.details
+            body["details"] = _details(self.details)
+        body["code"] = self.code
         return body
+
+
+# metav1.StatusDetails' fields in declaration order; all omitempty.
+_DETAIL_ORDER = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+
+
+def _details(details: dict) -> dict:
+    ordered = {k: details[k] for k in _DETAIL_ORDER if details.get(k)}
+    ordered.update((k, v) for k, v in details.items() if k not in _DETAIL_ORDER)
+    return ordered
 
 
 def _qualified(resource) -> str:

@@ -26,7 +26,7 @@ MODELS = {
     "Pod": "V1Pod", "Deployment": "V1Deployment", "ReplicaSet": "V1ReplicaSet", "Service": "V1Service",
     "Endpoints": "V1Endpoints", "EndpointSlice": "V1EndpointSlice", "ConfigMap": "V1ConfigMap",
     "Namespace": "V1Namespace", "Node": "V1Node", "Event": "CoreV1Event",
-    "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale",
+    "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale", "NetworkPolicy": "V1NetworkPolicy",
     "Role": "V1Role", "ClusterRole": "V1ClusterRole", "RoleBinding": "V1RoleBinding",
     "ClusterRoleBinding": "V1ClusterRoleBinding", "TokenRequest": "AuthenticationV1TokenRequest",
     "SelfSubjectAccessReview": "V1SelfSubjectAccessReview", "SelfSubjectRulesReview": "V1SelfSubjectRulesReview",

@@ -19,7 +19,6 @@ is an OOM kill (`Killed`, exit 137), the rest of it unread.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import mmap
 import threading
@@ -27,7 +26,7 @@ import weakref
 
 from aiohttp import WSMsgType, web
 
-from ..apis import _errors
+from ..apis import _errors, _gojson
 from ..runtime import ExecResult
 from ..runtime._shell_io import MEMORY_LIMIT
 
@@ -101,6 +100,11 @@ def exit_status(code: int) -> dict:
 
 
 
+def _status_bytes(status: dict) -> bytes:
+    """The error channel's Status as remotecommand writes it: json.Marshal, no newline."""
+    return _gojson.dumps(status).rstrip(b"\n")
+
+
 async def handle_exec(sandbox, request: web.Request, target) -> web.StreamResponse:
     pod = sandbox.store.get_resource(target.resource, target.namespace, target.name)
     if pod is None:
@@ -169,7 +173,7 @@ async def _serve(sandbox, request: web.Request, pod: dict, container: str,
             await ws.send_bytes(bytes([STDOUT]) + out)
         if want_err and err:
             await ws.send_bytes(bytes([STDERR]) + err)
-        await ws.send_bytes(bytes([ERROR]) + json.dumps(exit_status(result.exit_code)).encode())
+        await ws.send_bytes(bytes([ERROR]) + _status_bytes(exit_status(result.exit_code)))
         await ws.close()
     except (ConnectionResetError, RuntimeError):
         pass
@@ -178,7 +182,7 @@ async def _serve(sandbox, request: web.Request, pod: dict, container: str,
 
 async def _send_failure(ws: web.WebSocketResponse, status: dict) -> None:
     try:
-        await ws.send_bytes(bytes([ERROR]) + json.dumps(status).encode())
+        await ws.send_bytes(bytes([ERROR]) + _status_bytes(status))
         await ws.close()
     except (ConnectionResetError, RuntimeError):
         pass

@@ -6,7 +6,6 @@ JSON, Tables, watch streams and exec frames. It never computes derived state.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -17,12 +16,13 @@ from aiohttp import web
 
 from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _protobuf
-from ..apis import _decode, _errors, _schema, _selectors
+from . import _access, _authapis, _discovery, _edge, _paging, _protobuf
+from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
 from ._exec import handle_exec
+from ._logs import handle_log
 from .. import _bootstrap
 from .._clock import Clock
 from .._config import SandboxConfig
@@ -70,9 +70,15 @@ def parse_path(path: str) -> Target | None:
     return Target(resource, namespace, name, sub, "/".join(rest[3:]))
 
 
+def _json_bytes(body, status: int = 200, content_type: str = "application/json") -> web.Response:
+    """A JSON answer as kube-apiserver writes it: Go's encoding (see apis._gojson) and a
+    Content-Type of `application/json` with no charset."""
+    return web.Response(body=_gojson.dumps(body), status=status, content_type=content_type)
+
+
 def _error(e: _errors.ApiError | _admission.Invalid) -> web.Response:
     body = e.status()
-    response = web.json_response(body, status=body["code"])
+    response = _json_bytes(body, status=body["code"])
     if body["code"] == 413:
         # The rest of an oversized body is not worth reading: close once answered.
         response.force_close()
@@ -119,9 +125,7 @@ class ApiServer:
     async def _auth(self, request: web.Request, handler):
         user = _access.authenticate(request.headers, self.token, self._service_account_user)
         if user is None:
-            return web.json_response(
-                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}, status=401)
+            return _error(_errors.ApiError(401, "Unauthorized", "Unauthorized"))
         try:
             user = _access.impersonate(self.store, user, request.headers)
             _access.authorize(self.store, _access.attributes(user, request.method, request.path, request.query))
@@ -166,7 +170,7 @@ class ApiServer:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/") or "/"
-        fixed = self._fixed_document(path)
+        fixed = await self._document(request, path)
         if fixed is not None:
             return fixed
         if path.startswith("/labkit/"):
@@ -181,7 +185,7 @@ class ApiServer:
         if target.subresource == "exec":
             return await handle_exec(self.sandbox, request, target)
         if target.subresource == "log":
-            return await self._log(request, target)
+            return await handle_log(self.sandbox, request, target, _PREPARED)
         if target.subresource == "proxy":
             return self._node_proxy(target)
         if target.subresource == "scale":
@@ -253,35 +257,28 @@ class ApiServer:
         return self._json(answer, 201)
 
     # --- documents -----------------------------------------------------------------
-    def _fixed_document(self, path: str) -> web.Response | None:
+    async def _document(self, request: web.Request, path: str) -> web.Response | None:
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
         if path == "/version":
-            return web.json_response(_discovery.version())
-        if path == "/api":
-            return web.json_response(_discovery.api_versions())
-        if path == "/apis":
-            return web.json_response(_discovery.api_group_list())
-        if path == "/openapi/v2":
-            return web.Response(body=_discovery.OPENAPI_V2_PROTOBUF,
-                                content_type="application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
-        if path == "/openapi/v3":
-            return web.json_response(_discovery.openapi_v3_index())
-        if path.startswith("/openapi/v3/"):
-            gv = path[len("/openapi/v3/"):].removeprefix("api/").removeprefix("apis/")
-            doc = _discovery.openapi_v3(gv)
-            if doc is None:
-                raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
-            return web.json_response(doc)
+            return _json_bytes(_discovery.version())
+        if path in ("/api", "/apis"):
+            aggregated = _discovery.aggregated_version(request.headers.get("Accept", ""))
+            if aggregated:
+                body = _discovery.aggregated(aggregated, core=path == "/api")
+                return _json_bytes(body, content_type=_discovery.aggregated_content_type(aggregated))
+            return _json_bytes(_discovery.api_versions() if path == "/api" else _discovery.api_group_list())
+        if path.startswith("/openapi/"):
+            return await _discovery.openapi_route(request, path, self.store.clock)
         parts = [p for p in path.split("/") if p]
         if path == "/api/v1":
-            return web.json_response(_discovery.resource_list("", "v1"))
+            return _json_bytes(_discovery.resource_list("", "v1"))
         if len(parts) == 2 and parts[0] == "apis":
             doc = _discovery.api_group(parts[1])
-            return web.json_response(doc) if doc else None
+            return _json_bytes(doc) if doc else None
         if len(parts) == 3 and parts[0] == "apis":
             doc = _discovery.resource_list(parts[1], parts[2])
-            return web.json_response(doc) if doc else None
+            return _json_bytes(doc) if doc else None
         return None
 
     # --- sandbox extras: not Kubernetes, and clearly apart from it -------------------
@@ -308,44 +305,68 @@ class ApiServer:
         raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
     # --- reading -------------------------------------------------------------------
-    def _selected(self, request: web.Request, target: Target) -> list[dict]:
-        items = self.store.list_resource(target.resource, target.namespace)
+    def _predicate(self, request: web.Request, target: Target):
+        """The request's label and field selectors as one test of an object (None: no selector)."""
         try:
-            if request.query.get("labelSelector"):
-                sel = _selectors.parse_label_selector(request.query["labelSelector"])
-                items = [o for o in items if sel.matches(o["metadata"].get("labels") or {})]
-            if request.query.get("fieldSelector"):
-                fsel = _selectors.parse_field_selector(request.query["fieldSelector"])
+            sel = _selectors.parse_label_selector(request.query["labelSelector"]) \
+                if request.query.get("labelSelector") else None
+            fsel = _selectors.parse_field_selector(request.query["fieldSelector"]) \
+                if request.query.get("fieldSelector") else None
+            if fsel is not None:
                 fsel.validate(target.resource.kind)
-                items = [o for o in items if fsel.matches(o)]
         except _selectors.SelectorError as e:
             raise _errors.bad_request(str(e))
-        return items
+        if sel is None and fsel is None:
+            return None
+        return lambda o: ((sel is None or sel.matches(o["metadata"].get("labels") or {}))
+                          and (fsel is None or fsel.matches(o)))
+
+    def _selected(self, request: web.Request, target: Target) -> list[dict]:
+        items = self.store.list_resource(target.resource, target.namespace)
+        matches = self._predicate(request, target)
+        return items if matches is None else [o for o in items if matches(o)]
 
     def _list(self, request: web.Request, target: Target) -> web.Response:
         # ListOptions are decoded (and refused) before anything is read.
-        _edge.query_int(request, "limit")
+        limit = _edge.query_int(request, "limit") or 0
         _edge.query_int(request, "timeoutSeconds")
-        _edge.parse_resource_version(request.query.get("resourceVersion", ""))
-        items = self._selected(request, target)
-        rv = str(self.store.revision)
+        rv_text = request.query.get("resourceVersion", "")
+        _edge.parse_resource_version(rv_text)
+        token = request.query.get("continue", "")
+        matches = self._predicate(request, target)
+        if token and rv_text not in ("", "0"):
+            raise _errors.bad_request("specifying resource version is not allowed when using continue")
+        # resourceVersion=0 is served from the watch cache, which ignores limit (etcd3 pages).
+        if rv_text == "0" and not token:
+            limit = 0
+        revision, snapshot, start = _paging.read(self.store, target.resource, target.namespace, token)
+        items, next_start, remaining = _paging.page(
+            snapshot, start, limit, matches,
+            namespace_in_key=target.resource.namespaced and not target.namespace)
+        metadata: dict = {"resourceVersion": str(revision)}
+        if next_start is not None:
+            metadata["continue"] = _paging.encode(revision, next_start)
+            if remaining is not None:
+                metadata["remainingItemCount"] = remaining
         if self._wants_table(request):
-            return self._table(request, target, items, rv)
+            return self._table(request, target, items, metadata)
         body = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
-                "metadata": {"resourceVersion": rv}, "items": items}
+                "metadata": metadata, "items": items}
         return self._json(body, 200, request)
 
     def _object_response(self, request, target: Target, obj: dict) -> web.Response:
         if self._wants_table(request):
-            return self._table(request, target, [obj], obj["metadata"]["resourceVersion"])
+            return self._table(request, target, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
         return self._json(obj, 200, request)
 
-    def _table(self, request, target: Target, items: list[dict], rv: str) -> web.Response:
+    def _table(self, request, target: Target, items: list[dict], list_meta: dict) -> web.Response:
         include = request.query.get("includeObject", "Metadata")
         if include not in ("None", "Metadata", "Object"):
             raise _errors.bad_request(f"includeObject={include} is not supported")
         table = _tables.table(target.resource.plural, items, now=self.store.clock.now(),
-                              include_object=include, resource_version=rv)
+                              include_object=include, resource_version=list_meta["resourceVersion"],
+                              continue_token=list_meta.get("continue", ""),
+                              remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
 
     @staticmethod
@@ -355,8 +376,7 @@ class ApiServer:
 
     def _json(self, body: dict, status: int, request: web.Request | None = None,
               warnings: list[str] = ()) -> web.Response:
-        response = web.Response(text=json.dumps(body, separators=(",", ":")), status=status,
-                                content_type="application/json")
+        response = _json_bytes(body, status)
         for text in warnings:   # RFC 7234 warn-code 299, as the API server sends them
             response.headers.add("Warning", '299 - "%s"' % text.replace('"', '\\"'))
         return response
@@ -409,6 +429,8 @@ class ApiServer:
                     and (field_sel is None or field_sel.matches(obj)))
 
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        bookmarks = _edge.query_bool(request, "allowWatchBookmarks")
         watch, backlog = self.store.watch(target.resource, target.namespace, since, loop)
         response = web.StreamResponse(headers={"Content-Type": "application/json",
                                                "Transfer-Encoding": "chunked"})
@@ -420,7 +442,7 @@ class ApiServer:
                 obj = _tables.table(target.resource.plural, [obj], now=self.store.clock.now(),
                                     include_object=q.get("includeObject", "Metadata"),
                                     resource_version=obj["metadata"].get("resourceVersion", ""))
-            await response.write(json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n")
+            await response.write(_gojson.dumps({"type": kind, "object": obj}))
 
         try:
             if since is None:
@@ -433,13 +455,23 @@ class ApiServer:
                                      "annotations": {"k8s.io/initial-events-end": "true"}}})
             for event in backlog:
                 await self._send_event(event, selected, send)
-            deadline = loop.time() + timeout
+            bookmark_at = _next_bookmark(loop.time(), deadline) if bookmarks else None
             while True:
-                remaining = deadline - loop.time()
+                now = loop.time()
+                remaining = deadline - now
                 if remaining <= 0:
                     break
+                if bookmark_at is not None and now >= bookmark_at:
+                    await send("BOOKMARK", {"kind": target.resource.kind,
+                                            "apiVersion": target.resource.api_version,
+                                            "metadata": {"resourceVersion": str(self.store.revision)}})
+                    bookmark_at = _next_bookmark(now, deadline)
+                    continue
+                wait = min(remaining, _LIVENESS_SECONDS)
+                if bookmark_at is not None:
+                    wait = min(wait, max(bookmark_at - now, 0))
                 try:
-                    event = await asyncio.wait_for(watch.queue.get(), min(remaining, _LIVENESS_SECONDS))
+                    event = await asyncio.wait_for(watch.queue.get(), wait)
                 except asyncio.TimeoutError:
                     # aiohttp does not cancel a handler whose client left: look, so an idle
                     # watch whose client hung up does not stay until its timeout.
@@ -497,59 +529,26 @@ class ApiServer:
             scale = self.registry.scale(target.resource, target.namespace, target.name)
         return self._json(scale, 200)
 
-    async def _log(self, request: web.Request, target: Target) -> web.StreamResponse:
-        pod = self.store.get_resource(target.resource, target.namespace, target.name)
-        if pod is None:
-            raise _errors.not_found(target.resource, target.name)
-        container = request.query.get("container") or pod["spec"]["containers"][0]["name"]
-        names = [c["name"] for c in pod["spec"]["containers"]]
-        if container not in names:
-            raise _errors.bad_request(f"container {container} is not valid for pod {target.name}")
-        tail = _edge.query_int(request, "tailLines")
-        for name in ("sinceSeconds", "limitBytes"):
-            _edge.query_int(request, name)
-        if tail is not None and tail < 0:
-            # ValidatePodLogOptions (pkg/apis/core/validation), answered by the log REST.
-            raise _admission.Invalid("PodLogOptions", target.name, [{
-                "reason": "FieldValueInvalid", "field": "tailLines",
-                "message": f"Invalid value: {tail}: must be greater than or equal to 0"}], group="")
-        entries, seen = self.sandbox.pod_log_position(pod, container)
-        if tail is not None:
-            entries = entries[-tail:] if tail else []
-        stamped = _edge.query_bool(request, "timestamps")
-        text = _log_text(entries, stamped)
-        if not _edge.query_bool(request, "follow"):
-            return web.Response(text=text, content_type="text/plain")
-        # `kubectl logs -f`: keep the stream open and send what the container writes next,
-        # until the client goes away or the pod does.
-        response = web.StreamResponse(headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"})
-        await response.prepare(request)
-        request[_PREPARED] = True
-        try:
-            await response.write(text.encode())
-            while True:
-                await asyncio.sleep(0.2)
-                pod = self.store.get_resource(target.resource, target.namespace, target.name)
-                if pod is None:
-                    break
-                entries, total = self.sandbox.pod_log_position(pod, container)
-                if total > seen:
-                    new = entries[-(total - seen):] if total - seen < len(entries) else entries
-                    await response.write(_log_text(new, stamped).encode())
-                    seen = total
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
-        return response
-
     def _node_proxy(self, target: Target) -> web.Response:
         node = self.store.get_resource(target.resource, None, target.name)
         if node is None:
             raise _errors.not_found(target.resource, target.name)
         if target.rest == "configz":
-            return web.json_response({"kubeletconfig": _bootstrap.kubelet_config(self.config, node)})
+            return _json_bytes({"kubeletconfig": _bootstrap.kubelet_config(self.config, node)})
         if target.rest in ("healthz", ""):
             return web.Response(text="ok")
         return web.Response(status=404, text="404 page not found\n")
+
+
+# The watch cache's bookmarks (apiserver/pkg/storage/cacher cacheWatcher.nextBookmarkTime):
+# one a minute, and one 2 s before the watch's timeout, so a client can resume where it was.
+_BOOKMARK_EVERY = 60.0
+_BOOKMARK_BEFORE_TIMEOUT = 2.0
+
+
+def _next_bookmark(now: float, deadline: float) -> float | None:
+    due = min(now + _BOOKMARK_EVERY, deadline - _BOOKMARK_BEFORE_TIMEOUT)
+    return due if due > now else None
 
 
 def _decode_body(content_type: str, raw: bytes, kind: str | None):
@@ -574,17 +573,3 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
         raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
-
-
-def _log_text(entries: list[tuple[float, str]], stamped: bool) -> str:
-    """Log lines as the kubelet serves them; with `timestamps`, each behind its time in
-    RFC 3339 with nanoseconds and trailing zeros dropped (Go's time.RFC3339Nano)."""
-    if not stamped:
-        return "".join(line + "\n" for _, line in entries)
-    import datetime as dt
-    out = []
-    for when, line in entries:
-        moment = dt.datetime.fromtimestamp(when, dt.timezone.utc)
-        fraction = f"{moment.microsecond:06d}000".rstrip("0")
-        out.append(f"{moment:%Y-%m-%dT%H:%M:%S}{'.' + fraction if fraction else ''}Z {line}\n")
-    return "".join(out)

@@ -8,6 +8,7 @@ from ..apis import _naming
 from .._clock import rfc3339
 from ..storage._store import Event
 from ._base import NODES, PODS, Controller, delete_quietly
+from ._prober import readiness_failure
 
 
 class Kubelet(Controller):
@@ -61,6 +62,15 @@ class Kubelet(Controller):
         if pod["spec"].get("hostNetwork"):
             ip = host_ip
 
+        # The readiness probe runs once the containers start; a pod's spec never changes,
+        # so its verdict stands until the pod is replaced.
+        failing = {c["name"]: msg for c in pod["spec"]["containers"]
+                   if (msg := readiness_failure(pod, c, ip)) is not None}
+        ready = "False" if failing else "True"
+        unready = ({"reason": "ContainersNotReady",
+                    "message": f"containers with unready status: [{' '.join(failing)}]"}
+                   if failing else {})
+
         def run(p: dict) -> None:
             st = p.setdefault("status", {})
             st.update(phase="Running", hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip,
@@ -71,8 +81,10 @@ class Kubelet(Controller):
             st["conditions"] = [
                 {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
                 {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "Ready", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "ContainersReady", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
+                {"type": "Ready", "status": ready, "lastProbeTime": None, "lastTransitionTime": now,
+                 **unready},
+                {"type": "ContainersReady", "status": ready, "lastProbeTime": None,
+                 "lastTransitionTime": now, **unready},
                 scheduled]
             st["containerStatuses"] = [{
                 "name": c["name"], "image": full_image(c["image"]),
@@ -80,7 +92,7 @@ class Kubelet(Controller):
                            f"{_naming.spread(0, 'img', c['image']):016x}" * 1,
                 "containerID": f"containerd://{_naming.spread(self.config.seed, 'cid', ns, name, c['name']):016x}"
                                f"{_naming.spread(self.config.seed, 'cid2', ns, name, c['name']):016x}",
-                "ready": True, "started": True, "restartCount": 0,
+                "ready": c["name"] not in failing, "started": True, "restartCount": 0,
                 "state": {"running": {"startedAt": now}}, "lastState": {}}
                 for c in p["spec"]["containers"]]
         started = self.store.mutate(PODS, ns, name, run)
@@ -88,6 +100,8 @@ class Kubelet(Controller):
             self.record(started, "Pulled", f'Container image "{c["image"]}" already present on machine', "kubelet")
             self.record(started, "Created", f"Created container {c['name']}", "kubelet")
             self.record(started, "Started", f"Started container {c['name']}", "kubelet")
+        for message in failing.values():
+            self.record(started, "Unhealthy", f"Readiness probe failed: {message}", "kubelet", "Warning")
 
     def _stop_pod(self, key, pod: dict) -> None:
         """A terminating pod's containers get SIGTERM; the sandbox's exit within

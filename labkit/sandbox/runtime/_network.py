@@ -8,6 +8,11 @@ TCP to a ClusterIP:port picks one ready endpoint per connection at random, as
 kube-proxy's `statistic --mode random --probability` rules do, and forwards to
 the endpoint's target port; a pod's image decides what listens.
 
+A Service port without ready endpoints is REJECTed, TCP and UDP alike (kube-proxy's
+iptables proxier: `-j REJECT` "has no endpoints", ICMP port unreachable; the nftables
+proxier's no-endpoint-services map does the same). NetworkPolicy (_netpolicy.py) drops
+what it does not allow: the sender sees nothing back, so it waits for its timeout.
+
 Round-trip times and per-connection choices come from a seeded generator, so a
 given seed and call order gives the same numbers every run.
 """
@@ -18,6 +23,8 @@ import ipaddress
 import random
 from dataclasses import dataclass, field
 from typing import Callable
+
+from ._netpolicy import End, allows
 
 # nginxdemos/hello is built FROM nginx:mainline-alpine; this is the nginx it ships.
 NGINX_VERSION = "1.27.4"
@@ -89,6 +96,8 @@ class Network:
         # nginx's access log per serving pod (namespace, name), what `kubectl logs` shows.
         # (when, line) per nginx pod: the access log, stamped for `kubectl logs --timestamps`.
         self.access_log: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        self._routes: dict[tuple, str] = {}       # dns_route answers while the cluster is unchanged
+        self._routes_at = None
 
     # -- who is where -------------------------------------------------------------
 
@@ -122,6 +131,8 @@ class Network:
         """One echo request; the reply, or None when nothing answers."""
         owner = self.owner(ip, src_pod)
         if owner.kind in (None, "service"):
+            return None
+        if not self.permits(src_pod, ip, owner, "ICMP", None):
             return None
         return Echo(self._ttl(src_pod, owner), self._rtt_us(src_pod, owner))
 
@@ -161,6 +172,8 @@ class Network:
             if ":" in ip and not _has_ipv6(src_pod):
                 raise ConnectError("unreachable")
             raise ConnectError("timeout")
+        if not self.permits(src_pod, ip, owner, "TCP", port):
+            raise ConnectError("timeout")
         rtt = self._rtt_us(src_pod, owner)
         if owner.kind in ("pod", "loopback") and owner.obj is not None:
             server = self._server(owner.obj, port)
@@ -184,10 +197,60 @@ class Network:
             self._profiles = profile
         return self._profiles(image)
 
-    def _pick_backend(self, svc: dict, port: int):
+    def permits(self, src_pod: dict | None, ip: str, owner: Owner, protocol: str,
+                port: int | None) -> bool:
+        """Whether NetworkPolicy lets the first packet from `src_pod` reach `ip`."""
+        src_ip = ((src_pod or {}).get("status") or {}).get("podIP") or ""
+        dst_pod = owner.obj if owner.kind in ("pod", "loopback") else None
+        return allows(self.cluster, End(src_ip, src_pod), End(ip, dst_pod), protocol, port)
+
+    def dns_route(self, src_pod: dict | None, ip: str, protocol: str = "UDP") -> str:
+        """What becomes of a query from `src_pod` to a nameserver address on port 53:
+        "ok" (it reaches a DNS server), "refused" (ICMP port unreachable comes back:
+        kube-proxy's REJECT for a Service without ready endpoints) or "dropped"
+        (a NetworkPolicy or nobody at that address: no reply ever comes)."""
+        revision = getattr(self.cluster, "revision", None)
+        if revision != self._routes_at:
+            self._routes, self._routes_at = {}, revision
+        meta = (src_pod or {}).get("metadata") or {}
+        key = (meta.get("namespace"), meta.get("name"), meta.get("uid"), ip, protocol)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = self._dns_route(src_pod, ip, protocol)
+        return route
+
+    def _dns_route(self, src_pod: dict | None, ip: str, protocol: str) -> str:
+        owner = self.owner(ip, src_pod)
+        if owner.kind is None and ip == self.config.cluster_dns_ip:
+            return "ok"                   # no kube-dns Service to route through: a bare server stands in
+        if owner.kind is None and ip == str(ipaddress.ip_network(self.config.node_cidr)[1]):
+            owner = Owner("node")         # the nodes' resolver behind the network gateway
+        if owner.kind != "service":
+            if owner.kind not in ("pod", "node"):
+                return "dropped"
+            return "ok" if self.permits(src_pod, ip, owner, protocol, 53) else "dropped"
+        spec = owner.obj.get("spec") or {}
+        svc_port = next((p for p in spec.get("ports") or []
+                         if p.get("port") == 53 and p.get("protocol", "TCP") == protocol), None)
+        if svc_port is None:
+            return "dropped"              # no rule for this port: the packet is not DNATed
+        backends = self._ready_endpoints(owner.obj, svc_port)
+        if not backends:
+            return "refused"
+        passes = [self.permits(src_pod, b_ip, self.owner(b_ip, src_pod), protocol, b_port)
+                  for b_ip, b_port in backends]
+        if all(passes) or not any(passes):
+            return "ok" if passes[0] else "dropped"
+        # Some backends allowed: kube-proxy's random pick decides per flow; one pod's flows
+        # are pinned here by its address (no draw from the seeded generator).
+        src_ip = ((src_pod or {}).get("status") or {}).get("podIP") or ""
+        pick = int(ipaddress.ip_address(src_ip or "0.0.0.0")) % len(backends)
+        return "ok" if passes[pick] else "dropped"
+
+    def _pick_backend(self, svc: dict, port: int, protocol: str = "TCP"):
         spec = svc.get("spec") or {}
         svc_port = next((p for p in spec.get("ports") or []
-                         if p.get("port") == port and p.get("protocol", "TCP") == "TCP"), None)
+                         if p.get("port") == port and p.get("protocol", "TCP") == protocol), None)
         if svc_port is None:
             return None
         ready = self._ready_endpoints(svc, svc_port)

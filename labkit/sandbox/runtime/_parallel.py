@@ -90,16 +90,24 @@ def ask_pair(res, candidate: str):
     """
     how = "single-request" if res.learned_single_request else mode(res.conf, res.libc)
     if how == "tcp" and not res.via_nodelocal:     # the node's cache answers TCP alike
-        outcomes = [res.ask_address_tcp(candidate, t) for t in ("A", "AAAA")]
-        return outcomes, [o[0] for o in outcomes]
+        return _both(res.ask_address_tcp, candidate)
     racing = (how == "parallel" and res.view == "cluster" and not res.via_nodelocal
               and race_probability(res.ctx) > 0)
     if racing:
         rng = _draw(res.ctx)
         if rng.random() < race_probability(res.ctx):
             return _lost_one(res, candidate, rng.choice(("A", "AAAA")))
-    outcomes = [res.ask_address(candidate, t) for t in ("A", "AAAA")]
-    return outcomes, [o[0] for o in outcomes]
+    return _both(res.ask_address, candidate)
+
+
+def _both(ask, candidate: str):
+    """A then AAAA; when the A query got no answer at all (no server reachable), the AAAA,
+    sent with it and waited for with it, adds no second wait and is not asked again."""
+    first = ask(candidate, "A")
+    if first[0].rcode is None:
+        return [first], [first[0]]
+    second = ask(candidate, "AAAA")
+    return [first, second], [first[0], second[0]]
 
 
 def _lost_one(res, candidate: str, lost: str):
@@ -111,9 +119,8 @@ def _lost_one(res, candidate: str, lost: str):
         # send_dg: poll() times out with one reply in; RES_SNGLKUP from now on, both again.
         res.stalled += res.conf.timeout
         res.learned_single_request = True
-        again = [res.ask_address(candidate, t) for t in ("A", "AAAA")]
-        sent = [first[0], dropped] if kept == "A" else [dropped, first[0]]
-        return again, sent + [o[0] for o in again]
+        again, resent = _both(res.ask_address, candidate)
+        return again, ([first[0], dropped] if kept == "A" else [dropped, first[0]]) + resent
     # musl res_msend: only the unanswered query is sent again, one retry interval later.
     res.stalled += res.conf.timeout / res.conf.attempts
     retry = res.ask_address(candidate, lost)

@@ -8,6 +8,14 @@ query log can name the pod. A pod whose first nameserver is the nodes' resolver 
 network gateway, dnsPolicy Default) is tagged `"view": "node"` there, and the server
 answers it as the upstream would; any other nameserver is unreachable (a timeout).
 
+The cluster DNS address is the kube-dns Service: a query reaches the server only when
+the simulated network routes it to a ready CoreDNS pod that NetworkPolicy lets it reach
+(Network.dns_route). Without ready endpoints kube-proxy REJECTs it: glibc's res_send
+reads ECONNREFUSED on its connected UDP socket and gives up at once (TRY_AGAIN after
+its attempts), while musl's unconnected socket never sees the ICMP error and waits.
+A query a policy drops waits the resolver's timeout on each attempt. Waiting is on the
+sandbox's clock (ToolContext.waited): it costs the lesson no real seconds.
+
 The search walk follows the pod image's C library:
 - glibc (resolv/res_query.c, __res_context_search): a trailing dot asks once;
   dots >= ndots tries the name as given first, then each suffix; fewer dots tries
@@ -134,6 +142,8 @@ class StubResolver:
         self._last_size = 0
         self._channels: dict[str | None, _UdpChannel] = {}     # by view: the client differs
         self._finalizer = None
+        self.route = "ok"              # "ok", "refused" or "dropped" (Network.dns_route)
+        self._server = ctx.config.cluster_dns_ip
         self.via_nodelocal = False     # the node's NodeLocal DNSCache answers (_nodelocal)
         self.stalled = 0.0             # simulated seconds lost to dropped replies (_parallel)
         self.learned_single_request = False     # glibc's RES_SNGLKUP after a lost reply
@@ -148,26 +158,48 @@ class StubResolver:
         glibc tries the servers in order, so the first one that answers decides."""
         config = self.ctx.config
         gateway = _gateway(config.node_cidr)
+        self.route = "dropped"
         for server in nameservers or (config.cluster_dns_ip,):
-            if server in (config.cluster_dns_ip, _nodelocal.ADDRESS):
-                # With the add-on, the node's cache answers both addresses (NOTRACK, no DNAT).
-                self.via_nodelocal = _nodelocal.serves(self.ctx)
-                if self.via_nodelocal or server == config.cluster_dns_ip:
-                    return "cluster"
-            if server == gateway:
-                return "node"
+            if server in (config.cluster_dns_ip, _nodelocal.ADDRESS) and _nodelocal.serves(self.ctx):
+                # The add-on's cache answers both addresses on the node (NOTRACK, no DNAT).
+                self.via_nodelocal, self._server, self.route = True, server, "ok"
+                return "cluster"
+            view = "cluster" if server == config.cluster_dns_ip else "node" if server == gateway else None
+            if view is None:
+                continue
+            self._server = server
+            self.route = self._route("UDP")
+            return view if self.route == "ok" else None
         return None
+
+    def _route(self, protocol: str) -> str:
+        network = getattr(self.ctx, "network", None)
+        if network is None:
+            return "ok"
+        return network.dns_route(self.ctx.pod, self._server, protocol)
 
     def use_server(self, server: str) -> None:
         """Ask `server` instead of the resolv.conf nameservers (dig @server)."""
         self.view = self._view_of([server])
 
+    @property
+    def refused(self) -> bool:
+        """The query came back as ICMP port unreachable (a Service without endpoints)."""
+        return self.view is None and self.route == "refused"
+
     def _address(self):
-        """The loopback address to send to; None (after the resolver's timeout) if unreachable."""
+        """The loopback address to send to; None (after the resolver's wait) if unreachable."""
         if self.view is None:
-            time.sleep(max(0.0, min(self.conf.timeout, self._remaining())))
+            if not (self.refused and self.libc == "glibc"):
+                self.lose(self.conf.timeout * (self.conf.attempts if self.libc == "glibc" else 1))
             return None
         return self.ctx.dns_address
+
+    def lose(self, seconds: float) -> None:
+        """Wait for a reply that never comes, on the sandbox clock (counted against the
+        exec's deadline, never slept for real: no packet is in flight)."""
+        spare = max(self._remaining() - self.ctx.waited, 0.0)
+        self.ctx.waited += min(max(seconds, 0.0), spare)
 
     # -- the wire ---------------------------------------------------------------
 
@@ -220,6 +252,13 @@ class StubResolver:
         return dns.message.from_wire(data, ignore_trailing=True)
 
     def _send_tcp(self, request, address, timeout):
+        # TCP 53 is its own flow: a NetworkPolicy may allow UDP and not TCP.
+        route = self._route("TCP")
+        if route == "refused":
+            raise ConnectionRefusedError("connection refused")
+        if route != "ok":
+            self.lose(timeout)
+            raise socket.timeout("timed out")
         wire = request.to_wire()
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
@@ -369,8 +408,7 @@ class StubResolver:
             before = self.stalled
             found = self._walk(name, types, per_candidate=True)
             found.stalled = self.stalled - before
-            # The wait for a lost reply counts against the exec's deadline, not slept for real.
-            self.ctx.waited += max(0.0, min(found.stalled, self._remaining() - self.ctx.waited))
+            self.lose(found.stalled)        # a lost reply's wait, on the sandbox clock
         if len(found.addresses) > 1:
             found.addresses = _addrsort.order(found.addresses, self.interface, self.libc)
         return found
@@ -402,8 +440,9 @@ class StubResolver:
             result.queries.extend(sent_all)
             for sent, addresses, owner in outcomes:
                 if sent.rcode is None:
+                    # glibc sends A and AAAA together and waits for both at once.
                     answered_all = False
-                    continue
+                    break
                 rcodes.append(sent.rcode)
                 for address in addresses:
                     if address not in result.addresses:

@@ -26,6 +26,10 @@ from ..apis._resources import RESOURCES, Resource, by_plural
 HISTORY = 20000          # events kept for resuming watches
 
 
+class Compacted(Exception):
+    """A revision older than the history the store keeps (etcd's ErrCompacted)."""
+
+
 @dataclass
 class Event:
     type: str            # ADDED, MODIFIED, DELETED
@@ -90,6 +94,28 @@ class Store:
             items = list(self._objects[resource.key].items())
         if namespace and resource.namespaced:
             items = [(k, v) for k, v in items if k[0] == namespace]
+        items.sort(key=lambda kv: (kv[0][0] or "", kv[0][1]))
+        return [v for _, v in items]
+
+    def list_at(self, resource: Resource, namespace: str | None, revision: int) -> list[dict]:
+        """The resource's objects as they were at `revision`, in key order: what etcd reads
+        for a paginated list's later pages, so every page shows one consistent snapshot.
+        Rebuilt from the current objects and the changes made since, undone; a revision
+        whose changes have left the history (etcd has compacted it) raises Compacted."""
+        with self._lock:
+            if revision < self._rv and (not self._history or self._history[0].rv > revision + 1):
+                raise Compacted(revision)
+            current = dict(self._objects[resource.key])
+            then: dict[tuple, dict | None] = {}
+            for e in self._history:
+                if e.rv <= revision or e.resource.key != resource.key:
+                    continue
+                meta = e.object["metadata"]
+                key = (meta.get("namespace") if resource.namespaced else None, meta["name"])
+                then.setdefault(key, e.old if e.type != "ADDED" else None)
+        current.update(then)
+        items = [(k, v) for k, v in current.items() if v is not None
+                 and (not namespace or not resource.namespaced or k[0] == namespace)]
         items.sort(key=lambda kv: (kv[0][0] or "", kv[0][1]))
         return [v for _, v in items]
 

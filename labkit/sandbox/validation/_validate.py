@@ -10,6 +10,7 @@ from ._field_errors import Invalid, _Errors
 from ._name_formats import _CLUSTER_SCOPED, is_dns1123_label, valid_name_message
 from ._config import _validate_configmap
 from ._labels import _annotations, _labels
+from ._networking import _validate_networkpolicy
 from ._pods import _validate_pod
 from ._rbac import VALIDATORS as _RBAC_VALIDATORS
 from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
@@ -81,4 +82,5 @@ def _object_meta_update(obj: dict, old: dict, errs: _Errors) -> None:
 _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "ReplicaSet": _validate_replicaset,
                "Service": _validate_service, "Namespace": _validate_namespace,
                "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
+               "NetworkPolicy": _validate_networkpolicy,
                "ConfigMap": _validate_configmap, **_RBAC_VALIDATORS}

@@ -116,9 +116,11 @@ def dig(ctx, argv: list[str]) -> int:
     shown = server or virtual_server(ctx, res)
     if not reachable(ctx, res, server, port):
         for _ in range(opt.tries):
-            if not wait(ctx, opt.timeout):
+            # An ICMP port unreachable (kube-proxy's REJECT) fails a try at once.
+            if not res.refused and not wait(ctx, opt.timeout):
                 break
-            ctx.stdout.write(f";; communications error to {shown}#{port}: timed out\n")
+            ctx.stdout.write(f";; communications error to {shown}#{port}: "
+                             f"{'connection refused' if res.refused else 'timed out'}\n")
         if opt.short:
             ctx.stdout.write(";; no servers could be reached\n")
             return 9

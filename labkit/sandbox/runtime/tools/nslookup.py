@@ -92,9 +92,10 @@ def nslookup(ctx, argv: list[str]) -> int:
     shown = server or virtual_server(ctx, res)
     if not reachable(ctx, res, server):
         for _ in range(3):
-            if not wait(ctx, res.conf.timeout):
+            if not res.refused and not wait(ctx, res.conf.timeout):
                 break
-            ctx.stdout.write(f";; communications error to {shown}#53: timed out\n")
+            ctx.stdout.write(f";; communications error to {shown}#53: "
+                             f"{'connection refused' if res.refused else 'timed out'}\n")
         ctx.stdout.write(";; no servers could be reached\n\n")
         return 1
     out = ctx.stdout
@@ -189,6 +190,10 @@ def _busybox_nslookup(ctx, argv: list[str]) -> int:
             if t in types:
                 add(t, name)
     if not reachable(ctx, res, server):
+        if res.refused:
+            # send_queries() reads ECONNREFUSED on its connected socket after each of the
+            # two sends of its 5 s window, reports it and keeps waiting for the window's end.
+            ctx.stderr.write("nslookup: read: Connection refused\n" * 2)
         wait(ctx, 5.0)
         ctx.stdout.write(";; connection timed out; no servers could be reached\n\n")
         return 1

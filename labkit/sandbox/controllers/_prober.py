@@ -1,0 +1,63 @@
+"""The kubelet's readiness prober, for the probes the sandbox can judge without running
+anything: httpGet and tcpSocket, answered by what the container's image serves.
+
+pkg/kubelet/prober/prober.go runs the probe; a refused connection fails it with Go's
+net/http (or net.Dial) error as its output, and the kubelet records a Warning
+`Unhealthy` event "Readiness probe failed: <output>". An exec or grpc probe is taken
+as passing: the sandbox does not run a container's own processes.
+"""
+from __future__ import annotations
+
+from ..runtime._images import profile
+
+HELLO_PORT = 80          # nginxdemos/hello listens on port 80 only, and answers every path
+# CoreDNS's HTTP listeners in kubeadm's Corefile: health (:8080/health), ready
+# (:8181/ready) and prometheus (:9153/metrics); any other path is a 404.
+COREDNS_PATHS = {8080: "/health", 8181: "/ready", 9153: "/metrics"}
+
+
+def readiness_failure(pod: dict, container: dict, pod_ip: str) -> str | None:
+    """The probe's failure output for one container, or None when it passes (or has none)."""
+    probe = container.get("readinessProbe")
+    if not isinstance(probe, dict):
+        return None
+    if isinstance(probe.get("httpGet"), dict):
+        action = probe["httpGet"]
+        port = _port(container, action.get("port"))
+        path = action.get("path") or "/"
+        if not _serves(container, port):
+            scheme = (action.get("scheme") or "HTTP").lower()
+            host = action.get("host") or pod_ip
+            return (f'Get "{scheme}://{host}:{port}{path}": dial tcp {host}:{port}: '
+                    "connect: connection refused")
+        if _coredns(container) and COREDNS_PATHS[port] != path.split("?", 1)[0]:
+            return "HTTP probe failed with statuscode: 404"     # prober/http: status >= 400
+        return None
+    if isinstance(probe.get("tcpSocket"), dict):
+        action = probe["tcpSocket"]
+        port = _port(container, action.get("port"))
+        if _serves(container, port):
+            return None
+        host = action.get("host") or pod_ip
+        return f"dial tcp {host}:{port}: connect: connection refused"
+    return None
+
+
+def _port(container: dict, port) -> int | str | None:
+    """A named port is the container's port of that name (prober.go: findPortByName)."""
+    if isinstance(port, str) and not port.isdigit():
+        for p in container.get("ports") or []:
+            if p.get("name") == port:
+                return p.get("containerPort")
+        return port
+    return int(port) if port is not None else None
+
+
+def _coredns(container: dict) -> bool:
+    return "/coredns:" in "/" + container.get("image", "").rsplit("/", 1)[-1].split("@")[0] + ":"
+
+
+def _serves(container: dict, port) -> bool:
+    if _coredns(container):
+        return port in COREDNS_PATHS
+    return profile(container.get("image", "")).http_server is not None and port == HELLO_PORT
