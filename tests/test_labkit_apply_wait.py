@@ -208,8 +208,10 @@ def test_namespace_active_and_terminating():
 
 
 def test_sandbox_scheduler_reports_an_unschedulable_pod(wlab, api_client):
+    # A command that keeps it running: centos:7's own CMD (bash, no stdin) would exit at once.
     wlab.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: picky}\nspec:\n"
-               "  nodeSelector: {disktype: ssd}\n  containers: [{name: c, image: 'centos:7'}]\n")
+               "  nodeSelector: {disktype: ssd}\n"
+               "  containers: [{name: c, image: 'centos:7', command: [sleep, infinity]}]\n")
     core = client.CoreV1Api(api_client)
     cond = wait_for(lambda: next((c for c in core.read_namespaced_pod("picky", "default").status.conditions or []
                                   if c.type == "PodScheduled" and c.status == "False"), None))

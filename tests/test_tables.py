@@ -433,8 +433,8 @@ def test_new_style_event_uses_event_time_and_counts_one():
 
 
 def test_unknown_resource_gets_name_and_age():
-    assert columns("leases") == [("Name", "string", 0), ("Age", "string", 0)]
-    assert cells("leases", {"metadata": meta("node-1", 50)}) == ["node-1", "50s"]
+    assert columns("poddisruptionbudgets") == [("Name", "string", 0), ("Age", "string", 0)]
+    assert cells("poddisruptionbudgets", {"metadata": meta("web", 50)}) == ["web", "50s"]
 
 
 # --- the Table envelope -----------------------------------------------------

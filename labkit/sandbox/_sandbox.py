@@ -149,6 +149,7 @@ class Sandbox:
             self._ensure_policy()
         self.controllers = Controllers(self.store, self.registry, self.config,
                                        root_ca=self.ca_file.read_text())
+        self.controllers.runner = self.run_in_pod
         self.controllers.start()
         self.api = ApiServer(self)
         self.api.app.on_response_prepare.append(self._durable_before_answer)
@@ -281,26 +282,55 @@ class Sandbox:
         """The simulated pod network, shared by every exec (created on first use)."""
         if self._network is None:
             from .runtime._network import Network
-            self._network = Network(self.store, self.config)
+            self._network = Network(self.store, self.config, clock=self.clock)
         return self._network
 
-    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin: str = ""):
+    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed):
+        """runtime.run in the pod; `streamed` carries on_output, tty and interrupt (exec -i)."""
         from . import runtime
         return runtime.run(pod, argv, container=container, config=self.config, cluster=self.store,
                            clock=self.clock, dns_address=self.dns_address, dns_clients=self.dns_clients,
-                           stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network)
+                           stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network,
+                           services_at_start=self.controllers.kubelet.services_at_start(pod), **streamed)
+
+    def attach_target(self, pod: dict, container: str):
+        """What `pods/attach` joins: (argv, interrupt, log, start) of a container whose shell
+        waits on its stdin, or None (see controllers._pod_containers)."""
+        found = self.controllers.kubelet.containers.attached(pod, container)
+        if found is None:
+            return None
+        interrupt, log, attempt = found
+        from .controllers._containers import plan
+        spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
+        return plan(spec).argv, interrupt, log, attempt
+
+    def container_log(self, pod: dict, container: str):
+        """The log of a container whose command the kubelet runs (None for a server)."""
+        return self.controllers.kubelet.containers.log(pod, container)
+
+    def container_process_ended(self, pod: dict, container: str, attempt: int, code: int) -> None:
+        self.controllers.kubelet.containers.process_ended(pod, container, attempt, code)
 
     def pod_logs(self, pod: dict, container: str) -> list[str]:
         """What the container wrote: CoreDNS's own log (see dns/_podlog), or for nginx
         images the start-up output, then the requests it served."""
         return [line for _, line in self.pod_log_position(pod, container)[0]]
 
-    def pod_log_position(self, pod: dict, container: str) -> tuple[list[tuple[float, str]], int]:
+    def pod_log_position(self, pod: dict, container: str,
+                         previous: bool = False) -> tuple[list[tuple[float, str]], int]:
         """(the kept lines with when each was written, how many lines the container ever
         wrote): `logs -f` sends what came after the count it saw, also once old lines were
-        rotated away; `logs --timestamps` prints the times."""
+        rotated away; `logs --timestamps` prints the times. A container whose command the
+        kubelet ran logs what it printed; `previous`: the start before this one (None when
+        there was none)."""
         import datetime as dt
         from .runtime._images import startup_log
+        kubelet = getattr(getattr(self, "controllers", None), "kubelet", None)
+        ran = kubelet.containers.log(pod, container, previous) if kubelet is not None else None
+        if previous:
+            return ran.snapshot() if ran is not None else None
+        if ran is not None:
+            return ran.snapshot()
         spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
         started = (pod.get("status") or {}).get("startTime")
         if not started:
@@ -324,6 +354,8 @@ class Sandbox:
     def advance_clock(self, seconds: float) -> None:
         """Move the sandbox's clock forward (DNS cache expiry, ages) without waiting."""
         self.clock.advance(seconds)
+        if getattr(self, "controllers", None) is not None:
+            self.controllers.clock_moved()
 
 
 def _bind(host: str, port: int, *, fallback: bool = False) -> socket.socket:

@@ -279,6 +279,74 @@ _COLUMNS: dict[str, list[dict]] = {
         _age_col(),
     ],
 }
+_D_JOB_SELECTOR = ("A label query over pods that should match the pod count. Normally, the system sets "
+                   "this field for you. More info: https://kubernetes.io/docs/concepts/overview/"
+                   "working-with-objects/labels/#label-selectors")
+_COLUMNS["leases"] = [
+    _name_col(),
+    _col("Holder", "holderIdentity contains the identity of the holder of a current lease. If "
+         "Coordinated Leader Election is used, the holder identity must be equal to the elected "
+         "LeaseCandidate.metadata.name field."),
+    _age_col(),
+]
+_COLUMNS["daemonsets"] = [
+    _name_col(),
+    _col("Desired", "The total number of nodes that should be running the daemon pod (including nodes "
+         "correctly running the daemon pod). More info: "
+         "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/", type="integer"),
+    _col("Current", "The number of nodes that are running at least 1 daemon pod and are supposed to run "
+         "the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/",
+         type="integer"),
+    _col("Ready", "numberReady is the number of nodes that should be running the daemon pod and have one "
+         "or more of the daemon pod running with a Ready Condition.", type="integer"),
+    _col("Up-to-date", "The total number of nodes that are running updated daemon pod", type="integer"),
+    _col("Available", "The number of nodes that should be running the daemon pod and have one or more of "
+         "the daemon pod running and available (ready for at least spec.minReadySeconds)", type="integer"),
+    _col("Node Selector", "NodeSelector is a selector which must be true for the pod to fit on a node. "
+         "Selector which must match a node's labels for the pod to be scheduled on that node. More info: "
+         "https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"),
+    _age_col(),
+    _col("Containers", _D_CONTAINERS, priority=1),
+    _col("Images", _D_IMAGES, priority=1),
+    _col("Selector", "A label query over pods that are managed by the daemon set. Must match in order to "
+         "be controlled. It must match the pod template's labels. More info: "
+         "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+         priority=1),
+]
+_COLUMNS["statefulsets"] = [
+    _name_col(),
+    _col("Ready", "Number of the pod with ready state"),
+    _age_col(),
+    _col("Containers", _D_CONTAINERS, priority=1),
+    _col("Images", _D_IMAGES, priority=1),
+]
+_COLUMNS["jobs"] = [
+    _name_col(),
+    _col("Status", "Status of the job."),
+    _col("Completions", "The number of pods which reached phase Succeeded. The value increases "
+         "monotonically for a given spec. However, it may decrease in reaction to scale down of "
+         "elastic indexed jobs."),
+    _col("Duration", "Time required to complete the job."),
+    _age_col(),
+    _col("Containers", _D_CONTAINERS, priority=1),
+    _col("Images", _D_IMAGES, priority=1),
+    _col("Selector", _D_JOB_SELECTOR, priority=1),
+]
+_COLUMNS["cronjobs"] = [
+    _name_col(),
+    _col("Schedule", "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."),
+    _col("Timezone", "The time zone name for the given schedule, see "
+         "https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will "
+         "default to the time zone of the kube-controller-manager process."),
+    _col("Suspend", "This flag tells the controller to suspend subsequent executions, it does not "
+         "apply to already started executions.  Defaults to false.", type="boolean"),
+    _col("Active", "A list of pointers to currently running jobs.", type="integer"),
+    _col("Last Schedule", "Information when was the last time the job was successfully scheduled."),
+    _age_col(),
+    _col("Containers", _D_CONTAINERS, priority=1),
+    _col("Images", _D_IMAGES, priority=1),
+    _col("Selector", _D_JOB_SELECTOR, priority=1),
+]
 # Roles print their creation time as a date, bindings their role and (wide) their subjects.
 _D_ROLE_REF = ("RoleRef can reference a Role in the current namespace or a ClusterRole in the global "
                "namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This "

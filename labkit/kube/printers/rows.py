@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Callable
 
 from ..labels import format_label_selector, format_labels, selector_string
-from .durations import translate_timestamp_since
+from .durations import human_duration, parse_time, translate_timestamp_since
 from .formats import age, format_endpoints, layout_containers, list_with_more, meta
 
 __all__ = ["PRINTERS", "print_default"]
@@ -179,6 +179,75 @@ def _print_serviceaccount(sa: dict, now: dt.datetime) -> list:
     return [meta(sa).get("name", ""), len(sa.get("secrets") or []), age(sa, now)]
 
 
+def _print_lease(lease: dict, now: dt.datetime) -> list:
+    return [meta(lease).get("name", ""), (lease.get("spec") or {}).get("holderIdentity") or "", age(lease, now)]
+
+
+def _print_daemonset(ds: dict, now: dt.datetime) -> list:
+    spec, status = ds.get("spec") or {}, ds.get("status") or {}
+    names, images = layout_containers(_template_containers(ds))
+    node_selector = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector")
+    return [meta(ds).get("name", ""), *(int(status.get(k) or 0) for k in (
+                "desiredNumberScheduled", "currentNumberScheduled", "numberReady", "updatedNumberScheduled",
+                "numberAvailable")),
+            format_labels(node_selector), age(ds, now), names, images, format_label_selector(spec.get("selector"))]
+
+
+def _print_statefulset(sts: dict, now: dt.datetime) -> list:
+    names, images = layout_containers(_template_containers(sts))
+    ready = int((sts.get("status") or {}).get("readyReplicas") or 0)
+    return [meta(sts).get("name", ""), f"{ready}/{_replicas(sts.get('spec') or {})}", age(sts, now),
+            names, images]
+
+
+def _job_status(job: dict) -> str:
+    """printJob's STATUS: the first of these conditions the Job has, else Running."""
+    conds = {c.get("type") for c in (job.get("status") or {}).get("conditions") or []
+             if c.get("status") == "True"}
+    for cond, word in (("Complete", "Complete"), ("Failed", "Failed"), (None, "Terminating"),
+                       ("Suspended", "Suspended"), ("FailureTarget", "FailureTarget"),
+                       ("SuccessCriteriaMet", "SuccessCriteriaMet")):
+        if cond is None and meta(job).get("deletionTimestamp") or cond in conds:
+            return word
+    return "Running"
+
+
+def _print_job(job: dict, now: dt.datetime) -> list:
+    spec, status = job.get("spec") or {}, job.get("status") or {}
+    succeeded = int(status.get("succeeded") or 0)
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif int(spec.get("parallelism") or 0) > 1:
+        completions = f"{succeeded}/1 of {spec['parallelism']}"
+    else:
+        completions = f"{succeeded}/1"
+    duration = ""
+    if status.get("startTime"):
+        start = parse_time(status["startTime"])
+        end = parse_time(status["completionTime"]) if status.get("completionTime") else \
+            (now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc))
+        duration = human_duration((end - start) / dt.timedelta(seconds=1))
+    names, images = layout_containers(_template_containers(job))
+    return [meta(job).get("name", ""), _job_status(job), completions, duration, age(job, now),
+            names, images, format_label_selector(spec.get("selector"))]
+
+
+def _print_bool_ptr(value) -> str:
+    """printBoolPtr: the cell is text, "True", "False" or "<unset>"."""
+    return "<unset>" if value is None else "True" if value else "False"
+
+
+def _print_cronjob(cj: dict, now: dt.datetime) -> list:
+    spec, status = cj.get("spec") or {}, cj.get("status") or {}
+    job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    last = status.get("lastScheduleTime")
+    names, images = layout_containers(((job_spec.get("template") or {}).get("spec") or {}).get("containers"))
+    return [meta(cj).get("name", ""), spec.get("schedule", ""), spec.get("timeZone") or "<none>",
+            _print_bool_ptr(spec.get("suspend")), len(status.get("active") or []),
+            translate_timestamp_since(last, now) if last else "<none>", age(cj, now),
+            names, images, format_label_selector(job_spec.get("selector"))]
+
+
 def _print_networkpolicy(np: dict, now: dt.datetime) -> list:
     return [meta(np).get("name", ""),
             format_label_selector((np.get("spec") or {}).get("podSelector") or {}), age(np, now)]
@@ -220,6 +289,11 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "configmaps": _print_configmap,
     "secrets": _print_secret,
     "serviceaccounts": _print_serviceaccount,
+    "statefulsets": _print_statefulset,
+    "daemonsets": _print_daemonset,
+    "leases": _print_lease,
+    "jobs": _print_job,
+    "cronjobs": _print_cronjob,
     "roles": _print_role,
     "clusterroles": _print_role,
     "rolebindings": _print_role_binding,

@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 from ...kube.objects import clone
 from ..validation._name_formats import _is_ip
+from ._defaults_batch import default_cronjob, default_job
+from ._defaults_config import default_secret
 
 
 # --- defaulting ---------------------------------------------------------------------------
@@ -285,6 +287,45 @@ def _default_replicaset(rs: dict, config, old) -> None:
     _default_template(rs)
 
 
+def _default_statefulset(sts: dict, config, old) -> None:
+    """SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go)."""
+    spec = sts.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    strategy = spec.setdefault("updateStrategy", {})
+    if isinstance(strategy, dict):
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            ru = strategy.setdefault("rollingUpdate", {})
+            if isinstance(ru, dict):
+                ru.setdefault("partition", 0)
+    spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    _default_template(sts)
+
+
+def _default_daemonset(ds: dict, config, old) -> None:
+    """SetDefaults_DaemonSet."""
+    spec = ds.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return
+    strategy = spec.setdefault("updateStrategy", {})
+    if isinstance(strategy, dict):
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            ru = strategy.setdefault("rollingUpdate", {})
+            if isinstance(ru, dict):
+                ru.setdefault("maxUnavailable", 1)
+                ru.setdefault("maxSurge", 0)
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    _default_template(ds)
+
+
 def _needs_cluster_ip(svc: dict | None) -> bool:
     return bool(svc) and ((svc.get("spec") or {}).get("type") or "ClusterIP") != "ExternalName"
 
@@ -437,4 +478,8 @@ _DEFAULTERS = {"Pod": _default_pod, "Deployment": _default_deployment, "ReplicaS
                "Service": _default_service, "Namespace": _default_namespace,
                "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice,
                "NetworkPolicy": _default_networkpolicy,
-               "RoleBinding": _default_binding, "ClusterRoleBinding": _default_binding}
+               "RoleBinding": _default_binding, "ClusterRoleBinding": _default_binding,
+               "Secret": default_secret, "StatefulSet": _default_statefulset,
+               "DaemonSet": _default_daemonset,
+               "Job": lambda o, c, old: default_job(o, c, old, _default_template),
+               "CronJob": lambda o, c, old: default_cronjob(o, c, old, _default_template)}

@@ -27,6 +27,8 @@ MODELS = {
     "Endpoints": "V1Endpoints", "EndpointSlice": "V1EndpointSlice", "ConfigMap": "V1ConfigMap",
     "Namespace": "V1Namespace", "Node": "V1Node", "Event": "CoreV1Event",
     "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale", "NetworkPolicy": "V1NetworkPolicy",
+    "Secret": "V1Secret", "Job": "V1Job", "CronJob": "V1CronJob", "StatefulSet": "V1StatefulSet",
+    "DaemonSet": "V1DaemonSet", "Lease": "V1Lease",
     "Role": "V1Role", "ClusterRole": "V1ClusterRole", "RoleBinding": "V1RoleBinding",
     "ClusterRoleBinding": "V1ClusterRoleBinding", "TokenRequest": "AuthenticationV1TokenRequest",
     "SelfSubjectAccessReview": "V1SelfSubjectAccessReview", "SelfSubjectRulesReview": "V1SelfSubjectRulesReview",
@@ -60,7 +62,48 @@ def problems(kind: str, obj: dict) -> tuple[list[str], list[str]]:
     name = MODELS.get(kind)
     if name is not None and isinstance(obj, dict):
         _walk(obj, name, "", unknown, types, kind)
+        for field in _BYTES.get(kind, ()):
+            values = obj.get(field)
+            for value in (values.values() if isinstance(values, dict) else ()):
+                problem = _base64_error(value) if isinstance(value, str) else None
+                if problem:
+                    types.append(problem)
+                    break
     return unknown, types
+
+
+# The []byte fields of the served kinds: JSON carries them as standard base64, which the
+# decoder checks (a bad one fails the whole body, whatever the field validation mode).
+_BYTES = {"Secret": ("data",), "ConfigMap": ("binaryData",)}
+_B64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def _base64_error(text: str) -> str | None:
+    """encoding/base64 StdEncoding's CorruptInputError for a JSON []byte, or None: the
+    offset of the first byte outside the alphabet, or of the quantum that padding or the
+    input's end leaves incomplete (CR and LF are skipped, as Go skips them)."""
+    data = [c for c in text.encode("utf-8", "replace") if c not in b"\r\n"]
+    quantum, i = 0, 0
+    while i < len(data):
+        c = data[i]
+        if c == ord("="):          # decodeQuantum's padding cases
+            if quantum < 2:
+                return f"illegal base64 data at input byte {i}"
+            end = i + 1
+            if quantum == 2:
+                if end == len(data):
+                    return f"illegal base64 data at input byte {len(data)}"
+                if data[end] != ord("="):
+                    return f"illegal base64 data at input byte {i}"
+                end += 1
+            return None if end == len(data) else f"illegal base64 data at input byte {end}"
+        if c not in _B64:
+            return f"illegal base64 data at input byte {i}"
+        quantum = (quantum + 1) % 4
+        i += 1
+    if quantum:
+        return f"illegal base64 data at input byte {len(data) - quantum}"
+    return None
 
 
 def _walk(value, typ: str, path: str, unknown: list, types: list, struct: str) -> None:

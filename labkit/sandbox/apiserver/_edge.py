@@ -21,6 +21,7 @@ from aiohttp import web
 
 from ..apis import _errors
 
+PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
 MAX_BODY_BYTES = 3 * 1024 * 1024     # kube-apiserver --max-request-body-bytes default
 BODY_SECONDS = 60.0                  # kube-apiserver --request-timeout default (1m0s)
 # kube-apiserver's http.Server has ReadHeaderTimeout 32 s (apiserver/pkg/server/secure_serving.go).

@@ -13,24 +13,29 @@ GIL), so there is no pool, only a cap on execs running at once (MAX_CONCURRENT_E
 past which a new exec is refused with 429 before its stream opens; a kubelet has no such
 cap, and the sandbox's is far above what a lesson runs.
 
-Stdin is collected before the command starts; more than the exec's memory budget of it
-is an OOM kill (`Killed`, exit 137), the rest of it unread.
+Stdin is streamed to the command as it arrives (a shell runs each line as it comes; with
+a tty, through the pty's line discipline, see runtime._tty), and output is sent as it is
+written. More stdin waiting unread than the exec's memory budget is an OOM kill (`Killed`,
+exit 137), the rest of it unread.
 """
 from __future__ import annotations
 
 import asyncio
+import codecs
 import logging
-import mmap
 import threading
+import time
 import weakref
 
 from aiohttp import WSMsgType, web
 
 from ..apis import _errors, _gojson
-from ..runtime import ExecResult
+from ..apis._resources import by_plural
+from ..runtime import ExecResult, Interrupt, LineDiscipline, StreamInput, onlcr
 from ..runtime._shell_io import MEMORY_LIMIT
 
 log = logging.getLogger(__name__)
+PODS = by_plural("pods")
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 MAX_CONCURRENT_EXECS = 64
@@ -105,7 +110,9 @@ def _status_bytes(status: dict) -> bytes:
     return _gojson.dumps(status).rstrip(b"\n")
 
 
-async def handle_exec(sandbox, request: web.Request, target) -> web.StreamResponse:
+def _stream_target(sandbox, request: web.Request, target) -> tuple[dict, str, web.Response | None]:
+    """The pod and container an exec or attach is for, or the refusal (a Status raised, or
+    the kubelet's answer for a container that is not running)."""
     pod = sandbox.store.get_resource(target.resource, target.namespace, target.name)
     if pod is None:
         raise _errors.not_found(target.resource, target.name)
@@ -118,7 +125,81 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
         raise _errors.bad_request(f"pod {target.name} does not have a host assigned")
     statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
     if "running" not in (statuses.get(container, {}).get("state") or {}):
-        return _container_not_found(request, container)
+        return pod, container, _container_not_found(request, container)
+    return pod, container, None
+
+
+async def handle_attach(sandbox, request: web.Request, target) -> web.StreamResponse:
+    """`pods/attach`: the container's own process, not a new one. A container whose shell
+    waits on stdin (`stdin: true`, as `kubectl run -it` makes) gets its session now: what the
+    shell prints goes to the attached client and to the container's log, and when the shell
+    exits the container does, with its status. Any other container has no stdin to give:
+    the attach holds until the container stops running or the client leaves."""
+    pod, container, refusal = _stream_target(sandbox, request, target)
+    if refusal is not None:
+        return refusal
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise _errors.ApiError(400, "BadRequest", "Upgrade request required")
+    if not _claim(sandbox):
+        raise _errors.ApiError(429, "TooManyRequests",
+                               f"the sandbox runs at most {MAX_CONCURRENT_EXECS} execs at once; "
+                               "try again when one has ended")
+    try:
+        process = sandbox.attach_target(pod, container)
+        if process is None:
+            follow = _follow_while_running(sandbox, pod, container, sandbox.container_log(pod, container))
+            return await serve_stream(sandbox, request, follow, f"attach {container}")
+        argv, interrupt, log, attempt = process
+        clock = sandbox.clock
+
+        def run(*, on_output, **streamed) -> ExecResult:
+            def tee(channel: int, text: str) -> None:
+                on_output(channel, text)
+                log.write(clock.time(), text)
+            return sandbox.run_in_pod(pod, container, list(argv), on_output=tee, **streamed)
+
+        def ended(code: int) -> None:
+            sandbox.container_process_ended(pod, container, attempt, code)
+        return await serve_stream(sandbox, request, run, f"attach {container}", interrupt=interrupt,
+                                  on_end=ended)
+    finally:
+        _unclaim(sandbox)
+
+
+def _follow_while_running(sandbox, pod: dict, container: str, log):
+    """An attach to a container that reads no stdin: what its command prints (from the start
+    of this run, so `kubectl run -i`, which attaches once the pod runs, shows it all), until
+    the container stops running or the client leaves. A server shows nothing."""
+    def run(*, stdin, on_output, tty, interrupt) -> ExecResult:
+        meta = pod["metadata"]
+        seen = 0
+
+        def show() -> None:
+            nonlocal seen
+            if log is None:
+                return
+            lines, written = log.snapshot()
+            if written > seen:
+                for _, line in lines[-(written - seen):]:
+                    on_output(STDOUT, line + "\n")
+                seen = written
+        while not interrupt.pending:
+            show()
+            now = sandbox.store.get_resource(PODS, meta["namespace"], meta["name"])
+            status = next((s for s in ((now or {}).get("status") or {}).get("containerStatuses") or []
+                           if s["name"] == container), {})
+            if now is None or now["metadata"]["uid"] != meta["uid"] or "running" not in (status.get("state") or {}):
+                break
+            time.sleep(0.05)
+        show()
+        return ExecResult(b"", b"", 0)
+    return run
+
+
+async def handle_exec(sandbox, request: web.Request, target) -> web.StreamResponse:
+    pod, container, refusal = _stream_target(sandbox, request, target)
+    if refusal is not None:
+        return refusal
     command = request.query.getall("command", [])
     if not command:
         raise _errors.bad_request("you must specify at least 1 command")
@@ -136,48 +217,120 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
 
 async def _serve(sandbox, request: web.Request, pod: dict, container: str,
                  command: list[str]) -> web.WebSocketResponse:
+    def run(**streamed) -> ExecResult:
+        return sandbox.run_in_pod(pod, container, command, **streamed)
+    return await serve_stream(sandbox, request, run, " ".join(command)[:200])
+
+
+async def serve_stream(sandbox, request: web.Request, run, what: str, *,
+                       interrupt: Interrupt | None = None, on_end=None) -> web.WebSocketResponse:
+    """Upgrade, run `run(...)` on a thread of its own, and carry the channels both ways
+    while it runs: stdin in (through the terminal's line discipline with a tty), output
+    out as it is written, then the exit Status on channel 3."""
     # A frame may carry up to the whole stdin budget (the official Python client sends
     # what it is given as one frame); aiohttp's default cap is 4 MiB.
     ws = web.WebSocketResponse(protocols=PROTOCOLS, autoping=True, max_msg_size=MEMORY_LIMIT + 1024,
                                timeout=3.0)   # close(): a client still flooding stdin held it 10 s
     await ws.prepare(request)
-    v5 = ws.ws_protocol == "v5.channel.k8s.io"
     tty = _flag(request, "tty")
     want_out, want_err = _flag(request, "stdout"), _flag(request, "stderr") and not tty
+    loop = asyncio.get_running_loop()
+    outbox: asyncio.Queue = asyncio.Queue()
+    stdin, interrupt = StreamInput(MEMORY_LIMIT), interrupt or Interrupt()
 
-    stdin, too_much = "", False
-    if _flag(request, "stdin"):
-        stdin, too_much = await _read_stdin(ws, v5, MEMORY_LIMIT)
+    # Output written on the command's thread is gathered, and handed to the loop at most
+    # once per turn of the loop: a shell loop of 20 000 echos is a few frames, not 20 000.
+    written: list[tuple[int, str]] = []
+    written_lock = threading.Lock()
+    handing = [False]
 
-    if too_much:
-        result = ExecResult(b"", b"Killed\n", 137)
-    else:
-        loop = asyncio.get_running_loop()
+    def hand_over() -> None:              # on the loop
+        with written_lock:
+            items, written[:], handing[0] = list(written), [], False
+        for channel, text in _merged(items):
+            outbox.put_nowait((channel, text))
+
+    def on_output(channel: int, text: str) -> None:      # on the command's thread
+        with written_lock:
+            written.append((channel, text))
+            if handing[0]:
+                return
+            handing[0] = True
         try:
-            result = await _run_on_own_thread(
-                loop, lambda: sandbox.run_in_pod(pod, container, command, stdin))
+            loop.call_soon_threadsafe(hand_over)
+        except RuntimeError:              # the loop is closed: the sandbox stopped
+            interrupt.kill()
+
+    if _flag(request, "stdin"):
+        reader = asyncio.ensure_future(_read_stdin(ws, stdin, interrupt, LineDiscipline() if tty else None,
+                                                   outbox))
+    else:
+        stdin.close()
+        reader = None
+    job = _run_on_own_thread(loop, lambda: run(stdin=stdin, on_output=on_output, tty=tty,
+                                               interrupt=interrupt))
+    try:
+        getter = None
+        while True:
+            getter = getter or asyncio.ensure_future(outbox.get())
+            await asyncio.wait({getter, job}, return_when=asyncio.FIRST_COMPLETED)
+            if not getter.done():
+                break
+            channel, text = getter.result()
+            getter = None
+            await _send_output(ws, channel, text, tty, want_out, want_err, stdin)
+        getter.cancel()
+        while not outbox.empty():
+            await _send_output(ws, *outbox.get_nowait(), tty, want_out, want_err, stdin)
+        try:
+            result = job.result()
         except Exception as exc:
             # The upgrade is done: the failure reaches the client as a Status on the error
             # channel, as the kubelet's stream server reports one, and the log gets the traceback.
             faults = getattr(getattr(sandbox, "api", None), "faults", None)
             if faults is not None:
-                faults.record("exec", exc, " ".join(command)[:200])
+                faults.record("exec", exc, what)
             await _send_failure(ws, _errors.internal(exc).status())
             return ws
-        del stdin
-    out, err = result.stdout, result.stderr
-    if tty:                      # one stream; a terminal turns \n into \r\n
-        out = (out + err).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    try:
-        if want_out and out:
-            await ws.send_bytes(bytes([STDOUT]) + out)
-        if want_err and err:
-            await ws.send_bytes(bytes([STDERR]) + err)
-        await ws.send_bytes(bytes([ERROR]) + _status_bytes(exit_status(result.exit_code)))
+        code = result.exit_code
+        if on_end is not None:
+            on_end(code)
+            code = 0          # an attach ends with its process; the exit code is the container's
+        if stdin.over:                    # more stdin than the budget: the OOM killer's SIGKILL
+            code = 137
+            if want_err or tty:
+                await ws.send_bytes(bytes([STDOUT if tty else STDERR]) + b"Killed\n")
+        await ws.send_bytes(bytes([ERROR]) + _status_bytes(exit_status(code)))
         await ws.close()
     except (ConnectionResetError, RuntimeError):
         pass
+    finally:
+        interrupt.kill()                  # the client left: the command is killed
+        stdin.close()
+        if reader is not None:
+            reader.cancel()
     return ws
+
+
+def _merged(items: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Consecutive writes to one channel as one."""
+    merged: list[tuple[int, str]] = []
+    for channel, text in items:
+        if merged and merged[-1][0] == channel:
+            merged[-1] = (channel, merged[-1][1] + text)
+        else:
+            merged.append((channel, text))
+    return merged
+
+
+async def _send_output(ws, channel: int, text: str, tty: bool, want_out: bool, want_err: bool,
+                       stdin: StreamInput) -> None:
+    if stdin.over:                        # killed: what it wrote after is lost
+        return
+    if channel == STDOUT and not want_out or channel == STDERR and not want_err:
+        return
+    data = (onlcr(text) if tty and channel == STDOUT else text).encode()
+    await ws.send_bytes(bytes([channel]) + data)
 
 
 async def _send_failure(ws: web.WebSocketResponse, status: dict) -> None:
@@ -203,36 +356,42 @@ def _container_not_found(request: web.Request, container: str) -> web.Response:
     return web.Response(status=500, text=reason, content_type="text/plain")
 
 
-async def _read_stdin(ws: web.WebSocketResponse, v5: bool, limit: int,
-                      idle: float = 1.0) -> tuple[str, bool]:
-    """Collect stdin until the client closes it (v5: [255, 0]) or stays quiet for `idle` s.
-
-    Returns (text, over): over when more than `limit` bytes came, reading stopped there."""
-    # One anonymous mapping of the budget's size, filled in place: its untouched pages
-    # cost no memory, where a growing buffer's reallocations would hold two copies at once.
-    with mmap.mmap(-1, max(limit, 1)) as data_in:
-        return await _fill(ws, data_in, limit, idle)
-
-
-async def _fill(ws: web.WebSocketResponse, data_in: mmap.mmap, limit: int,
-                idle: float) -> tuple[str, bool]:
-    size = 0
-    while True:
-        try:
-            msg = await asyncio.wait_for(ws.receive(), idle)
-        except asyncio.TimeoutError:
-            break
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-            break
-        data = msg.data.encode() if isinstance(msg.data, str) else msg.data
-        if not data:
-            continue
-        if data[0] == STDIN:
-            if size + len(data) - 1 > limit:
-                return "", True
-            data_in[size:size + len(data) - 1] = memoryview(data)[1:]
-            size += len(data) - 1
-        elif data[0] == CLOSE and data[1:2] == bytes([STDIN]):
-            break
-    with memoryview(data_in) as view:
-        return str(view[:size], "utf-8", "replace"), False
+async def _read_stdin(ws: web.WebSocketResponse, stdin: StreamInput, interrupt: Interrupt,
+                      tty: LineDiscipline | None, outbox: asyncio.Queue) -> None:
+    """Feed the command's stdin as frames arrive, until the client closes it (v5: [255, 0])
+    or goes away. With a tty, keys go through the line discipline: its echo goes out on
+    stdout, whole lines to the shell, ^C to the running command, ^D ends the input."""
+    decode = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        while True:
+            msg = await ws.receive()
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                interrupt.kill()          # the client went away
+                break
+            data = msg.data.encode() if isinstance(msg.data, str) else msg.data
+            if not data:
+                continue
+            if data[0] == STDIN:
+                text = decode.decode(bytes(data[1:]))
+                if tty is None:
+                    stdin.feed(text)
+                    if stdin.over:
+                        interrupt.kill()
+                        break
+                    continue
+                typed = tty.receive(text)
+                if typed.echo:
+                    outbox.put_nowait((STDOUT, typed.echo))
+                if typed.interrupt:
+                    interrupt.fire()
+                    stdin.interrupt()
+                for line in typed.lines:
+                    stdin.feed(line)
+                if typed.eof:
+                    break
+            elif data[0] == RESIZE:
+                pass                      # {"Width": W, "Height": H}: the shells here draw no screens
+            elif data[0] == CLOSE and data[1:2] == bytes([STDIN]):
+                break
+    finally:
+        stdin.close()

@@ -4,7 +4,9 @@ The options are PodLogOptions, validated as pkg/apis/core/validation ValidatePod
 does, and applied in the kubelet's order (pkg/kubelet/kuberuntime/logs ReadLogs): the last
 `tailLines` lines, of those the ones written at or after `sinceSeconds`/`sinceTime`, each
 behind its RFC 3339 time with `timestamps`, all cut after `limitBytes` (a LimitWriter over
-the whole answer, timestamps included, so the last line may be cut short).
+the whole answer, timestamps included, so the last line may be cut short). A container
+whose command has not started yet is refused in the kubelet's words, `previous` reads the
+instance before the current one, and `follow` ends when the container stops running.
 """
 from __future__ import annotations
 
@@ -106,13 +108,17 @@ async def handle_log(sandbox, request: web.Request, target, prepared_key) -> web
     if pod is None:
         raise _errors.not_found(target.resource, target.name)
     opts = options(request, pod, target.name, store.clock.time())
-    if opts.previous:
-        if previous_not_found(pod, opts.container):
-            # The kubelet's validateContainerLogStatus, relayed as a 400.
-            raise _errors.bad_request(
-                f'previous terminated container "{opts.container}" in pod "{target.name}" not found')
-        return web.Response(body=b"", content_type="text/plain")    # no earlier instance's log kept
-    entries, seen = sandbox.pod_log_position(pod, opts.container)
+    refusal = _waiting_refusal(pod, opts.container, opts.previous)
+    if refusal:
+        raise _errors.bad_request(refusal)
+    position = None
+    if not (opts.previous and previous_not_found(pod, opts.container)):
+        position = sandbox.pod_log_position(pod, opts.container, opts.previous)
+    if position is None:
+        # The kubelet's validateContainerLogStatus, relayed as a 400.
+        raise _errors.bad_request(
+            f'previous terminated container "{opts.container}" in pod "{target.name}" not found')
+    entries, seen = position
     data = render(select(entries, opts), opts.timestamps).encode()
     budget = opts.limit
     if budget is not None:
@@ -120,7 +126,8 @@ async def handle_log(sandbox, request: web.Request, target, prepared_key) -> web
     if not opts.follow or budget == 0:
         return web.Response(body=data, content_type="text/plain")
     # `kubectl logs -f`: keep the stream open and send what the container writes next,
-    # until the client goes away, the pod does, or limitBytes is spent.
+    # until the client goes away, the pod does, the container stops running (the kubelet's
+    # follow ends with the container's process), or limitBytes is spent.
     response = web.StreamResponse(headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"})
     await response.prepare(request)
     request[prepared_key] = True
@@ -140,6 +147,30 @@ async def handle_log(sandbox, request: web.Request, target, prepared_key) -> web
                     budget -= len(chunk)
                 await response.write(chunk)
                 seen = total
+            if opts.previous or not _running(pod, opts.container):
+                break
+        await response.write_eof()
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     return response
+
+
+def _running(pod: dict, container: str) -> bool:
+    return any(s.get("name") == container and "running" in (s.get("state") or {})
+               for s in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
+def _waiting_refusal(pod: dict, container: str, previous: bool) -> str | None:
+    """The kubelet's answer for a container that has nothing to show yet
+    (kubelet_pods.go validateContainerLogStatus)."""
+    status = next((s for s in (pod.get("status") or {}).get("containerStatuses") or []
+                   if s.get("name") == container), None)
+    if status is None or previous:
+        return None
+    waiting = (status.get("state") or {}).get("waiting")
+    if waiting is None or (status.get("lastState") or {}).get("terminated"):
+        return None
+    reason = waiting.get("reason") or ""
+    why = {"ErrImagePull": "image can't be pulled",
+           "ImagePullBackOff": "trying and failing to pull image"}.get(reason, reason)
+    return f'container "{container}" in pod "{pod["metadata"]["name"]}" is waiting to start: {why}'

@@ -21,7 +21,7 @@ from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
-from ._exec import handle_exec
+from ._exec import handle_attach, handle_exec
 from ._logs import handle_log
 from .. import _bootstrap
 from .._clock import Clock
@@ -30,7 +30,7 @@ from ..apis._resources import Resource, by_path, by_plural
 from ..storage._store import Event, Store
 
 _TABLE = re.compile(r"as=Table")
-_PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
+_PREPARED = _edge.PREPARED
 _HOLDING = web.RequestKey("labkit_holding", bool)    # holds the large-body semaphore
 _USER = web.RequestKey("labkit_user", object)        # the authenticated (or impersonated) UserInfo
 _SA, _PODS = by_plural("serviceaccounts"), by_plural("pods")
@@ -99,9 +99,16 @@ class Cluster(Protocol):
     token: str
     dns: Any                     # the DNS server (its query log and cache), or None
 
-    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin: str = "") -> Any: ...
+    def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed) -> Any: ...
 
-    def pod_log_position(self, pod: dict, container: str) -> tuple[list[tuple[float, str]], int]: ...
+    def pod_log_position(self, pod: dict, container: str,
+                         previous: bool = False) -> tuple[list[tuple[float, str]], int] | None: ...
+
+    def attach_target(self, pod: dict, container: str) -> Any: ...
+
+    def container_log(self, pod: dict, container: str) -> Any: ...
+
+    def container_process_ended(self, pod: dict, container: str, attempt: int, code: int) -> None: ...
 
     def advance_clock(self, seconds: float) -> None: ...
 
@@ -184,6 +191,8 @@ class ApiServer:
             return await self._create_only(request, target)
         if target.subresource == "exec":
             return await handle_exec(self.sandbox, request, target)
+        if target.subresource == "attach":
+            return await handle_attach(self.sandbox, request, target)
         if target.subresource == "log":
             return await handle_log(self.sandbox, request, target, _PREPARED)
         if target.subresource == "proxy":
@@ -239,8 +248,13 @@ class ApiServer:
                     raise _errors.bad_request(
                         f"json: cannot unmarshal {sent} into Go struct field "
                         "DeleteOptions.gracePeriodSeconds of type int64")
+            propagation = request.query.get("propagationPolicy")
+            if propagation is None and isinstance(options, dict):
+                propagation = options.get("propagationPolicy")
+                if propagation is None and options.get("orphanDependents") is not None:
+                    propagation = "Orphan" if options["orphanDependents"] else "Background"
             gone = self.registry.delete(target.resource, target.namespace, target.name, dry_run=dry_run,
-                                        grace_seconds=grace)
+                                        grace_seconds=grace, propagation=propagation)
             return self._json(gone, 200, request)
         if method == "DELETE" and target.name is None:
             return self._delete_collection(request, target, dry_run)

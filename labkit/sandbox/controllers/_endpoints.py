@@ -28,7 +28,10 @@ class EndpointsController(Controller):
         ns, name = key
         services = ([self.store.get_resource(SVC, ns, name)] if name else self.store.list_resource(SVC, ns))
         if name and services[0] is None:
-            return    # the garbage collector removes what the Service owned
+            # syncService: the Service is gone, so are its Endpoints (which have no owner
+            # reference); the garbage collector removes the EndpointSlices it owned.
+            delete_quietly(self.store, EP, ns, name)
+            return
         pods = [p for p in self.store.list_resource(PODS, ns) if (p.get("status") or {}).get("podIP")
                 and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         for svc in services:
@@ -37,8 +40,11 @@ class EndpointsController(Controller):
             selector = selector_from_match({"matchLabels": svc["spec"]["selector"]})
             members = [p for p in pods if selector.matches(p["metadata"].get("labels") or {})]
             members.sort(key=lambda p: ipaddress.ip_address(p["status"]["podIP"]))
-            # Endpoints drop terminating pods; EndpointSlices keep them, marked terminating.
-            self._write_endpoints(svc, [p for p in members if active(p)])
+            # Endpoints drop terminating pods unless the Service publishes not-ready addresses
+            # (endpoints_controller.go: ShouldPodBeInEndpoints(pod, publishNotReadyAddresses));
+            # EndpointSlices keep them, marked terminating.
+            publish = bool(svc["spec"].get("publishNotReadyAddresses"))
+            self._write_endpoints(svc, [p for p in members if publish or active(p)])
             self._write_slices(svc, members)
 
     def _ports(self, svc: dict, pod: dict | None) -> list[dict]:
@@ -63,6 +69,7 @@ class EndpointsController(Controller):
 
     def _write_endpoints(self, svc: dict, members: list[dict]) -> None:
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+        publish = bool(svc["spec"].get("publishNotReadyAddresses"))
         ready, not_ready = [], []
         for p in members:
             addr = {"ip": p["status"]["podIP"], "nodeName": p["spec"]["nodeName"],
@@ -70,7 +77,7 @@ class EndpointsController(Controller):
                                   "uid": p["metadata"]["uid"]}}
             if p["spec"].get("hostname") and p["spec"].get("subdomain") == name:
                 addr["hostname"] = p["spec"]["hostname"]
-            (ready if pod_ready(p) else not_ready).append(addr)
+            (ready if publish or pod_ready(p) else not_ready).append(addr)
         subsets = []
         if members:
             subset = {}
@@ -101,12 +108,15 @@ class EndpointsController(Controller):
 
     def _write_slices(self, svc: dict, members: list[dict]) -> None:
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+        publish = bool(svc["spec"].get("publishNotReadyAddresses"))
         endpoints = []
         for p in members:
             serving = pod_ready(p)
             terminating = bool(p["metadata"].get("deletionTimestamp"))
+            # k8s.io/endpointslice utils.go podToEndpoint: "ready" is forced true by
+            # publishNotReadyAddresses, even for a terminating pod; "serving" stays the truth.
             ep = {"addresses": [p["status"]["podIP"]],
-                  "conditions": {"ready": serving and not terminating, "serving": serving,
+                  "conditions": {"ready": publish or (serving and not terminating), "serving": serving,
                                  "terminating": terminating},
                   "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
                                 "uid": p["metadata"]["uid"]},

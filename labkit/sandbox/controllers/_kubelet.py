@@ -1,5 +1,6 @@
 """The kubelet of every node: a bound pod's sandbox and IP (the CNI's IPAM), its containers
-started and Ready, and a terminating pod stopped and removed."""
+started (see _pod_containers: their commands, restarts and images), and a terminating pod
+stopped and removed."""
 from __future__ import annotations
 
 import ipaddress
@@ -7,8 +8,8 @@ import ipaddress
 from ..apis import _naming
 from .._clock import rfc3339
 from ..storage._store import Event
-from ._base import NODES, PODS, Controller, delete_quietly
-from ._prober import readiness_failure
+from ._base import NODES, PODS, SVC, Controller, delete_quietly
+from ._pod_containers import PodContainers
 
 
 class Kubelet(Controller):
@@ -20,6 +21,15 @@ class Kubelet(Controller):
         self._waiting_ip: set[tuple] = set()       # bound pods whose node's range had no address
         self._stopping: dict[tuple, float] = {}     # terminating pods: when their containers exit
         self._used_ips: set = set()
+        self.containers = PodContainers(self)
+        # The Services a pod's containers saw when they started, by pod uid: the kubelet
+        # turns them into environment variables then, and never again (kubelet_pods.go
+        # makeEnvironmentVariables reads the service lister at container creation).
+        self._service_links: dict[str, list[dict]] = {}
+
+    def services_at_start(self, pod: dict) -> list[dict] | None:
+        """The Services the pod's environment variables were made from (None: not recorded)."""
+        return self._service_links.get(pod["metadata"].get("uid", ""))
 
     def pod_bound(self, key) -> None:
         """The scheduler bound the pod: its start delay runs from now."""
@@ -30,6 +40,8 @@ class Kubelet(Controller):
         if event.resource.plural != "pods":
             return
         if event.type == "DELETED":
+            self.containers.forget(obj)
+            self._service_links.pop(meta.get("uid", ""), None)
             if obj["spec"].get("nodeName"):
                 for waiting in self._waiting_ip:     # an address may be free again
                     self.mark(waiting)
@@ -44,7 +56,11 @@ class Kubelet(Controller):
         ns, name = key
         pod = self.store.get_resource(PODS, ns, name)
         if pod is not None and pod["metadata"].get("deletionTimestamp"):
+            self.containers.kill(pod)
             self._stop_pod(key, pod)
+            return
+        if pod is not None and self.containers.started(pod):
+            self.containers.sync(pod)
             return
         if pod is None or not pod["spec"].get("nodeName") or (pod.get("status") or {}).get("phase") != "Pending":
             return
@@ -62,46 +78,13 @@ class Kubelet(Controller):
         if pod["spec"].get("hostNetwork"):
             ip = host_ip
 
-        # The readiness probe runs once the containers start; a pod's spec never changes,
-        # so its verdict stands until the pod is replaced.
-        failing = {c["name"]: msg for c in pod["spec"]["containers"]
-                   if (msg := readiness_failure(pod, c, ip)) is not None}
-        ready = "False" if failing else "True"
-        unready = ({"reason": "ContainersNotReady",
-                    "message": f"containers with unready status: [{' '.join(failing)}]"}
-                   if failing else {})
-
-        def run(p: dict) -> None:
-            st = p.setdefault("status", {})
-            st.update(phase="Running", hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip,
-                      podIPs=[{"ip": ip}], startTime=now, qosClass=st.get("qosClass", "BestEffort"))
-            scheduled = next((c for c in st.get("conditions") or [] if c["type"] == "PodScheduled"),
-                             {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                              "lastTransitionTime": now})
-            st["conditions"] = [
-                {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": now},
-                {"type": "Ready", "status": ready, "lastProbeTime": None, "lastTransitionTime": now,
-                 **unready},
-                {"type": "ContainersReady", "status": ready, "lastProbeTime": None,
-                 "lastTransitionTime": now, **unready},
-                scheduled]
-            st["containerStatuses"] = [{
-                "name": c["name"], "image": full_image(c["image"]),
-                "imageID": f"{full_image(c['image']).rsplit(':', 1)[0]}@sha256:"
-                           f"{_naming.spread(0, 'img', c['image']):016x}" * 1,
-                "containerID": f"containerd://{_naming.spread(self.config.seed, 'cid', ns, name, c['name']):016x}"
-                               f"{_naming.spread(self.config.seed, 'cid2', ns, name, c['name']):016x}",
-                "ready": c["name"] not in failing, "started": True, "restartCount": 0,
-                "state": {"running": {"startedAt": now}}, "lastState": {}}
-                for c in p["spec"]["containers"]]
-        started = self.store.mutate(PODS, ns, name, run)
-        for c in pod["spec"]["containers"]:
-            self.record(started, "Pulled", f'Container image "{c["image"]}" already present on machine', "kubelet")
-            self.record(started, "Created", f"Created container {c['name']}", "kubelet")
-            self.record(started, "Started", f"Started container {c['name']}", "kubelet")
-        for message in failing.values():
-            self.record(started, "Unhealthy", f"Readiness probe failed: {message}", "kubelet", "Warning")
+        self._service_links[pod["metadata"].get("uid", "")] = [
+            s for s in self.store.list_resource(SVC, None)
+            if s["metadata"].get("namespace") == ns
+            or (s["metadata"].get("namespace") == "default" and s["metadata"]["name"] == "kubernetes")]
+        self.containers.start_pod(pod, dict(
+            hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip, podIPs=[{"ip": ip}], startTime=now,
+            qosClass=(pod.get("status") or {}).get("qosClass", "BestEffort")))
 
     def _stop_pod(self, key, pod: dict) -> None:
         """A terminating pod's containers get SIGTERM; the sandbox's exit within
@@ -111,6 +94,8 @@ class Kubelet(Controller):
         if wait > 0:
             self.manager.later(wait, self.name, key)
             return
+        if pod["metadata"].get("finalizers"):
+            return      # the API server keeps it until they are removed (this key is marked again then)
         del self._stopping[key]
         self.record(pod, "Killing", f"Stopping container {pod['spec']['containers'][0]['name']}", "kubelet")
         delete_quietly(self.store, PODS, *key)
@@ -146,16 +131,3 @@ class Kubelet(Controller):
                     f'sandbox "{sandbox_id}": plugin type="ptp" failed (add): failed to allocate for range 0: '
                     f"no IP addresses available in range set: {net[1]}-{net[-2]}", "kubelet", "Warning")
         return None
-
-
-def full_image(image: str) -> str:
-    """How containerd reports an image reference: registry and tag made explicit."""
-    name = image
-    if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
-        name += ":latest"
-    first = name.split("/", 1)[0]
-    if "/" not in name:
-        name = f"docker.io/library/{name}"
-    elif "." not in first and ":" not in first and first != "localhost":
-        name = f"docker.io/{name}"
-    return name

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import heapq
 import inspect
+import itertools
 import logging
 import time
 
@@ -20,10 +22,17 @@ from ._clusterroles import ClusterRoleAggregator
 from ._deployment import DeploymentController
 from ._endpoints import EndpointsController
 from ._events import EventRecorder
+from ._cronjob import CronJobController
+from ._job import JobController
 from ._kubelet import Kubelet
-from ._namespaces import GarbageCollector, NamespaceController
+from ._garbagecollector import GarbageCollector
+from ._mirroring import MirroringController
+from ._namespaces import NamespaceController
 from ._replicaset import ReplicaSetController
+from ._daemonset import DaemonSetController
+from ._nodestatus import NodeStatusController
 from ._scheduler import Scheduler
+from ._statefulset import StatefulSetController
 from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 
 EVENT_SWEEP_SECONDS = 1.0
@@ -39,16 +48,24 @@ class Controllers:
         self.gc = GarbageCollector(self)
         self.deployment = DeploymentController(self)
         self.replicaset = ReplicaSetController(self)
+        self.cronjob = CronJobController(self)
+        self.job = JobController(self)
+        self.statefulset = StatefulSetController(self)
+        self.daemonset = DaemonSetController(self)
+        self.nodestatus = NodeStatusController(self)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.endpoints = EndpointsController(self)
+        self.mirroring = MirroringController(self)
         self.serviceaccount = ServiceAccountController(self)
         self.root_ca = RootCAPublisher(self, root_ca)       # root_ca: the cluster CA's PEM
         self.clusterroles = ClusterRoleAggregator(self)
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
         self.order: list[Controller] = [self.namespace, self.gc, self.serviceaccount, self.root_ca,
                                         self.clusterroles, self.deployment, self.replicaset,
-                                        self.scheduler, self.kubelet, self.endpoints]
+                                        self.statefulset, self.daemonset, self.cronjob, self.job,
+                                        self.scheduler, self.kubelet, self.nodestatus, self.endpoints,
+                                        self.mirroring]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -56,6 +73,10 @@ class Controllers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next_sweep = 0.0
         self._next_freeze, self._frozen = 0.0, False
+        self._timers: list[tuple[float, int, str, object]] = []   # (due on the sandbox clock, ...)
+        self._timer_seq = itertools.count()
+        # How a container's command runs in its pod (Sandbox.run_in_pod); None: not run.
+        self.runner = None
         store.add_listener(self._on_event)
 
     # --- wiring --------------------------------------------------------------------
@@ -87,9 +108,31 @@ class Controllers:
         self._wake.set()
 
     def later(self, seconds: float, controller: str, key) -> None:
-        """Mark the key again after `seconds` (a kubelet's start delay, a grace period)."""
-        if self._loop:
-            self._loop.call_later(seconds, self.mark, controller, key)
+        """Mark the key again after `seconds` of the sandbox clock (a kubelet's start delay,
+        a grace period, a back-off): advancing the clock brings it nearer."""
+        due = self.store.clock.monotonic() + seconds
+        heapq.heappush(self._timers, (due, next(self._timer_seq), controller, key))
+
+    def clock_moved(self) -> None:
+        """The sandbox clock was advanced (from any thread): timers now due fire."""
+        if self._loop and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def call_from_thread(self, fn, *args) -> None:
+        """fn(*args) on the controllers' loop (a container's command ended on its thread)."""
+        if self._loop and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:            # closed meanwhile: the sandbox stopped
+                pass
+
+    def _fire_timers(self) -> float:
+        """Mark the keys whose time has come; seconds until the next one (or a sweep)."""
+        now = self.store.clock.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, controller, key = heapq.heappop(self._timers)
+            self.mark(controller, key)
+        return min(EVENT_SWEEP_SECONDS, self._timers[0][0] - now) if self._timers else EVENT_SWEEP_SECONDS
 
     def _on_event(self, event: Event) -> None:
         for controller in self.order:
@@ -97,13 +140,16 @@ class Controllers:
 
     async def _run(self) -> None:
         while not self._closing:
+            timeout = self._fire_timers()
             try:
-                await asyncio.wait_for(self._wake.wait(), EVENT_SWEEP_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), max(timeout, 0.001))
             except asyncio.TimeoutError:
-                self._thaw()
+                if timeout >= EVENT_SWEEP_SECONDS:     # a whole quiet second, not a timer due
+                    self._thaw()
             if self._closing:       # wait_for before 3.12 can lose a cancel that meets a wake-up
                 return
             self._wake.clear()
+            self._fire_timers()
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + EVENT_SWEEP_SECONDS
                 try:

@@ -38,7 +38,9 @@ class ReplicaSetController(Controller):
         pods = [p for p in self.store.list_resource(PODS, ns)
                 if owned_by(p, rs) and active(p)]
         want = rs["spec"].get("replicas", 1)
-        if len(pods) < want:
+        if rs["metadata"].get("deletionTimestamp"):
+            pass        # syncReplicaSet manages no replicas of a ReplicaSet being deleted
+        elif len(pods) < want:
             # manageReplicas: at most BurstReplicas per sync, created in slow-start batches
             # (1, 2, 4, ...) that stop at the first failure (pkg/controller/replicaset/
             # replica_set.go slowStartBatch). The pods' ADDED events bring the next sync.

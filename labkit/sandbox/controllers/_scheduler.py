@@ -97,6 +97,27 @@ class Scheduler(Controller):
             self.record(marked, "FailedScheduling", message, "default-scheduler", "Warning")
 
 
+def _requirement(req: dict, value: str | None) -> bool:
+    op, values = req.get("operator"), req.get("values") or []
+    return {"In": value in values, "NotIn": value not in values, "Exists": value is not None,
+            "DoesNotExist": value is None}.get(op, False)
+
+
+def _affinity_matches(node: dict, pod: dict) -> bool:
+    """requiredDuringSchedulingIgnoredDuringExecution: any term whose expressions (labels)
+    and fields (metadata.name, as DaemonSet pods pin their node) all hold."""
+    required = (((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = required.get("nodeSelectorTerms")
+    if not terms:
+        return True
+    labels = node["metadata"].get("labels") or {}
+    return any(all(_requirement(r, labels.get(r.get("key"))) for r in term.get("matchExpressions") or [])
+               and all(_requirement(r, node["metadata"]["name"] if r.get("key") == "metadata.name" else None)
+                       for r in term.get("matchFields") or [])
+               for term in terms)
+
+
 def schedulable(node: dict, pod: dict, load: int = 0) -> bool:
     return _unfit(node, pod, load) is None
 
@@ -119,9 +140,11 @@ def _unfit(node: dict, pod: dict, load: int = 0) -> str | None:
     (NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit, in the default plugin
     order), else None. `load` is how many pods the node has already. The wording is each
     plugin's (pkg/scheduler/framework/plugins/...; noderesources/fit.go "Too many pods")."""
-    if node["spec"].get("unschedulable"):
-        return "node(s) were unschedulable"
     tolerations = pod["spec"].get("tolerations") or []
+    if node["spec"].get("unschedulable") and not any(
+            t.get("key") == "node.kubernetes.io/unschedulable" and t.get("operator") == "Exists"
+            for t in tolerations):
+        return "node(s) were unschedulable"
     for taint in node["spec"].get("taints") or []:
         if taint.get("effect") not in ("NoSchedule", "NoExecute"):
             continue
@@ -131,7 +154,7 @@ def _unfit(node: dict, pod: dict, load: int = 0) -> str | None:
             return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
     wanted = pod["spec"].get("nodeSelector") or {}
     labels = node["metadata"].get("labels") or {}
-    if not all(labels.get(k) == v for k, v in wanted.items()):
+    if not all(labels.get(k) == v for k, v in wanted.items()) or not _affinity_matches(node, pod):
         return "node(s) didn't match Pod's node affinity/selector"
     if load + 1 > node_max_pods(node):
         return TOO_MANY_PODS

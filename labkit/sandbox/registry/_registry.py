@@ -11,11 +11,12 @@ import uuid
 
 from ...kube.objects import clone
 from ...kube.labels import selector_string
-from . import _admission, _patch, _patch_errors
+from . import _admission, _nodeports, _patch, _patch_errors
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
 from .._clock import rfc3339
 from .._config import SandboxConfig
+from ..apis._defaults_batch import generate_job_selector
 from ..apis._resources import Resource, by_plural
 from ..storage._store import Store
 
@@ -53,16 +54,21 @@ class Registry:
             # Named before admission, as the real registry does, so defaults may use the name.
             meta["name"] = self.store.generate_name(resource, namespace, meta["generateName"])
         obj = _admission.default(resource.kind, obj, config=self.config)
+        if resource.kind == "Job":
+            # The Job strategy's PrepareForCreate selects the pods by the Job's own uid.
+            obj["metadata"]["uid"] = self.store.next_uid(resource, namespace, obj["metadata"].get("name", ""))
+            generate_job_selector(obj)
         _admission.validate(resource.kind, obj)
         if resource.kind == "Service":
             self._allocate_cluster_ip(obj)
+            _nodeports.allocate(obj, self.store.list_resource(_SERVICES), self.config.seed)
         if resource.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
         if dry_run:
             # The real registry fills the system fields before the dry-run point
             # (rest.FillObjectMetaSystemFields): a uid, a creation time, a first generation.
             meta = obj["metadata"]
-            meta["uid"] = str(uuid.uuid4())
+            meta["uid"] = meta.get("uid") or str(uuid.uuid4())
             meta["creationTimestamp"] = rfc3339(self.store.clock.now())
             if "spec" in obj and resource.kind not in ("Pod", "Service", "Node", "Namespace"):
                 meta["generation"] = 1
@@ -89,17 +95,30 @@ class Registry:
         else:
             new = clone(obj)
             new["metadata"] = dict(clone(meta), name=name)
-            new["metadata"].pop("deletionTimestamp", None)    # only a delete sets it
+            # Only a delete sets these; an update keeps what a delete set.
+            for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                new["metadata"].pop(field, None)
+                if current["metadata"].get(field) is not None:
+                    new["metadata"][field] = current["metadata"][field]
             if resource.namespaced:
                 new["metadata"]["namespace"] = namespace
             if "status" in current:                # the main resource never writes status
                 new["status"] = clone(current["status"])
             new = _admission.default(resource.kind, new, config=self.config, old=current)
+            if resource.kind == "Service" and isinstance(new.get("spec"), dict):
+                _nodeports.keep_allocated(new["spec"], current.get("spec") or {})
             _admission.validate(resource.kind, new, old=current)
+            if resource.kind == "Service":
+                _nodeports.allocate(new, self.store.list_resource(_SERVICES), self.config.seed)
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if dry_run:
             return new
-        return self.store.update(resource, new)
+        updated = self.store.update(resource, new)
+        if updated["metadata"].get("deletionTimestamp") and not updated["metadata"].get("finalizers") \
+                and resource.kind not in ("Pod", "Namespace"):
+            # The last finalizer removed from a deleting object: it goes now.
+            self.store.delete(resource, namespace, name)
+        return updated
 
     # --- patch ---------------------------------------------------------------------
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
@@ -168,10 +187,17 @@ class Registry:
 
     # --- delete --------------------------------------------------------------------
     def delete(self, resource: Resource, namespace: str | None, name: str, *, dry_run: bool = False,
-               grace_seconds: int | None = None) -> dict:
+               grace_seconds: int | None = None, propagation: str | None = None) -> dict:
         """Delete an object. Pods terminate gracefully (deletionTimestamp, STATUS Terminating,
         out of the endpoints at once) and the kubelet removes them; grace_seconds=0 removes
-        them at once (`kubectl delete --grace-period=0 --force`)."""
+        them at once (`kubectl delete --grace-period=0 --force`). propagation Orphan or
+        Foreground leaves the object deleting with that finalizer for the garbage collector;
+        an object with finalizers stays until they are removed."""
+        if propagation not in (None, "Orphan", "Foreground", "Background"):
+            raise _admission.Invalid("DeleteOptions", "", [{
+                "reason": "FieldValueNotSupported", "field": "propagationPolicy",
+                "message": f'Unsupported value: "{propagation}": supported values: '
+                           '"Foreground", "Background", "Orphan"'}], group="")
         current = self._existing(resource, namespace, name)
         if dry_run:
             return current
@@ -203,6 +229,19 @@ class Registry:
                 ns["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())
                 ns["status"] = {"phase": "Terminating"}
             return self.store.mutate(resource, None, name, terminate, exempt_quota=True)
+        # The store's deletion with finalizers (staging/.../registry/generic/registry/store.go
+        # updateForGracefulDeletionAndFinalizers): the policy's finalizer is added, and an
+        # object with any finalizer is only marked.
+        wanted = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}.get(propagation or "")
+        finalizers = list(current["metadata"].get("finalizers") or [])
+        if wanted and wanted not in finalizers:
+            finalizers.append(wanted)
+        if finalizers:
+            def mark(obj: dict) -> None:
+                obj["metadata"].setdefault("deletionTimestamp", rfc3339(self.store.clock.now()))
+                obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+                obj["metadata"]["finalizers"] = finalizers
+            return self.store.mutate(resource, namespace, name, mark, exempt_quota=True)
         return self.store.delete(resource, namespace, name)
 
     # --- helpers -------------------------------------------------------------------

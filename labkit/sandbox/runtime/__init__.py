@@ -31,10 +31,14 @@ import io
 import re
 
 from ._context import ExecResult, ImageProfile, ToolContext
-from ._images import profile, traits
+from ._images import default_command, profile, traits
 from ._podfiles import pod_files, pod_hostname
 
-__all__ = ["run", "profile", "ExecResult", "ImageProfile", "pod_env"]
+from ._interactive import Interrupt, StreamInput
+from ._tty import LineDiscipline, onlcr
+
+__all__ = ["run", "profile", "ExecResult", "ImageProfile", "pod_env", "Interrupt", "StreamInput",
+           "LineDiscipline", "onlcr", "reads_stdin", "default_command"]
 
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SHELL_NAMES = ("sh", "bash", "ash", "dash")
@@ -106,11 +110,14 @@ def _expand(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)", sub, value)
 
 
-def pod_env(pod: dict, container: dict, *, config, cluster) -> dict[str, str]:
+def pod_env(pod: dict, container: dict, *, config, cluster,
+            services_at_start: list[dict] | None = None) -> dict[str, str]:
     """The environment of a process exec'd in the container.
 
     kubelet_pods.go getServiceEnvVarMap: the `kubernetes` Service of `default` always, the
     pod's namespace's Services when enableServiceLinks (default true); headless ones never.
+    Only Services that existed when the container started: `services_at_start` as the
+    kubelet recorded them, else (a restarted sandbox) those created by the pod's startTime.
     Order: PATH and HOSTNAME (the runtime's), the image's ENV, the container's env as
     declared, the service variables by service name, then HOME (runc's default). The
     kubelet builds the last groups from Go maps, so a real pod's order varies; the sandbox
@@ -119,7 +126,11 @@ def pod_env(pod: dict, container: dict, *, config, cluster) -> dict[str, str]:
     ns = pod["metadata"].get("namespace") or "default"
     spec = pod.get("spec") or {}
     services = []
-    for svc in cluster.list("services", None):
+    if services_at_start is None:
+        started = (pod.get("status") or {}).get("startTime") or "~"
+        services_at_start = [s for s in cluster.list("services", None)
+                             if (s["metadata"].get("creationTimestamp") or "") <= started]
+    for svc in services_at_start:
         name, svc_ns = svc["metadata"]["name"], svc["metadata"].get("namespace")
         if svc_ns == "default" and name == "kubernetes":
             services.append(svc)
@@ -156,9 +167,9 @@ def pod_env(pod: dict, container: dict, *, config, cluster) -> dict[str, str]:
     return env
 
 
-def _make_network(cluster, config):
+def _make_network(cluster, config, clock=None):
     from ._network import Network
-    return Network(cluster, config)
+    return Network(cluster, config, clock=clock)
 
 
 def _oci_not_found(command: str) -> str:
@@ -170,13 +181,44 @@ def _oci_not_found(command: str) -> str:
             f"{reason}: unknown\n")
 
 
+class _Forward(io.StringIO):
+    """A process's stdout or stderr handed on as it is written (a streamed exec)."""
+
+    def __init__(self, send, channel: int) -> None:
+        super().__init__()
+        self._send, self._channel = send, channel
+
+    def write(self, text: str) -> int:
+        if text:
+            self._send(self._channel, text)
+        return len(text)
+
+
+# Tools that read their standard input when given no file; any other command given on its
+# own to `exec -i` starts at once, as a real one would, whatever stdin brings later.
+_STDIN_READERS = frozenset({"cat", "grep", "wc", "sort", "uniq", "head", "tail", "tr", "cut",
+                            "awk", "sed", "tee", "xargs", "base64", "md5sum", "sha256sum", "od"})
+
+
+def reads_stdin(argv: list[str]) -> bool:
+    """Whether a command line waits on its stdin: shells and filters do, `hostname` doesn't."""
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    return name in _SHELL_NAMES or name in _STDIN_READERS
+
+
 def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, clock,
-        dns_address, dns_clients, stdin: str = "", timeout: float | None = None,
-        network=None) -> ExecResult:
+        dns_address, dns_clients, stdin: "str | StreamInput" = "", timeout: float | None = None,
+        network=None, on_output=None, tty: bool = False,
+        interrupt: "Interrupt | None" = None, services_at_start: list[dict] | None = None) -> ExecResult:
     """Run argv in a pod's container, as `kubectl exec POD [-c C] -- argv...` would.
 
     `network` is the sandbox's simulated network; sharing one across execs keeps
-    kube-proxy's backend choices and the servers' access logs going from one exec to the next."""
+    kube-proxy's backend choices and the servers' access logs going from one exec to the next.
+
+    Streamed (`exec -i`, `-it`, attach): stdin is a StreamInput the caller feeds,
+    `on_output(channel, text)` receives output as it is written (1 stdout, 2 stderr; with a
+    tty both are 1), and `interrupt` is the terminal's Ctrl-C. A shell given no script then
+    reads and runs its commands line by line (see _interactive)."""
     from . import tools  # noqa: F401  (registers every tool)
     from ._cpu import Turn
     from .shell import (MEMORY_LIMIT, BufferSink, Dialect, Input, Io, LimitExceeded, Memory,
@@ -187,16 +229,23 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     node_name = (pod.get("spec") or {}).get("nodeName")
     node = cluster.get("nodes", None, node_name) if node_name else None
     files = pod_files(pod, config=config, node=node)
-    env = pod_env(pod, spec_container, config=config, cluster=cluster)
+    env = pod_env(pod, spec_container, config=config, cluster=cluster, services_at_start=services_at_start)
     limit = timeout if timeout is not None else config.exec_timeout_seconds
     memory = Memory(MEMORY_LIMIT)
+    streamed = isinstance(stdin, StreamInput)
+    interrupt = interrupt or Interrupt()
+    if streamed:
+        from ._interactive import InterruptibleClock
+        clock = InterruptibleClock(clock, interrupt)
     turn = Turn()
     ctx = ToolContext(
         pod=pod, container=spec_container.get("name", ""), image=image_traits.profile,
         files=files, env=env, config=config, cluster=cluster,
-        network=network or _make_network(cluster, config), dns_address=dns_address, dns_clients=dns_clients,
-        clock=clock, deadline=clock.monotonic() + limit, stdin=stdin, memory=memory, turn=turn,
-        stdout=io.StringIO(), stderr=io.StringIO())
+        network=network or _make_network(cluster, config, clock), dns_address=dns_address, dns_clients=dns_clients,
+        clock=clock, deadline=clock.monotonic() + limit, stdin="" if streamed else stdin,
+        memory=memory, turn=turn,
+        stdout=_Forward(on_output, 1) if on_output else io.StringIO(),
+        stderr=_Forward(on_output, 1 if tty else 2) if on_output else io.StringIO())
     out, err = BufferSink(ctx.stdout), BufferSink(ctx.stderr)
     if not argv:
         return ExecResult(b"", _oci_not_found("").encode(), 126)
@@ -206,14 +255,37 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     if name is None:
         err.write(_oci_not_found(argv[0]))
         return _result(ctx, 126)
+    if streamed and name in _SHELL_NAMES and _no_script(argv):
+        from ._interactive import repl
+        shell.dialect = Dialect(dialect_kind(image_traits, name), argv[0])
+        try:
+            code = repl(shell, stdin, out, err, tty=tty, interrupt=interrupt,
+                        deadline_seconds=limit, turn=turn)
+        except Timeout:
+            code = EXIT_TIMEOUT
+        except OutOfMemory:
+            err.write("Killed\n")
+            code = EXIT_KILLED
+        except RecursionError:
+            code = EXIT_SEGFAULT
+        except LimitExceeded as exc:
+            err.write(f"sandbox: {exc}; the command was stopped\n")
+            code = EXIT_SANDBOX_LIMIT
+        finally:
+            memory.close()
+        return _result(ctx, code)
+    if streamed and not reads_stdin(argv):
+        stdin.close()
     try:
         turn.__enter__()                     # wait for a place at the interpreter (_cpu)
-        memory.hold(text_size(stdin))        # what the exec was sent is in its memory
+        if not streamed:
+            memory.hold(text_size(stdin))    # what the exec was sent is in its memory
+            stdin = Input(stdin)
         if name in _SHELL_NAMES:
             shell.dialect = Dialect(dialect_kind(image_traits, name), argv[0])
-            code = shell.invoke(list(argv), Io(Input(stdin), out, err))
+            code = shell.invoke(list(argv), Io(stdin, out, err))
         else:
-            code = shell.run_external(list(argv), Io(Input(stdin), out, err), 1)
+            code = shell.run_external(list(argv), Io(stdin, out, err), 1)
     except ShellExit as ex:
         code = ex.code
     except Timeout:
@@ -230,6 +302,11 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
         memory.close()
         turn.__exit__(None, None, None)
     return _result(ctx, code)
+
+
+def _no_script(argv: list[str]) -> bool:
+    """`sh`, `sh -i`, `bash -l`: a shell that reads its commands from stdin."""
+    return all(a.startswith("-") and "c" not in a for a in argv[1:])
 
 
 def _result(ctx: ToolContext, code: int) -> ExecResult:

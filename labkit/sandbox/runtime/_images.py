@@ -195,3 +195,15 @@ def startup_log(image: str, started) -> list[str]:
         f"{stamp} [notice] 1#1: start worker process 30",
         f"{stamp} [notice] 1#1: start worker process 31",
     ]
+
+
+def default_command(image: str) -> list[str] | None:
+    """The image's ENTRYPOINT + CMD, which a container without `command` runs; None for an
+    image the sandbox does not know, taken to be a server that runs until stopped.
+    (docker-library busybox and alpine `CMD ["sh"]`/`["/bin/sh"]`, centos:7 `CMD ["/bin/bash"]`,
+    netshoot `CMD ["zsh"]`, nginx images' entrypoint script starting nginx.)"""
+    name, tag = normalize(image)
+    if traits(image).profile.http_server is not None or name == "nginx":
+        return ["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]
+    return {"busybox": ["sh"], "alpine": ["/bin/sh"], "nicolaka/netshoot": ["zsh"],
+            "centos": ["/bin/bash"]}.get(name)

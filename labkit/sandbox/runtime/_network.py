@@ -6,7 +6,11 @@ config, or nobody. ICMP echo: pods, nodes and outside hosts answer; a ClusterIP
 does not (kube-proxy in iptables mode only DNATs the Service's TCP/UDP ports).
 TCP to a ClusterIP:port picks one ready endpoint per connection at random, as
 kube-proxy's `statistic --mode random --probability` rules do, and forwards to
-the endpoint's target port; a pod's image decides what listens.
+the endpoint's target port; a pod's image decides what listens. As kube-proxy
+(pkg/proxy/iptables/proxier.go): `sessionAffinity: ClientIP` keeps a client on the
+backend it last reached until `timeoutSeconds` pass without a connection (the
+`recent` match, on the sandbox clock), and `internalTrafficPolicy: Local` keeps only
+the endpoints on the client's node, dropping the connection when there are none.
 
 A Service port without ready endpoints is REJECTed, TCP and UDP alike (kube-proxy's
 iptables proxier: `-j REJECT` "has no endpoints", ICMP port unreachable; the nftables
@@ -71,6 +75,7 @@ class Connection:
     server: str                    # "hello-plain", "hello-html"
     pod: dict | None
     rtt_us: int
+    host_name: str = ""            # an outside web server: the one name it serves (and www.)
 
 
 @dataclass
@@ -88,10 +93,13 @@ class HttpResponse:
 
 
 class Network:
-    def __init__(self, cluster, config, profiles: Callable | None = None) -> None:
+    def __init__(self, cluster, config, profiles: Callable | None = None, clock=None) -> None:
         self.cluster = cluster
         self.config = config
         self._profiles = profiles
+        self._clock = clock
+        # sessionAffinity ClientIP: (service uid, port, client ip) -> (backend, last seen).
+        self._affinity: dict[tuple, tuple[tuple[str, int], float]] = {}
         self._rng = random.Random(f"network:{config.seed}")
         # nginx's access log per serving pod (namespace, name), what `kubectl logs` shows.
         # (when, line) per nginx pod: the access log, stamped for `kubectl logs --timestamps`.
@@ -158,16 +166,18 @@ class Network:
         """Open a TCP connection; raises ConnectError("refused" | "timeout" | "unreachable")."""
         owner = self.owner(ip, src_pod)
         if owner.kind == "service":
-            backend = self._pick_backend(owner.obj, port)
-            if backend is None:
-                raise ConnectError("timeout")     # no rule for this port: not DNATed
+            backend = self._pick_backend(owner.obj, port, src_pod)
+            if backend in (None, "drop"):
+                # No rule for this port, or internalTrafficPolicy Local with no endpoint on
+                # this node: kube-proxy DROPs it ("has no local endpoints"), the client waits.
+                raise ConnectError("timeout")
             if backend == "reject":
                 # kube-proxy REJECTs traffic to a Service without endpoints.
                 raise ConnectError("refused", self._rng.randint(20, 60))
             target_ip, target_port = backend
             conn = self.connect(src_pod, target_ip, target_port)
             return Connection(ip, port, conn.server_ip, conn.server_port, conn.server,
-                              conn.pod, conn.rtt_us)
+                              conn.pod, conn.rtt_us, conn.host_name)
         if owner.kind is None:
             if ":" in ip and not _has_ipv6(src_pod):
                 raise ConnectError("unreachable")
@@ -175,6 +185,8 @@ class Network:
         if not self.permits(src_pod, ip, owner, "TCP", port):
             raise ConnectError("timeout")
         rtt = self._rtt_us(src_pod, owner)
+        if owner.kind == "outside" and port in (80, 443):
+            return Connection(ip, port, ip, port, "outside", None, rtt, owner.name)
         if owner.kind in ("pod", "loopback") and owner.obj is not None:
             server = self._server(owner.obj, port)
             if server is not None:
@@ -247,7 +259,7 @@ class Network:
         pick = int(ipaddress.ip_address(src_ip or "0.0.0.0")) % len(backends)
         return "ok" if passes[pick] else "dropped"
 
-    def _pick_backend(self, svc: dict, port: int, protocol: str = "TCP"):
+    def _pick_backend(self, svc: dict, port: int, src_pod: dict | None = None, protocol: str = "TCP"):
         spec = svc.get("spec") or {}
         svc_port = next((p for p in spec.get("ports") or []
                          if p.get("port") == port and p.get("protocol", "TCP") == protocol), None)
@@ -256,7 +268,38 @@ class Network:
         ready = self._ready_endpoints(svc, svc_port)
         if not ready:
             return "reject"
+        if spec.get("internalTrafficPolicy") == "Local" and src_pod is not None:
+            node = _node_of(src_pod)
+            ready = [b for b in ready if self._endpoint_node(svc, b[0]) == node]
+            if not ready:
+                return "drop"
+        if spec.get("sessionAffinity") == "ClientIP":
+            return self._sticky(svc, port, src_pod, ready)
         return ready[self._rng.randrange(len(ready))]
+
+    def _sticky(self, svc: dict, port: int, src_pod: dict | None, ready: list[tuple[str, int]]):
+        timeout = ((svc["spec"].get("sessionAffinityConfig") or {}).get("clientIP") or {}).get(
+            "timeoutSeconds", 10800)
+        client = ((src_pod or {}).get("status") or {}).get("podIP") or ""
+        key = (svc["metadata"].get("uid") or svc["metadata"]["name"], port, client)
+        now = self._clock.time() if self._clock is not None else 0.0
+        kept = self._affinity.get(key)
+        if kept is not None and kept[0] in ready and now - kept[1] <= timeout:
+            backend = kept[0]
+        else:
+            backend = ready[self._rng.randrange(len(ready))]
+        self._affinity[key] = (backend, now)
+        return backend
+
+    def _endpoint_node(self, svc: dict, ip: str) -> str | None:
+        meta = svc["metadata"]
+        for eps in self.cluster.list("endpointslices", meta["namespace"]):
+            if (eps.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name") != meta["name"]:
+                continue
+            for ep in eps.get("endpoints") or []:
+                if ip in (ep.get("addresses") or []):
+                    return ep.get("nodeName")
+        return None
 
     def _ready_endpoints(self, svc: dict, svc_port: dict) -> list[tuple[str, int]]:
         meta = svc["metadata"]
@@ -289,8 +332,10 @@ class Network:
     # -- HTTP -------------------------------------------------------------------
 
     def http(self, conn: Connection, method: str, target: str, now: dt.datetime,
-             client: str = "-", user_agent: str = "-") -> HttpResponse:
+             client: str = "-", user_agent: str = "-", host: str = "") -> HttpResponse:
         """What the server behind `conn` answers to one request; client is "ip:port"."""
+        if conn.server == "outside":
+            return outside_response(conn, method, host, now)
         request_id = "%032x" % self._rng.getrandbits(128)
         response = hello_response(conn, method, target, now, request_id, client)
         if conn.pod is not None:
@@ -303,6 +348,12 @@ class Network:
             log.append((now.timestamp(), line))
             del log[:-1000]
         return response
+
+    @staticmethod
+    def certificate_names(conn: Connection, host: str) -> bool:
+        """Whether the TLS certificate behind `conn` names `host` (the name the client checks)."""
+        names = {conn.host_name, f"www.{conn.host_name}"} if conn.host_name else set()
+        return host.lower().rstrip(".") in names
 
     def jitter(self, low: int, high: int) -> int:
         """A seeded integer in [low, high]: scheduling noise a tool adds to its timings."""
@@ -335,6 +386,21 @@ def http_date(moment: dt.datetime) -> str:
 def time_local(moment: dt.datetime) -> str:
     """nginx's $time_local (containers run in UTC)."""
     return moment.astimezone(dt.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+def outside_response(conn: Connection, method: str, host: str, now: dt.datetime) -> HttpResponse:
+    """An outside web server with name-based virtual hosts: its own name (and www.) gets the
+    page; any other Host header, such as an ExternalName Service's name, a 404."""
+    name = host.rsplit(":", 1)[0].lower().rstrip(".") if not host.startswith("[") else host
+    known = bool(conn.host_name) and name in (conn.host_name, f"www.{conn.host_name}")
+    body = (f"<!doctype html>\n<html><head><title>{conn.host_name}</title></head>"
+            f"<body><h1>{conn.host_name}</h1></body></html>\n" if known else
+            "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n<html><head><title>404 - Not Found"
+            "</title></head><body><h1>404 - Not Found</h1></body></html>\n")
+    headers = [("Content-Type", "text/html"), ("Date", http_date(now.replace(microsecond=0))),
+               ("Content-Length", str(len(body.encode())))]
+    status, reason = (200, "OK") if known else (404, "Not Found")
+    return HttpResponse(status, reason, headers, b"" if method == "HEAD" else body.encode())
 
 
 def hello_response(conn: Connection, method: str, target: str, now: dt.datetime,

@@ -130,6 +130,13 @@ class Store:
     def get(self, plural: str, namespace: str | None, name: str) -> dict | None:
         return self.get_resource(by_plural(plural), namespace, name)
 
+    def next_uid(self, resource: Resource, namespace: str | None, name: str) -> str:
+        """The uid `create` would give this object now (a strategy that needs it first)."""
+        with self._lock:
+            incarnation = self._incarnations[(resource.key, namespace if resource.namespaced else None, name)]
+            return _naming.object_uid(self.seed, resource.kind, namespace if resource.namespaced else None,
+                                      name, incarnation)
+
     # --- writing -------------------------------------------------------------------
     def create(self, resource: Resource, obj: dict) -> dict:
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 _GROUPS = {"Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
            "EndpointSlice": "discovery.k8s.io", "Scale": "autoscaling",
+           "Job": "batch", "CronJob": "batch",
            "NetworkPolicy": "networking.k8s.io",
            "Role": "rbac.authorization.k8s.io", "ClusterRole": "rbac.authorization.k8s.io",
            "RoleBinding": "rbac.authorization.k8s.io", "ClusterRoleBinding": "rbac.authorization.k8s.io",

@@ -12,10 +12,12 @@ from ._config import _validate_configmap
 from ._labels import _annotations, _labels
 from ._networking import _validate_networkpolicy
 from ._pods import _validate_pod
+from ._secrets import _validate_secret
+from ._batch import _validate_cronjob, _validate_job
 from ._rbac import VALIDATORS as _RBAC_VALIDATORS
 from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
                         _validate_namespace, _validate_service)
-from ._workloads import _validate_deployment, _validate_replicaset
+from ._workloads import _validate_deployment, _validate_replicaset, _validate_statefulset, _validate_daemonset
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -83,4 +85,6 @@ _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "Replic
                "Service": _validate_service, "Namespace": _validate_namespace,
                "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
                "NetworkPolicy": _validate_networkpolicy,
-               "ConfigMap": _validate_configmap, **_RBAC_VALIDATORS}
+               "ConfigMap": _validate_configmap, "Secret": _validate_secret,
+               "Job": _validate_job, "CronJob": _validate_cronjob,
+               "StatefulSet": _validate_statefulset, "DaemonSet": _validate_daemonset, **_RBAC_VALIDATORS}

@@ -112,6 +112,26 @@ def _strategy(strategy: dict, errs: _Errors) -> None:
         errs.not_supported("spec.strategy", rendered, ["Recreate", "RollingUpdate"])
 
 
+def _validate_statefulset(obj, old, errs):
+    """ValidateStatefulSetSpec: a ReplicaSet's checks, and its own policies."""
+    spec = obj.get("spec") or {}
+    policy = spec.get("podManagementPolicy")
+    if policy not in ("OrderedReady", "Parallel"):
+        errs.invalid("spec.podManagementPolicy", policy or "",
+                     "must be 'OrderedReady' or 'Parallel'")
+    strategy = (spec.get("updateStrategy") or {}).get("type")
+    if strategy not in ("RollingUpdate", "OnDelete"):
+        errs.invalid("spec.updateStrategy", strategy or "", "must be 'RollingUpdate' or 'OnDelete'")
+    _validate_workload(obj, old, errs, deployment=False)
+
+
+def _validate_daemonset(obj, old, errs):
+    """ValidateDaemonSetSpec: the selector against the template, the pod template."""
+    spec = dict(obj.get("spec") or {})
+    spec.pop("replicas", None)
+    _validate_workload(dict(obj, spec=spec), old, errs, deployment=False)
+
+
 def _validate_deployment(obj, old, errs):
     _validate_workload(obj, old, errs, deployment=True)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .._images import tool_path
-from .errors import ShellExit, _LoopControl
+from .errors import ShellExit, _LoopControl, _Return
 from .io import text_size
 from .jobs import jobs_builtin, wait_builtin
 
@@ -130,6 +130,17 @@ def _loop_builtin(kind):
     return builtin
 
 
+def _b_return(sh, argv, io_, line):
+    code = int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].lstrip("-").isdigit() else sh.status
+    if sh.calls:
+        raise _Return(code)
+    # Outside a function: bash refuses; dash and BusyBox ash end the script, as `exit` would.
+    if sh.dialect.is_bash:
+        io_.err.write(f"{sh.dialect.prefix(line)}return: can only `return' from a function or sourced script\n")
+        return 1
+    raise ShellExit(code)
+
+
 def _b_read(sh, argv, io_, line):
     args = [a for a in argv[1:] if not a.startswith("-")]
     raw = "-r" in argv[1:]
@@ -226,5 +237,5 @@ BUILTINS = {
     "set": _b_set, "shift": _b_shift, "break": _loop_builtin("break"),
     "continue": _loop_builtin("continue"), "read": _b_read, "cd": _b_cd, "pwd": _b_pwd,
     "command": _b_command, "type": _b_type, "eval": _b_eval, "exec": _b_exec,
-    "wait": wait_builtin, "jobs": jobs_builtin,
+    "wait": wait_builtin, "jobs": jobs_builtin, "return": _b_return,
 }

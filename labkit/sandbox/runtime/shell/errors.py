@@ -22,6 +22,14 @@ class ShellExit(Exception):
         self.code = code
 
 
+class _Return(Exception):
+    """`return [n]` unwinding a function call."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class _LoopControl(Exception):
     def __init__(self, kind: str, levels: int) -> None:
         super().__init__(kind)

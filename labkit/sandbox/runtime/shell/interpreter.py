@@ -3,7 +3,8 @@
 Covers what the course's loops need: quoting, `;` `&&` `||` `|` `!`, if/for/while/until,
 `{ }` and `( )`, variables and `${...}` forms, `$(...)`, `$((...))`, redirections to
 /dev/null, to per-exec virtual files and between fds. No globbing (a pattern stays as
-written, as sh leaves it when nothing matches), no here-documents, no functions.
+written, as sh leaves it when nothing matches), no here-documents; functions, whose
+`return` ends the call.
 
 Messages follow the shell the image really has (`Dialect`): dash on Debian, BusyBox ash
 on Alpine and busybox, bash (4.x without, 5.1+ with the "line N:" of `bash -c`).
@@ -27,12 +28,14 @@ from dataclasses import dataclass, field
 from .._context import TOOLS, ToolContext
 from .builtins import BUILTINS
 from .dialect import Dialect, dialect_kind
-from .errors import LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout, _LoopControl
+from .errors import (LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout, _LoopControl,
+                     _Return)
 from .expansion import Expansion
 from .io import (BufferSink, FileSink, Input, Io, Memory, NullSink, Sink, SinkText,
                  text_size)
 from .jobs import JobTable
-from .parser import AndOr, For, Group, If, Parser, Pipeline, Redirected, Seq, Simple, While
+from .parser import (AndOr, For, FuncDef, Group, If, Parser, Pipeline, Redirected, Seq, Simple,
+                     While)
 
 __all__ = ["MAX_ITERATIONS", "Shell"]
 
@@ -46,6 +49,11 @@ _SHELLS = ("sh", "bash", "ash", "dash")
 
 
 # ---------------------------------------------------------------- interpreter
+
+# POSIX 2.14: found before functions (a function cannot replace `exit` or `return`).
+_SPECIAL_BUILTINS = frozenset({":", ".", "break", "continue", "eval", "exec", "exit", "export",
+                               "readonly", "return", "set", "shift", "times", "trap", "unset"})
+
 
 @dataclass
 class _Budget:
@@ -109,6 +117,8 @@ class Shell(Expansion):
     pid: int = 1
     in_condition: int = 0
     jobs: JobTable = field(default_factory=JobTable)
+    functions: dict = field(default_factory=dict)   # name -> body (a compound command)
+    calls: int = 0                         # function calls under way
     last_job_pid: int | None = None        # $!
     _top_out: Sink = field(default_factory=NullSink)      # the exec's own stdout/stderr
     _top_err: Sink = field(default_factory=NullSink)
@@ -157,7 +167,8 @@ class Shell(Expansion):
     def clone(self) -> "Shell":
         """A subshell: a copy of the state, with no jobs of its own yet."""
         return dataclasses.replace(self, vars=self.vars.copy(), exported=set(self.exported),
-                                   positional=list(self.positional), jobs=JobTable())
+                                   positional=list(self.positional), jobs=JobTable(),
+                                   functions=dict(self.functions))
 
     def check(self) -> None:
         if self.ctx.clock.monotonic() >= self.ctx.deadline:
@@ -262,7 +273,25 @@ class Shell(Expansion):
                 self.status = self.clone().run_stage(node.body, io_)
                 return self.status
             return self.exec_seq(node.body, io_)
+        if isinstance(node, FuncDef):
+            self.functions[node.name] = node.body
+            self.status = 0
+            return 0
         raise TypeError(node)
+
+    def call_function(self, argv: list, io_: Io) -> int:
+        """A function runs in this shell with its own positional parameters; `return`
+        ends it with its status."""
+        saved, self.positional = self.positional, list(argv[1:])
+        self.calls += 1
+        try:
+            self.exec_command(self.functions[argv[0]], io_)
+        except _Return as ret:
+            self.status = ret.code
+        finally:
+            self.calls -= 1
+            self.positional = saved
+        return self.status
 
     def run_stage(self, node, io_: Io) -> int:
         """Run a command in this subshell (a pipeline stage, `( ... )`) to its exit status;
@@ -339,6 +368,11 @@ class Shell(Expansion):
             for name, value in values:
                 self.vars[name] = value
             self.status = self._cmd_status if self._cmd_status is not None else 0
+            return self.status
+        if argv[0] in self.functions and argv[0] not in _SPECIAL_BUILTINS:
+            for name, value in values:
+                self.vars[name] = value
+            self.status = self.call_function(argv, io2)
             return self.status
         builtin = BUILTINS.get(argv[0])
         if builtin is not None:

@@ -70,6 +70,13 @@ class Group:
 
 
 @dataclass
+class FuncDef:
+    """`name() compound-command`: a function definition (POSIX 2.9.5)."""
+    name: str
+    body: object
+
+
+@dataclass
 class Redirected:
     node: object
     redirs: list
@@ -200,10 +207,31 @@ class Parser:
             node = Group(body, True)
         elif word is not None and word != "in":
             raise self.error(tok)
+        elif self._function_ahead():
+            return self.function()
         else:
             return self.simple()
         redirs = self.redirects()
         return Redirected(node, redirs) if redirs else node
+
+    def _function_ahead(self) -> bool:
+        tok = self.peek()
+        after = self.toks[self.pos + 1:self.pos + 3]
+        return (tok.kind == "word" and bool(_NAME.match(tok.value.raw)) and len(after) == 2
+                and [(t.kind, t.value) for t in after] == [("op", "("), ("op", ")")])
+
+    def function(self) -> FuncDef:
+        name = self.next().value.raw
+        self.pos += 2                                   # ( )
+        self.skip_newlines()
+        if self.peek().kind == "eof":
+            raise self.error(self.peek())
+        first = self.peek()
+        body = self.command()
+        inner = body.node if isinstance(body, Redirected) else body
+        if isinstance(inner, (Simple, FuncDef)):        # the body must be a compound command
+            raise self.error(first)
+        return FuncDef(name, body)
 
     def redirects(self) -> list:
         redirs = []

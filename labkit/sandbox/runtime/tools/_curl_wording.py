@@ -104,6 +104,27 @@ class Wording:
     def closing(self) -> str:
         return "* Closing connection 0\n"
 
+    def cert_name_mismatch(self, host: str) -> tuple[int, str]:
+        """(exit code, message) when the server's certificate does not name `host`: 7.29
+        on CentOS 7 is built with NSS (lib/vtls/nss.c, SSL_ERROR_BAD_CERT_DOMAIN, code 51);
+        later builds with OpenSSL (lib/vtls/openssl.c verifyhost, code 60)."""
+        if self.old:
+            return 51, ("Unable to communicate securely with peer: requested domain name does not "
+                        "match the server's certificate.")
+        return 60, f"SSL: no alternative certificate subject name matches target host name '{host}'"
+
+    def cert_help(self) -> str:
+        """What curl adds after a certificate error line (src/tool_operate.c CURL_CA_CERT_ERRORMSG,
+        for code 60 only: 7.29's NSS mismatch is 51 and gets none). "web page" became "webpage"
+        in the 8.x series."""
+        if self.old:
+            return ""
+        page = "web page" if self.version.startswith("7.") else "webpage"
+        return ("More details here: https://curl.se/docs/sslcerts.html\n\n"
+                "curl failed to verify the legitimacy of the server and therefore could not\n"
+                "establish a secure connection to it. To learn more about this situation and\n"
+                f"how to fix it, please visit the {page} mentioned above.\n")
+
     def request_headers(self, method: str, path: str, host: str, agent: str) -> list[str]:
         # 7.29 lib/http.c Curl_http() writes User-Agent before Host; later versions Host first.
         if self.old:

@@ -197,7 +197,7 @@ def curl(ctx, argv: list[str]) -> int:
     limit = min(t for t in (c.connect_timeout, c.max_time, 1e9) if t > 0)
     try:
         conn = network.connect(ctx.pod, ip, target.port)
-        if target.scheme == "https":
+        if target.scheme == "https" and conn.server != "outside":
             raise ConnectError("refused", conn.rtt_us)   # the hello images serve plain HTTP only
     except ConnectError as exc:
         values["remote_ip"], values["remote_port"] = ip, str(target.port)
@@ -215,6 +215,14 @@ def curl(ctx, argv: list[str]) -> int:
         return _fail(ctx, c, values, meter, 28, wording.connect_timeout(target.host, target.port, spent),
                      spent * 1000)
     connect_us = lookup_us + conn.rtt_us
+    if target.scheme == "https" and not network.certificate_names(conn, target.host):
+        # The certificate names the outside host; curl checks it against the URL's host,
+        # which for an ExternalName Service is the Service's name.
+        values.update(remote_ip=ip, remote_port=str(target.port), num_connects="1")
+        code, message = wording.cert_name_mismatch(target.host)
+        if c.verbose:
+            err.write(f"* Connected to {target.host} ({ip}) port {target.port} (#0)\n")
+        return _fail(ctx, c, values, meter, code, message, after=wording.cert_help())
     values.update(remote_ip=ip, remote_port=str(target.port), num_connects="1",
                   time_connect=f"{connect_us / 1e6:.6f}")
     method = c.method or ("HEAD" if c.head else "GET")
@@ -228,7 +236,8 @@ def curl(ctx, argv: list[str]) -> int:
         err.write(f"* Connected to {target.host} ({ip}) port {target.port} (#0)\n")
         err.write("".join(f"> {line}\r\n" for line in request) + "> \r\n")
     agent = next((h.split(":", 1)[1].strip() for h in request if h.lower().startswith("user-agent:")), "-")
-    response = network.http(conn, method, target.path, ctx.clock.now(),
+    host_sent = next((h.split(":", 1)[1].strip() for h in request if h.lower().startswith("host:")), "")
+    response = network.http(conn, method, target.path, ctx.clock.now(), host=host_sent,
                             client=f"{ctx.pod_ip}:{network.jitter(32768, 60999)}", user_agent=agent)
     total_us = connect_us + network.rtt_us(ctx.pod, ip) + network.jitter(40, 160)
     head_lines = [f"HTTP/1.1 {response.status} {response.reason}"] + [
@@ -268,7 +277,7 @@ def curl(ctx, argv: list[str]) -> int:
 
 
 def _fail(ctx, c: _Curl, values: dict, meter: bool, code: int, message: str,
-          spent_us: int = 0) -> int:
+          spent_us: int = 0, after: str = "") -> int:
     if meter and spent_us:
         ctx.stderr.write(_meter_line(0, 0, 0, spent_us // 1_000_000, False))
     if meter:
@@ -276,7 +285,7 @@ def _fail(ctx, c: _Curl, values: dict, meter: bool, code: int, message: str,
     if c.verbose:
         ctx.stderr.write("* Closing connection 0\n")
     if not c.silent or c.show_error:
-        ctx.stderr.write(f"curl: ({code}) {message}\n")
+        ctx.stderr.write(f"curl: ({code}) {message}\n{after}")
     values["time_total"] = f"{spent_us / 1e6:.6f}"
     if c.write_out is not None:
         ctx.stdout.write(_write_out(c.write_out, values))
