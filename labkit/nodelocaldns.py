@@ -4,8 +4,8 @@ and a per-node hit rate from what the cluster DNS's query log shows.
 The add-on (manifests/addons/nodelocaldns.yaml, as kubernetes/kubernetes ships it) is a
 DaemonSet, a ConfigMap with its Corefile, a ServiceAccount and the `kube-dns-upstream`
 Service. `install` applies each object the cluster serves and reports the others (a
-cluster without DaemonSets, as the sandbox is, still gets the ConfigMap, which is how the
-sandbox knows the add-on is there). It needs write access to kube-system: in a workshop,
+cluster without DaemonSets still gets the ConfigMap, which is all the sandbox needs to know
+the add-on is there). It needs write access to kube-system: in a workshop,
 the instructor's.
 
 >>> labkit.nodelocaldns.install(lab, "../manifests/addons/nodelocaldns.yaml")
