@@ -188,3 +188,27 @@ def scale_timeline(df, title: str | None = None):
     ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def lookup_latency(frames: dict, column: str = "namelookup_s", title: str | None = None):
+    """One row of dots per pod (`frames`: label -> probes.lookup_times frame): each curl's
+    name-lookup time in seconds, so a 5 s stall stands apart from the sub-millisecond rest.
+    A modelled time (df.attrs["timings"]) is said so under the title."""
+    title = title or "Name lookup time per curl"
+    if any(df.attrs.get("timings") for df in frames.values()):
+        title = f"{title}\n({next(df.attrs['timings'] for df in frames.values() if df.attrs.get('timings'))})"
+    fig, ax = _figure(title, "seconds spent resolving the name", "", size=(7, 1.7 + 0.45 * len(frames)))
+    for row, (label, df) in enumerate(frames.items()):
+        values = df[column].dropna()
+        slow = values >= 1
+        ax.scatter(values[~slow], [row] * int((~slow).sum()), s=14, color="tab:blue", alpha=0.6)
+        ax.scatter(values[slow], [row] * int(slow.sum()), s=22, color="tab:red")
+        if slow.any():             # dots at the same time overlap: say how many
+            ax.annotate(f"{int(slow.sum())} of {len(values)}", (values[slow].max(), row),
+                        xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
+    ax.set_yticks(range(len(frames)), list(frames))
+    ax.set_xlim(left=-0.2)
+    ax.set_ylim(len(frames) - 0.4, -0.8)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -304,3 +304,26 @@ def wait_shuffled(lab, pod: str, name: str, shuffled: bool = True, namespace: st
         waiting.tick(f"{len(orders)} orders in {samples} answers")
         if not streak:
             time.sleep(interval)
+
+
+@quietly
+def lookup_times(lab, pod: str, name: str, samples: int = 30, namespace: str = "default",
+                 timeout: float = 600):
+    """Name-lookup time of `samples` curls of `http://NAME/` from `pod`, one row per curl:
+    sample, namelookup_s (curl's %{time_namelookup}: getaddrinfo's A and AAAA, and any
+    wait for a lost reply), total_s (%{time_total}), status. `-m 30` leaves room for a
+    resolver's 5 s retry. On the sandbox the times come from its network model
+    (`df.attrs["timings"]` says so), a lost reply's 5 s from its clock, not waited."""
+    import pandas as pd
+    body = (f'echo "@@ $i"; curl -s -o /dev/null -m 30 -w "@@w %{{time_namelookup}} %{{time_total}} '
+            f'%{{http_code}}\\n" {shlex.quote("http://" + name + "/")}')
+    result = lab.exec(pod, _loop(samples, body), namespace=namespace, timeout=timeout)
+    rows = []
+    for fields, text in _parse.records(result.stdout):
+        trailer = next((ln.split()[1:] for ln in text.splitlines() if ln.startswith("@@w")), [])
+        lookup, total, code = (trailer + ["nan", "nan", "000"])[:3]
+        rows.append({"sample": int(fields[0]), "namelookup_s": float(lookup), "total_s": float(total),
+                     "status": int(code)})
+    if not rows and not result.ok:
+        result.check()
+    return _mark_modelled(lab, pd.DataFrame(rows, columns=["sample", "namelookup_s", "total_s", "status"]))

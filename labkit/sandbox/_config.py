@@ -29,6 +29,10 @@ class SandboxConfig:
     dns_ttl: int = 30                       # CoreDNS `ttl 30` in the kubernetes plugin
     dns_cache_seconds: int = 30             # CoreDNS `cache 30`; 0 turns the cache off
     dns_loadbalance: bool = True            # CoreDNS `loadbalance`: shuffle A/AAAA answers
+    # The chance that conntrack drops one reply of a pod's parallel A/AAAA pair sent to the
+    # kube-dns ClusterIP (runtime/_parallel.py); 0 leaves the race out. A pod's annotation
+    # sandbox.labkit.dev/conntrack-race overrides it for that pod.
+    conntrack_race: float = 0.0
     pod_start_seconds: float = 0.05         # Pending -> Running, as a kubelet would take
     pod_stop_seconds: float = 0.2           # Terminating -> gone: containers that exit on SIGTERM
     exec_timeout_seconds: float = 60.0

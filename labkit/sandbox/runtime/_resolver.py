@@ -43,7 +43,6 @@ import struct
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 
 import dns.exception
 import dns.flags
@@ -54,7 +53,8 @@ import dns.rdatatype
 import dns.reversename
 
 from ...kube.resolvconf import ResolvConf, candidates
-from . import _addrsort
+from . import _addrsort, _nodelocal, _parallel
+from ._lookup import Lookup, SentQuery
 
 # gai_strerror texts.
 GAI_MESSAGES = {
@@ -71,40 +71,6 @@ GAI_MESSAGES = {
         "EAI_FAIL": "Non-recoverable error",
     },
 }
-
-
-@dataclass
-class SentQuery:
-    """One question on the wire and what came back."""
-    name: str                      # as sent, without the trailing dot
-    rdtype: str                    # "A", "AAAA", "PTR", ...
-    rcode: str | None = None       # "NOERROR", "NXDOMAIN", ...; None: no answer (timeout)
-    answers: int = 0               # records of the asked type in the answer
-    tcp: bool = False              # retried over TCP after a truncated UDP answer
-    response: dns.message.Message | None = None
-
-
-@dataclass
-class Lookup:
-    """The outcome of one name lookup, with every query it cost."""
-    name: str
-    addresses: list[str] = field(default_factory=list)
-    canonical: str | None = None   # the name the addresses belong to (no trailing dot)
-    source: str = "dns"            # "files" (/etc/hosts), "dns" or "numeric"
-    error: str | None = None       # None, "EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"
-    queries: list[SentQuery] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and bool(self.addresses)
-
-    @property
-    def rcode(self) -> str | None:
-        """The rcode of the last query answered."""
-        for q in reversed(self.queries):
-            if q.rcode is not None:
-                return q.rcode
-        return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -178,6 +144,9 @@ class StubResolver:
         self._finalizer = None
         self.route = "ok"              # "ok", "refused" or "dropped" (Network.dns_route)
         self._server = ctx.config.cluster_dns_ip
+        self.via_nodelocal = False     # the node's NodeLocal DNSCache answers (_nodelocal)
+        self.stalled = 0.0             # simulated seconds lost to dropped replies (_parallel)
+        self.learned_single_request = False     # glibc's RES_SNGLKUP after a lost reply
         self.view = self._view_of(self.conf.nameservers)
 
     # -- which server a nameserver line reaches ----------------------------------------
@@ -191,6 +160,10 @@ class StubResolver:
         gateway = _gateway(config.node_cidr)
         self.route = "dropped"
         for server in nameservers or (config.cluster_dns_ip,):
+            if server in (config.cluster_dns_ip, _nodelocal.ADDRESS) and _nodelocal.serves(self.ctx):
+                # The add-on's cache answers both addresses on the node (NOTRACK, no DNAT).
+                self.via_nodelocal, self._server, self.route = True, server, "ok"
+                return "cluster"
             view = "cluster" if server == config.cluster_dns_ip else "node" if server == gateway else None
             if view is None:
                 continue
@@ -309,8 +282,9 @@ class StubResolver:
         by hand (the same bytes dnspython would send: RD, no EDNS, as glibc's res_mkquery).
         Anything unusual (a truncated reply, an odd name) goes through ask() instead.
         """
-        qtype = _ADDRESS_TYPES[rdtype]
-        qname = _wire_name(name)
+        if self.via_nodelocal:
+            return _nodelocal.ask(self, name, rdtype)
+        qtype, qname = _ADDRESS_TYPES[rdtype], _wire_name(name)
         address = self._address()
         if address is None:
             return SentQuery(name.rstrip("."), rdtype), [], None
@@ -338,8 +312,12 @@ class StubResolver:
         sent.answers = len(addresses)
         return sent, addresses, owner
 
-    def _ask_slow(self, name: str, rdtype: str) -> tuple[SentQuery, list[str], str | None]:
-        sent = self.ask(name, rdtype)
+    def ask_address_tcp(self, name: str, rdtype: str) -> tuple[SentQuery, list[str], str | None]:
+        """ask_address over TCP, as `options use-vc` sends every query."""
+        return self._ask_slow(name, rdtype, tcp=True)
+
+    def _ask_slow(self, name: str, rdtype: str, tcp: bool = False) -> tuple[SentQuery, list[str], str | None]:
+        sent = self.ask(name, rdtype, tcp=tcp)
         addresses, owner = [], None
         if sent.response is not None:
             want = dns.rdatatype.from_text(rdtype)
@@ -427,7 +405,10 @@ class StubResolver:
             types = {"unspec": ["A", "AAAA"], "inet": ["A"], "inet6": ["AAAA"]}[family]
             if addrconfig and family == "unspec" and not self._pod_has_ipv6():
                 types = ["A"]
+            before = self.stalled
             found = self._walk(name, types, per_candidate=True)
+            found.stalled = self.stalled - before
+            self.lose(found.stalled)        # a lost reply's wait, on the sandbox clock
         if len(found.addresses) > 1:
             found.addresses = _addrsort.order(found.addresses, self.interface, self.libc)
         return found
@@ -455,9 +436,9 @@ class StubResolver:
         for candidate in candidates(name, self.conf, self.libc):
             answered_all = True
             rcodes = []
-            for rdtype in types:
-                sent, addresses, owner = self.ask_address(candidate, rdtype)
-                result.queries.append(sent)
+            outcomes, sent_all = _parallel.ask(self, candidate, types)
+            result.queries.extend(sent_all)
+            for sent, addresses, owner in outcomes:
                 if sent.rcode is None:
                     # glibc sends A and AAAA together and waits for both at once.
                     answered_all = False

@@ -175,7 +175,18 @@ def curl(ctx, argv: list[str]) -> int:
         ip = target.host                  # a literal: nothing to resolve
     else:
         found = resolver(ctx).getaddrinfo(target.host)
-        lookup_us = sum(network.jitter(120, 400) for _ in found.queries)
+        # A reply lost to the conntrack race (runtime/_parallel.py) adds the resolver's wait.
+        lookup_us = sum(network.jitter(120, 400) for q in found.queries if not q.dropped) \
+            + int(found.stalled * 1e6)
+        limit = min(t for t in (c.connect_timeout, c.max_time, 1e9) if t > 0)
+        if found.stalled and lookup_us > limit * 1e6:
+            # -m/--connect-timeout cut the resolver's wait short: lib/multi.c multi_runsingle()
+            # in the resolving state, "Resolving timed out after %ld milliseconds", code 28.
+            ctx.waited -= found.stalled - limit
+            spent_us = int(limit * 1e6) + network.jitter(0, 2000)
+            values["time_namelookup"] = "0.000000"
+            return _fail(ctx, c, values, meter, 28,
+                         f"Resolving timed out after {spent_us // 1000} milliseconds", spent_us)
         ipv4 = [a for a in found.addresses if ":" not in a]
         if not found.ok or not ipv4:
             return _fail(ctx, c, values, meter, 6, wording.unresolved(target.host))
