@@ -105,6 +105,17 @@ def exit_status(code: int) -> dict:
 
 
 
+def _admit(sandbox, request: web.Request) -> None:
+    """A stream needs the WebSocket upgrade and a free exec slot (claimed here; the caller
+    releases it with _unclaim)."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise _errors.ApiError(400, "BadRequest", "Upgrade request required")
+    if not _claim(sandbox):
+        raise _errors.ApiError(429, "TooManyRequests",
+                               f"the sandbox runs at most {MAX_CONCURRENT_EXECS} execs at once; "
+                               "try again when one has ended")
+
+
 def _status_bytes(status: dict) -> bytes:
     """The error channel's Status as remotecommand writes it: json.Marshal, no newline."""
     return _gojson.dumps(status).rstrip(b"\n")
@@ -138,12 +149,7 @@ async def handle_attach(sandbox, request: web.Request, target) -> web.StreamResp
     pod, container, refusal = _stream_target(sandbox, request, target)
     if refusal is not None:
         return refusal
-    if request.headers.get("Upgrade", "").lower() != "websocket":
-        raise _errors.ApiError(400, "BadRequest", "Upgrade request required")
-    if not _claim(sandbox):
-        raise _errors.ApiError(429, "TooManyRequests",
-                               f"the sandbox runs at most {MAX_CONCURRENT_EXECS} execs at once; "
-                               "try again when one has ended")
+    _admit(sandbox, request)
     try:
         process = sandbox.attach_target(pod, container)
         if process is None:
@@ -203,12 +209,7 @@ async def handle_exec(sandbox, request: web.Request, target) -> web.StreamRespon
     command = request.query.getall("command", [])
     if not command:
         raise _errors.bad_request("you must specify at least 1 command")
-    if request.headers.get("Upgrade", "").lower() != "websocket":
-        raise _errors.ApiError(400, "BadRequest", "Upgrade request required")
-    if not _claim(sandbox):
-        raise _errors.ApiError(429, "TooManyRequests",
-                               f"the sandbox runs at most {MAX_CONCURRENT_EXECS} execs at once; "
-                               "try again when one has ended")
+    _admit(sandbox, request)
     try:
         return await _serve(sandbox, request, pod, container, command)
     finally:

@@ -30,6 +30,18 @@ class Controller:
     def on_event(self, event: Event) -> None:
         pass
 
+    def mark_self_or_owner(self, event: Event, own: str, children: str, owner_kind: str) -> None:
+        """Mark an object of the kind this controller reconciles (plural `own`), or, for one
+        of the `children` it makes, the owner its controller reference names
+        (metav1.GetControllerOf)."""
+        meta, plural = event.object["metadata"], event.resource.plural
+        if plural == own:
+            self.mark((meta.get("namespace"), meta["name"]))
+        elif plural == children:
+            for ref in meta.get("ownerReferences") or []:
+                if ref.get("kind") == owner_kind and ref.get("controller"):
+                    self.mark((meta.get("namespace"), ref["name"]))
+
     def begin(self) -> None:
         pass
 

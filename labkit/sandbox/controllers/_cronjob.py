@@ -29,13 +29,7 @@ class CronJobController(Controller):
     name = "cronjob"
 
     def on_event(self, event: Event) -> None:
-        meta, plural = event.object["metadata"], event.resource.plural
-        if plural == "cronjobs":
-            self.mark((meta.get("namespace"), meta["name"]))
-        elif plural == "jobs":
-            for ref in meta.get("ownerReferences") or []:
-                if ref.get("kind") == "CronJob" and ref.get("controller"):
-                    self.mark((meta.get("namespace"), ref["name"]))
+        self.mark_self_or_owner(event, "cronjobs", "jobs", "CronJob")
 
     def reconcile(self, key) -> None:
         ns, name = key

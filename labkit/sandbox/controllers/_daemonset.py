@@ -54,16 +54,11 @@ class DaemonSetController(Controller):
     name = "daemonset"
 
     def on_event(self, event: Event) -> None:
-        meta, plural = event.object["metadata"], event.resource.plural
-        if plural == "daemonsets":
-            self.mark((meta.get("namespace"), meta["name"]))
-        elif plural == "nodes":
+        if event.resource.plural == "nodes":       # a node added or changed may want a daemon pod
             for ds in self.store.list_resource(DAEMONSETS):
                 self.mark((ds["metadata"]["namespace"], ds["metadata"]["name"]))
-        elif plural == "pods":
-            for ref in meta.get("ownerReferences") or []:
-                if ref.get("kind") == "DaemonSet" and ref.get("controller"):
-                    self.mark((meta.get("namespace"), ref["name"]))
+        else:
+            self.mark_self_or_owner(event, "daemonsets", "pods", "DaemonSet")
 
     def reconcile(self, key) -> None:
         ns, name = key

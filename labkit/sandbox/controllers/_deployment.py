@@ -15,13 +15,7 @@ class DeploymentController(Controller):
     name = "deployment"
 
     def on_event(self, event: Event) -> None:
-        meta, plural = event.object["metadata"], event.resource.plural
-        if plural == "deployments":
-            self.mark((meta.get("namespace"), meta["name"]))
-        elif plural == "replicasets":
-            for ref in meta.get("ownerReferences") or []:
-                if ref.get("kind") == "Deployment":
-                    self.mark((meta.get("namespace"), ref["name"]))
+        self.mark_self_or_owner(event, "deployments", "replicasets", "Deployment")
 
     def reconcile(self, key) -> None:
         ns, name = key

@@ -32,13 +32,7 @@ class JobController(Controller):
     name = "job"
 
     def on_event(self, event: Event) -> None:
-        meta, plural = event.object["metadata"], event.resource.plural
-        if plural == "jobs":
-            self.mark((meta.get("namespace"), meta["name"]))
-        elif plural == "pods":
-            for ref in meta.get("ownerReferences") or []:
-                if ref.get("kind") == "Job" and ref.get("controller"):
-                    self.mark((meta.get("namespace"), ref["name"]))
+        self.mark_self_or_owner(event, "jobs", "pods", "Job")
 
     def reconcile(self, key) -> Iterator[None] | None:
         ns, name = key

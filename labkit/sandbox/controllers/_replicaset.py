@@ -21,13 +21,7 @@ class ReplicaSetController(Controller):
     name = "replicaset"
 
     def on_event(self, event: Event) -> None:
-        meta, plural = event.object["metadata"], event.resource.plural
-        if plural == "replicasets":
-            self.mark((meta.get("namespace"), meta["name"]))
-        elif plural == "pods":
-            for ref in meta.get("ownerReferences") or []:
-                if ref.get("kind") == "ReplicaSet":
-                    self.mark((meta.get("namespace"), ref["name"]))
+        self.mark_self_or_owner(event, "replicasets", "pods", "ReplicaSet")
 
     def reconcile(self, key) -> Iterator[None]:
         ns, name = key

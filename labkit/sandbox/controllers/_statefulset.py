@@ -29,13 +29,7 @@ class StatefulSetController(Controller):
     name = "statefulset"
 
     def on_event(self, event: Event) -> None:
-        meta, plural = event.object["metadata"], event.resource.plural
-        if plural == "statefulsets":
-            self.mark((meta.get("namespace"), meta["name"]))
-        elif plural == "pods":
-            for ref in meta.get("ownerReferences") or []:
-                if ref.get("kind") == "StatefulSet" and ref.get("controller"):
-                    self.mark((meta.get("namespace"), ref["name"]))
+        self.mark_self_or_owner(event, "statefulsets", "pods", "StatefulSet")
 
     def reconcile(self, key) -> None:
         ns, name = key
