@@ -2,6 +2,7 @@
 small facts about objects (ownership, whether a pod is active or ready)."""
 from __future__ import annotations
 
+import abc
 import datetime as dt
 from typing import Iterator
 
@@ -13,7 +14,7 @@ SVC, EP, SLICES = by_plural("services"), by_plural("endpoints"), by_plural("endp
 NS, NODES, EVENTS = by_plural("namespaces"), by_plural("nodes"), by_plural("events")
 
 
-class Controller:
+class Controller(abc.ABC):
     """One controller: it turns store events into dirty keys (`on_event`) and reconciles one
     key at a time (`reconcile`, a generator when it yields to the API server between steps).
     `begin` prepares state shared by one batch of keys."""
@@ -45,8 +46,9 @@ class Controller:
     def begin(self) -> None:
         pass
 
+    @abc.abstractmethod
     def reconcile(self, key) -> Iterator[None] | None:
-        raise NotImplementedError
+        """Bring the object of `key` to what its spec asks (a generator may yield between steps)."""
 
 
 def owned_by(obj: dict, owner: dict) -> bool:
