@@ -6,7 +6,10 @@ import abc
 import datetime as dt
 from typing import Iterator
 
+from ...kube.objects import clone
+from ..apis import _errors
 from ..apis._resources import by_plural
+from ..registry import _admission
 from ..storage._store import Event
 
 PODS, RS, DEPLOY = by_plural("pods"), by_plural("replicasets"), by_plural("deployments")
@@ -46,6 +49,18 @@ class Controller(abc.ABC):
     def begin(self) -> None:
         pass
 
+    def create_pod(self, owner: dict, pod: dict, component: str) -> dict | None:
+        """PodControl.CreatePods (pkg/controller/controller_utils.go): through the registry, so
+        admission applies as it does to the real controllers' API calls, and recorded on the
+        owner as SuccessfulCreate or FailedCreate. None when the API refused the pod."""
+        try:
+            created = self.registry.create(PODS, owner["metadata"]["namespace"], pod)
+        except (_errors.ApiError, _admission.Invalid) as e:
+            self.record(owner, "FailedCreate", f"Error creating: {e}", component, "Warning")
+            return None
+        self.record(owner, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", component)
+        return created
+
     @abc.abstractmethod
     def reconcile(self, key) -> Iterator[None] | None:
         """Bring the object of `key` to what its spec asks (a generator may yield between steps)."""
@@ -59,6 +74,19 @@ def owned_by(obj: dict, owner: dict) -> bool:
 def owner_ref(owner: dict, kind: str, api_version: str) -> dict:
     return {"apiVersion": api_version, "kind": kind, "name": owner["metadata"]["name"],
             "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+
+
+def pod_from_template(template: dict, owner: dict, kind: str, api_version: str) -> dict:
+    """GetPodFromTemplate (pkg/controller/controller_utils.go): the template's labels,
+    annotations and spec, named after the owner, with a controller reference to it."""
+    meta = template.get("metadata") or {}
+    pod = {"metadata": {"generateName": f"{owner['metadata']['name']}-", "namespace": owner["metadata"]["namespace"],
+                        "labels": dict(meta.get("labels") or {})},
+           "spec": clone(template["spec"])}
+    if meta.get("annotations"):
+        pod["metadata"]["annotations"] = dict(meta["annotations"])
+    pod["metadata"]["ownerReferences"] = [owner_ref(owner, kind, api_version)]
+    return pod
 
 
 def active(pod: dict) -> bool:

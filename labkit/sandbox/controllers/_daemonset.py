@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from ...kube.objects import clone
 from ...kube.readiness import pod_ready
-from ..apis import _errors, _naming
+from ..apis import _naming
 from ..apis._resources import by_plural
-from ..registry import _admission
 from ..storage._store import Event
-from ._base import NODES, PODS, Controller, active, owned_by, owner_ref
+from ._base import NODES, PODS, Controller, active, owned_by, pod_from_template
 from ._scheduler import schedulable
 
 DAEMONSETS = by_plural("daemonsets")
@@ -105,18 +104,9 @@ class DaemonSetController(Controller):
             self.store.mutate(DAEMONSETS, ns, name, lambda o: o.__setitem__("status", status))
 
     def _create(self, ds: dict, node: str, revision: str) -> dict | None:
-        ns, name = ds["metadata"]["namespace"], ds["metadata"]["name"]
         template = ds["spec"]["template"]
-        labels = dict(template.get("metadata", {}).get("labels") or {})
-        labels.update({"controller-revision-hash": revision, "pod-template-generation":
-                       str(ds["metadata"].get("generation", 1))})
-        pod = {"metadata": {"generateName": f"{name}-", "namespace": ns, "labels": labels,
-                            "ownerReferences": [owner_ref(ds, "DaemonSet", "apps/v1")]},
-               "spec": daemon_pod_spec(template["spec"], node)}
-        try:
-            created = self.registry.create(PODS, ns, pod)
-        except (_errors.ApiError, _admission.Invalid) as e:
-            self.record(ds, "FailedCreate", f"Error creating: {e}", "daemonset-controller", "Warning")
-            return None
-        self.record(ds, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", "daemonset-controller")
-        return created
+        pod = pod_from_template(template, ds, "DaemonSet", "apps/v1")
+        pod["metadata"]["labels"].update({"controller-revision-hash": revision, "pod-template-generation":
+                                          str(ds["metadata"].get("generation", 1))})
+        pod["spec"] = daemon_pod_spec(template["spec"], node)
+        return self.create_pod(ds, pod, "daemonset-controller")

@@ -7,12 +7,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...kube.objects import clone
-from ..apis import _errors
 from .._clock import rfc3339
-from ..registry import _admission
 from ..storage._store import Event
 from ...kube.readiness import pod_ready
-from ._base import PODS, Controller, delete_quietly, owned_by, owner_ref
+from ._base import PODS, Controller, delete_quietly, owned_by, pod_from_template
 from ..apis._resources import by_plural
 
 JOBS = by_plural("jobs")
@@ -97,22 +95,8 @@ class JobController(Controller):
             self.record(job, event[0], event[1], "job-controller", event[2])
 
     def _create_pod(self, job: dict) -> dict | None:
-        ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
-        template = job["spec"]["template"]
-        pod = {"metadata": {"generateName": f"{name}-", "namespace": ns,
-                            "labels": dict(template.get("metadata", {}).get("labels") or {}),
-                            "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
-                            "ownerReferences": [owner_ref(job, "Job", "batch/v1")]},
-               "spec": clone(template["spec"])}
-        if not pod["metadata"]["annotations"]:
-            del pod["metadata"]["annotations"]
-        try:
-            created = self.registry.create(PODS, ns, pod)
-        except (_errors.ApiError, _admission.Invalid) as e:
-            self.record(job, "FailedCreate", f"Error creating: {e}", "job-controller", "Warning")
-            return None
-        self.record(job, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", "job-controller")
-        return created
+        return self.create_pod(job, pod_from_template(job["spec"]["template"], job, "Job", "batch/v1"),
+                               "job-controller")
 
 
 def _condition(type_: str, reason: str, message: str, now: str) -> dict:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ...kube.objects import clone
 from ...kube.readiness import pod_ready
-from ..apis import _errors
 from ..apis._selectors import selector_from_match
-from ..registry import _admission
 from ..storage._store import Event
-from ._base import PODS, RS, Controller, active, delete_quietly, owned_by, owner_ref
+from ._base import PODS, RS, Controller, active, delete_quietly, owned_by, pod_from_template
 
 # kube-controller-manager's ReplicaSet controller: BurstReplicas, the most pods one sync
 # creates or deletes (pkg/controller/replicaset/replica_set.go).
@@ -44,23 +41,11 @@ class ReplicaSetController(Controller):
                 size = min(batch, remaining)
                 failures = 0
                 for i in range(size):      # one batch: every create is tried, as its goroutines are
-                    pod = {"metadata": {"generateName": f"{name}-", "namespace": ns,
-                                        "labels": dict(template["metadata"].get("labels") or {}),
-                                        "annotations": dict(template["metadata"].get("annotations") or {}),
-                                        "ownerReferences": [owner_ref(rs, "ReplicaSet", "apps/v1")]},
-                           "spec": clone(template["spec"])}
-                    if not pod["metadata"]["annotations"]:
-                        del pod["metadata"]["annotations"]
-                    # Through the registry, as the real controller goes through the API: admission applies.
-                    try:
-                        created = self.registry.create(PODS, ns, pod)
-                    except (_errors.ApiError, _admission.Invalid) as e:
+                    created = self.create_pod(rs, pod_from_template(template, rs, "ReplicaSet", "apps/v1"),
+                                              "replicaset-controller")
+                    if created is None:
                         failures += 1
-                        self.record(rs, "FailedCreate", f"Error creating: {e}", "replicaset-controller",
-                                    "Warning")
                         continue
-                    self.record(rs, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
-                                "replicaset-controller")
                     if i % 32 == 31:
                         yield
                 if failures:
