@@ -210,6 +210,8 @@ class ApiServer:
                 raise _errors.not_found(target.resource, target.name)
             return self._object_response(request, target, obj)
         dry_run = _registry.check_dry_run(request.query.getall("dryRun", []), method)
+        options = _registry.WriteOptions(request.query.get("fieldManager", ""),
+                                         request.headers.get("User-Agent", ""), request.query.get("force"))
         warnings: list[str] = []
 
         def check_fields(obj) -> None:
@@ -219,13 +221,14 @@ class ApiServer:
         if method == "POST" and target.name is None:
             obj = await self._body(request)
             await self._off_loop_if_large(request, check_fields, obj)
-            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run)
+            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run,
+                                           manager=options.manager)
             return self._json(created, 201, warnings=warnings)
         if method == "PUT" and target.name:
             obj = await self._body(request)
             await self._off_loop_if_large(request, check_fields, obj)
             updated = self.registry.update(target.resource, target.namespace, target.name, obj,
-                                           subresource=target.subresource, dry_run=dry_run)
+                                           subresource=target.subresource, dry_run=dry_run, manager=options.manager)
             return self._json(updated, 200, warnings=warnings)
         if method == "PATCH" and target.name:
             existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
@@ -234,7 +237,8 @@ class ApiServer:
             decoded = await self._off_loop_if_large(request, _registry._decode, request.content_type, body)
             patched = self.registry.patch(target.resource, target.namespace, target.name,
                                           request.content_type, body, decoded=decoded,
-                                          subresource=target.subresource, dry_run=dry_run, check=check_fields)
+                                          subresource=target.subresource, dry_run=dry_run, check=check_fields,
+                                          options=options)
             return self._json(patched, 200 if existed else 201, warnings=warnings)
         if method == "DELETE" and target.name:
             options = await self._body(request) if request.can_read_body else {}
@@ -532,13 +536,15 @@ class ApiServer:
         # or a controller's status write in between would make this write stale.
         dry_run = _registry.check_dry_run(request.query.getall("dryRun", []), request.method) \
             if request.method != "GET" else False
+        manager = _registry.WriteOptions(request.query.get("fieldManager", ""),
+                                         request.headers.get("User-Agent", "")).manager
         if request.method == "PUT":
             scale = self.registry.scale(target.resource, target.namespace, target.name,
-                                        sent=await self._body(request), dry_run=dry_run)
+                                        sent=await self._body(request), dry_run=dry_run, manager=manager)
         elif request.method == "PATCH":
             scale = self.registry.scale(target.resource, target.namespace, target.name,
                                         content_type=request.content_type, body=await _edge.read_body(request),
-                                        dry_run=dry_run)
+                                        dry_run=dry_run, manager=manager)
         else:
             scale = self.registry.scale(target.resource, target.namespace, target.name)
         return self._json(scale, 200)

@@ -15,6 +15,9 @@ from ..storage._store import Event
 PODS, RS, DEPLOY = by_plural("pods"), by_plural("replicasets"), by_plural("deployments")
 SVC, EP, SLICES = by_plural("services"), by_plural("endpoints"), by_plural("endpointslices")
 NS, NODES, EVENTS = by_plural("namespaces"), by_plural("nodes"), by_plural("events")
+# The field manager of the controllers' API calls: kube-controller-manager's client sends its
+# binary name as the User-Agent's first segment.
+MANAGER = "kube-controller-manager"
 
 
 class Controller(abc.ABC):
@@ -54,7 +57,7 @@ class Controller(abc.ABC):
         admission applies as it does to the real controllers' API calls, and recorded on the
         owner as SuccessfulCreate or FailedCreate. None when the API refused the pod."""
         try:
-            created = self.registry.create(PODS, owner["metadata"]["namespace"], pod)
+            created = self.registry.create(PODS, owner["metadata"]["namespace"], pod, manager=MANAGER)
         except (_errors.ApiError, _admission.Invalid) as e:
             self.record(owner, "FailedCreate", f"Error creating: {e}", component, "Warning")
             return None

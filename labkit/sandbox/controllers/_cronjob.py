@@ -14,7 +14,7 @@ from .._clock import rfc3339
 from ..registry import _admission
 from ..storage._store import Event
 from ..validation._cron import ScheduleError, parse
-from ._base import Controller, delete_quietly, owned_by, owner_ref, parse_time
+from ._base import MANAGER, Controller, delete_quietly, owned_by, owner_ref, parse_time
 from ._job import JOBS, finished
 from ..apis._resources import by_plural
 
@@ -99,7 +99,7 @@ class CronJobController(Controller):
                     ownerReferences=[owner_ref(cj, "CronJob", "batch/v1")])
         meta.setdefault("annotations", {})[SCHEDULED_AT] = due.isoformat().replace("+00:00", "Z")
         try:
-            job = self.registry.create(JOBS, ns, {"metadata": meta, "spec": clone(template["spec"])})
+            job = self.registry.create(JOBS, ns, {"metadata": meta, "spec": clone(template["spec"])}, manager=MANAGER)
         except (_errors.ApiError, _admission.Invalid) as e:
             self.record(cj, "FailedCreate", f"Error creating job: {e}", "cronjob-controller", "Warning")
             return

@@ -293,7 +293,8 @@ class PodContainers:
         current = pod.get("status") or {}
         if not network and current.get("phase") == phase and current.get("containerStatuses") == statuses:
             return None
-        return self.store.mutate(PODS, ns, name, write)
+        # The kubelet's status manager writes pods/status as `kubelet`.
+        return self.kubelet.registry.mutate(PODS, ns, name, write, manager="kubelet", subresource="status")
 
 
 def _key(pod: dict) -> tuple:

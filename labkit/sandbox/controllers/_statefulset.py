@@ -13,7 +13,7 @@ from ..apis import _errors, _naming
 from ..apis._resources import by_plural
 from ..registry import _admission
 from ..storage._store import Event
-from ._base import PODS, Controller, owned_by, owner_ref
+from ._base import MANAGER, PODS, Controller, owned_by, owner_ref
 
 STATEFULSETS = by_plural("statefulsets")
 POD_NAME, POD_INDEX, REVISION = ("statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
@@ -99,7 +99,7 @@ class StatefulSetController(Controller):
         if sts["spec"].get("serviceName"):
             pod["spec"]["subdomain"] = sts["spec"]["serviceName"]
         try:
-            self.registry.create(PODS, ns, pod)
+            self.registry.create(PODS, ns, pod, manager=MANAGER)
         except (_errors.ApiError, _admission.Invalid) as e:
             self.record(sts, "FailedCreate", f"create Pod {pod_name} in StatefulSet {name} failed error: {e}",
                         "statefulset-controller", "Warning")

@@ -8,8 +8,8 @@ Four content types, as the apiserver accepts them for built-in kinds:
   pkg/util/strategicpatch/patch.go in `_strategic`.
 - ``application/json-patch+json``: RFC 6902 through the ``jsonpatch`` library
   (`json_patch`).
-- ``application/apply-patch+yaml``: server-side apply, modelled without field
-  ownership (`server_side_apply`).
+- ``application/apply-patch+yaml``: server-side apply's merge (`server_side_apply`);
+  field ownership is `_managedfields`'.
 
 Errors are `PatchError` (`_patch_errors`) carrying the Status reason, code and message
 the apiserver would send.
@@ -25,8 +25,9 @@ import yaml
 
 from ...kube.objects import clone
 from ..apis._decode import DecodeLimit, loads_json, loads_yaml
-from ._patch_errors import _JSON_PATCH_FAILED, PatchError, _bad_request, _go_json_type, _jtype
-from ._strategic import _MERGE, _clean, _dedupe, _field, _find, _root, strategic_merge_patch
+from ._patch_errors import _JSON_PATCH_FAILED, PatchError, _bad_request, _go_json_type
+from . import _fieldpath
+from ._strategic import _clean, strategic_merge_patch
 
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
@@ -88,20 +89,15 @@ def json_patch(target: dict, ops: list) -> dict:
 # Server-side apply
 
 def server_side_apply(live: dict | None, applied: dict, kind: str) -> dict:
-    """A model of server-side apply (``application/apply-patch+yaml``).
+    """The merge of server-side apply (``application/apply-patch+yaml``): ``applied`` set
+    into ``live`` as structured-merge-diff merges a configuration into an object, typed by
+    the release's schema (`_fieldpath.merge`): maps merge, list-type maps merge item by
+    item on their keys (containerPort+protocol for ports), list-type sets are unioned,
+    atomic lists and scalars are replaced, and ``null`` clears a field.
 
-    With no live object the applied configuration becomes the new object (the
-    PATCH creates it, as for ``kubectl apply --server-side``). Otherwise each
-    field of ``applied`` is set into ``live``: maps merge, lists with a merge key
-    (the strategic-merge keys above) merge element by element, sets of
-    primitives (finalizers) are unioned, other lists and scalars are replaced.
-
-    Simplification: there is no managedFields tracking, so no field ownership,
-    no conflicts (``force`` has nothing to do), and a field dropped from a later
-    applied configuration is kept instead of removed. ``null`` in the applied
-    configuration leaves the field as it is. Upstream list keys are the
-    ``listMapKeys`` (e.g. containerPort+protocol); the single strategic merge
-    key stands in for them here.
+    With no live object the applied configuration becomes the new object (the PATCH creates
+    it, as for ``kubectl apply --server-side``). Ownership (conflicts, ``force``, removing
+    what a manager stopped applying) is `_managedfields.apply`'s, over this merge.
     """
     if not isinstance(applied, dict):
         raise _bad_request(f"error decoding patch: json: cannot unmarshal "
@@ -111,35 +107,8 @@ def server_side_apply(live: dict | None, applied: dict, kind: str) -> dict:
         raise _bad_request("metadata.managedFields must be nil")
     if live is None:
         return _clean(clone(applied))
-    return _clean(_apply_map(clone(live), applied, _root(kind)))
-
-
-def _apply_map(live: dict, applied: dict, t: str | None) -> dict:
-    for k, v in applied.items():
-        if v is None:
-            continue
-        lv = live.get(k)
-        if k not in live or _jtype(lv) != _jtype(v):
-            live[k] = clone(v)
-            continue
-        child, strategy, merge_key = _field(t, k)
-        if isinstance(v, dict):
-            live[k] = _apply_map(lv, v, child)
-        elif isinstance(v, list) and strategy == _MERGE and merge_key:
-            merged = list(lv)
-            for item in v:
-                i = _find(merged, merge_key, item[merge_key]) \
-                    if isinstance(item, dict) and merge_key in item else -1
-                if i >= 0:
-                    merged[i] = _apply_map(merged[i], item, child)
-                else:
-                    merged.append(clone(item))
-            live[k] = merged
-        elif isinstance(v, list) and strategy == _MERGE:
-            live[k] = _dedupe(lv + clone(v))
-        else:
-            live[k] = clone(v)
-    return live
+    api_version = applied.get("apiVersion") or live.get("apiVersion") or ""
+    return _clean(_fieldpath.merge(clone(live), clone(applied), _fieldpath.root_type(api_version, kind)))
 
 
 # --------------------------------------------------------------------------

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import NamedTuple
 
 from ...kube.objects import clone
 from ...kube.labels import selector_string
-from . import _admission, _nodeports, _patch, _patch_errors
+from . import _admission, _managedfields, _nodeports, _patch, _patch_errors
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
 from .._clock import rfc3339
@@ -26,6 +27,32 @@ _SERVICES = by_plural("services")
 # Fields each subresource may change; the rest of a write is ignored, as the real
 # status and scale strategies do.
 _STATUS_ONLY = ("status",)
+# apimachinery validation.FieldManagerMaxLength
+_FIELD_MANAGER_MAX = 128
+
+
+class WriteOptions(NamedTuple):
+    """Who writes, as a create, update or patch request says it: `?fieldManager=`, the
+    User-Agent, and `?force=` as sent (None when absent)."""
+    field_manager: str = ""
+    user_agent: str = ""
+    force: str | None = None
+
+    @property
+    def manager(self) -> str:
+        """handlers/rest.go managerOrUserAgent: the fieldManager, else the User-Agent up to
+        its first `/`, unprintable characters dropped, cut at 128 bytes (prefixFromUserAgent):
+        `OpenAPI-Generator` for the Python client."""
+        if self.field_manager:
+            return self.field_manager
+        out = ""
+        for ch in self.user_agent.split("/", 1)[0]:
+            if not ch.isprintable():
+                continue
+            if len((out + ch).encode()) > _FIELD_MANAGER_MAX:
+                break
+            out += ch
+        return out
 
 
 class Registry:
@@ -33,7 +60,9 @@ class Registry:
         self.store, self.config = store, config
 
     # --- create --------------------------------------------------------------------
-    def create(self, resource: Resource, namespace: str | None, obj: dict, *, dry_run: bool = False) -> dict:
+    def create(self, resource: Resource, namespace: str | None, obj: dict, *, dry_run: bool = False,
+               manager: str | None = None) -> dict:
+        """manager: who creates it, recorded in managedFields (None: an untracked write)."""
         if not isinstance(obj, dict):
             raise _errors.bad_request("the body of the request was in an unknown format")
         obj = clone(obj)
@@ -58,6 +87,8 @@ class Registry:
             # The Job strategy's PrepareForCreate selects the pods by the Job's own uid.
             obj["metadata"]["uid"] = self.store.next_uid(resource, namespace, obj["metadata"].get("name", ""))
             generate_job_selector(obj)
+        if manager is not None:     # after decoding's defaults, before the strategy's allocations
+            obj = _managedfields.update(None, obj, manager, resource.api_version, resource.kind, self._now())
         _admission.validate(resource.kind, obj)
         if resource.kind == "Service":
             self._allocate_cluster_ip(obj)
@@ -77,7 +108,11 @@ class Registry:
 
     # --- update --------------------------------------------------------------------
     def update(self, resource: Resource, namespace: str | None, name: str, obj: dict,
-               *, subresource: str | None = None, dry_run: bool = False) -> dict:
+               *, subresource: str | None = None, dry_run: bool = False, manager: str | None = None,
+               tracked_as: str | None = None) -> dict:
+        """manager: who writes, recorded in managedFields (None: the object's managedFields
+        are taken as they are); tracked_as: the subresource the write came through, when
+        another than `subresource` (a scale)."""
         if not isinstance(obj, dict):
             raise _errors.bad_request("the body of the request was in an unknown format")
         current = self._existing(resource, namespace, name)
@@ -92,6 +127,8 @@ class Registry:
         if subresource == "status":
             new = clone(current)
             new["status"] = clone(obj.get("status", {}))
+            if manager is None and "managedFields" in meta:       # an apply's own bookkeeping
+                new["metadata"]["managedFields"] = meta["managedFields"]
         else:
             new = clone(obj)
             new["metadata"] = dict(clone(meta), name=name)
@@ -107,9 +144,15 @@ class Registry:
             new = _admission.default(resource.kind, new, config=self.config, old=current)
             if resource.kind == "Service" and isinstance(new.get("spec"), dict):
                 _nodeports.keep_allocated(new["spec"], current.get("spec") or {})
+            if manager is not None:
+                new = _managedfields.update(current, new, manager, resource.api_version, resource.kind,
+                                            self._now(), tracked_as or "")
             _admission.validate(resource.kind, new, old=current)
             if resource.kind == "Service":
                 _nodeports.allocate(new, self.store.list_resource(_SERVICES), self.config.seed)
+        if subresource == "status" and manager is not None:
+            new = _managedfields.update(current, new, manager, resource.api_version, resource.kind,
+                                        self._now(), "status")
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if dry_run:
             return new
@@ -123,10 +166,16 @@ class Registry:
     # --- patch ---------------------------------------------------------------------
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
               body: bytes, *, subresource: str | None = None, dry_run: bool = False,
-              check=None, decoded: tuple | None = None) -> dict:
+              check=None, decoded: tuple | None = None, options: WriteOptions | None = None) -> dict:
         """check(obj), when given, sees the patched object before it is written (field validation).
-        decoded, when given, is `_decode(content_type, body)` done already (off the event loop)."""
+        decoded, when given, is `_decode(content_type, body)` done already (off the event loop).
+        options, when given, name the manager (managedFields) and whether an apply forces."""
         patch_type, decoded = decoded or _decode(content_type, body)
+        manager = force = None
+        if options is not None:
+            check_patch_options(options, patch_type)
+            manager, force = options.manager, options.force == "true"
+        applying = patch_type == _patch.APPLY_PATCH and manager is not None
         current = self.store.get_resource(resource, namespace, name)
         if current is None:
             if patch_type != _patch.APPLY_PATCH or subresource:
@@ -136,9 +185,22 @@ class Registry:
             if check:
                 check(obj)
             _require_object_meta(resource, obj)
+            if applying:
+                obj = _managedfields.apply(None, obj, manager, resource.api_version, resource.kind,
+                                           self._now(), force=force)
             obj.setdefault("metadata", {}).setdefault("name", name)
             return self.create(resource, namespace, obj, dry_run=dry_run)
-        patched = _apply(resource.kind, patch_type, clone(current), decoded)
+        if applying:
+            _apply(resource.kind, patch_type, None, decoded)       # the patch's own refusals first
+            try:
+                patched = _managedfields.apply(clone(current), decoded, manager, resource.api_version,
+                                               resource.kind, self._now(), force=force,
+                                               subresource=subresource or "")
+            except _patch.PatchError as e:
+                raise _patch_error(e) from None
+            manager = None                                         # recorded: the update keeps it
+        else:
+            patched = _apply(resource.kind, patch_type, clone(current), decoded)
         if check and subresource is None:
             try:
                 check(patched)
@@ -149,11 +211,13 @@ class Registry:
             patched["metadata"].get("resourceVersion") or current["metadata"]["resourceVersion"])
         if patch_type == _patch.APPLY_PATCH:
             patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        return self.update(resource, namespace, name, patched, subresource=subresource, dry_run=dry_run)
+        return self.update(resource, namespace, name, patched, subresource=subresource, dry_run=dry_run,
+                           manager=manager)
 
     # --- the scale subresource ----------------------------------------------------
     def scale(self, resource: Resource, namespace: str | None, name: str, *, sent: dict | None = None,
-              content_type: str = "", body: bytes = b"", dry_run: bool = False) -> dict:
+              content_type: str = "", body: bytes = b"", dry_run: bool = False,
+              manager: str | None = None) -> dict:
         """Read (no `sent`, no `body`), replace (`sent`, a PUT's Scale) or patch a workload's
         autoscaling/v1 Scale, as pkg/registry/apps/deployment/storage's ScaleREST does:
         decode the Scale (an int32 that overflows is a 400), ValidateScale (422), then
@@ -183,7 +247,8 @@ class Registry:
                 "message": f"Invalid value: {replicas}: must be greater than or equal to 0"}])
         new = dict(obj, spec=dict(obj["spec"], replicas=replicas))
         new["metadata"] = dict(obj["metadata"])
-        return scale_of(self.update(resource, namespace, name, new, dry_run=dry_run))
+        return scale_of(self.update(resource, namespace, name, new, dry_run=dry_run, manager=manager,
+                                    tracked_as="scale"))
 
     # --- delete --------------------------------------------------------------------
     def delete(self, resource: Resource, namespace: str | None, name: str, *, dry_run: bool = False,
@@ -244,7 +309,21 @@ class Registry:
             return self.store.mutate(resource, namespace, name, mark, exempt_quota=True)
         return self.store.delete(resource, namespace, name)
 
+    def mutate(self, resource: Resource, namespace: str | None, name: str, change, *, manager: str,
+               subresource: str = "") -> dict | None:
+        """A controller's read-modify-write (`Store.mutate`) recorded in managedFields under
+        its manager, as its API call would be (`kubelet` writing pods/status)."""
+        def tracked(obj: dict) -> None:
+            live = self.store.get_resource(resource, namespace, name)     # mutate hands out a copy
+            change(obj)
+            _managedfields.update(live, obj, manager, resource.api_version, resource.kind, self._now(),
+                                  subresource)
+        return self.store.mutate(resource, namespace, name, tracked)
+
     # --- helpers -------------------------------------------------------------------
+    def _now(self) -> str:
+        return rfc3339(self.store.clock.now())
+
     def _existing(self, resource: Resource, namespace: str | None, name: str) -> dict:
         current = self.store.get_resource(resource, namespace, name)
         if current is None:
@@ -362,6 +441,24 @@ def check_dry_run(values: list[str], method: str) -> bool:
                                              "message": f'Unsupported value: {rendered}: supported values: "All"'}],
                                  group="meta.k8s.io")
     return bool(values)
+
+
+def check_patch_options(options: WriteOptions, patch_type: str) -> None:
+    """apimachinery/pkg/apis/meta/v1/validation ValidatePatchOptions: an apply names its
+    manager; only an apply may force; a manager fits in 128 bytes."""
+    causes = []
+    if patch_type != _patch.APPLY_PATCH:
+        if options.force is not None:
+            causes.append({"reason": "FieldValueForbidden", "field": "force",
+                           "message": "Forbidden: may not be specified for non-apply patch"})
+    elif not options.field_manager:
+        causes.append({"reason": "FieldValueRequired", "field": "fieldManager",
+                       "message": "Required value: is required for apply patch"})
+    if len(options.field_manager.encode()) > _FIELD_MANAGER_MAX:
+        causes.append({"reason": "FieldValueTooLong", "field": "fieldManager",
+                       "message": f"Too long: may not be more than {_FIELD_MANAGER_MAX} bytes"})
+    if causes:
+        raise _admission.Invalid("PatchOptions", "", causes, group="meta.k8s.io")
 
 
 def _decode(content_type: str, body: bytes):

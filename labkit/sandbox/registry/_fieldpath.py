@@ -1,0 +1,440 @@
+"""Field sets of server-side apply, as sigs.k8s.io/structured-merge-diff (v6) keeps them.
+
+A field set is a Python set of paths; a path is a tuple of path elements written as the
+FieldsV1 keys write them (fieldpath/serialize-pe.go): ``f:<field>``, ``k:<key fields as
+JSON>`` (an item of a list-type map), ``v:<value as JSON>`` (an item of a list-type set),
+``i:<index>``. `encode`/`decode` turn a set into the FieldsV1 trie of `managedFields` and
+back; `path_string` prints a path as fieldpath.Path.String does (``.spec.ports[port=80,
+protocol="TCP"]``), as conflict messages show it.
+
+The object walks follow sigs.k8s.io/structured-merge-diff typed/: `field_set`
+(tofieldset.go), `compare` (compare.go), `merge` (merge.go) and `remove` (remove.go),
+typed by the release's OpenAPI definitions as kube-openapi's schemaconv types them: list
+types and map keys from ``x-kubernetes-list-type``/``x-kubernetes-list-map-keys`` (else a
+``merge`` patch strategy with its merge key), ``x-kubernetes-map-type: atomic`` structs and
+maps, and anything the schema does not declare deduced from its value.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from functools import lru_cache
+from pathlib import Path as _FilePath
+
+_DEFINITIONS = _FilePath(__file__).resolve().parent.parent / "apis" / "openapi" / "definitions.json.gz"
+_lock = threading.Lock()
+_MISSING = object()        # a field that is not there (Go's nil Value), unlike a JSON null
+
+
+class Type:
+    """One schema node: "scalar", "struct" (fields), "map" (elem), "list" (elem, how,
+    keys) or "deduced" (typed by the value it meets)."""
+    __slots__ = ("kind", "fields", "elem", "atomic", "how", "keys")
+
+    def __init__(self, kind: str, *, fields=None, elem=None, atomic=False, how="atomic", keys=()):
+        self.kind, self.fields, self.elem, self.atomic = kind, fields, elem, atomic
+        self.how, self.keys = how, keys
+
+
+SCALAR = Type("scalar")
+DEDUCED = Type("deduced")
+# List-map keys that the API defaults (Container/Service/EndpointPort protocol): the
+# vendored definitions do not carry the default, which the key of an item needs.
+_KEY_DEFAULTS = {"protocol": "TCP"}
+
+
+@lru_cache(maxsize=1)
+def _types() -> tuple[dict[str, Type], dict[tuple[str, str], Type]]:
+    """Every definition compiled to `Type`s, and the root type of each (apiVersion, kind).
+    The raw definitions are dropped once compiled: only the shapes stay in memory."""
+    with _lock:
+        with gzip.open(_DEFINITIONS, "rb") as f:
+            defs = json.load(f)["definitions"]
+        named = {name: Type("struct") for name in defs}
+
+        def compile_(schema: dict) -> Type:
+            ref = schema.get("$ref") or next((s.get("$ref") for s in schema.get("allOf", ()) if "$ref" in s), None)
+            if ref:
+                return named.get(ref.rsplit("/", 1)[-1], DEDUCED)
+            kind = schema.get("type")
+            if kind == "array":
+                how, keys = schema.get("x-kubernetes-list-type"), schema.get("x-kubernetes-list-map-keys") or ()
+                if how is None:        # schemaconv: a merge patch strategy makes it associative
+                    merge = "merge" in (schema.get("x-kubernetes-patch-strategy") or "").split(",")
+                    key = schema.get("x-kubernetes-patch-merge-key")
+                    how, keys = ("map", (key,)) if merge and key else ("set" if merge else "atomic", ())
+                return Type("list", elem=compile_(schema.get("items") or {}), how=how, keys=tuple(keys))
+            atomic = schema.get("x-kubernetes-map-type") == "atomic"
+            if "properties" in schema:
+                return Type("struct", fields={k: compile_(v) for k, v in schema["properties"].items()},
+                            atomic=atomic)
+            if isinstance(schema.get("additionalProperties"), dict):
+                return Type("map", elem=compile_(schema["additionalProperties"]), atomic=atomic)
+            if kind == "object" or kind is None:
+                return Type("map", elem=DEDUCED, atomic=atomic) if kind == "object" else DEDUCED
+            return SCALAR
+
+        roots: dict[tuple[str, str], Type] = {}
+        for name, schema in defs.items():
+            t = compile_(schema)
+            target = named[name]
+            for slot in Type.__slots__:
+                setattr(target, slot, getattr(t, slot))
+            for gvk in schema.get("x-kubernetes-group-version-kind", ()):
+                api_version = f"{gvk['group']}/{gvk['version']}" if gvk["group"] else gvk["version"]
+                roots.setdefault((api_version, gvk["kind"]), target)
+        return named, roots
+
+
+def root_type(api_version: str, kind: str) -> Type:
+    """The schema of a kind (by kind alone when the apiVersion is not known); an unknown
+    kind is typed by its values."""
+    roots = _types()[1]
+    found = roots.get((api_version, kind))
+    if found is None:
+        found = next((t for (_, k), t in roots.items() if k == kind), DEDUCED)
+    return found
+
+
+def _resolve(t: Type, value) -> Type:
+    if t.kind != "deduced":
+        return t
+    if isinstance(value, dict):
+        return _DEDUCED_MAP
+    return SCALAR          # a deduced list is atomic: a leaf, as a scalar is
+
+
+_DEDUCED_MAP = Type("map", elem=DEDUCED)
+
+
+def _child(t: Type, key: str) -> tuple[Type, bool]:
+    """(the type of a map entry, whether the struct declares it)."""
+    if t.kind == "struct":
+        found = t.fields.get(key)
+        return (found, True) if found is not None else (DEDUCED, False)
+    return t.elem, False
+
+
+# --------------------------------------------------------------------------
+# Path elements
+
+def _go_json(value) -> str:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def item_element(t: Type, item, index: int) -> str:
+    """The path element of a list item: its key fields, its value or its index."""
+    if t.how == "map" and isinstance(item, dict):
+        key = {}
+        for name in t.keys:
+            if name in item:
+                key[name] = item[name]
+            elif name in _KEY_DEFAULTS:
+                key[name] = _KEY_DEFAULTS[name]
+        return "k:" + _go_json(key)
+    if t.how == "set":
+        return "v:" + _go_json(item)
+    return f"i:{index}"
+
+
+def _go_value(value) -> str:
+    """value.ToString: strings quoted as Go's %q does, the rest as JSON."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else _go_json(value)
+
+
+def path_string(path: tuple) -> str:
+    """fieldpath.Path.String: `.spec.containers[name="web"].image`."""
+    out = []
+    for pe in path:
+        tag, text = pe[0], pe[2:]
+        if tag == "f":
+            out.append("." + text)
+        elif tag == "k":
+            fields = json.loads(text)
+            out.append("[" + ",".join(f"{k}={_go_value(v)}" for k, v in sorted(fields.items())) + "]")
+        elif tag == "v":
+            out.append(f"[={_go_value(json.loads(text))}]")
+        else:
+            out.append(f"[{text}]")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------
+# FieldsV1
+
+_RANK = {".": 0, "f": 1, "k": 2, "v": 3, "i": 4}
+_interned: dict = {}
+_INTERN_LIMIT = 50000
+
+
+def _intern(key, build):
+    """One shared (never mutated) dict per distinct subtree: a thousand pods of one template
+    carry the same sets, so they share their tries."""
+    found = _interned.get(key)
+    if found is None:
+        if len(_interned) > _INTERN_LIMIT:
+            _interned.clear()
+        found = _interned[key] = build()
+    return found
+
+
+def encode(paths) -> dict:
+    """A field set as its FieldsV1 trie: a member with children holds ``".": {}``."""
+    trie: dict = {}
+    members: set = set()
+    for path in paths:
+        node = trie
+        for pe in path:
+            node = node.setdefault(pe, {})
+        members.add(path)
+
+    def build(node: dict, prefix: tuple):
+        items = []
+        if node and prefix in members:
+            items.append((".", ()))
+        for pe in sorted(node, key=lambda e: (_RANK.get(e[0], 5), e)):
+            items.append((pe, build(node[pe], prefix + (pe,))))
+        return tuple(items)
+
+    def freeze(key):
+        return _intern(key, lambda: {pe: freeze(sub) if sub else _EMPTY for pe, sub in key})
+    return dict(freeze(build(trie, ())))
+
+
+_EMPTY: dict = {}
+
+
+def decode(trie) -> set:
+    """A FieldsV1 trie as the set of paths it holds."""
+    out: set = set()
+
+    def walk(node: dict, prefix: tuple) -> None:
+        for pe, sub in node.items():
+            if pe == ".":
+                out.add(prefix)
+            elif not sub:
+                out.add(prefix + (pe,))
+            elif isinstance(sub, dict):
+                walk(sub, prefix + (pe,))
+    if isinstance(trie, dict):
+        walk(trie, ())
+    return out
+
+
+def recursive_difference(paths: set, prefixes) -> set:
+    """The paths under none of `prefixes` (nor equal to one)."""
+    prefixes = set(prefixes)
+    return {p for p in paths if not any(p[:i] in prefixes for i in range(1, len(p) + 1))}
+
+
+def with_prefixes(paths) -> set:
+    """Every path and every ancestor of one: what a removal must descend into, not drop."""
+    out = set()
+    for p in paths:
+        for i in range(1, len(p)):
+            out.add(p[:i])
+    return out
+
+
+# --------------------------------------------------------------------------
+# Walks over objects
+
+def field_set(value, t: Type) -> set:
+    """typed.TypedValue.ToFieldSet: the fields an applied configuration sets."""
+    out: set = set()
+    _to_set(value, t, (), out)
+    return out
+
+
+def _to_set(v, t: Type, path: tuple, out: set) -> None:
+    t = _resolve(t, v)
+    if t.kind == "scalar" or t.atomic or (t.kind == "list" and t.how == "atomic"):
+        out.add(path)
+        return
+    if t.kind in ("struct", "map"):
+        if not isinstance(v, dict):
+            return
+        for k, x in v.items():
+            child, declared = _child(t, k)
+            p = path + ("f:" + k,)
+            _to_set(x, child, p, out)
+            if x is None or (isinstance(x, dict) and not x) or not declared:
+                out.add(p)
+    elif t.kind == "list" and isinstance(v, list):
+        for i, item in enumerate(v):
+            p = path + (item_element(t, item, i),)
+            _to_set(item, t.elem, p, out)
+            out.add(p)
+
+
+def compare(lhs, rhs, t: Type) -> tuple[set, set, set]:
+    """typed.TypedValue.Compare: (added, modified, removed) from lhs to rhs."""
+    added, modified, removed = set(), set(), set()
+    _compare(lhs, rhs, t, (), added, modified, removed)
+    return added, modified, removed
+
+
+def _leaf(lhs, rhs, path, added, modified, removed) -> None:
+    if lhs is _MISSING:
+        added.add(path)
+    elif rhs is _MISSING:
+        removed.add(path)
+    elif lhs != rhs:
+        modified.add(path)
+
+
+def _compare(lhs, rhs, t: Type, path: tuple, added, modified, removed) -> None:
+    t = _resolve(t, rhs if rhs is not _MISSING else lhs)
+    atomic = t.kind == "scalar" or t.atomic or (t.kind == "list" and t.how == "atomic")
+    if t.kind in ("struct", "map") and not atomic:
+        lm = lhs if isinstance(lhs, dict) else None
+        rm = rhs if isinstance(rhs, dict) else None
+        if not lm and not rm:
+            atomic = True              # emptyPromoteToLeaf
+        else:
+            for k in (lm or {}).keys() | (rm or {}).keys():
+                child, _ = _child(t, k)
+                _compare(lm.get(k, _MISSING) if lm else _MISSING, rm.get(k, _MISSING) if rm else _MISSING,
+                         child, path + ("f:" + k,), added, modified, removed)
+    elif t.kind == "list" and not atomic:
+        ll = lhs if isinstance(lhs, list) else None
+        rl = rhs if isinstance(rhs, list) else None
+        if not ll and not rl:
+            atomic = True
+        else:
+            left, right = _index(t, ll or ()), _index(t, rl or ())
+            for pe in left.keys() | right.keys():
+                ls, rs = left.get(pe, ()), right.get(pe, ())
+                p = path + (pe,)
+                if len(ls) <= 1 and len(rs) <= 1:
+                    _compare(ls[0] if ls else _MISSING, rs[0] if rs else _MISSING, t.elem, p,
+                             added, modified, removed)
+                elif len(ls) >= 2 and len(rs) >= 2:
+                    if ls != rs:
+                        modified.add(p)
+                elif len(ls) >= 2:
+                    removed.add(p)
+                else:
+                    added.add(p)
+    if atomic:
+        _leaf(lhs, rhs, path, added, modified, removed)
+    elif lhs is _MISSING:
+        added.add(path)
+    elif rhs is _MISSING:
+        removed.add(path)
+
+
+def _index(t: Type, items) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for i, item in enumerate(items):
+        out.setdefault(item_element(t, item, i), []).append(item)
+    return out
+
+
+def merge(lhs, rhs, t: Type):
+    """typed.TypedValue.Merge: rhs (an applied configuration) set into lhs (the live object).
+    Granular maps merge key by key, associative lists item by item (live order kept, new
+    items after the live ones they follow), atomic values and scalars are replaced."""
+    if lhs is _MISSING or lhs is None:
+        return rhs
+    t = _resolve(t, rhs)
+    if t.kind in ("struct", "map") and not t.atomic and isinstance(lhs, dict) and isinstance(rhs, dict):
+        out = dict(lhs)
+        for k, v in rhs.items():
+            out[k] = merge(lhs.get(k, _MISSING), v, _child(t, k)[0])
+        return out
+    if t.kind == "list" and t.how != "atomic" and isinstance(lhs, list) and isinstance(rhs, list):
+        return _merge_list(lhs, rhs, t)
+    return rhs
+
+
+def _merge_list(lhs: list, rhs: list, t: Type) -> list:
+    """merge.go visitListItems: walk both lists; a live item the configuration does not
+    name stays where it is; shared items follow the configuration's order."""
+    lpe = [item_element(t, x, i) for i, x in enumerate(lhs)]
+    rpe = [item_element(t, x, i) for i, x in enumerate(rhs)]
+    lmap, rmap = dict(zip(lpe, lhs)), dict(zip(rpe, rhs))
+    shared = [pe for pe in dict.fromkeys(rpe) if pe in lmap]
+    out, done = [], set()
+    li = ri = 0
+    nxt = shared.pop(0) if shared else None
+    while li < len(lpe) or ri < len(rpe):
+        if li < len(lpe) and ri < len(rpe):
+            pe = lpe[li]
+            if pe == rpe[ri]:
+                done.add(pe)
+                out.append(merge(lmap[pe], rmap[pe], t.elem))
+                li, ri = li + 1, ri + 1
+                nxt = shared.pop(0) if shared else None
+                continue
+            if pe in rmap and nxt is not None and nxt != pe:
+                li += 1
+                continue
+        if li < len(lpe):
+            pe = lpe[li]
+            if pe not in rmap:
+                out.append(lhs[li])
+                li += 1
+                continue
+            if pe in done:
+                li += 1
+        if ri < len(rpe):
+            pe = rpe[ri]
+            if pe not in done:
+                done.add(pe)
+                out.append(merge(lmap.get(pe, _MISSING), rmap[pe], t.elem))
+            ri += 1
+            if nxt is not None and nxt == pe:
+                nxt = shared.pop(0) if shared else None
+    return out
+
+
+def remove(value, paths: set, keep: set, t: Type):
+    """typed.TypedValue.RemoveItems: `value` without the fields in `paths`; a path in `keep`
+    (an ancestor of a field someone still owns) is descended into rather than dropped.
+    A map or list left empty goes too (SMD leaves it null, which decoding drops)."""
+    trie: dict = {}
+    for p in paths:
+        node = trie
+        for pe in p:
+            node = node.setdefault(pe, {})
+        node[None] = True
+    out = _remove(value, trie, keep, (), t)
+    return {} if out is _MISSING else out
+
+
+def _remove(v, trie: dict, keep: set, path: tuple, t: Type):
+    t = _resolve(t, v)
+    if t.kind in ("struct", "map") and not t.atomic and isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            pe = "f:" + k
+            sub = trie.get(pe)
+            if sub is None:
+                out[k] = x
+                continue
+            p = path + (pe,)
+            if sub.get(None) and p not in keep:
+                continue
+            kept = _remove(x, sub, keep, p, _child(t, k)[0])
+            if kept is not _MISSING:
+                out[k] = kept
+        return out if out or not v else _MISSING
+    if t.kind == "list" and t.how != "atomic" and isinstance(v, list):
+        out = []
+        for i, item in enumerate(v):
+            pe = item_element(t, item, i)
+            sub = trie.get(pe)
+            if sub is None:
+                out.append(item)
+                continue
+            p = path + (pe,)
+            if sub.get(None) and p not in keep:
+                continue
+            kept = _remove(item, sub, keep, p, t.elem)
+            if kept is not _MISSING:
+                out.append(kept)
+        return out if out or not v else _MISSING
+    return v

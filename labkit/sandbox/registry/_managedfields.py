@@ -1,0 +1,275 @@
+"""`metadata.managedFields`: who owns which field, as kube-apiserver's field manager keeps it
+(k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager and its internal/ chain:
+stripmeta, managedfieldsupdater, buildmanagerinfo, capmanagers, skipnonapplied, over
+sigs.k8s.io/structured-merge-diff merge/update.go).
+
+`update` records what a create, update or non-apply patch changed (operation Update);
+`apply` is server-side apply (operation Apply): merge, conflicts, then pruning of what the
+manager stopped applying. Both work on plain JSON objects and return the new object with
+its managedFields encoded.
+"""
+from __future__ import annotations
+
+import json
+
+from ...kube.objects import clone
+from ..apis import _errors
+from . import _fieldpath as fp
+from ._patch import server_side_apply
+
+APPLY, UPDATE = "Apply", "Update"
+# capmanagers.go DefaultMaxUpdateManagers, and the bucket the oldest ones merge into.
+MAX_UPDATE_MANAGERS = 10
+ANCIENT = "ancient-changes"
+# stripmeta.go: never owned by anyone.
+_STRIPPED = {(), ("f:apiVersion",), ("f:kind",), ("f:metadata",)} | {
+    ("f:metadata", "f:" + f) for f in ("name", "namespace", "creationTimestamp", "selfLink", "uid",
+                                       "clusterName", "generation", "managedFields", "resourceVersion")}
+# What a Go zero value of a kind holds before a create (handlers/create.go compares the new
+# object with scope.Creater.New()): structs are never omitted, so `spec` is there already
+# and only what is new under it counts as added.
+_ZERO = {"Deployment": {"spec": {"template": {"metadata": {}, "spec": {}}, "strategy": {}}, "status": {}},
+         "ReplicaSet": {"spec": {"template": {"metadata": {}, "spec": {}}}, "status": {}},
+         "StatefulSet": {"spec": {"template": {"metadata": {}, "spec": {}}, "updateStrategy": {}},
+                         "status": {}},
+         "DaemonSet": {"spec": {"template": {"metadata": {}, "spec": {}}, "updateStrategy": {}},
+                       "status": {}},
+         "Job": {"spec": {"template": {"metadata": {}, "spec": {}}}, "status": {}},
+         "Service": {"spec": {}, "status": {"loadBalancer": {}}}}
+
+
+class Manager:
+    """One managedFields entry, its field set decoded."""
+    __slots__ = ("name", "operation", "api_version", "subresource", "time", "paths")
+
+    def __init__(self, name, operation, api_version, subresource, time, paths):
+        self.name, self.operation, self.api_version = name, operation, api_version
+        self.subresource, self.time, self.paths = subresource, time, paths
+
+    @property
+    def identity(self) -> tuple:
+        # buildmanagerinfo.go: an applier is the same whatever apiVersion it applied.
+        return (self.name, self.operation, self.subresource,
+                "" if self.operation == APPLY else self.api_version)
+
+    def describe(self) -> str:
+        """conflict.go printManager: `"kubectl-edit" using v1`, `"alice"`."""
+        text = json.dumps(self.name)
+        if self.subresource:
+            text += f" with subresource {json.dumps(self.subresource)}"
+        if self.operation == UPDATE:
+            text += f" using {self.api_version}"
+        return text
+
+    def entry(self) -> dict:
+        out = {"manager": self.name, "operation": self.operation, "apiVersion": self.api_version}
+        if self.time:
+            out["time"] = self.time
+        out["fieldsType"] = "FieldsV1"
+        out["fieldsV1"] = fp.encode(self.paths)
+        if self.subresource:
+            out["subresource"] = self.subresource
+        return out
+
+
+def decode(entries) -> list[Manager]:
+    """managedFields as Managers; entries that do not decode are dropped."""
+    out = []
+    for e in entries or ():
+        if isinstance(e, dict) and e.get("operation") in (APPLY, UPDATE) and e.get("fieldsType") == "FieldsV1":
+            out.append(Manager(e.get("manager", ""), e["operation"], e.get("apiVersion", ""),
+                               e.get("subresource", ""), e.get("time"), fp.decode(e.get("fieldsV1"))))
+    return out
+
+
+def _is_reset(sent) -> bool:
+    """fieldmanager.go isResetManagedFields: `[]` or `[{}]` sent clears the entries."""
+    return isinstance(sent, list) and (not sent or (len(sent) == 1 and sent[0] == {}))
+
+
+def _encode(obj: dict, managers: list[Manager]) -> dict:
+    managers = _cap([m for m in managers if m.paths])
+    # managedfields.go sortEncodedManagedFields: operation, time, manager, apiVersion, subresource.
+    managers.sort(key=lambda m: (m.operation, m.time or "", m.name, m.api_version, m.subresource))
+    meta = obj.setdefault("metadata", {})
+    if not isinstance(meta, dict):         # refused later, as decoding the object refuses it
+        return obj
+    if managers:
+        meta["managedFields"] = [m.entry() for m in managers]
+    else:
+        meta.pop("managedFields", None)
+    return obj
+
+
+def _cap(managers: list[Manager]) -> list[Manager]:
+    """capmanagers.go: past ten Update entries, the oldest merge into `ancient-changes`
+    (one per apiVersion), taking the time of the newest merged."""
+    updaters = sorted((m for m in managers if m.operation == UPDATE), key=lambda m: (m.time or "", m.name))
+    if len(updaters) <= MAX_UPDATE_MANAGERS:
+        return managers
+    out = list(managers)
+    first: dict[str, Manager] = {}
+    count = len(updaters)
+    for m in updaters:
+        if count <= MAX_UPDATE_MANAGERS:
+            break
+        seen = first.get(m.api_version)
+        if seen is None:
+            first[m.api_version] = m
+            continue
+        if seen.name != ANCIENT:
+            bucket = Manager(ANCIENT, UPDATE, m.api_version, "", seen.time, set(seen.paths))
+            out[out.index(seen)] = bucket
+            first[m.api_version] = bucket
+            seen = bucket
+        seen.paths |= m.paths
+        seen.time = m.time
+        out.remove(m)
+        count -= 1
+    return out
+
+
+def _ignored(subresource: str, obj: dict) -> set:
+    """The strategy's reset fields (GetResetFields): the main resource never writes status,
+    the status subresource writes nothing but status."""
+    if subresource == "status":
+        return {(f"f:{k}",) for k in obj if k != "status"}
+    return {("f:status",)}
+
+
+def _strip(managers: list[Manager], ignored: set | None = None) -> None:
+    for m in managers:
+        m.paths -= _STRIPPED
+        if ignored:
+            m.paths = fp.recursive_difference(m.paths, ignored)
+
+
+def _bare(obj: dict) -> dict:
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and "managedFields" in meta:
+        obj = dict(obj, metadata={k: v for k, v in meta.items() if k != "managedFields"})
+    return obj
+
+
+def update(live: dict | None, new: dict, manager: str, api_version: str, kind: str, now: str,
+           subresource: str = "") -> dict:
+    """A create (live None) or update by `manager`: its entry gains what it added or changed,
+    every entry loses what it removed, and others lose what it changed. An object stored
+    without managedFields stays without them (skipnonapplied.go); managedFields sent as
+    `[{}]` clear them."""
+    sent = (new.get("metadata") or {}).get("managedFields")
+    if live is None:        # a create keeps the entries it was sent, as an update does
+        managers: list[Manager] = [] if _is_reset(sent) else decode(sent)
+    elif subresource or sent is None or not decode(sent) and not _is_reset(sent):
+        managers = decode(live["metadata"].get("managedFields"))
+    elif _is_reset(sent):
+        managers = []
+    else:
+        managers = decode(sent)
+    if live is not None and not managers:
+        new.get("metadata", {}).pop("managedFields", None)
+        return new
+    t = fp.root_type(api_version, kind)
+    before = _bare(live) if live is not None else clone(_ZERO.get(kind, {}))
+    added, modified, removed = fp.compare(before, _bare(new), t)
+    ignored = _ignored(subresource, new)
+    changed = fp.recursive_difference(added | modified, ignored)
+    removed = fp.recursive_difference(removed, ignored)
+    me = (manager, UPDATE, subresource, api_version)
+    mine = None
+    for m in managers:
+        m.paths = m.paths - changed - removed
+        if m.identity == me:
+            mine = m
+    _strip(managers)
+    own = changed - _STRIPPED
+    if own:
+        if mine is None:
+            mine = Manager(manager, UPDATE, api_version, subresource, now, set())
+            managers.append(mine)
+        mine.paths |= own
+        mine.time = now
+    return _encode(new, managers)
+
+
+def apply(live: dict | None, applied: dict, manager: str, api_version: str, kind: str, now: str,
+          *, force: bool = False, subresource: str = "") -> dict:
+    """Server-side apply of `applied` by `manager` (merge.Updater.Apply): the merged object
+    with managedFields, or ApiError 409 when another manager owns a field it changes."""
+    t = fp.root_type(api_version, kind)
+    managers = decode((live or {}).get("metadata", {}).get("managedFields")) if live else []
+    ignored = _ignored(subresource, applied)
+    config = {k: v for k, v in applied.items() if (f"f:{k}",) not in ignored}
+    me = (manager, APPLY, subresource, "")
+    last = next((m for m in managers if m.identity == me), None)
+    new_set = fp.recursive_difference(fp.field_set(config, t), ignored) - _STRIPPED
+    live_bare = _bare(live) if live is not None else None
+    merged = server_side_apply(live_bare, config, kind)
+    owned = set(new_set)
+    for m in managers:
+        if m is not last:
+            owned |= m.paths
+    if last is not None:
+        gone = last.paths - owned
+        if gone:
+            merged = fp.remove(merged, gone, fp.with_prefixes(owned), t)
+    base = live_bare if live_bare is not None else {}
+    added, modified, removed = fp.compare(base, merged, t)
+    changed = added | modified
+    conflicts = [(m, p) for m in managers if m is not last for p in _ordered(m.paths & changed)]
+    if conflicts and not force:
+        raise _conflict_error(conflicts)
+    for m in managers:
+        if m is not last:
+            m.paths = m.paths - changed - removed
+    if last is None:
+        last = Manager(manager, APPLY, api_version, subresource, now, set())
+        managers.append(last)
+    last.paths, last.api_version = new_set, api_version
+    if live is None or added or modified or removed or last.time is None:
+        last.time = now
+    _strip(managers)
+    return _encode(_bare(merged), managers)
+
+
+def _ordered(paths: set) -> list[tuple]:
+    """Set.Iterate's order: at each level the members, then each child's subtree."""
+    trie: dict = {}
+    for p in paths:
+        node = trie
+        for pe in p:
+            node = node.setdefault(pe, {})
+        node[None] = True
+    out: list[tuple] = []
+
+    def walk(node: dict, prefix: tuple) -> None:
+        keys = sorted((k for k in node if k is not None), key=lambda e: (fp._RANK.get(e[0], 5), e))
+        out.extend(prefix + (k,) for k in keys if node[k].get(None))
+        for k in keys:
+            walk(node[k], prefix + (k,))
+    walk(trie, ())
+    return out
+
+
+def _conflict_error(conflicts: list[tuple[Manager, tuple]]) -> _errors.ApiError:
+    """conflict.go NewConflictError: one conflict in a line, more grouped by manager."""
+    conflicts.sort(key=lambda c: c[0].name)
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {m.describe()}",
+               "field": fp.path_string(p)} for m, p in conflicts]
+    if len(conflicts) == 1:
+        m, p = conflicts[0]
+        message = f"Apply failed with 1 conflict: conflict with {m.describe()}: {fp.path_string(p)}"
+    else:
+        lines, seen = [], None
+        for m, p in conflicts:
+            if m.describe() != seen:
+                seen = m.describe()
+                lines.append(f"conflicts with {seen}:")
+            lines.append(f"- {fp.path_string(p)}")
+        message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
+    return _errors.ApiError(409, "Conflict", message, {"causes": causes})
+
+
+def strip(obj: dict) -> dict:
+    """The object as `kubectl get -o yaml` shows it by default: without managedFields."""
+    return _bare(obj)
