@@ -10,6 +10,7 @@ from . import _kubectl_lines as _kubectl
 from ._apply import default_manifests
 from ._sandbox_extras import SandboxExtras
 from ._transport import Transport
+from .kube.objects import without_managed_fields
 from .kube.resolvconf import ResolvConf
 from ._progress import Progress as _Progress
 from ._progress import in_notebook as _in_notebook
@@ -295,10 +296,11 @@ class Lab:
 
     @_kubectl.shows(_kubectl.get_object)
     def get_object(self, kind: str, name: str, namespace: str = "default") -> dict:
-        """The object itself as a dict (`kubectl get -o json`)."""
+        """The object itself as a dict (`kubectl get -o json`: without managedFields, as kubectl
+        prints it unless `--show-managed-fields`)."""
         res = self._resources.lookup(kind)
-        return self._transport.request(
-            "GET", res.path(self.ns(namespace, read_only=True) if res.namespaced else None, name))
+        return without_managed_fields(self._transport.request(
+            "GET", res.path(self.ns(namespace, read_only=True) if res.namespaced else None, name)))
 
     @_kubectl.shows(_kubectl.list_objects)
     def list_objects(self, kind: str, namespace: str | None = "default", selector: str | None = None) -> list[dict]:
@@ -306,7 +308,7 @@ class Lab:
         `namespace=None` lists a cluster-scoped kind, or every namespace of a namespaced one."""
         res = self._resources.lookup(kind)
         ns = self.ns(namespace, read_only=True) if (res.namespaced and namespace) else None
-        return self._list(res, ns, selector=selector)
+        return [without_managed_fields(o) for o in self._list(res, ns, selector=selector)]
 
     def pods(self, namespace: str = "default", selector: str | None = None):
         """`kubectl get pods -o wide`: NAME READY STATUS RESTARTS AGE IP NODE."""

@@ -11,3 +11,12 @@ def clone(value):
     if kind is list:
         return [clone(v) for v in value]
     return value
+
+
+def without_managed_fields(obj):
+    """The object as `kubectl get -o yaml|json` prints it unless --show-managed-fields is given
+    (kubectl's printers strip metadata.managedFields since 1.21); the object itself is left."""
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(meta, dict) or "managedFields" not in meta:
+        return obj
+    return dict(obj, metadata={k: v for k, v in meta.items() if k != "managedFields"})

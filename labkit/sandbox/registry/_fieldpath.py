@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path as _FilePath
 
@@ -164,20 +165,11 @@ def path_string(path: tuple) -> str:
 # --------------------------------------------------------------------------
 # FieldsV1
 
-_RANK = {".": 0, "f": 1, "k": 2, "v": 3, "i": 4}
-_interned: dict = {}
-_INTERN_LIMIT = 50000
-
-
-def _intern(key, build):
-    """One shared (never mutated) dict per distinct subtree: a thousand pods of one template
-    carry the same sets, so they share their tries."""
-    found = _interned.get(key)
-    if found is None:
-        if len(_interned) > _INTERN_LIMIT:
-            _interned.clear()
-        found = _interned[key] = build()
-    return found
+# Shared tries, most recently used last: a thousand pods of one template carry the same sets,
+# so they share one copy (never mutated: the store copies an object before changing it).
+_interned: OrderedDict = OrderedDict()
+_INTERN_LIMIT = 4096
+_INTERN_WIDTH = 32          # a wider node (a ConfigMap's many keys) is rarely shared
 
 
 def encode(paths) -> dict:
@@ -191,15 +183,25 @@ def encode(paths) -> dict:
         members.add(path)
 
     def build(node: dict, prefix: tuple):
-        items = []
-        if node and prefix in members:
-            items.append((".", ()))
-        for pe in sorted(node, key=lambda e: (_RANK.get(e[0], 5), e)):
-            items.append((pe, build(node[pe], prefix + (pe,))))
+        items = [(".", ())] if node and prefix in members else []
+        # Byte order puts "." first and fields before keys and values, as PathElement.Less
+        # does (it differs only for i: next to others, which no built-in schema has).
+        for pe in sorted(node):
+            sub = node[pe]
+            items.append((pe, build(sub, prefix + (pe,)) if sub else ()))
         return tuple(items)
 
-    def freeze(key):
-        return _intern(key, lambda: {pe: freeze(sub) if sub else _EMPTY for pe, sub in key})
+    def freeze(key: tuple) -> dict:
+        if len(key) > _INTERN_WIDTH:
+            return {pe: freeze(sub) if sub else _EMPTY for pe, sub in key}
+        found = _interned.get(key)
+        if found is None:
+            found = _interned[key] = {pe: freeze(sub) if sub else _EMPTY for pe, sub in key}
+            if len(_interned) > _INTERN_LIMIT:
+                _interned.popitem(last=False)
+        else:
+            _interned.move_to_end(key)
+        return found
     return dict(freeze(build(trie, ())))
 
 
@@ -226,7 +228,12 @@ def decode(trie) -> set:
 def recursive_difference(paths: set, prefixes) -> set:
     """The paths under none of `prefixes` (nor equal to one)."""
     prefixes = set(prefixes)
-    return {p for p in paths if not any(p[:i] in prefixes for i in range(1, len(p) + 1))}
+    if not prefixes:
+        return set(paths)
+    lengths = sorted({len(p) for p in prefixes})
+    if lengths == [1]:
+        return {p for p in paths if p[:1] not in prefixes}
+    return {p for p in paths if not any(p[:n] in prefixes for n in lengths if n <= len(p))}
 
 
 def with_prefixes(paths) -> set:
@@ -294,10 +301,14 @@ def _compare(lhs, rhs, t: Type, path: tuple, added, modified, removed) -> None:
         if not lm and not rm:
             atomic = True              # emptyPromoteToLeaf
         else:
-            for k in (lm or {}).keys() | (rm or {}).keys():
+            lm, rm = lm or {}, rm or {}
+            for k in lm.keys() | rm.keys():
                 child, _ = _child(t, k)
-                _compare(lm.get(k, _MISSING) if lm else _MISSING, rm.get(k, _MISSING) if rm else _MISSING,
-                         child, path + ("f:" + k,), added, modified, removed)
+                lv, rv = lm.get(k, _MISSING), rm.get(k, _MISSING)
+                if child is SCALAR or (child is DEDUCED and not isinstance(lv, dict) and not isinstance(rv, dict)):
+                    _leaf(lv, rv, path + ("f:" + k,), added, modified, removed)     # the common case, inline
+                else:
+                    _compare(lv, rv, child, path + ("f:" + k,), added, modified, removed)
     elif t.kind == "list" and not atomic:
         ll = lhs if isinstance(lhs, list) else None
         rl = rhs if isinstance(rhs, list) else None

@@ -28,23 +28,42 @@ _STRIPPED = {(), ("f:apiVersion",), ("f:kind",), ("f:metadata",)} | {
 # What a Go zero value of a kind holds before a create (handlers/create.go compares the new
 # object with scope.Creater.New()): structs are never omitted, so `spec` is there already
 # and only what is new under it counts as added.
-_ZERO = {"Deployment": {"spec": {"template": {"metadata": {}, "spec": {}}, "strategy": {}}, "status": {}},
-         "ReplicaSet": {"spec": {"template": {"metadata": {}, "spec": {}}}, "status": {}},
-         "StatefulSet": {"spec": {"template": {"metadata": {}, "spec": {}}, "updateStrategy": {}},
-                         "status": {}},
-         "DaemonSet": {"spec": {"template": {"metadata": {}, "spec": {}}, "updateStrategy": {}},
-                       "status": {}},
-         "Job": {"spec": {"template": {"metadata": {}, "spec": {}}}, "status": {}},
+_TEMPLATE = {"metadata": {}, "spec": {"containers": None}}
+_ZERO = {"Pod": {"spec": {"containers": None}, "status": {}},
+         "Deployment": {"spec": {"selector": None, "template": _TEMPLATE, "strategy": {}}, "status": {}},
+         "ReplicaSet": {"spec": {"selector": None, "template": _TEMPLATE}, "status": {}},
+         "StatefulSet": {"spec": {"selector": None, "template": _TEMPLATE, "updateStrategy": {}}, "status": {}},
+         "DaemonSet": {"spec": {"selector": None, "template": _TEMPLATE, "updateStrategy": {}}, "status": {}},
+         "Job": {"spec": {"template": _TEMPLATE}, "status": {}},
          "Service": {"spec": {}, "status": {"loadBalancer": {}}}}
+# What admission plugins (ServiceAccount, Priority, DefaultTolerationSeconds) and the
+# strategy's PrepareForCreate fill in: they run after the field manager (handlers/create.go),
+# so a creator owns these only when it sent them.
+_TOKEN_MOUNT = 'k:{"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}'
+_SERVER_FILLED = {"Pod": {("f:spec", "f:" + f) for f in ("priority", "preemptionPolicy", "serviceAccount",
+                                                           "serviceAccountName", "tolerations")},
+                  "Service": {("f:spec", "f:" + f) for f in ("clusterIP", "clusterIPs", "ipFamilies",
+                                                               "ipFamilyPolicy")}}
+
+
+def _server_filled(kind: str, path: tuple) -> bool:
+    if path[:2] in _SERVER_FILLED.get(kind, ()):
+        return True
+    if kind != "Pod":
+        return False
+    return (path[:2] == ("f:spec", "f:volumes")
+            and (len(path) == 2 or path[2].startswith('k:{"name":"kube-api-access-'))) \
+        or path[-1] == "f:volumeMounts" or _TOKEN_MOUNT in path
 
 
 class Manager:
     """One managedFields entry, its field set decoded."""
-    __slots__ = ("name", "operation", "api_version", "subresource", "time", "paths")
+    __slots__ = ("name", "operation", "api_version", "subresource", "time", "paths", "raw", "_decoded")
 
-    def __init__(self, name, operation, api_version, subresource, time, paths):
+    def __init__(self, name, operation, api_version, subresource, time, paths, raw=None):
         self.name, self.operation, self.api_version = name, operation, api_version
         self.subresource, self.time, self.paths = subresource, time, paths
+        self.raw, self._decoded = raw, paths        # the entry it was read from, kept if unchanged
 
     @property
     def identity(self) -> tuple:
@@ -62,6 +81,10 @@ class Manager:
         return text
 
     def entry(self) -> dict:
+        raw = self.raw
+        if raw is not None and self.paths == self._decoded and raw.get("time") == self.time \
+                and raw.get("apiVersion") == self.api_version:
+            return raw
         out = {"manager": self.name, "operation": self.operation, "apiVersion": self.api_version}
         if self.time:
             out["time"] = self.time
@@ -78,7 +101,7 @@ def decode(entries) -> list[Manager]:
     for e in entries or ():
         if isinstance(e, dict) and e.get("operation") in (APPLY, UPDATE) and e.get("fieldsType") == "FieldsV1":
             out.append(Manager(e.get("manager", ""), e["operation"], e.get("apiVersion", ""),
-                               e.get("subresource", ""), e.get("time"), fp.decode(e.get("fieldsV1"))))
+                               e.get("subresource", ""), e.get("time"), fp.decode(e.get("fieldsV1")), e))
     return out
 
 
@@ -152,20 +175,22 @@ def _bare(obj: dict) -> dict:
 
 
 def update(live: dict | None, new: dict, manager: str, api_version: str, kind: str, now: str,
-           subresource: str = "") -> dict:
+           subresource: str = "", sent: dict | None = None) -> dict:
     """A create (live None) or update by `manager`: its entry gains what it added or changed,
     every entry loses what it removed, and others lose what it changed. An object stored
     without managedFields stays without them (skipnonapplied.go); managedFields sent as
-    `[{}]` clear them."""
-    sent = (new.get("metadata") or {}).get("managedFields")
+    `[{}]` clear them. `sent`, on a create, is the object as the client sent it: what the
+    server filled in that the client did not send is nobody's."""
+    sent_entries = (new.get("metadata") or {}).get("managedFields")
+    from_live = False
     if live is None:        # a create keeps the entries it was sent, as an update does
-        managers: list[Manager] = [] if _is_reset(sent) else decode(sent)
-    elif subresource or sent is None or not decode(sent) and not _is_reset(sent):
-        managers = decode(live["metadata"].get("managedFields"))
-    elif _is_reset(sent):
+        managers: list[Manager] = [] if _is_reset(sent_entries) else decode(sent_entries)
+    elif subresource or sent_entries is None or not decode(sent_entries) and not _is_reset(sent_entries):
+        managers, from_live = decode(live["metadata"].get("managedFields")), True
+    elif _is_reset(sent_entries):
         managers = []
     else:
-        managers = decode(sent)
+        managers = decode(sent_entries)
     if live is not None and not managers:
         new.get("metadata", {}).pop("managedFields", None)
         return new
@@ -175,6 +200,9 @@ def update(live: dict | None, new: dict, manager: str, api_version: str, kind: s
     ignored = _ignored(subresource, new)
     changed = fp.recursive_difference(added | modified, ignored)
     removed = fp.recursive_difference(removed, ignored)
+    if from_live and not changed and not removed:       # nothing changed hands: entries as they were
+        new["metadata"]["managedFields"] = live["metadata"]["managedFields"]
+        return new
     me = (manager, UPDATE, subresource, api_version)
     mine = None
     for m in managers:
@@ -183,6 +211,12 @@ def update(live: dict | None, new: dict, manager: str, api_version: str, kind: s
             mine = m
     _strip(managers)
     own = changed - _STRIPPED
+    if live is None and sent is not None and kind in _SERVER_FILLED:
+        filled = {p for p in own if _server_filled(kind, p)}
+        if filled:
+            # A list the client sent is its own even when the server added items to it.
+            sent_paths = fp.field_set(sent, t)
+            own -= filled - sent_paths - fp.with_prefixes(sent_paths)
     if own:
         if mine is None:
             mine = Manager(manager, UPDATE, api_version, subresource, now, set())
@@ -243,7 +277,7 @@ def _ordered(paths: set) -> list[tuple]:
     out: list[tuple] = []
 
     def walk(node: dict, prefix: tuple) -> None:
-        keys = sorted((k for k in node if k is not None), key=lambda e: (fp._RANK.get(e[0], 5), e))
+        keys = sorted(k for k in node if k is not None)
         out.extend(prefix + (k,) for k in keys if node[k].get(None))
         for k in keys:
             walk(node[k], prefix + (k,))

@@ -66,6 +66,7 @@ class Registry:
         if not isinstance(obj, dict):
             raise _errors.bad_request("the body of the request was in an unknown format")
         obj = clone(obj)
+        sent = clone(obj) if manager is not None and resource.kind in ("Pod", "Service") else None
         self._check_type(resource, obj)
         meta = obj.setdefault("metadata", {})
         if resource.namespaced:
@@ -87,9 +88,10 @@ class Registry:
             # The Job strategy's PrepareForCreate selects the pods by the Job's own uid.
             obj["metadata"]["uid"] = self.store.next_uid(resource, namespace, obj["metadata"].get("name", ""))
             generate_job_selector(obj)
-        if manager is not None:     # after decoding's defaults, before the strategy's allocations
-            obj = _managedfields.update(None, obj, manager, resource.api_version, resource.kind, self._now())
         _admission.validate(resource.kind, obj)
+        if manager is not None:     # before the strategy's allocations (an object refused costs nothing)
+            obj = _managedfields.update(None, obj, manager, resource.api_version, resource.kind, self._now(),
+                                        sent=sent)
         if resource.kind == "Service":
             self._allocate_cluster_ip(obj)
             _nodeports.allocate(obj, self.store.list_resource(_SERVICES), self.config.seed)
@@ -144,10 +146,10 @@ class Registry:
             new = _admission.default(resource.kind, new, config=self.config, old=current)
             if resource.kind == "Service" and isinstance(new.get("spec"), dict):
                 _nodeports.keep_allocated(new["spec"], current.get("spec") or {})
+            _admission.validate(resource.kind, new, old=current)
             if manager is not None:
                 new = _managedfields.update(current, new, manager, resource.api_version, resource.kind,
                                             self._now(), tracked_as or "")
-            _admission.validate(resource.kind, new, old=current)
             if resource.kind == "Service":
                 _nodeports.allocate(new, self.store.list_resource(_SERVICES), self.config.seed)
         if subresource == "status" and manager is not None:

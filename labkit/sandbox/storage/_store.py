@@ -210,7 +210,15 @@ class Store:
             current = self.get_resource(resource, namespace, name)
             if current is None:
                 return None
-            obj = clone(current)
+            # managedFields are replaced whole, never edited in place: the copy shares them
+            # (a thousand pods' entries are not copied on every status write).
+            entries = current["metadata"].get("managedFields")
+            if entries is None:
+                obj = clone(current)
+            else:
+                obj = {k: clone(v) for k, v in current.items() if k != "metadata"}
+                obj["metadata"] = {k: (v if k == "managedFields" else clone(v))
+                                   for k, v in current["metadata"].items()}
             change(obj)
             return self.update(resource, obj, check_version=False, exempt_quota=exempt_quota)
 
