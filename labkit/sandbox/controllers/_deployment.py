@@ -5,9 +5,10 @@ from __future__ import annotations
 from ...kube.objects import clone
 from ..apis import _naming
 from .._clock import rfc3339
+from ..registry import _managedfields
 from ..storage._store import Event
 from . import _rollout
-from ._base import DEPLOY, RS, Controller, delete_quietly, owned_by, owner_ref
+from ._base import DEPLOY, MANAGER, RS, Controller, delete_quietly, owned_by, owner_ref
 from ._rollout import REVISION, fenceposts
 
 
@@ -109,7 +110,7 @@ class DeploymentController(Controller):
         selector.setdefault("matchLabels", {})["pod-template-hash"] = pth
         surge, _ = _rollout.fenceposts(d)
         want = d["spec"].get("replicas", 1)
-        created = self.store.create(RS, {
+        created = self.store.create(RS, _managedfields.update(None, {
             "metadata": {"name": f"{name}-{pth}", "namespace": ns,
                          "labels": dict(tmpl["metadata"]["labels"]),
                          "annotations": {"deployment.kubernetes.io/desired-replicas": str(want),
@@ -117,7 +118,8 @@ class DeploymentController(Controller):
                                          REVISION: str(revision)},
                          "ownerReferences": [owner_ref(d, "Deployment", "apps/v1")]},
             "spec": {"replicas": replicas, "minReadySeconds": d["spec"].get("minReadySeconds", 0),
-                     "selector": selector, "template": tmpl}})
+                     "selector": selector, "template": tmpl}},
+            MANAGER, RS.api_version, RS.kind, rfc3339(self.store.clock.now())))
         if replicas:     # getNewReplicaSet's event for a new ReplicaSet
             self.record(d, "ScalingReplicaSet", f"Scaled up replica set {created['metadata']['name']} to {replicas}",
                         "deployment-controller")

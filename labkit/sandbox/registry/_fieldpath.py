@@ -202,7 +202,7 @@ def encode(paths) -> dict:
         else:
             _interned.move_to_end(key)
         return found
-    return dict(freeze(build(trie, ())))
+    return freeze(build(trie, ()))
 
 
 _EMPTY: dict = {}
@@ -223,6 +223,18 @@ def decode(trie) -> set:
     if isinstance(trie, dict):
         walk(trie, ())
     return out
+
+
+def has(trie, path: tuple) -> bool:
+    """Whether a FieldsV1 trie holds `path` as a member."""
+    node = trie
+    for pe in path:
+        if not isinstance(node, dict):
+            return False
+        node = node.get(pe)
+        if node is None:
+            return False
+    return isinstance(node, dict) and (not node or "." in node)
 
 
 def recursive_difference(paths: set, prefixes) -> set:

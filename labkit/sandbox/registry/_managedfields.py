@@ -57,13 +57,30 @@ def _server_filled(kind: str, path: tuple) -> bool:
 
 
 class Manager:
-    """One managedFields entry, its field set decoded."""
-    __slots__ = ("name", "operation", "api_version", "subresource", "time", "paths", "raw", "_decoded")
+    """One managedFields entry; its field set is decoded on first use (a write that touches
+    none of an entry's fields keeps the entry as it was, undecoded)."""
+    __slots__ = ("name", "operation", "api_version", "subresource", "time", "_paths", "raw", "_decoded")
 
     def __init__(self, name, operation, api_version, subresource, time, paths, raw=None):
         self.name, self.operation, self.api_version = name, operation, api_version
-        self.subresource, self.time, self.paths = subresource, time, paths
+        self.subresource, self.time, self._paths = subresource, time, paths
         self.raw, self._decoded = raw, paths        # the entry it was read from, kept if unchanged
+
+    @property
+    def paths(self) -> set:
+        if self._paths is None:
+            self._paths = self._decoded = fp.decode(self.raw.get("fieldsV1"))
+        return self._paths
+
+    @paths.setter
+    def paths(self, value: set) -> None:
+        self._paths = value
+
+    def owns_any(self, paths: set) -> bool:
+        """Whether the entry holds any of `paths`, read from its trie when not decoded."""
+        if self._paths is not None or len(paths) > 64:
+            return not self.paths.isdisjoint(paths)
+        return any(fp.has(self.raw.get("fieldsV1"), p) for p in paths)
 
     @property
     def identity(self) -> tuple:
@@ -82,7 +99,7 @@ class Manager:
 
     def entry(self) -> dict:
         raw = self.raw
-        if raw is not None and self.paths == self._decoded and raw.get("time") == self.time \
+        if raw is not None and self._paths is self._decoded and raw.get("time") == self.time \
                 and raw.get("apiVersion") == self.api_version:
             return raw
         out = {"manager": self.name, "operation": self.operation, "apiVersion": self.api_version}
@@ -101,7 +118,7 @@ def decode(entries) -> list[Manager]:
     for e in entries or ():
         if isinstance(e, dict) and e.get("operation") in (APPLY, UPDATE) and e.get("fieldsType") == "FieldsV1":
             out.append(Manager(e.get("manager", ""), e["operation"], e.get("apiVersion", ""),
-                               e.get("subresource", ""), e.get("time"), fp.decode(e.get("fieldsV1")), e))
+                               e.get("subresource", ""), e.get("time"), None, e))
     return out
 
 
@@ -111,7 +128,7 @@ def _is_reset(sent) -> bool:
 
 
 def _encode(obj: dict, managers: list[Manager]) -> dict:
-    managers = _cap([m for m in managers if m.paths])
+    managers = _cap([m for m in managers if (m.raw.get("fieldsV1") if m._paths is None else m.paths)])
     # managedfields.go sortEncodedManagedFields: operation, time, manager, apiVersion, subresource.
     managers.sort(key=lambda m: (m.operation, m.time or "", m.name, m.api_version, m.subresource))
     meta = obj.setdefault("metadata", {})
@@ -196,7 +213,14 @@ def update(live: dict | None, new: dict, manager: str, api_version: str, kind: s
         return new
     t = fp.root_type(api_version, kind)
     before = _bare(live) if live is not None else clone(_ZERO.get(kind, {}))
-    added, modified, removed = fp.compare(before, _bare(new), t)
+    after = _bare(new)
+    if subresource == "status":     # only status is written: compare nothing else
+        before = {"status": before["status"]} if "status" in before else {}
+        after = {"status": after["status"]} if "status" in after else {}
+    elif "status" in before or "status" in after:
+        before = {k: v for k, v in before.items() if k != "status"}
+        after = {k: v for k, v in after.items() if k != "status"}
+    added, modified, removed = fp.compare(before, after, t)
     ignored = _ignored(subresource, new)
     changed = fp.recursive_difference(added | modified, ignored)
     removed = fp.recursive_difference(removed, ignored)
@@ -205,12 +229,16 @@ def update(live: dict | None, new: dict, manager: str, api_version: str, kind: s
         return new
     me = (manager, UPDATE, subresource, api_version)
     mine = None
+    touched = changed | removed
     for m in managers:
-        m.paths = m.paths - changed - removed
+        if m.owns_any(touched):
+            m.paths = m.paths - touched
         if m.identity == me:
             mine = m
-    _strip(managers)
     own = changed - _STRIPPED
+    for m in managers:      # never owned (stripmeta.go); an entry read as it was has none
+        if m._paths is not None and not m.paths.isdisjoint(_STRIPPED):
+            m.paths = m.paths - _STRIPPED
     if live is None and sent is not None and kind in _SERVER_FILLED:
         filled = {p for p in own if _server_filled(kind, p)}
         if filled:
@@ -221,7 +249,7 @@ def update(live: dict | None, new: dict, manager: str, api_version: str, kind: s
         if mine is None:
             mine = Manager(manager, UPDATE, api_version, subresource, now, set())
             managers.append(mine)
-        mine.paths |= own
+        mine.paths = mine.paths | own
         mine.time = now
     return _encode(new, managers)
 
