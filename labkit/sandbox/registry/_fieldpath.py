@@ -168,7 +168,7 @@ def path_string(path: tuple) -> str:
 # Shared tries, most recently used last: a thousand pods of one template carry the same sets,
 # so they share one copy (never mutated: the store copies an object before changing it).
 _interned: OrderedDict = OrderedDict()
-_INTERN_LIMIT = 4096
+_INTERN_LIMIT = 1024
 _INTERN_WIDTH = 32          # a wider node (a ConfigMap's many keys) is rarely shared
 
 

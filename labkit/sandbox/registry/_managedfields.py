@@ -276,7 +276,9 @@ def apply(live: dict | None, applied: dict, manager: str, api_version: str, kind
         if gone:
             merged = fp.remove(merged, gone, fp.with_prefixes(owned), t)
     base = live_bare if live_bare is not None else {}
-    added, modified, removed = fp.compare(base, merged, t)
+    # What the write may not change (the strategy's reset fields) is not compared.
+    added, modified, removed = fp.compare({k: v for k, v in base.items() if (f"f:{k}",) not in ignored},
+                                          {k: v for k, v in merged.items() if (f"f:{k}",) not in ignored}, t)
     changed = added | modified
     conflicts = [(m, p) for m in managers if m is not last for p in _ordered(m.paths & changed)]
     if conflicts and not force:
@@ -335,3 +337,22 @@ def _conflict_error(conflicts: list[tuple[Manager, tuple]]) -> _errors.ApiError:
 def strip(obj: dict) -> dict:
     """The object as `kubectl get -o yaml` shows it by default: without managedFields."""
     return _bare(obj)
+
+
+def keep_times_of_a_no_op(old: dict, new: dict) -> None:
+    """fieldmanager/equality.go IgnoreManagedFieldsTimestampsTransformer: a write that changes
+    nothing but managedFields' times keeps the old entries, so it stays a no-op (re-applying
+    the same configuration does not bump the resourceVersion)."""
+    before, after = old["metadata"].get("managedFields"), new["metadata"].get("managedFields")
+    if before is None or after is None or before is after or len(before) != len(after):
+        return
+    if any({k: v for k, v in a.items() if k != "time"} != {k: v for k, v in b.items() if k != "time"}
+           for a, b in zip(before, after)):
+        return
+    skip = ("managedFields", "resourceVersion")
+    if {k: v for k, v in old.items() if k != "metadata"} != {k: v for k, v in new.items() if k != "metadata"}:
+        return
+    if {k: v for k, v in old["metadata"].items() if k not in skip} != \
+            {k: v for k, v in new["metadata"].items() if k not in skip}:
+        return
+    new["metadata"]["managedFields"] = before

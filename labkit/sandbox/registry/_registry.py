@@ -156,6 +156,7 @@ class Registry:
             new = _managedfields.update(current, new, manager, resource.api_version, resource.kind,
                                         self._now(), "status")
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        _managedfields.keep_times_of_a_no_op(current, new)
         if dry_run:
             return new
         updated = self.store.update(resource, new)
