@@ -99,14 +99,14 @@ class Manager:
 
     def entry(self) -> dict:
         raw = self.raw
-        if raw is not None and self._paths is self._decoded and raw.get("time") == self.time \
-                and raw.get("apiVersion") == self.api_version:
+        same = raw is not None and (self._paths is self._decoded or self._paths == self._decoded)
+        if same and raw.get("time") == self.time and raw.get("apiVersion") == self.api_version:
             return raw
         out = {"manager": self.name, "operation": self.operation, "apiVersion": self.api_version}
         if self.time:
             out["time"] = self.time
         out["fieldsType"] = "FieldsV1"
-        out["fieldsV1"] = fp.encode(self.paths)
+        out["fieldsV1"] = raw["fieldsV1"] if same else fp.encode(self.paths)
         if self.subresource:
             out["subresource"] = self.subresource
         return out
