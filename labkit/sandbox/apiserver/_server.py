@@ -219,13 +219,15 @@ class ApiServer:
         if method == "POST" and target.name is None:
             obj = await self._body(request)
             await self._off_loop_if_large(request, check_fields, obj)
-            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run)
+            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run,
+                                           requester=request[_USER])
             return self._json(created, 201, warnings=warnings)
         if method == "PUT" and target.name:
             obj = await self._body(request)
             await self._off_loop_if_large(request, check_fields, obj)
             updated = self.registry.update(target.resource, target.namespace, target.name, obj,
-                                           subresource=target.subresource, dry_run=dry_run)
+                                           subresource=target.subresource, dry_run=dry_run,
+                                           requester=request[_USER])
             return self._json(updated, 200, warnings=warnings)
         if method == "PATCH" and target.name:
             existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
@@ -234,7 +236,8 @@ class ApiServer:
             decoded = await self._off_loop_if_large(request, _registry._decode, request.content_type, body)
             patched = self.registry.patch(target.resource, target.namespace, target.name,
                                           request.content_type, body, decoded=decoded,
-                                          subresource=target.subresource, dry_run=dry_run, check=check_fields)
+                                          subresource=target.subresource, dry_run=dry_run, check=check_fields,
+                                          requester=request[_USER])
             return self._json(patched, 200 if existed else 201, warnings=warnings)
         if method == "DELETE" and target.name:
             options = await self._body(request) if request.can_read_body else {}
