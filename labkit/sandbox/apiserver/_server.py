@@ -138,6 +138,8 @@ class ApiServer:
             _access.authorize(self.store, _access.attributes(user, request.method, request.path, request.query))
         except _errors.ApiError as e:
             return _error(e)
+        except _access.ImpersonationError as e:
+            return _access.internal_error_text(request.raw_path, e)
         request[_USER] = user
         try:
             return await self._handle(request, handler)
