@@ -435,3 +435,45 @@ def test_an_impersonated_account_keeps_its_groups_only_when_none_are_sent(kubect
     who = json.loads(kubectl("auth", "whoami", "-o", "json", "--as=system:serviceaccount:ns1:robot",
                              "--as-group=devs").stdout)
     assert who["status"]["userInfo"]["groups"] == ["devs", "system:authenticated"]
+
+
+def test_a_subject_access_review_decides_for_the_user_it_names(sandbox, admin, learner, api_client):
+    """SubjectAccessReview (pkg/registry/authorization/subjectaccessreview): the user, groups,
+    uid and extra come from the spec, as sent, and the answer echoes them."""
+    from kubernetes import client
+    ns = learner["namespace"]
+    _bind(admin, ns, "learner-view", "ClusterRole", "view", ns)
+    authz = client.AuthorizationV1Api(api_client)
+    spec = {"user": learner["user"], "uid": "u-7", "extra": {"scopes": ["view"]},
+            "resourceAttributes": {"namespace": ns, "verb": "list", "resource": "pods"}}
+    review = api_client.sanitize_for_serialization(authz.create_subject_access_review({"spec": spec}))
+    assert review["spec"] == spec and review["status"] == {
+        "allowed": True, "reason": f'RBAC: allowed by RoleBinding "learner-view/{ns}" of ClusterRole "view" to '
+                                   f'ServiceAccount "learner/{ns}"'}
+    denied = authz.create_subject_access_review({"spec": dict(spec, resourceAttributes={
+        "namespace": ns, "verb": "delete", "resource": "pods"})})
+    assert denied.status.allowed is False and not denied.status.denied
+    # No group is added: a review for a group alone is answered for that group.
+    grouped = authz.create_subject_access_review({"spec": {
+        "groups": ["system:authenticated"], "nonResourceAttributes": {"path": "/version", "verb": "get"}}})
+    assert grouped.status.allowed is True
+    # The local form is about its own namespace only.
+    local = authz.create_namespaced_local_subject_access_review(ns, {"spec": spec})
+    assert local.status.allowed is True and local.metadata.namespace == ns
+    code, body = _raw(sandbox, f"/apis/authorization.k8s.io/v1/namespaces/{ns}/localsubjectaccessreviews",
+                      sandbox.token, "POST", {"spec": dict(spec, resourceAttributes={"namespace": "default",
+                                                                                   "verb": "get", "resource": "pods"})})
+    assert (code, body["message"]) == (
+        422, 'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes.namespace: '
+             'Invalid value: "default": must match metadata.namespace')
+    code, body = _raw(sandbox, "/apis/authorization.k8s.io/v1/subjectaccessreviews", sandbox.token, "POST",
+                      {"spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}})
+    assert (code, body["message"]) == (
+        422, 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one '
+             "of user or group must be specified")
+    # Asking about others is itself a permission the learner lacks.
+    code, body = _raw(sandbox, "/apis/authorization.k8s.io/v1/subjectaccessreviews", learner["token"], "POST",
+                      {"spec": spec})
+    assert code == 403 and body["message"].startswith(
+        f'subjectaccessreviews.authorization.k8s.io is forbidden: User "{learner["user"]}" cannot create resource '
+        '"subjectaccessreviews" in API group "authorization.k8s.io" at the cluster scope')
