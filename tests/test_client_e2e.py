@@ -32,8 +32,6 @@ NO_RC = pytest.mark.xfail(strict=True, reason="ReplicationControllers (core/v1 r
 NO_PORTFORWARD = pytest.mark.xfail(strict=True, reason="pods/portforward is not served")
 NO_CRD = pytest.mark.xfail(strict=True, reason="CustomResourceDefinitions (apiextensions.k8s.io/v1) are not served")
 NO_SSA_MANAGED_FIELDS = pytest.mark.xfail(strict=True, reason="server-side apply records no managedFields")
-NO_PARTIAL_METADATA = pytest.mark.xfail(strict=True, reason="lists as PartialObjectMetadataList "
-                                                            "(Accept: ...;as=PartialObjectMetadataList) are not served")
 
 
 @pytest.fixture(scope="module")
@@ -533,7 +531,6 @@ def test_dynamic_node_apis(dynamic):
         assert dict(api.get(name=item.metadata.name).metadata.labels)
 
 
-@NO_PARTIAL_METADATA
 def test_dynamic_node_list_as_partial_object_metadata(dynamic):
     """dynamic/test_client.py test_node_apis_partial_object_metadata: the Accept header's
     parameters ask for metadata only, whatever the header's case."""
@@ -541,6 +538,26 @@ def test_dynamic_node_list_as_partial_object_metadata(dynamic):
     for header in ("Accept", "aCcePt"):
         resp = api.get(header_params={header: "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"})
         assert (resp.kind, resp.apiVersion) == ("PartialObjectMetadataList", "meta.k8s.io/v1")
+
+
+def test_partial_object_metadata_of_one_object_and_of_a_watch(dynamic, sandbox, namespace):
+    """The same negotiation for a GET of one object and for a watch, as a metadata informer
+    reads them (k8s.io/apiserver/pkg/endpoints/handlers/response.go asPartialObjectMetadata)."""
+    import ssl
+    import urllib.request
+    accept = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io,application/json"
+    api = dynamic().resources.get(api_version="v1", kind="Namespace")
+    one = api.get(name=namespace, header_params={"Accept": accept})
+    assert (one.kind, one.apiVersion, one.metadata.name) == ("PartialObjectMetadata", "meta.k8s.io/v1", namespace)
+    assert one.spec is None and one.status is None
+    req = urllib.request.Request(f"{sandbox.server}/api/v1/namespaces?watch=1&timeoutSeconds=1"
+                                 f"&fieldSelector=metadata.name={namespace}",
+                                 headers={"Authorization": f"Bearer {sandbox.token}", "Accept": accept})
+    ctx = ssl.create_default_context(cafile=str(sandbox.ca_file))
+    with urllib.request.urlopen(req, timeout=10, context=ctx) as resp:
+        events = [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+    assert [(e["type"], e["object"]["kind"], set(e["object"])) for e in events] == [
+        ("ADDED", "PartialObjectMetadata", {"kind", "apiVersion", "metadata"})]
 
 
 @NO_SSA_MANAGED_FIELDS

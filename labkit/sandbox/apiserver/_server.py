@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +15,7 @@ from aiohttp import web
 
 from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _paging, _protobuf
+from . import _access, _authapis, _discovery, _edge, _negotiation, _paging, _protobuf
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
@@ -29,7 +28,6 @@ from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path, by_plural
 from ..storage._store import Event, Store
 
-_TABLE = re.compile(r"as=Table")
 _PREPARED = _edge.PREPARED
 _HOLDING = web.RequestKey("labkit_holding", bool)    # holds the large-body semaphore
 _USER = web.RequestKey("labkit_user", object)        # the authenticated (or impersonated) UserInfo
@@ -367,15 +365,21 @@ class ApiServer:
             metadata["continue"] = _paging.encode(revision, next_start)
             if remaining is not None:
                 metadata["remainingItemCount"] = remaining
-        if self._wants_table(request):
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        if wanted == "Table":
             return self._table(request, target, items, metadata)
+        if wanted == "PartialObjectMetadataList":
+            return self._json(_negotiation.partial_list(items, metadata), 200, request)
         body = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
                 "metadata": metadata, "items": items}
         return self._json(body, 200, request)
 
     def _object_response(self, request, target: Target, obj: dict) -> web.Response:
-        if self._wants_table(request):
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        if wanted == "Table":
             return self._table(request, target, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
+        if wanted == "PartialObjectMetadata":
+            return self._json(_negotiation.partial(obj), 200, request)
         return self._json(obj, 200, request)
 
     def _table(self, request, target: Target, items: list[dict], list_meta: dict) -> web.Response:
@@ -387,11 +391,6 @@ class ApiServer:
                               continue_token=list_meta.get("continue", ""),
                               remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
-
-    @staticmethod
-    def _wants_table(request: web.Request) -> bool:
-        accept = request.headers.get("Accept", "")
-        return bool(_TABLE.search(accept)) and "g=meta.k8s.io" in accept
 
     def _json(self, body: dict, status: int, request: web.Request | None = None,
               warnings: list[str] = ()) -> web.Response:
@@ -441,7 +440,8 @@ class ApiServer:
                 field_sel.validate(target.resource.kind)
         except _selectors.SelectorError as e:
             raise _errors.bad_request(str(e))
-        table = self._wants_table(request)
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        table = wanted == "Table"
 
         def selected(obj: dict) -> bool:
             return ((label_sel is None or label_sel.matches(obj["metadata"].get("labels") or {}))
@@ -461,6 +461,8 @@ class ApiServer:
                 obj = _tables.table(target.resource.plural, [obj], now=self.store.clock.now(),
                                     include_object=q.get("includeObject", "Metadata"),
                                     resource_version=obj["metadata"].get("resourceVersion", ""))
+            elif wanted == "PartialObjectMetadata":       # a metadata informer's watch
+                obj = _negotiation.partial(obj)
             await response.write(_gojson.dumps({"type": kind, "object": obj}))
 
         try:
