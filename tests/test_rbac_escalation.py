@@ -116,6 +116,11 @@ def test_an_update_or_patch_that_escalates_is_refused_too(sandbox, deployer, kub
     code, body = _raw(sandbox, url, deployer["token"], "PUT", current)
     assert code == 403 and body["message"].endswith(
         '{APIGroups:[""], Resources:["configmaps"], Verbs:["watch"]}')
+    # Server-side apply goes through the same create and update.
+    code, body = _raw(sandbox, f'{deployer["roles"]}/applied?fieldManager=e2e', deployer["token"], "PATCH",
+                      _role("applied", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}),
+                      content_type="application/apply-patch+yaml")
+    assert code == 403 and body["message"].startswith('roles.rbac.authorization.k8s.io "applied" is forbidden')
     # Only what the garbage collector touches: no check (IsOnlyMutatingGCFields).
     _, current = _raw(sandbox, url, deployer["token"])
     assert _raw(sandbox, url, deployer["token"], "PATCH", {"metadata": {"finalizers": ["example.com/keep"]}},
@@ -240,3 +245,19 @@ def test_compact_string_quotes_as_go_does():
         '{APIGroups:[""], Resources:["pods"], Verbs:["get" "list"]}'
     assert _escalation.compact_string({"nonResourceURLs": ['/a"b'], "verbs": ["*"]}) == \
         '{NonResourceURLs:["/a\\"b"], Verbs:["*"]}'
+
+
+def test_kubectl_shows_the_refusal_as_a_cluster_does(sandbox, deployer, rbac_admin, kubectl):
+    """`kubectl create rolebinding` by someone who lacks the role's permissions: kubectl's own
+    prefix, then the API server's message on two lines."""
+    _, rbac = rbac_admin
+    ns = deployer["ns"]
+    rbac.create_namespaced_role(ns, _role("pod-killer", {"apiGroups": [""], "resources": ["pods"],
+                                                         "verbs": ["delete"]}))
+    out = kubectl("create", "rolebinding", "kill", "-n", ns, "--role=pod-killer", f"--serviceaccount={ns}:default",
+                  f"--token={deployer['token']}", check=False)
+    assert out.returncode == 1
+    assert out.stderr == (
+        f'error: failed to create rolebinding: rolebindings.rbac.authorization.k8s.io "kill" is forbidden: user '
+        f'"{deployer["user"]}" (groups={deployer["groups"]}) is attempting to grant RBAC permissions not currently '
+        'held:\n{APIGroups:[""], Resources:["pods"], Verbs:["delete"]}\n')
