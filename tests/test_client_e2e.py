@@ -136,7 +136,7 @@ def test_close_channel_ends_stdin(core, namespace, pod):
     try:
         assert resp.subprotocol == "v5.channel.k8s.io"
         resp.write_stdin("test-close\n")
-        assert resp.readline_stdout(timeout=5) == "test-close"
+        assert resp.readline_stdout(timeout=3) == "test-close"
         resp.close_channel(0)
         resp.run_forever(timeout=15)
         assert not resp.is_open() and resp.returncode == 0

@@ -367,9 +367,12 @@ def test_whoami_shows_an_impersonated_uid_and_extra(kubectl):
         "Extra: scopes   [view edit]",
         "Extra: team     [net]"]
     info = json.loads(kubectl("--as", "jane", "--as-user-extra", "Zone=b", "--as-user-extra", "app=a",
-                              "auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
-    # Header names are case-insensitive: the key arrives lower-cased; a Go map prints sorted.
-    assert info == {"username": "jane", "groups": ["system:authenticated"], "extra": {"app": ["a"], "zone": ["b"]}}
+                              "--as-user-extra", "example.com/team=net", "auth", "whoami", "-o", "json",
+                              ).stdout)["status"]["userInfo"]
+    # Header names are case-insensitive: the key arrives lower-cased, and %-decoded (client-go
+    # escapes "/" in it); a Go map prints sorted.
+    assert info == {"username": "jane", "groups": ["system:authenticated"],
+                    "extra": {"app": ["a"], "example.com/team": ["net"], "zone": ["b"]}}
 
 
 def test_each_uid_and_extra_value_needs_its_own_impersonate_grant(sandbox, admin, learner):
@@ -435,6 +438,19 @@ def test_an_impersonated_account_keeps_its_groups_only_when_none_are_sent(kubect
     who = json.loads(kubectl("auth", "whoami", "-o", "json", "--as=system:serviceaccount:ns1:robot",
                              "--as-group=devs").stdout)
     assert who["status"]["userInfo"]["groups"] == ["devs", "system:authenticated"]
+    # The anonymous user is unauthenticated instead (and may ask who it is only once allowed to).
+    denied = kubectl("auth", "whoami", "--as=system:anonymous", check=False)
+    assert denied.stderr.strip() == ("error: the selfsubjectreviews API is not enabled in the cluster or you do "
+                                     "not have permission to call it")
+    kubectl("create", "clusterrole", "anonymous-whoami", "--verb=create",
+            "--resource=selfsubjectreviews.authentication.k8s.io")
+    kubectl("create", "clusterrolebinding", "anonymous-whoami", "--clusterrole=anonymous-whoami",
+            "--group=system:unauthenticated")
+    try:
+        who = json.loads(kubectl("auth", "whoami", "-o", "json", "--as=system:anonymous").stdout)
+        assert who["status"]["userInfo"] == {"username": "system:anonymous", "groups": ["system:unauthenticated"]}
+    finally:
+        kubectl("delete", "clusterrolebinding,clusterrole", "anonymous-whoami")
 
 
 def test_a_subject_access_review_decides_for_the_user_it_names(sandbox, admin, learner, api_client):

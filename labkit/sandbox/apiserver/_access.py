@@ -179,6 +179,8 @@ def impersonate(store, user: UserInfo, headers) -> UserInfo:
             uid = name
     if username != ANONYMOUS and not {AUTHENTICATED, UNAUTHENTICATED} & set(groups):
         groups.append(AUTHENTICATED)
+    elif username == ANONYMOUS and UNAUTHENTICATED not in groups:
+        groups.append(UNAUTHENTICATED)
     return UserInfo(username, tuple(groups), uid=uid, extra=extra)
 
 
