@@ -50,7 +50,7 @@ def deployer(sandbox, rbac_admin, namespace):
         "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": namespace}]})
     token = core.create_namespaced_service_account_token("deployer", namespace, {"spec": {}}).status.token
     user = f"system:serviceaccount:{namespace}:deployer"
-    groups = (f'["system:serviceaccounts" "system:serviceaccounts:{namespace}" "system:authenticated"]')
+    groups = f'["system:serviceaccounts" "system:serviceaccounts:{namespace}" "system:authenticated"]'
     return {"ns": namespace, "token": token, "user": user, "groups": groups,
             "roles": f"/apis/{RBAC}/v1/namespaces/{namespace}/roles",
             "bindings": f"/apis/{RBAC}/v1/namespaces/{namespace}/rolebindings"}
@@ -214,7 +214,7 @@ def test_an_impersonated_user_is_checked_as_itself(kubectl, namespace, tmp_path)
     kubectl("create", "rolebinding", "maker", "-n", namespace, "--role=maker", "--user=jane")
     out = kubectl("create", "-f", str(manifest), "-n", namespace, "--as=jane", check=False)
     assert out.returncode == 1
-    assert (f'roles.rbac.authorization.k8s.io "r" is forbidden: user "jane" (groups=["system:authenticated"]) is '
+    assert ('roles.rbac.authorization.k8s.io "r" is forbidden: user "jane" (groups=["system:authenticated"]) is '
             'attempting to grant RBAC permissions not currently held:\n'
             '{APIGroups:["apps"], Resources:["deployments"], Verbs:["get"]}') in out.stderr
     kubectl("create", "-f", str(manifest), "-n", namespace)      # the admin: system:masters

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import urllib.parse
+from typing import NamedTuple
 
 from aiohttp import web
 
@@ -114,21 +115,30 @@ def _object_reference(kind: str, name: str, namespace: str = "", api_version: st
     return "{" + " ".join((kind, namespace, name, "", api_version, "", field_path)) + "}"
 
 
-def _requests(headers) -> list[tuple]:
-    """buildImpersonationRequests: (resource, group, namespace, name, subresource, shown) for
-    the user, then each group, each extra value, and the uid."""
-    out: list[tuple] = []
+class _Request(NamedTuple):
+    """One thing to impersonate, as the authorizer is asked about it, and as an error shows it."""
+    resource: str
+    group: str
+    namespace: str
+    name: str
+    subresource: str
+    shown: str
+
+
+def _requests(headers) -> list[_Request]:
+    """buildImpersonationRequests: the user, then each group, each extra value, and the uid."""
+    out: list[_Request] = []
     name = headers.get("Impersonate-User", "")
     if name:
         account = split_service_account(name)
         if account:
-            out.append(("serviceaccounts", "", account[0], account[1], "",
-                        _object_reference("ServiceAccount", account[1], account[0])))
+            out.append(_Request("serviceaccounts", "", account[0], account[1], "",
+                                _object_reference("ServiceAccount", account[1], account[0])))
         else:
-            out.append(("users", "", "", name, "", _object_reference("User", name)))
+            out.append(_Request("users", "", "", name, "", _object_reference("User", name)))
     getall = headers.getall if hasattr(headers, "getall") else (lambda k, d: [headers[k]] if k in headers else d)
     for group in getall("Impersonate-Group", []):
-        out.append(("groups", "", "", group, "", _object_reference("Group", group)))
+        out.append(_Request("groups", "", "", group, "", _object_reference("Group", group)))
     for header, value in headers.items():
         if header.lower().startswith(_EXTRA_PREFIX):
             # The key is lower-cased and %-decoded (unescapeExtraKey); a malformed one is kept as sent.
@@ -137,13 +147,13 @@ def _requests(headers) -> list[tuple]:
                 key = urllib.parse.unquote(raw, errors="strict")
             except UnicodeDecodeError:
                 key = raw
-            out.append(("userextras", AUTH_GROUP, "", value, key,
-                        _object_reference("UserExtra", value, api_version=_AUTH_V1, field_path=key)))
+            out.append(_Request("userextras", AUTH_GROUP, "", value, key,
+                                _object_reference("UserExtra", value, api_version=_AUTH_V1, field_path=key)))
     uid = headers.get("Impersonate-Uid", "")
     if uid:
-        out.append(("uids", AUTH_GROUP, "", uid, "", _object_reference("UID", uid, api_version=_AUTH_V1)))
+        out.append(_Request("uids", AUTH_GROUP, "", uid, "", _object_reference("UID", uid, api_version=_AUTH_V1)))
     if out and not name:
-        raise ImpersonationError(f"requested [{' '.join(r[5] for r in out)}] without impersonating a user")
+        raise ImpersonationError(f"requested [{' '.join(r.shown for r in out)}] without impersonating a user")
     return out
 
 
@@ -154,7 +164,7 @@ def impersonate(store, user: UserInfo, headers) -> UserInfo:
     requests = _requests(headers)
     if not requests:
         return user
-    groups_sent = any(r[0] == "groups" for r in requests)
+    groups_sent = any(r.resource == "groups" for r in requests)
     username, uid = "", ""
     groups: list[str] = []
     extra: dict[str, list[str]] = {}
