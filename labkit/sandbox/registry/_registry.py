@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ...kube.objects import clone
 from ...kube.labels import selector_string
-from . import _admission, _managedfields, _nodeports, _patch, _patch_errors
+from . import _admission, _managedfields, _nodeports, _patch, _patch_errors, _policybased
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
 from .._clock import rfc3339
@@ -61,8 +61,10 @@ class Registry:
 
     # --- create --------------------------------------------------------------------
     def create(self, resource: Resource, namespace: str | None, obj: dict, *, dry_run: bool = False,
-               manager: str | None = None) -> dict:
-        """manager: who creates it, recorded in managedFields (None: an untracked write)."""
+               requester=None, manager: str | None = None) -> dict:
+        """requester: the request's user, for what only some users may write (RBAC's
+        escalation checks); None for the sandbox's own writes. manager: who creates it,
+        recorded in managedFields (None: an untracked write)."""
         if not isinstance(obj, dict):
             raise _errors.bad_request("the body of the request was in an unknown format")
         obj = clone(obj)
@@ -78,6 +80,7 @@ class Registry:
             self._check_namespace(resource, namespace, meta.get("name") or meta.get("generateName", ""))
         else:
             meta.pop("namespace", None)
+        _policybased.check(self.store, requester, resource, namespace, "", obj)
         for field in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "generation"):
             meta.pop(field, None)
         if not meta.get("name") and meta.get("generateName") and not dry_run:
@@ -110,8 +113,8 @@ class Registry:
 
     # --- update --------------------------------------------------------------------
     def update(self, resource: Resource, namespace: str | None, name: str, obj: dict,
-               *, subresource: str | None = None, dry_run: bool = False, manager: str | None = None,
-               tracked_as: str | None = None) -> dict:
+               *, subresource: str | None = None, dry_run: bool = False, requester=None,
+               manager: str | None = None, tracked_as: str | None = None) -> dict:
         """manager: who writes, recorded in managedFields (None: the object's managedFields
         are taken as they are); tracked_as: the subresource the write came through, when
         another than `subresource` (a scale)."""
@@ -126,6 +129,8 @@ class Registry:
         sent_rv = meta.get("resourceVersion")
         if sent_rv and sent_rv != current["metadata"]["resourceVersion"]:
             raise _errors.conflict(resource, name)
+        if subresource is None:
+            _policybased.check(self.store, requester, resource, namespace, name, obj, old=current)
         if subresource == "status":
             new = clone(current)
             new["status"] = clone(obj.get("status", {}))
@@ -169,7 +174,8 @@ class Registry:
     # --- patch ---------------------------------------------------------------------
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
               body: bytes, *, subresource: str | None = None, dry_run: bool = False,
-              check=None, decoded: tuple | None = None, options: WriteOptions | None = None) -> dict:
+              check=None, decoded: tuple | None = None, requester=None,
+              options: WriteOptions | None = None) -> dict:
         """check(obj), when given, sees the patched object before it is written (field validation).
         decoded, when given, is `_decode(content_type, body)` done already (off the event loop).
         options, when given, name the manager (managedFields) and whether an apply forces."""
@@ -192,7 +198,7 @@ class Registry:
                 obj = _managedfields.apply(None, obj, manager, resource.api_version, resource.kind,
                                            self._now(), force=force)
             obj.setdefault("metadata", {}).setdefault("name", name)
-            return self.create(resource, namespace, obj, dry_run=dry_run)
+            return self.create(resource, namespace, obj, dry_run=dry_run, requester=requester)
         if applying:
             _apply(resource.kind, patch_type, None, decoded)       # the patch's own refusals first
             try:
@@ -215,7 +221,7 @@ class Registry:
         if patch_type == _patch.APPLY_PATCH:
             patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         return self.update(resource, namespace, name, patched, subresource=subresource, dry_run=dry_run,
-                           manager=manager)
+                           requester=requester, manager=manager)
 
     # --- the scale subresource ----------------------------------------------------
     def scale(self, resource: Resource, namespace: str | None, name: str, *, sent: dict | None = None,
