@@ -23,7 +23,8 @@ from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
 from ._exec import handle_attach, handle_exec
 from ._logs import handle_log
-from .. import _bootstrap
+from ._portforward import handle_portforward
+from ._proxy import handle_proxy
 from .._clock import Clock
 from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path, by_plural
@@ -43,7 +44,7 @@ class Target:
     namespace: str | None
     name: str | None
     subresource: str | None
-    rest: str = ""          # what follows a subresource (node proxy paths)
+    rest: str = ""          # what follows a subresource (proxy paths)
 
 
 def parse_path(path: str) -> Target | None:
@@ -196,7 +197,9 @@ class ApiServer:
         if target.subresource == "log":
             return await handle_log(self.sandbox, request, target, _PREPARED)
         if target.subresource == "proxy":
-            return self._node_proxy(target)
+            return await handle_proxy(self.sandbox, request, target)
+        if target.subresource == "portforward":
+            return await handle_portforward(self.sandbox, request, target)
         if target.subresource == "scale":
             return await self._scale(request, target)
         if method == "GET":
@@ -542,16 +545,6 @@ class ApiServer:
         else:
             scale = self.registry.scale(target.resource, target.namespace, target.name)
         return self._json(scale, 200)
-
-    def _node_proxy(self, target: Target) -> web.Response:
-        node = self.store.get_resource(target.resource, None, target.name)
-        if node is None:
-            raise _errors.not_found(target.resource, target.name)
-        if target.rest == "configz":
-            return _json_bytes({"kubeletconfig": _bootstrap.kubelet_config(self.config, node)})
-        if target.rest in ("healthz", ""):
-            return web.Response(text="ok")
-        return web.Response(status=404, text="404 page not found\n")
 
 
 # The watch cache's bookmarks (apiserver/pkg/storage/cacher cacheWatcher.nextBookmarkTime):
