@@ -28,7 +28,7 @@ from .conftest import kubectl_binary, wait_for
 HELLO = "nginxdemos/hello:plain-text"
 
 
-def _deploy(api_client, namespace: str, name: str = "web", image: str = HELLO) -> str:
+def _deploy(api_client, namespace: str, name: str = "web", image: str = HELLO, port_name: str = "") -> str:
     """A Deployment and its Service web-svc (port 80 -> targetPort 80); the ready pod's name."""
     labels = {"app": name}
     client.AppsV1Api(api_client).create_namespaced_deployment(namespace, {
@@ -38,7 +38,8 @@ def _deploy(api_client, namespace: str, name: str = "web", image: str = HELLO) -
                                                                   "ports": [{"containerPort": 80}]}]}}}})
     client.CoreV1Api(api_client).create_namespaced_service(namespace, {
         "metadata": {"name": f"{name}-svc"},
-        "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": 80}]}})
+        "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 80,
+                                                **({"name": port_name} if port_name else {})}]}})
     core = client.CoreV1Api(api_client)
 
     def ready_pod():

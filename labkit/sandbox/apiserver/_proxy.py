@@ -75,7 +75,10 @@ async def handle_proxy(sandbox, request: web.Request, target) -> web.StreamRespo
                                "error trying to reach service: tls: first record does not look like a TLS handshake")
     query = f"?{request.query_string}" if request.query_string else ""
     body = await request.read() if request.can_read_body else b""
-    return _forward(sandbox, request, ip, target_port, (path or "/") + query, body)
+    # proxy.Transport's reverse-proxy headers: where the request came in, and how.
+    forwarded = [("X-Forwarded-Uri", raw[:marker + len("/proxy")] + (path or "/")),
+                 ("X-Forwarded-Host", request.host), ("X-Forwarded-Proto", "https")]
+    return _forward(sandbox, request, ip, target_port, (path or "/") + query, body, forwarded)
 
 
 def _service_location(sandbox, namespace: str, name: str, port: str, id_: str) -> tuple[str, int]:
@@ -104,10 +107,25 @@ def _service_location(sandbox, namespace: str, name: str, port: str, id_: str) -
         if not addresses:
             continue
         for ep_port in subset.get("ports") or []:
-            if ep_port.get("name", "") == port:
-                address = addresses[sandbox.network.jitter(0, len(addresses) - 1)]
-                return address["ip"], int(ep_port["port"])
+            if ep_port.get("name", "") != port:
+                continue
+            first = sandbox.network.jitter(0, len(addresses) - 1)
+            for k in range(len(addresses)):
+                address = addresses[(first + k) % len(addresses)]
+                if _valid_address(sandbox.store, namespace, address):
+                    return address["ip"], int(ep_port["port"])
     raise _errors.ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{id_}"')
+
+
+def _valid_address(store, namespace: str, address: dict) -> bool:
+    """isValidAddress: only an address whose targetRef is a pod that has that IP (so a
+    hand-written Endpoints without targetRefs is never proxied to)."""
+    ref = address.get("targetRef") or {}
+    if ref.get("kind") != "Pod":
+        return False
+    pod = store.get_resource(_PODS, ref.get("namespace") or namespace, ref.get("name", ""))
+    ips = {p.get("ip") for p in ((pod or {}).get("status") or {}).get("podIPs") or []}
+    return pod is not None and address.get("ip") in ips | {(pod.get("status") or {}).get("podIP")}
 
 
 def _pod_location(sandbox, namespace: str, name: str, port: str) -> tuple[str, int]:
@@ -139,7 +157,8 @@ def _control_plane_ip(sandbox) -> str:
     return "127.0.0.1"
 
 
-def _forward(sandbox, request: web.Request, ip: str, port: int, target: str, body: bytes) -> web.Response:
+def _forward(sandbox, request: web.Request, ip: str, port: int, target: str, body: bytes,
+             forwarded: list[tuple[str, str]]) -> web.Response:
     client = f"{_control_plane_ip(sandbox)}:{32768 + sandbox.network.jitter(0, 28231)}"
     try:
         conn = connect(sandbox.network, None, ip, port, sandbox.clock.now, client)
@@ -153,6 +172,7 @@ def _forward(sandbox, request: web.Request, ip: str, port: int, target: str, bod
             lines.append(f"{name}: {request.headers[name]}")
     if body:
         lines.append(f"Content-Length: {len(body)}")
+    lines += [f"{name}: {value}" for name, value in forwarded]
     lines.append(f"X-Forwarded-For: {request.remote or '127.0.0.1'}")
     answer = conn.feed(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
     parsed = parse_response(answer, request.method == "HEAD")
