@@ -163,6 +163,42 @@ def test_port_forward_to_a_deployment(api_client, namespace, forward):
     assert f"<span>{pod}</span>" in response.body.decode()
 
 
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    """Send `request` on one connection and read until the server closes it."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def test_the_nginx_image_serves_its_welcome_page_byte_for_byte(api_client, namespace, forward):
+    pod = _deploy(api_client, namespace, image="nginx:1.27")
+    pf = forward(namespace, f"pod/{pod}", ":80")
+    answer = _raw_exchange(pf.port, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                                    b"GET /missing HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                                    b"HEAD /50x.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    first, second, third = re.split(rb"(?=HTTP/1\.1 )", answer)[1:]
+    head, body = first.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "HTTP/1.1 200 OK"
+    # nginx's header order (ngx_http_header_filter_module), a static file's validators.
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "Server", "Date", "Content-Type", "Content-Length", "Last-Modified", "Connection", "ETag", "Accept-Ranges"]
+    assert lines[1:] == ["Server: nginx/1.27.4", lines[2], "Content-Type: text/html", "Content-Length: 615",
+                         "Last-Modified: Wed, 05 Feb 2025 11:06:32 GMT", "Connection: keep-alive",
+                         'ETag: "67a34638-267"', "Accept-Ranges: bytes"]
+    assert body.startswith(b"<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>") and len(body) == 615
+    assert second.startswith(b"HTTP/1.1 404 Not Found\r\nServer: nginx/1.27.4\r\n")
+    assert b"\r\nContent-Length: 153\r\n" in second
+    assert second.endswith(b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.27.4</center>\r\n"
+                           b"</body>\r\n</html>\r\n")
+    assert third.startswith(b"HTTP/1.1 200 OK\r\n") and b"Content-Length: 497\r\n" in third
+    assert b"Connection: close\r\n" in third and third.endswith(b"\r\n\r\n")
+
+
 def test_a_port_nothing_listens_on_is_the_kubelets_error(api_client, namespace, forward):
     pod = _deploy(api_client, namespace)
     pf = forward(namespace, f"pod/{pod}", ":81")
@@ -309,3 +345,16 @@ def test_pod_server_speaks_http_as_nginx(sandbox, api_client, namespace):
 def client_resource(plural: str):
     from labkit.sandbox.apis._resources import by_plural
     return by_plural(plural)
+
+
+def test_readiness_probe_on_the_nginx_image_follows_its_files():
+    """The nginx image serves files: a probe of / passes, a probe of a path it lacks gets
+    the 404 that fails it (pkg/probe/http: a status of 400 or more)."""
+    from labkit.sandbox.controllers._prober import readiness_failure
+
+    def container(path: str) -> dict:
+        return {"name": "web", "image": "nginx:1.27", "readinessProbe": {"httpGet": {"path": path, "port": 80}}}
+    pod = {"metadata": {"name": "web", "namespace": "default"}}
+    assert readiness_failure(pod, container("/"), "10.10.100.9") is None
+    assert readiness_failure(pod, container("/index.html"), "10.10.100.9") is None
+    assert readiness_failure(pod, container("/healthz"), "10.10.100.9") == "HTTP probe failed with statuscode: 404"

@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from ._network import NGINX_VERSION, ConnectError, Connection, HttpResponse, http_date
+from ._nginx import NGINX_VERSION, REASONS, error_page
+from ._network import ConnectError, Connection, HttpResponse, http_date
 
 _MAX_HEADER = 8 * 1024 + 1024     # client_header_buffer_size 1k, large_client_header_buffers 4 8k
 _MAX_BODY = 1024 * 1024           # client_max_body_size 1m
@@ -74,13 +75,6 @@ class DnsOverTcp:
         return b""
 
 
-def _error_page(status: int, reason: str) -> bytes:
-    # ngx_http_special_response.c: the page, then the "tail" with nginx's version.
-    return (f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{status} {reason}</h1></center>\r\n"
-            f"<hr><center>nginx/{NGINX_VERSION}</center>\r\n</body>\r\n</html>\r\n").encode()
-
-
 class PodConnection:
     """One TCP connection to a pod's HTTP server: feed it what the client sends, and send
     back what it returns. `closed` turns true once the server has closed its side."""
@@ -120,7 +114,7 @@ class PodConnection:
             end, sep = lf, 2
         if end == -1:
             if len(buffer) > _MAX_HEADER:
-                return self._refuse(400, "Bad Request")
+                return self._refuse(400)
             self._buffer = buffer
             return None
         head, rest = buffer[:end], buffer[end + sep:]
@@ -128,28 +122,29 @@ class PodConnection:
         parts = lines[0].split()
         if len(parts) != 3 or not parts[2].startswith(b"HTTP/1.") or not parts[0].isalpha() \
                 or not parts[0].isupper():
-            return self._refuse(400, "Bad Request")
+            return self._refuse(400)
         method, target, version = (p.decode("latin-1") for p in parts)
         headers: dict[str, str] = {}
         for line in lines[1:]:
             name, colon, value = line.partition(b":")
             if not colon or not name or name != name.strip():
-                return self._refuse(400, "Bad Request")
+                return self._refuse(400)
             headers[name.decode("latin-1").lower()] = value.strip().decode("latin-1")
         if version == "HTTP/1.1" and "host" not in headers:
             # "client sent HTTP/1.1 request without "Host" header"
-            return self._refuse(400, "Bad Request")
+            return self._refuse(400)
         body_end = self._body_end(headers, rest)
         if body_end is None:
             return None                  # the body is still coming
         if body_end < 0:
-            return self._refuse(400 if body_end == -1 else 413,
-                                "Bad Request" if body_end == -1 else "Request Entity Too Large")
+            return self._refuse(400 if body_end == -1 else 413)
         self._buffer = rest[body_end:]
         connection = headers.get("connection", "").lower()
         keep = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
         response = self._network.http(self.conn, method, target, self._now(), client=self._client,
                                       user_agent=headers.get("user-agent", "-"), host=headers.get("host", ""))
+        if version == "HTTP/1.0" and (response.header("Transfer-Encoding") or "").lower() == "chunked":
+            keep = False             # no chunks in HTTP/1.0: the close ends the body
         if not keep:
             self.closed = True
         return self._write(response, method, version, keep)
@@ -184,11 +179,11 @@ class PodConnection:
             return -2
         return int(length) if len(rest) >= int(length) else None
 
-    def _refuse(self, status: int, reason: str) -> bytes:
-        body = _error_page(status, reason)
+    def _refuse(self, status: int) -> bytes:
+        body = error_page(status)
         self.closed = True
         self._buffer = b""
-        response = HttpResponse(status, reason, [
+        response = HttpResponse(status, REASONS[status], [
             ("Server", f"nginx/{NGINX_VERSION}"), ("Date", http_date(self._now().replace(microsecond=0))),
             ("Content-Type", "text/html"), ("Content-Length", str(len(body))), ("Connection", "close")], body)
         return self._write(response, "GET", "HTTP/1.1", False)
