@@ -8,6 +8,7 @@ frame encoded by hand from the draft's layout.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import queue
 import re
@@ -358,3 +359,72 @@ def test_readiness_probe_on_the_nginx_image_follows_its_files():
     assert readiness_failure(pod, container("/"), "10.10.100.9") is None
     assert readiness_failure(pod, container("/index.html"), "10.10.100.9") is None
     assert readiness_failure(pod, container("/healthz"), "10.10.100.9") == "HTTP probe failed with statuscode: 404"
+
+
+def test_spdy_session_pairs_streams_and_forwards_bytes():
+    """The kubelet's httpstream handler without kubectl: the error and data streams of one
+    requestID make a pair, the data stream's bytes reach the pod's server, and a refused
+    port's error is written on the error stream before both close."""
+    import asyncio
+    from labkit.sandbox.apiserver import _portforward
+
+    class Echo:
+        closed = False
+
+        def feed(self, data: bytes) -> bytes:
+            return data.upper()
+
+        def feed_eof(self) -> bytes:
+            self.closed = True
+            return b""
+
+    class Forwarder:
+        def dial(self, port: int):
+            return Echo() if port == 80 else f"nothing on {port}"
+
+    client = _spdy.Session()       # the tests play kubectl's side with the same framing
+    inbox = [client.syn_stream(1, {"streamtype": ["error"], "port": ["80"], "requestid": ["0"]}) +
+             client.syn_stream(3, {"streamtype": ["data"], "port": ["80"], "requestid": ["0"]}),
+             _spdy.data_frame(3, b"hello") + _spdy.ping(1),
+             _spdy.data_frame(3, b"", fin=True),
+             client.syn_stream(5, {"streamtype": ["error"], "port": ["81"], "requestid": ["1"]}) +
+             client.syn_stream(7, {"streamtype": ["data"], "port": ["81"], "requestid": ["1"]}),
+             client.syn_stream(9, {"streamtype": ["bogus"], "port": ["81"]})]
+    sent: list[bytes] = []
+
+    class Tunnel:
+        async def recv(self):
+            return inbox.pop(0) if inbox else None
+
+        async def send(self, data: bytes) -> None:
+            sent.append(data)
+
+    asyncio.run(_portforward._serve_spdy(Tunnel(), Forwarder()))
+    stream = b"".join(sent)
+    frames = []
+    while stream:
+        length = int.from_bytes(stream[5:8], "big")
+        frames.append(stream[:8 + length])
+        stream = stream[8 + length:]
+    kinds = [(f[:4], f[4]) for f in frames]
+    assert kinds[:2] == [(b"\x80\x03\x00\x02", 0), (b"\x80\x03\x00\x02", 0)]       # SYN_REPLY 1 and 3
+    assert _spdy.data_frame(3, b"HELLO") in frames and _spdy.ping(1) in frames
+    assert _spdy.data_frame(1, b"", fin=True) in frames and _spdy.data_frame(3, b"", fin=True) in frames
+    assert _spdy.data_frame(5, b"nothing on 81") in frames
+    assert frames.index(_spdy.data_frame(5, b"nothing on 81")) < frames.index(_spdy.data_frame(5, b"", fin=True))
+    assert frames[-1] == _spdy.rst_stream(9, _spdy.CANCEL)
+
+
+def test_portforward_without_an_upgrade_is_refused(api_client, namespace):
+    pod = _deploy(api_client, namespace)
+    configuration = api_client.configuration
+    response = api_client.rest_client.pool_manager.request(
+        "POST", f"{configuration.host}/api/v1/namespaces/{namespace}/pods/{pod}/portforward",
+        headers={"Authorization": configuration.auth_settings()["BearerToken"]["value"]})
+    assert response.status == 400
+    body = json.loads(response.data)
+    assert (body["reason"], body["message"]) == ("BadRequest", "Upgrade request required")
+    missing = api_client.rest_client.pool_manager.request(
+        "POST", f"{configuration.host}/api/v1/namespaces/{namespace}/pods/nope/portforward",
+        headers={"Authorization": configuration.auth_settings()["BearerToken"]["value"]})
+    assert missing.status == 404 and json.loads(missing.data)["message"] == 'pods "nope" not found'
