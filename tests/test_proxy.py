@@ -184,3 +184,22 @@ def test_endpoints_without_a_pod_behind_them_are_not_proxied_to(api_client, name
     with pytest.raises(ApiException) as refused:
         core.connect_get_namespaced_service_proxy("manual:80", namespace)
     assert json.loads(refused.value.body)["message"] == 'no endpoints available for service "manual:80"'
+
+
+def test_html_through_the_proxy_is_streamed_with_the_files_validators(api_client, namespace):
+    """The nginx image's welcome page via the service proxy: nginx's ETag and Last-Modified
+    are kept, and the API server streams the HTML (proxy.Transport drops its length)."""
+    _deploy(api_client, namespace, image="nginx:1.27")
+    response = client.CoreV1Api(api_client).connect_get_namespaced_service_proxy_with_path(
+        "web-svc", namespace, "", _preload_content=False)
+    assert response.status == 200
+    assert response.headers["ETag"] == '"67a34638-267"'
+    assert response.headers["Last-Modified"] == "Wed, 05 Feb 2025 11:06:32 GMT"
+    assert response.headers["Accept-Ranges"] == "bytes"
+    assert response.headers.get("Transfer-Encoding") == "chunked" and "Content-Length" not in response.headers
+    assert b"<h1>Welcome to nginx!</h1>" in response.data and len(response.data) == 615
+    with pytest.raises(ApiException) as missing:
+        client.CoreV1Api(api_client).connect_get_namespaced_service_proxy_with_path("web-svc", namespace, "nope")
+    body = missing.value.body
+    assert missing.value.status == 404
+    assert b"<h1>404 Not Found</h1>" in (body.encode() if isinstance(body, str) else body)

@@ -283,10 +283,10 @@ async def _serve_channels(request: web.Request, offered: list[str], forwarder: _
     try:
         ports = _ports(request)
     except _BadPorts as e:
-        return web.Response(status=400, text=f"{e}\n")
+        return web.Response(status=400, text=str(e))     # the kubelet's go-restful WriteError
     known = [p for p in offered if p in (V4_BINARY, V4_BASE64)]
     if offered and not known:
-        return web.Response(status=400, text=f"websocket server does not support any of {offered}\n")
+        return web.Response(status=400, text=f"websocket server does not support any of {offered}")
     ws = web.WebSocketResponse(protocols=(V4_BINARY, V4_BASE64), autoping=True, max_msg_size=0)
     await ws.prepare(request)
     binary = ws.ws_protocol != V4_BASE64

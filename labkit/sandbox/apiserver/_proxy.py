@@ -78,7 +78,27 @@ async def handle_proxy(sandbox, request: web.Request, target) -> web.StreamRespo
     # proxy.Transport's reverse-proxy headers: where the request came in, and how.
     forwarded = [("X-Forwarded-Uri", raw[:marker + len("/proxy")] + (path or "/")),
                  ("X-Forwarded-Host", request.host), ("X-Forwarded-Proto", "https")]
-    return _forward(sandbox, request, ip, target_port, (path or "/") + query, body, forwarded)
+    status, reason, headers, content = _forward(sandbox, request, ip, target_port, (path or "/") + query,
+                                                body, forwarded)
+    kept = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP and k.lower() != "content-length"]
+    media = next((v for k, v in headers if k.lower() == "content-type"), "").split(";")[0].strip()
+    if media != "text/html":
+        response = web.Response(status=status, reason=reason, body=content)
+        for name, value in kept:
+            response.headers.add(name, value)
+        return response
+    # proxy.Transport rewrites an HTML answer's links to go through the proxy (a tokenizer
+    # pass that leaves these pages' bytes as they are, since their links point elsewhere)
+    # and streams it: the length is dropped and the body goes out chunked.
+    stream = web.StreamResponse(status=status, reason=reason)
+    for name, value in kept:
+        stream.headers.add(name, value)
+    stream.enable_chunked_encoding()
+    await stream.prepare(request)
+    if content and request.method != "HEAD":
+        await stream.write(content)
+    await stream.write_eof()
+    return stream
 
 
 def _service_location(sandbox, namespace: str, name: str, port: str, id_: str) -> tuple[str, int]:
@@ -158,7 +178,7 @@ def _control_plane_ip(sandbox) -> str:
 
 
 def _forward(sandbox, request: web.Request, ip: str, port: int, target: str, body: bytes,
-             forwarded: list[tuple[str, str]]) -> web.Response:
+             forwarded: list[tuple[str, str]]) -> tuple[int, str, list[tuple[str, str]], bytes]:
     client = f"{_control_plane_ip(sandbox)}:{32768 + sandbox.network.jitter(0, 28231)}"
     try:
         conn = connect(sandbox.network, None, ip, port, sandbox.clock.now, client)
@@ -178,12 +198,7 @@ def _forward(sandbox, request: web.Request, ip: str, port: int, target: str, bod
     parsed = parse_response(answer, request.method == "HEAD")
     if parsed is None:
         raise _errors.ApiError(503, "ServiceUnavailable", "error trying to reach service: EOF")
-    status, reason, headers, content = parsed
-    response = web.Response(status=status, reason=reason, body=content)
-    for name, value in headers:
-        if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
-            response.headers.add(name, value)
-    return response
+    return parsed
 
 
 def parse_response(raw: bytes, head: bool = False) -> tuple[int, str, list[tuple[str, str]], bytes] | None:
