@@ -428,3 +428,19 @@ def test_portforward_without_an_upgrade_is_refused(api_client, namespace):
         "POST", f"{configuration.host}/api/v1/namespaces/{namespace}/pods/nope/portforward",
         headers={"Authorization": configuration.auth_settings()["BearerToken"]["value"]})
     assert missing.status == 404 and json.loads(missing.data)["message"] == 'pods "nope" not found'
+
+
+def test_coredns_health_and_ready_through_port_forward(forward):
+    """`kubectl port-forward -n kube-system deploy/coredns 8080` then /health: CoreDNS's
+    health plugin, a Go net/http server (Date, Content-Length, Content-Type; no Server)."""
+    pf = forward("kube-system", "deploy/coredns", ":8080")
+    answer = _raw_exchange(pf.port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                    b"GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    ok, missing = re.split(rb"(?=HTTP/1\.1 )", answer)[1:]
+    assert re.fullmatch(rb"HTTP/1\.1 200 OK\r\nDate: [^\r]+ GMT\r\nContent-Length: 2\r\n"
+                        rb"Content-Type: text/plain; charset=utf-8\r\n\r\nOK", ok)
+    assert missing.startswith(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                              b"X-Content-Type-Options: nosniff\r\n")
+    assert missing.endswith(b"Content-Length: 19\r\nConnection: close\r\n\r\n404 page not found\n")
+    ready = forward("kube-system", "deploy/coredns", ":8181")
+    assert _get(ready.port, "/ready").body == b"OK"

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from ..runtime import _nginx
 from ..runtime._images import profile
+from ..runtime._podservers import COREDNS_PATHS, coredns_image
 
 HELLO_PORT = 80          # nginxdemos/hello and nginx listen on port 80 only (hello answers every path)
-# CoreDNS's HTTP listeners in kubeadm's Corefile: health (:8080/health), ready
-# (:8181/ready) and prometheus (:9153/metrics); any other path is a 404.
-COREDNS_PATHS = {8080: "/health", 8181: "/ready", 9153: "/metrics"}
 
 
 def readiness_failure(pod: dict, container: dict, pod_ip: str) -> str | None:
@@ -59,7 +57,7 @@ def _port(container: dict, port) -> int | str | None:
 
 
 def _coredns(container: dict) -> bool:
-    return "/coredns:" in "/" + container.get("image", "").rsplit("/", 1)[-1].split("@")[0] + ":"
+    return coredns_image(container.get("image", ""))
 
 
 def _serves(container: dict, port) -> bool:

@@ -48,14 +48,22 @@ def connect(network, src_pod: dict | None, ip: str, port: int, now: Callable[[],
     """A connection from `src_pod` (None: a node, such as the API server's) to ip:port, as
     the simulated network routes it; raises the network's ConnectError."""
     owner = network.owner(ip, src_pod)
-    if port == 53 and owner.kind in ("pod", "loopback") and owner.obj is not None and serves_dns(owner.obj):
-        return DnsOverTcp()
+    if owner.kind in ("pod", "loopback") and owner.obj is not None and serves_dns(owner.obj):
+        if port == 53:
+            return DnsOverTcp()
+        if port in COREDNS_HTTP and network.permits(src_pod, ip, owner, "TCP", port):
+            return CoreDnsHttp(COREDNS_HTTP[port], now)
     return PodConnection(network, network.connect(src_pod, ip, port), now, client)
+
+
+def coredns_image(image: str) -> bool:
+    """registry.k8s.io/coredns/coredns:v1.x (or any registry's coredns image)."""
+    return "/coredns:" in "/" + image.rsplit("/", 1)[-1].split("@")[0] + ":"
 
 
 def serves_dns(pod: dict) -> bool:
     """Whether the pod runs CoreDNS, which listens on 53 for TCP as well as UDP."""
-    return any("coredns" in (c.get("image") or "") for c in (pod.get("spec") or {}).get("containers") or [])
+    return any(coredns_image(c.get("image") or "") for c in (pod.get("spec") or {}).get("containers") or [])
 
 
 class DnsOverTcp:
@@ -141,13 +149,16 @@ class PodConnection:
         self._buffer = rest[body_end:]
         connection = headers.get("connection", "").lower()
         keep = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
-        response = self._network.http(self.conn, method, target, self._now(), client=self._client,
-                                      user_agent=headers.get("user-agent", "-"), host=headers.get("host", ""))
+        response = self._answer(method, target, headers)
         if version == "HTTP/1.0" and (response.header("Transfer-Encoding") or "").lower() == "chunked":
             keep = False             # no chunks in HTTP/1.0: the close ends the body
         if not keep:
             self.closed = True
         return self._write(response, method, version, keep)
+
+    def _answer(self, method: str, target: str, headers: dict) -> HttpResponse:
+        return self._network.http(self.conn, method, target, self._now(), client=self._client,
+                                  user_agent=headers.get("user-agent", "-"), host=headers.get("host", ""))
 
     @staticmethod
     def _body_end(headers: dict, rest: bytes) -> int | None:
@@ -188,8 +199,7 @@ class PodConnection:
             ("Content-Type", "text/html"), ("Content-Length", str(len(body))), ("Connection", "close")], body)
         return self._write(response, "GET", "HTTP/1.1", False)
 
-    @staticmethod
-    def _write(response: HttpResponse, method: str, version: str, keep: bool) -> bytes:
+    def _write(self, response: HttpResponse, method: str, version: str, keep: bool) -> bytes:
         chunked = (response.header("Transfer-Encoding") or "").lower() == "chunked"
         body = response.body
         lines = [f"HTTP/1.1 {response.status} {response.reason}"]
@@ -207,3 +217,45 @@ class PodConnection:
         if chunked and version != "HTTP/1.0":
             body = (b"%x\r\n" % len(body) + body + b"\r\n" if body else b"") + b"0\r\n\r\n"
         return head + body
+
+
+# CoreDNS's HTTP listeners in kubeadm's Corefile: health (:8080/health), ready (:8181/ready)
+# and prometheus (:9153/metrics); any other path is a 404. The first two are served here;
+# the metrics page is not simulated (a connection to 9153 is refused).
+COREDNS_PATHS = {8080: "/health", 8181: "/ready", 9153: "/metrics"}
+COREDNS_HTTP = {port: path for port, path in COREDNS_PATHS.items() if port != 9153}
+
+
+class CoreDnsHttp(PodConnection):
+    """A Go net/http server with one path (plugin/health, plugin/ready): "OK" there, the
+    ServeMux's 404 elsewhere, headers as Go writes them (the handler's sorted, then Date,
+    Content-Length, Content-Type), no Server header, and no Connection header on keep-alive."""
+
+    def __init__(self, path: str, now: Callable[[], dt.datetime]) -> None:
+        super().__init__(None, None, now, "")
+        self._path = path
+
+    def _answer(self, method: str, target: str, headers: dict) -> HttpResponse:
+        date = ("Date", http_date(self._now().replace(microsecond=0)))
+        if target.split("?", 1)[0] == self._path:
+            body = b"OK"
+            return HttpResponse(200, "OK", [date, ("Content-Length", "2"),
+                                            ("Content-Type", "text/plain; charset=utf-8")], body)
+        body = b"404 page not found\n"
+        return HttpResponse(404, "Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                               ("X-Content-Type-Options", "nosniff"), date,
+                                               ("Content-Length", str(len(body)))], body)
+
+    def _refuse(self, status: int) -> bytes:
+        self.closed = True
+        self._buffer = b""
+        return (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                b"Connection: close\r\n\r\n400 Bad Request")
+
+    def _write(self, response: HttpResponse, method: str, version: str, keep: bool) -> bytes:
+        lines = [f"{version} {response.status} {response.reason}"]
+        lines += [f"{name}: {value}" for name, value in response.headers]
+        if not keep and version == "HTTP/1.1":
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return head if method == "HEAD" else head + response.body
