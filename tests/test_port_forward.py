@@ -444,3 +444,29 @@ def test_coredns_health_and_ready_through_port_forward(forward):
     assert missing.endswith(b"Content-Length: 19\r\nConnection: close\r\n\r\n404 page not found\n")
     ready = forward("kube-system", "deploy/coredns", ":8181")
     assert _get(ready.port, "/ready").body == b"OK"
+
+
+def test_network_policy_does_not_stop_port_forward_but_stops_the_proxy(api_client, namespace, forward):
+    """The kubelet dials localhost inside the pod's own network namespace, which no
+    NetworkPolicy governs; the API server's proxy comes from a node, which a default-deny
+    ingress policy drops (the dial times out)."""
+    pod = _deploy(api_client, namespace)
+    client.NetworkingV1Api(api_client).create_namespaced_network_policy(namespace, {
+        "metadata": {"name": "deny-all"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+    pf = forward(namespace, f"pod/{pod}", ":80")
+    assert f"Server name: {pod}\n" in _get(pf.port).body.decode()
+    core = client.CoreV1Api(api_client)
+    ip = core.read_namespaced_pod(pod, namespace).status.pod_ip
+    from kubernetes.client.exceptions import ApiException
+    with pytest.raises(ApiException) as dropped:
+        core.connect_get_namespaced_pod_proxy(pod, namespace)
+    assert json.loads(dropped.value.body)["message"] == f"error trying to reach service: dial tcp {ip}:80: i/o timeout"
+
+
+def test_the_course_web_svc_by_its_named_target_port(lab, forward):
+    """The lesson's headless web-svc (port 80, targetPort `http`): kubectl finds the pod and
+    the container port named http itself."""
+    pf = forward("default", "svc/web-svc", ":80")
+    assert pf.remote == 80
+    body = _get(pf.port, "/").body.decode()
+    assert re.search(r"^Server name: nginx-deployment-[0-9a-f]+-[0-9a-z]{5}$", body, re.M)

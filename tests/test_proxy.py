@@ -203,3 +203,14 @@ def test_html_through_the_proxy_is_streamed_with_the_files_validators(api_client
     body = missing.value.body
     assert missing.value.status == 404
     assert b"<h1>404 Not Found</h1>" in (body.encode() if isinstance(body, str) else body)
+
+
+def test_the_course_web_svc_through_the_proxy(lab, kubectl):
+    """The lesson's web-svc names its port `http`, so the proxy path must name it too
+    (`web-svc:http` or `web-svc:80`); plain `web-svc` finds no port named "" (as on a real
+    cluster)."""
+    out = kubectl("get", "--raw", "/api/v1/namespaces/default/services/web-svc:http/proxy/").stdout
+    assert re.search(r"^Server name: nginx-deployment-", out, re.M)
+    plain = kubectl("get", "--raw", "/api/v1/namespaces/default/services/web-svc/proxy/", check=False)
+    assert plain.stderr.strip() == ('Error from server (ServiceUnavailable): no endpoints available for '
+                                    'service "web-svc"')
