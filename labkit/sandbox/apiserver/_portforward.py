@@ -37,19 +37,14 @@ from . import _spdy
 TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io"
 PORTFORWARD_PROTOCOL = "portforward.k8s.io"
 V4_BINARY, V4_BASE64 = "v4.channel.k8s.io", "v4.base64.channel.k8s.io"
+_CHANNEL_MESSAGE = 4 * 1024 * 1024     # the Python client sends what one recv(1 MiB) read, base64 or not
 
 
 # -- the pod side -----------------------------------------------------------------------
-def sandbox_id(seed: int, pod: dict) -> str:
-    """The pod's sandbox id as the kubelet names it (the same id its events use)."""
-    key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
-    return "".join(f"{_naming.spread(seed, 'sandbox', i, *key):016x}" for i in range(4))
-
-
 def forward_error(seed: int, pod: dict, port: int, refused: PortRefused) -> str:
     """The kubelet's words for a port nothing listens on: httpstream.go's wrapping of
     containerd's PortForward error (its pod is the sandbox id, its uid empty)."""
-    sid = sandbox_id(seed, pod)
+    sid = _naming.pod_sandbox_id(seed, pod["metadata"]["namespace"], pod["metadata"]["name"])
     netns = uuid.UUID(int=_naming.spread(seed, "netns", sid) << 64 | _naming.spread(seed, "netns-low", sid))
     return (f"error forwarding port {port} to pod {sid}, uid : failed to execute portforward in network "
             f'namespace "/var/run/netns/cni-{netns}": failed to connect to localhost:{port} inside '
@@ -93,7 +88,8 @@ async def handle_portforward(sandbox, request: web.Request, target) -> web.Strea
     if upgrade == "websocket":
         offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
         if TUNNEL_PROTOCOL in offered:
-            ws = web.WebSocketResponse(protocols=(TUNNEL_PROTOCOL,), autoping=True, max_msg_size=0)
+            ws = web.WebSocketResponse(protocols=(TUNNEL_PROTOCOL,), autoping=True,
+                                       max_msg_size=_spdy.MAX_LENGTH + 8)     # one SPDY frame at most
             await ws.prepare(request)
             await _serve_spdy(_WebSocketTunnel(ws), forwarder)
             await ws.close()
@@ -287,7 +283,7 @@ async def _serve_channels(request: web.Request, offered: list[str], forwarder: _
     known = [p for p in offered if p in (V4_BINARY, V4_BASE64)]
     if offered and not known:
         return web.Response(status=400, text=f"websocket server does not support any of {offered}")
-    ws = web.WebSocketResponse(protocols=(V4_BINARY, V4_BASE64), autoping=True, max_msg_size=0)
+    ws = web.WebSocketResponse(protocols=(V4_BINARY, V4_BASE64), autoping=True, max_msg_size=_CHANNEL_MESSAGE)
     await ws.prepare(request)
     binary = ws.ws_protocol != V4_BASE64
 

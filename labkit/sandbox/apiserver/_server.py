@@ -99,6 +99,7 @@ class Cluster(Protocol):
     clock: Clock
     token: str
     dns: Any                     # the DNS server (its query log and cache), or None
+    network: Any                 # the simulated pod network: what port-forward and the proxy reach
 
     def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed) -> Any: ...
 
