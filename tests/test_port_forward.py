@@ -470,3 +470,22 @@ def test_the_course_web_svc_by_its_named_target_port(lab, forward):
     assert pf.remote == 80
     body = _get(pf.port, "/").body.decode()
     assert re.search(r"^Server name: nginx-deployment-[0-9a-f]+-[0-9a-z]{5}$", body, re.M)
+
+
+def test_kubectl_port_forward_without_the_right_is_forbidden(sandbox, api_client, namespace, kubectl):
+    """A ServiceAccount that may read pods but not create pods/portforward: kubectl's
+    upgrade is refused with RBAC's 403."""
+    pod = _deploy(api_client, namespace)
+    rbac = client.RbacAuthorizationV1Api(api_client)
+    rbac.create_namespaced_role(namespace, {"metadata": {"name": "reader"}, "rules": [
+        {"apiGroups": [""], "resources": ["pods", "pods/portforward"], "verbs": ["get", "list"]}]})
+    rbac.create_namespaced_role_binding(namespace, {
+        "metadata": {"name": "reader"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                                   "name": "reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}]})
+    token = client.CoreV1Api(api_client).create_namespaced_service_account_token(
+        "default", namespace, {"spec": {"audiences": []}}).status.token
+    out = kubectl("--token", token, "port-forward", "-n", namespace, f"pod/{pod}", ":80", check=False, timeout=30)
+    assert out.returncode == 1
+    assert (f'pods "{pod}" is forbidden: User "system:serviceaccount:{namespace}:default" cannot create '
+            f'resource "pods/portforward" in API group "" in the namespace "{namespace}"') in out.stderr
