@@ -9,7 +9,8 @@ the Endpoints' ready addresses with a port of that name is picked at random, and
 request goes there from the control-plane node. The answer is the pod's, headers and
 all, less the hop-by-hop ones. `.../proxy` without the trailing slash is redirected to
 `.../proxy/` (proxyRedirectsforRootPath). A failed dial is a 503 Status, "error trying
-to reach service: ...".
+to reach service: ...". An HTML answer is streamed without its length, as the proxy's
+link-rewriting pass sends it.
 
 Nothing here opens a socket: the pod's server is the simulation in runtime._podservers.
 """
@@ -54,7 +55,7 @@ async def handle_proxy(sandbox, request: web.Request, target) -> web.StreamRespo
         return node_proxy(sandbox, target)
     parsed = split_scheme_name_port(target.name or "")
     if parsed is None:
-        raise _errors.bad_request(f"invalid {plural[:-1]} request {target.name!r}")
+        raise _errors.bad_request(f'invalid {plural[:-1]} request "{target.name}"')
     scheme, name, port = parsed
     # The proxied path: what follows `/proxy` in the raw path, its trailing slash kept.
     raw = request.raw_path.split("?", 1)[0]
