@@ -128,6 +128,7 @@ def test_node_proxy_answers_as_a_kubelet(api_client, namespace, kubectl):
     pod = _deploy(api_client, namespace)
     node = client.CoreV1Api(api_client).read_namespaced_pod(pod, namespace).spec.node_name
     assert kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/healthz").stdout == "ok"
+    assert kubectl("get", "--raw", f"/api/v1/nodes/{node}:10250/proxy/healthz").stdout == "ok"
     config = json.loads(kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/configz").stdout)
     assert config["kubeletconfig"]["clusterDomain"] == "cluster.local"
     pods = json.loads(kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/pods").stdout)

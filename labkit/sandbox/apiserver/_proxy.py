@@ -233,10 +233,14 @@ def parse_response(raw: bytes, head: bool = False) -> tuple[int, str, list[tuple
 
 
 def node_proxy(sandbox, target) -> web.Response:
-    """The kubelet's read-only answers: healthz, configz and the pods bound to the node."""
-    node = sandbox.store.get_resource(target.resource, None, target.name)
+    """The kubelet's read-only answers: healthz, configz and the pods bound to the node.
+    The node may be named with a port (`NODE:10250`), the kubelet's own."""
+    parsed = split_scheme_name_port(target.name or "")
+    if parsed is None:
+        raise _errors.bad_request(f'invalid node request "{target.name}"')
+    node = sandbox.store.get_resource(target.resource, None, parsed[1])
     if node is None:
-        raise _errors.not_found(target.resource, target.name)
+        raise _errors.not_found(target.resource, parsed[1])
     path = target.rest.rstrip("/")
     if path == "configz":
         return web.Response(body=_gojson.dumps({"kubeletconfig": _bootstrap.kubelet_config(sandbox.config, node)}),
