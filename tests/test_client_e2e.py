@@ -30,7 +30,6 @@ from kubernetes.stream.ws_client import ERROR_CHANNEL, RESIZE_CHANNEL  # noqa: E
 NO_RC = pytest.mark.xfail(strict=True, reason="ReplicationControllers (core/v1 replicationcontrollers) "
                                               "are not served")
 NO_CRD = pytest.mark.xfail(strict=True, reason="CustomResourceDefinitions (apiextensions.k8s.io/v1) are not served")
-NO_SSA_MANAGED_FIELDS = pytest.mark.xfail(strict=True, reason="server-side apply records no managedFields")
 
 
 @pytest.fixture(scope="module")
@@ -557,7 +556,6 @@ def test_partial_object_metadata_of_one_object_and_of_a_watch(dynamic, sandbox, 
         ("ADDED", "PartialObjectMetadata", {"kind", "apiVersion", "metadata"})]
 
 
-@NO_SSA_MANAGED_FIELDS
 def test_dynamic_server_side_apply_dry_run(dynamic, namespace):
     """dynamic/test_client.py test_server_side_apply_api: the field manager is recorded."""
     api = dynamic().resources.get(api_version="v1", kind="Pod")
