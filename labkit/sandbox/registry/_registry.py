@@ -6,6 +6,7 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
@@ -201,16 +202,10 @@ class Registry:
         current = self._existing(resource, namespace, name)
         if dry_run:
             return current
-        if resource.kind == "Pod" and grace_seconds != 0 and current["spec"].get("nodeName"):
-            if current["metadata"].get("deletionTimestamp"):
-                return current                      # already terminating: a second delete changes nothing
-            grace = current["spec"].get("terminationGracePeriodSeconds", 30) if grace_seconds is None \
-                else grace_seconds
-
-            def terminate(pod: dict) -> None:
-                pod["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())
-                pod["metadata"]["deletionGracePeriodSeconds"] = grace
-            return self.store.mutate(resource, namespace, name, terminate, exempt_quota=True)
+        if resource.kind == "Pod":
+            graceful = self._delete_pod_gracefully(resource, namespace, name, current, grace_seconds)
+            if graceful is not None:
+                return graceful
         if resource.kind == "Namespace":
             if name in ("default", "kube-system", "kube-public"):
                 raise _errors.ApiError(
@@ -243,6 +238,41 @@ class Registry:
                 obj["metadata"]["finalizers"] = finalizers
             return self.store.mutate(resource, namespace, name, mark, exempt_quota=True)
         return self.store.delete(resource, namespace, name)
+
+    def _delete_pod_gracefully(self, resource: Resource, namespace: str, name: str, current: dict,
+                               grace_seconds: int | None) -> dict | None:
+        """The pod's graceful deletion (pkg/registry/core/pod/strategy.go CheckGracefulDelete,
+        staging/.../registry/rest/delete.go BeforeDelete): the grace period is the request's,
+        else spec.terminationGracePeriodSeconds; 0 for a pod no node runs or that has ended.
+        deletionTimestamp is now + grace, and the kubelet removes the pod once its containers
+        are stopped. A later delete may only shorten the period. None: delete it now."""
+        meta = current["metadata"]
+        if meta.get("deletionTimestamp"):
+            pending = meta.get("deletionGracePeriodSeconds")
+            if not pending:
+                return None             # marked with no grace left: finish the deletion
+            if grace_seconds is None or grace_seconds >= pending:
+                return current          # graceful deletion is pending: nothing changes
+            if grace_seconds <= 0 and not meta.get("finalizers"):
+                return None
+            shortened = parse_time(meta["deletionTimestamp"]) - pending + max(grace_seconds, 0)
+
+            def shorten(pod: dict) -> None:
+                pod["metadata"]["deletionTimestamp"] = rfc3339(_utc(shortened))
+                pod["metadata"]["deletionGracePeriodSeconds"] = max(grace_seconds, 0)
+            return self.store.mutate(resource, namespace, name, shorten, exempt_quota=True)
+        period = grace_seconds if grace_seconds is not None else current["spec"].get("terminationGracePeriodSeconds", 0)
+        if not current["spec"].get("nodeName") or (current.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            period = 0
+        if period < 0:
+            period = 1
+        if period == 0 and not meta.get("finalizers"):
+            return None
+
+        def terminate(pod: dict) -> None:
+            pod["metadata"]["deletionTimestamp"] = rfc3339(_utc(self.store.clock.time() + period))
+            pod["metadata"]["deletionGracePeriodSeconds"] = period
+        return self.store.mutate(resource, namespace, name, terminate, exempt_quota=True)
 
     # --- helpers -------------------------------------------------------------------
     def _existing(self, resource: Resource, namespace: str | None, name: str) -> dict:
@@ -298,6 +328,14 @@ class Registry:
                 return
         raise _errors.ApiError(500, "InternalError",
                                "Internal error occurred: failed to allocate a serviceIP: range is full")
+
+
+def parse_time(stamp: str) -> float:
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def _utc(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
 def _require_object_meta(resource: Resource, obj: dict) -> None:

@@ -187,8 +187,9 @@ class Store:
                     meta[field] = old["metadata"][field]
                 else:
                     meta.pop(field, None)
-            if "deletionTimestamp" in old["metadata"]:     # once set, never unset
-                meta["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
+            if "deletionTimestamp" in old["metadata"]:     # once set, never unset, only brought nearer
+                meta["deletionTimestamp"] = min(old["metadata"]["deletionTimestamp"],
+                                                meta.get("deletionTimestamp") or "~")
             if "generation" in meta and obj.get("spec") != old.get("spec"):
                 meta["generation"] += 1
             if _same(old, obj):
