@@ -93,6 +93,14 @@ class Registry:
         if subresource == "status":
             new = clone(current)
             new["status"] = clone(obj.get("status", {}))
+        elif subresource == "finalize":
+            # pkg/registry/core/namespace/strategy.go namespaceFinalizeStrategy: only the spec's
+            # finalizers change here, validated as on create.
+            new = clone(current)
+            new["spec"] = dict(new.get("spec") or {}, finalizers=list((obj.get("spec") or {}).get("finalizers") or []))
+            if not new["spec"]["finalizers"]:
+                del new["spec"]["finalizers"]
+            _admission.validate(resource.kind, new, old=current)
         else:
             new = clone(obj)
             new["metadata"] = dict(clone(meta), name=name)
@@ -212,8 +220,11 @@ class Registry:
                     403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
                     {"name": name, "kind": "namespaces"})
             # Namespaces terminate: the namespace controller empties them, then removes them.
-            # A second delete meanwhile is a Conflict (pkg/registry/core/namespace/storage).
+            # A second delete meanwhile is a Conflict (pkg/registry/core/namespace/storage);
+            # once finalized (no spec.finalizers left), the namespace goes.
             if current["metadata"].get("deletionTimestamp"):
+                if not (current.get("spec") or {}).get("finalizers"):
+                    return self.store.delete(resource, None, name)
                 raise _errors.ApiError(
                     409, "Conflict",
                     f'Operation cannot be fulfilled on namespaces "{name}": The system is ensuring all '
