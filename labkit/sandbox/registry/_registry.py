@@ -11,7 +11,7 @@ import json
 import uuid
 
 from ...kube.objects import clone
-from ...kube.labels import selector_string
+from ...kube.labels import match_labels_selector, selector_string
 from . import _admission, _nodeports, _patch, _patch_errors
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
@@ -380,11 +380,14 @@ def _undecodable_patch(patched, error: _errors.ApiError, patch_type: str = "", p
 
 
 def scale_of(obj: dict) -> dict:
-    """The autoscaling/v1 Scale of a Deployment or ReplicaSet."""
+    """The autoscaling/v1 Scale of a Deployment, ReplicaSet, StatefulSet or ReplicationController."""
     status = obj.get("status") or {}
-    # apps' scale subresource: LabelSelectorAsSelector(spec.selector).String()
+    # apps' scale subresource: LabelSelectorAsSelector(spec.selector).String(); a
+    # ReplicationController's (pkg/registry/core/replicationcontroller/storage):
+    # labels.SelectorFromSet(spec.selector).String().
     try:
-        text = selector_string(obj["spec"].get("selector"))
+        text = selector_string(obj["spec"].get("selector")) if obj.get("kind") != "ReplicationController" \
+            else match_labels_selector(obj["spec"].get("selector"))
     except ValueError:
         text = ""
     meta = obj["metadata"]
