@@ -142,3 +142,33 @@ def test_a_terminating_pod_leaves_ready_addresses_at_once(sandbox, api_client, n
     assert not any(s.not_ready_addresses for s in subsets)
     sandbox.advance_clock(31)
     wait_for(lambda: _gone(core, namespace, "backend"))
+
+
+def test_the_kubelet_waits_at_least_two_seconds_before_sigkill(sandbox, api_client, namespace):
+    """kuberuntime_container.go minimumGracePeriodInSeconds: `kubectl delete --now` asks for
+    1 s, but a container that ignores TERM is killed no sooner than 2 s after it."""
+    core = client.CoreV1Api(api_client)
+    core.create_namespaced_pod(namespace, _pod("brief", "alpine:3.20", ["sh", "-c", "while true; do sleep 1; done"]))
+    _running(core, namespace, "brief")
+    marked = core.delete_namespaced_pod("brief", namespace, grace_period_seconds=1)
+    assert marked.metadata.deletion_grace_period_seconds == 1
+    wait_for(lambda: core.read_namespaced_pod("brief", namespace).status.container_statuses[0].ready is False)
+    sandbox.advance_clock(1.2)
+    assert not _gone(core, namespace, "brief")
+    sandbox.advance_clock(1.0)
+    wait_for(lambda: _gone(core, namespace, "brief"))
+
+
+@pytest.mark.parametrize("image, command, exits", [
+    ("nginx:1.27", None, True),                          # docker-entrypoint.sh execs nginx: TERM is fast shutdown
+    ("nginxdemos/hello:plain-text", None, True),
+    ("registry.k8s.io/coredns/coredns:v1.11.3", None, True),   # an image's own server
+    ("busybox:1.36", ["sleep", "3600"], False),          # sleep installs no TERM handler
+    ("centos:7", ["sleep", "infinity"], False),
+    ("nicolaka/netshoot:v0.13", ["tail", "-f", "/dev/null"], False),
+    ("alpine:3.20", ["sh", "-c", "while true; do sleep 5; done"], False),    # a shell as PID 1
+])
+def test_which_pid_1_ends_on_sigterm(image, command, exits):
+    from labkit.sandbox.controllers._containers import exits_on_sigterm, plan
+    container = {"name": "c", "image": image, **({"command": command} if command else {})}
+    assert exits_on_sigterm(plan(container)) is exits
