@@ -14,9 +14,8 @@ from typing import Any, Protocol
 import yaml
 from aiohttp import web
 
-from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _paging, _protobuf
+from . import _access, _authapis, _discovery, _edge, _paging
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
@@ -377,7 +376,7 @@ class ApiServer:
         include = request.query.get("includeObject", "Metadata")
         if include not in ("None", "Metadata", "Object"):
             raise _errors.bad_request(f"includeObject={include} is not supported")
-        table = _tables.table(target.resource.plural, items, now=self.store.clock.now(),
+        table = _table(target.resource.plural, items, now=self.store.clock.now(),
                               include_object=include, resource_version=list_meta["resourceVersion"],
                               continue_token=list_meta.get("continue", ""),
                               remaining_item_count=list_meta.get("remainingItemCount"))
@@ -453,7 +452,7 @@ class ApiServer:
 
         async def send(kind: str, obj: dict) -> None:
             if table and kind != "BOOKMARK":
-                obj = _tables.table(target.resource.plural, [obj], now=self.store.clock.now(),
+                obj = _table(target.resource.plural, [obj], now=self.store.clock.now(),
                                     include_object=q.get("includeObject", "Metadata"),
                                     resource_version=obj["metadata"].get("resourceVersion", ""))
             await response.write(_gojson.dumps({"type": kind, "object": obj}))
@@ -570,7 +569,8 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
 
     Errors follow the API server's transformDecodeError: the body's kind could not be read,
     so the message names the kind the endpoint expects and quotes the body's start."""
-    if content_type == _protobuf.CONTENT_TYPE:    # kubectl 1.32+ `create` generators
+    if content_type == _PROTOBUF:    # kubectl 1.32+ `create` generators
+        from . import _protobuf
         return _protobuf.decode(raw, kind)
     expected = kind or "Unknown"
     if "yaml" in (content_type or ""):
@@ -587,3 +587,13 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
         raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
+
+
+# Loaded on first use, not at start (tests/test_startup_imports.py): the printers and the
+# protobuf decoder serve kubectl's Table and create requests, not /readyz.
+_PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+def _table(*args, **kwargs):
+    from ...kube import printers
+    return printers.table(*args, **kwargs)

@@ -33,8 +33,7 @@ import re
 from ._context import ExecResult, ImageProfile, ToolContext
 from ._images import default_command, profile, traits
 from ._podfiles import pod_files, pod_hostname
-
-from ._interactive import Interrupt, StreamInput
+from ._streams import Interrupt, StreamInput
 from ._tty import LineDiscipline, onlcr
 
 __all__ = ["run", "profile", "ExecResult", "ImageProfile", "pod_env", "Interrupt", "StreamInput",
@@ -235,7 +234,7 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     streamed = isinstance(stdin, StreamInput)
     interrupt = interrupt or Interrupt()
     if streamed:
-        from ._interactive import InterruptibleClock
+        from ._streams import InterruptibleClock
         clock = InterruptibleClock(clock, interrupt)
     turn = Turn()
     ctx = ToolContext(
