@@ -148,23 +148,25 @@ class Store:
             bucket = self._objects[resource.key]
             if (namespace, name) in bucket:
                 raise _errors.already_exists(resource, name)
-            size = self._check_quota(resource.key, namespace, name, obj)
-            self._rv += 1
             incarnation = self._incarnations[(resource.key, namespace, name)]
-            self._incarnations[(resource.key, namespace, name)] += 1
             meta.update(
                 uid=meta.get("uid") or _naming.object_uid(self.seed, resource.kind, namespace, name, incarnation),
-                resourceVersion=str(self._rv),
+                resourceVersion=str(self._rv + 1),
                 creationTimestamp=meta.get("creationTimestamp") or rfc3339(self.clock.now()),
             )
             if "spec" in obj and resource.kind not in ("Pod", "Service", "Node", "Namespace"):
                 meta["generation"] = 1
             obj.setdefault("apiVersion", resource.api_version)
             obj.setdefault("kind", resource.kind)
+            # The object as stored, encoded once: its size for the quota, and its journal record.
+            encoded = _json.dumps(obj, separators=(",", ":"))
+            size = self._check_quota(resource.key, namespace, name, obj, encoded=encoded)
+            self._rv += 1
+            self._incarnations[(resource.key, namespace, name)] += 1
             bucket[(namespace, name)] = obj
             self._account(resource.key, namespace, name, size)
             self._created[(resource.key, namespace, name)] = self._rv
-            self._emit(Event("ADDED", resource, obj, None, self._rv))
+            self._emit(Event("ADDED", resource, obj, None, self._rv), encoded)
             return obj
 
     def update(self, resource: Resource, obj: dict, *, check_version: bool = True,
