@@ -152,9 +152,13 @@ def start_background(home: Path, args: list[str], timeout: float = 30.0) -> dict
             proc = _spawn(home, args)
             if first:
                 # While the new server loads its modules, make its certificates on this
-                # process's own CPU (a fresh home's first start); it waits for them if need be.
-                _tls.ensure_certificates(home)
+                # process's own CPU (a fresh home's first start); it waits for them if need be,
+                # and makes them itself (and reports why it cannot) if this fails.
                 first = False
+                try:
+                    _tls.ensure_certificates(home)
+                except OSError:
+                    pass
         time.sleep(0.02)            # a server is starting (ours, or one another `up` started)
     if proc is not None and proc.poll() is None:
         proc.terminate()
