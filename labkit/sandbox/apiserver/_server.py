@@ -377,9 +377,9 @@ class ApiServer:
         if include not in ("None", "Metadata", "Object"):
             raise _errors.bad_request(f"includeObject={include} is not supported")
         table = _table(target.resource.plural, items, now=self.store.clock.now(),
-                              include_object=include, resource_version=list_meta["resourceVersion"],
-                              continue_token=list_meta.get("continue", ""),
-                              remaining_item_count=list_meta.get("remainingItemCount"))
+                       include_object=include, resource_version=list_meta["resourceVersion"],
+                       continue_token=list_meta.get("continue", ""),
+                       remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
 
     @staticmethod
@@ -453,8 +453,8 @@ class ApiServer:
         async def send(kind: str, obj: dict) -> None:
             if table and kind != "BOOKMARK":
                 obj = _table(target.resource.plural, [obj], now=self.store.clock.now(),
-                                    include_object=q.get("includeObject", "Metadata"),
-                                    resource_version=obj["metadata"].get("resourceVersion", ""))
+                             include_object=q.get("includeObject", "Metadata"),
+                             resource_version=obj["metadata"].get("resourceVersion", ""))
             await response.write(_gojson.dumps({"type": kind, "object": obj}))
 
         try:
