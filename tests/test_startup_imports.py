@@ -25,7 +25,6 @@ FORBIDDEN = (
     "labkit.sandbox.runtime._interactive",
     "labkit.sandbox.runtime.tools",
     "labkit.sandbox.runtime._resolver",
-    "labkit.sandbox.runtime._network",
     "labkit.sandbox.runtime._regex",
     "labkit.kube.printers",                        # kubectl's Table output
     "labkit.sandbox.apiserver._protobuf",          # protobuf request bodies

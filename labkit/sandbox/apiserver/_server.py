@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,20 +14,20 @@ import yaml
 from aiohttp import web
 
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _paging
+from . import _access, _authapis, _discovery, _edge, _negotiation, _paging
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
 from ._exec import handle_attach, handle_exec
 from ._logs import handle_log
-from .. import _bootstrap
+from ._portforward import handle_portforward
+from ._proxy import handle_proxy
 from .._clock import Clock
 from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path, by_plural
 from ..storage._store import Event, Store
 
-_TABLE = re.compile(r"as=Table")
 _PREPARED = _edge.PREPARED
 _HOLDING = web.RequestKey("labkit_holding", bool)    # holds the large-body semaphore
 _USER = web.RequestKey("labkit_user", object)        # the authenticated (or impersonated) UserInfo
@@ -42,7 +41,7 @@ class Target:
     namespace: str | None
     name: str | None
     subresource: str | None
-    rest: str = ""          # what follows a subresource (node proxy paths)
+    rest: str = ""          # what follows a subresource (proxy paths)
 
 
 def parse_path(path: str) -> Target | None:
@@ -97,6 +96,7 @@ class Cluster(Protocol):
     clock: Clock
     token: str
     dns: Any                     # the DNS server (its query log and cache), or None
+    network: Any                 # the simulated pod network: what port-forward and the proxy reach
 
     def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed) -> Any: ...
 
@@ -137,6 +137,8 @@ class ApiServer:
             _access.authorize(self.store, _access.attributes(user, request.method, request.path, request.query))
         except _errors.ApiError as e:
             return _error(e)
+        except _access.ImpersonationError as e:
+            return _access.internal_error_text(request.raw_path, e)
         request[_USER] = user
         try:
             return await self._handle(request, handler)
@@ -195,7 +197,9 @@ class ApiServer:
         if target.subresource == "log":
             return await handle_log(self.sandbox, request, target, _PREPARED)
         if target.subresource == "proxy":
-            return self._node_proxy(target)
+            return await handle_proxy(self.sandbox, request, target)
+        if target.subresource == "portforward":
+            return await handle_portforward(self.sandbox, request, target)
         if target.subresource == "scale":
             return await self._scale(request, target)
         if method == "GET":
@@ -218,13 +222,15 @@ class ApiServer:
         if method == "POST" and target.name is None:
             obj = await self._body(request)
             await self._off_loop_if_large(request, check_fields, obj)
-            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run)
+            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run,
+                                           requester=request[_USER])
             return self._json(created, 201, warnings=warnings)
         if method == "PUT" and target.name:
             obj = await self._body(request)
             await self._off_loop_if_large(request, check_fields, obj)
             updated = self.registry.update(target.resource, target.namespace, target.name, obj,
-                                           subresource=target.subresource, dry_run=dry_run)
+                                           subresource=target.subresource, dry_run=dry_run,
+                                           requester=request[_USER])
             return self._json(updated, 200, warnings=warnings)
         if method == "PATCH" and target.name:
             existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
@@ -233,7 +239,8 @@ class ApiServer:
             decoded = await self._off_loop_if_large(request, _registry._decode, request.content_type, body)
             patched = self.registry.patch(target.resource, target.namespace, target.name,
                                           request.content_type, body, decoded=decoded,
-                                          subresource=target.subresource, dry_run=dry_run, check=check_fields)
+                                          subresource=target.subresource, dry_run=dry_run, check=check_fields,
+                                          requester=request[_USER])
             return self._json(patched, 200 if existed else 201, warnings=warnings)
         if method == "DELETE" and target.name:
             options = await self._body(request) if request.can_read_body else {}
@@ -361,15 +368,21 @@ class ApiServer:
             metadata["continue"] = _paging.encode(revision, next_start)
             if remaining is not None:
                 metadata["remainingItemCount"] = remaining
-        if self._wants_table(request):
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        if wanted == "Table":
             return self._table(request, target, items, metadata)
+        if wanted == "PartialObjectMetadataList":
+            return self._json(_negotiation.partial_list(items, metadata), 200, request)
         body = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
                 "metadata": metadata, "items": items}
         return self._json(body, 200, request)
 
     def _object_response(self, request, target: Target, obj: dict) -> web.Response:
-        if self._wants_table(request):
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        if wanted == "Table":
             return self._table(request, target, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
+        if wanted == "PartialObjectMetadata":
+            return self._json(_negotiation.partial(obj), 200, request)
         return self._json(obj, 200, request)
 
     def _table(self, request, target: Target, items: list[dict], list_meta: dict) -> web.Response:
@@ -381,11 +394,6 @@ class ApiServer:
                        continue_token=list_meta.get("continue", ""),
                        remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
-
-    @staticmethod
-    def _wants_table(request: web.Request) -> bool:
-        accept = request.headers.get("Accept", "")
-        return bool(_TABLE.search(accept)) and "g=meta.k8s.io" in accept
 
     def _json(self, body: dict, status: int, request: web.Request | None = None,
               warnings: list[str] = ()) -> web.Response:
@@ -435,7 +443,8 @@ class ApiServer:
                 field_sel.validate(target.resource.kind)
         except _selectors.SelectorError as e:
             raise _errors.bad_request(str(e))
-        table = self._wants_table(request)
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        table = wanted == "Table"
 
         def selected(obj: dict) -> bool:
             return ((label_sel is None or label_sel.matches(obj["metadata"].get("labels") or {}))
@@ -455,6 +464,8 @@ class ApiServer:
                 obj = _table(target.resource.plural, [obj], now=self.store.clock.now(),
                              include_object=q.get("includeObject", "Metadata"),
                              resource_version=obj["metadata"].get("resourceVersion", ""))
+            elif wanted == "PartialObjectMetadata":       # a metadata informer's watch
+                obj = _negotiation.partial(obj)
             await response.write(_gojson.dumps({"type": kind, "object": obj}))
 
         try:
@@ -541,16 +552,6 @@ class ApiServer:
         else:
             scale = self.registry.scale(target.resource, target.namespace, target.name)
         return self._json(scale, 200)
-
-    def _node_proxy(self, target: Target) -> web.Response:
-        node = self.store.get_resource(target.resource, None, target.name)
-        if node is None:
-            raise _errors.not_found(target.resource, target.name)
-        if target.rest == "configz":
-            return _json_bytes({"kubeletconfig": _bootstrap.kubelet_config(self.config, node)})
-        if target.rest in ("healthz", ""):
-            return web.Response(text="ok")
-        return web.Response(status=404, text="404 page not found\n")
 
 
 # The watch cache's bookmarks (apiserver/pkg/storage/cacher cacheWatcher.nextBookmarkTime):
