@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import time
 
-from _common import (BackgroundSandbox, deployment, endpoint_addresses, headless_service, rss_mb,
-                     wait_until)
+from _common import (BackgroundSandbox, cpu_seconds, deployment, endpoint_addresses, headless_service,
+                     rss_mb, wait_until)
 
 REPLICAS = 1000
 NODES, MAX_PODS = 11, 110      # the control plane is tainted: 10 workers x 110 pods
@@ -34,6 +34,7 @@ class Fleet:
             time.sleep(SETTLE_SECONDS)
             self.figures["rss_idle_mb"] = rss_mb(sb.pid)
             core, apps = client.CoreV1Api(self.api), client.AppsV1Api(self.api)
+            cpu0 = cpu_seconds(sb.pid)
             t0 = time.perf_counter()
             core.create_namespaced_service(NAMESPACE, headless_service("web-svc"))
             apps.create_namespaced_deployment(NAMESPACE, deployment("web", REPLICAS))
@@ -43,6 +44,7 @@ class Fleet:
             wait_until(lambda: self.running_pods() >= REPLICAS, CONVERGE_TIMEOUT, interval=0.05,
                        what=f"{REPLICAS} Running pods")
             self.figures["converged_s"] = time.perf_counter() - t0
+            self.figures["converged_cpu_s"] = cpu_seconds(sb.pid) - cpu0
             time.sleep(SETTLE_SECONDS)
             self.figures["rss_1000_mb"] = rss_mb(sb.pid)
             self.figures["rss_peak_mb"] = rss_mb(sb.pid, "VmHWM")
