@@ -144,6 +144,8 @@ def start_background(home: Path, args: list[str], timeout: float = 30.0) -> dict
     while time.monotonic() < deadline:
         status = read_status(home)
         if status:
+            if proc is not None and proc.pid != status.get("pid"):
+                _outlived(proc, deadline)
             return status
         if (proc is None or proc.poll() is not None) and holder(home) is None:
             if proc is not None:
@@ -163,6 +165,15 @@ def start_background(home: Path, args: list[str], timeout: float = 30.0) -> dict
     if proc is not None and proc.poll() is None:
         proc.terminate()
     raise StartTimeout(f"the sandbox did not answer within {timeout:.0f} s; see {home / LOG_FILE}")
+
+
+def _outlived(proc: subprocess.Popen, deadline: float) -> None:
+    """The server this `up` started lost the home to another one: return once it has found
+    so and left (HomeBusy), so that it can never take the home over after a `down`."""
+    try:
+        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.terminate()
 
 
 def _spawn(home: Path, args: list[str]) -> subprocess.Popen:
