@@ -14,7 +14,7 @@ from aiohttp import web
 
 from .. import _release
 from ..apis import _errors, _gojson, _openapi
-from ..apis._resources import GROUPS, RESOURCES, SUBRESOURCE_KINDS, Resource
+from ..apis._resources import GROUPS, RESOURCES, Resource, subresource_kind
 
 # kubectl 1.27/1.28 fetch /openapi/v2 as protobuf and need it parseable: an OpenAPI v2
 # `Document` holding only `swagger: "2.0"` (clients asking for JSON get the whole document).
@@ -50,7 +50,7 @@ def api_group(group: str) -> dict | None:
 
 
 def _subresource_kind(r: Resource, sub: str) -> tuple[str, str, str, tuple[str, ...]]:
-    g, v, kind, verbs = SUBRESOURCE_KINDS[sub]
+    g, v, kind, verbs = subresource_kind(r.plural, sub)
     if g is None:       # the resource's own kind (status)
         g, v, kind = r.group, r.version, r.kind
     return g, v, kind, verbs

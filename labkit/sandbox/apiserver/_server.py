@@ -13,16 +13,16 @@ from typing import Any, Protocol
 import yaml
 from aiohttp import web
 
-from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _negotiation, _paging, _protobuf
+from . import _access, _authapis, _discovery, _edge, _negotiation, _paging
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
 from ._exec import handle_attach, handle_exec
 from ._logs import handle_log
-from .. import _bootstrap
+from ._portforward import handle_portforward
+from ._proxy import handle_proxy
 from .._clock import Clock
 from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path, by_plural
@@ -41,7 +41,7 @@ class Target:
     namespace: str | None
     name: str | None
     subresource: str | None
-    rest: str = ""          # what follows a subresource (node proxy paths)
+    rest: str = ""          # what follows a subresource (proxy paths)
 
 
 def parse_path(path: str) -> Target | None:
@@ -96,6 +96,7 @@ class Cluster(Protocol):
     clock: Clock
     token: str
     dns: Any                     # the DNS server (its query log and cache), or None
+    network: Any                 # the simulated pod network: what port-forward and the proxy reach
 
     def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed) -> Any: ...
 
@@ -196,7 +197,9 @@ class ApiServer:
         if target.subresource == "log":
             return await handle_log(self.sandbox, request, target, _PREPARED)
         if target.subresource == "proxy":
-            return self._node_proxy(target)
+            return await handle_proxy(self.sandbox, request, target)
+        if target.subresource == "portforward":
+            return await handle_portforward(self.sandbox, request, target)
         if target.subresource == "scale":
             return await self._scale(request, target)
         if method == "GET":
@@ -386,10 +389,10 @@ class ApiServer:
         include = request.query.get("includeObject", "Metadata")
         if include not in ("None", "Metadata", "Object"):
             raise _errors.bad_request(f"includeObject={include} is not supported")
-        table = _tables.table(target.resource.plural, items, now=self.store.clock.now(),
-                              include_object=include, resource_version=list_meta["resourceVersion"],
-                              continue_token=list_meta.get("continue", ""),
-                              remaining_item_count=list_meta.get("remainingItemCount"))
+        table = _table(target.resource.plural, items, now=self.store.clock.now(),
+                       include_object=include, resource_version=list_meta["resourceVersion"],
+                       continue_token=list_meta.get("continue", ""),
+                       remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
 
     def _json(self, body: dict, status: int, request: web.Request | None = None,
@@ -458,9 +461,9 @@ class ApiServer:
 
         async def send(kind: str, obj: dict) -> None:
             if table and kind != "BOOKMARK":
-                obj = _tables.table(target.resource.plural, [obj], now=self.store.clock.now(),
-                                    include_object=q.get("includeObject", "Metadata"),
-                                    resource_version=obj["metadata"].get("resourceVersion", ""))
+                obj = _table(target.resource.plural, [obj], now=self.store.clock.now(),
+                             include_object=q.get("includeObject", "Metadata"),
+                             resource_version=obj["metadata"].get("resourceVersion", ""))
             elif wanted == "PartialObjectMetadata":       # a metadata informer's watch
                 obj = _negotiation.partial(obj)
             await response.write(_gojson.dumps({"type": kind, "object": obj}))
@@ -550,16 +553,6 @@ class ApiServer:
             scale = self.registry.scale(target.resource, target.namespace, target.name)
         return self._json(scale, 200)
 
-    def _node_proxy(self, target: Target) -> web.Response:
-        node = self.store.get_resource(target.resource, None, target.name)
-        if node is None:
-            raise _errors.not_found(target.resource, target.name)
-        if target.rest == "configz":
-            return _json_bytes({"kubeletconfig": _bootstrap.kubelet_config(self.config, node)})
-        if target.rest in ("healthz", ""):
-            return web.Response(text="ok")
-        return web.Response(status=404, text="404 page not found\n")
-
 
 # The watch cache's bookmarks (apiserver/pkg/storage/cacher cacheWatcher.nextBookmarkTime):
 # one a minute, and one 2 s before the watch's timeout, so a client can resume where it was.
@@ -577,7 +570,8 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
 
     Errors follow the API server's transformDecodeError: the body's kind could not be read,
     so the message names the kind the endpoint expects and quotes the body's start."""
-    if content_type == _protobuf.CONTENT_TYPE:    # kubectl 1.32+ `create` generators
+    if content_type == _PROTOBUF:    # kubectl 1.32+ `create` generators
+        from . import _protobuf
         return _protobuf.decode(raw, kind)
     expected = kind or "Unknown"
     if "yaml" in (content_type or ""):
@@ -594,3 +588,13 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
         raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
+
+
+# Loaded on first use, not at start (tests/test_startup_imports.py): the printers and the
+# protobuf decoder serve kubectl's Table and create requests, not /readyz.
+_PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+def _table(*args, **kwargs):
+    from ...kube import printers
+    return printers.table(*args, **kwargs)
