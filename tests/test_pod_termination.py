@@ -172,3 +172,42 @@ def test_which_pid_1_ends_on_sigterm(image, command, exits):
     from labkit.sandbox.controllers._containers import exits_on_sigterm, plan
     container = {"name": "c", "image": image, **({"command": command} if command else {})}
     assert exits_on_sigterm(plan(container)) is exits
+
+
+def _deployment(name: str, replicas: int) -> dict:
+    template = _pod(name, "busybox:1.36", ["sleep", "infinity"], grace=30)
+    return {"metadata": {"name": name}, "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                                                 "template": template}}
+
+
+def _terminating(core, namespace: str, name: str) -> set[str]:
+    return {p.metadata.name for p in core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
+            if p.metadata.deletion_timestamp}
+
+
+def test_scaling_down_deletes_pods_through_the_api_so_they_terminate_gracefully(sandbox, api_client, namespace):
+    """The ReplicaSet controller deletes surplus pods with PodControl.DeletePod, a DELETE
+    with default options: each pod is Terminating for its grace period, not gone at once."""
+    core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+    apps.create_namespaced_deployment(namespace, _deployment("shrink", 3))
+    wait_for(lambda: sum(p.status.phase == "Running" for p in
+                         core.list_namespaced_pod(namespace, label_selector="app=shrink").items) == 3)
+    apps.patch_namespaced_deployment_scale("shrink", namespace, {"spec": {"replicas": 1}})
+    leaving = wait_for(lambda: len(t := _terminating(core, namespace, "shrink")) == 2 and t)
+    assert len(core.list_namespaced_pod(namespace, label_selector="app=shrink").items) == 3
+    sandbox.advance_clock(31)
+    wait_for(lambda: not (leaving & {p.metadata.name for p in core.list_namespaced_pod(namespace).items}))
+
+
+def test_a_deleted_deployments_pods_terminate_gracefully_in_the_background(sandbox, api_client, namespace):
+    """The garbage collector deletes the dependents of a Deployment deleted in the
+    background through the API: its ReplicaSet goes, and its pods are Terminating."""
+    core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+    apps.create_namespaced_deployment(namespace, _deployment("bye", 2))
+    wait_for(lambda: sum(p.status.phase == "Running" for p in
+                         core.list_namespaced_pod(namespace, label_selector="app=bye").items) == 2)
+    apps.delete_namespaced_deployment("bye", namespace)
+    wait_for(lambda: not apps.list_namespaced_replica_set(namespace).items)
+    assert wait_for(lambda: len(_terminating(core, namespace, "bye")) == 2)
+    sandbox.advance_clock(31)
+    wait_for(lambda: not core.list_namespaced_pod(namespace, label_selector="app=bye").items)

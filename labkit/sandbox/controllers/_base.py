@@ -101,6 +101,17 @@ def parse_time(stamp: str) -> float:
     return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
 
 
+def delete_through_api(registry, resource, ns, name, propagation: str | None = None) -> None:
+    """A controller's DELETE with default options (PodControl.DeletePod, the garbage
+    collector's deleteObject): a pod terminates gracefully as a user's delete would, which
+    a store deletion would skip. Already gone is fine: controllers race each other."""
+    try:
+        registry.delete(resource, ns, name, propagation=propagation)
+    except _errors.ApiError as e:
+        if e.code != 404:
+            raise
+
+
 def delete_quietly(store, resource, ns, name) -> None:
     """Delete if still there: controllers race each other and the user, as real ones do."""
     if store.get_resource(resource, ns, name) is not None:

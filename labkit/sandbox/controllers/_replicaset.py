@@ -7,7 +7,7 @@ from typing import Iterator
 from ...kube.readiness import pod_ready
 from ..apis._selectors import selector_from_match
 from ..storage._store import Event
-from ._base import PODS, RS, Controller, active, delete_quietly, owned_by, pod_from_template
+from ._base import PODS, RS, Controller, active, delete_through_api, owned_by, pod_from_template
 
 # kube-controller-manager's ReplicaSet controller: BurstReplicas, the most pods one sync
 # creates or deletes (pkg/controller/replicaset/replica_set.go).
@@ -69,7 +69,7 @@ class ReplicaSetController(Controller):
                 return (bool(p["spec"].get("nodeName")), st.get("phase") == "Running", pod_ready(p),
                         -self.store.creation_order(PODS, ns, p["metadata"]["name"]))
             for i, p in enumerate(sorted(pods, key=rank)[: min(len(pods) - want, BURST_REPLICAS)]):
-                delete_quietly(self.store, PODS, ns, p["metadata"]["name"])
+                delete_through_api(self.registry, PODS, ns, p["metadata"]["name"])
                 self.record(rs, "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}", self.component)
                 if i % 64 == 63:
                     yield
