@@ -16,7 +16,7 @@ from aiohttp import web
 
 from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _paging, _protobuf
+from . import _access, _authapis, _discovery, _edge, _openapi_handler, _paging, _protobuf
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
@@ -283,7 +283,7 @@ class ApiServer:
                 return _json_bytes(body, content_type=_discovery.aggregated_content_type(aggregated))
             return _json_bytes(_discovery.api_versions() if path == "/api" else _discovery.api_group_list())
         if path.startswith("/openapi/"):
-            return await _discovery.openapi_route(request, path, self.store.clock)
+            return await _openapi_handler.route(request, path, self.store.clock)
         parts = [p for p in path.split("/") if p]
         if path == "/api/v1":
             return _json_bytes(_discovery.resource_list("", "v1"))
