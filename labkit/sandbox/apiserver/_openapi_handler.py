@@ -19,14 +19,13 @@ apis._openapi_proto), as are their gzipped forms.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import threading
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from ..apis import _errors, _gojson, _openapi, _openapi_proto
+from ..apis import _errors, _gojson, _openapi
 
 JSON = "application/json"
 V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
@@ -154,6 +153,7 @@ def _takes_gzip(header: str) -> bool:
 
 
 def _gzip(document: bytes) -> bytes:
+    import gzip     # here, not at import: most clients never ask for it
     with _lock:
         kept = _gzipped.get(id(document))
         if kept is None or kept[0] is not document:
@@ -200,6 +200,7 @@ async def _v2(request: web.Request, clock) -> web.Response:
     if form == "json":
         body, content_type = source, JSON
     else:
+        from ..apis import _openapi_proto       # here: only older clients ask for protobuf
         body, content_type = await asyncio.to_thread(_openapi_proto.v2), V2_PROTOBUF
     if request.headers.get("Accept-Encoding") and len(body) >= GZIP_MIN_SIZE:
         await asyncio.to_thread(_gzip, body)          # the first compression off the event loop
