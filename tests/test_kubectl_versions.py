@@ -1,0 +1,177 @@
+"""kubectl of older minors (1.30-1.36) against the sandbox: the commands a learner types.
+
+The project pins kubectl of the sandbox's own minor (1.37); learners and workshop machines often
+have an older one. `python scripts/kubectl_versions.py` installs each minor it can get into
+`~/.cache/labkit-kubectl/<minor>/kubectl` (or `$LABKIT_KUBECTL_CACHE`); a minor not installed
+is skipped. Each kubectl keeps its own HOME, so its discovery and OpenAPI caches are reused
+from one command to the next, as on a learner's machine.
+
+What changes across these minors, client side (kubernetes/kubernetes staging/src/k8s.io/kubectl,
+client-go): exec speaks WebSocket v5.channel.k8s.io by default since 1.30 (KEP-4006, falling
+back to SPDY only if the upgrade is refused); `explain` reads OpenAPI v3 since 1.27;
+discovery asks for aggregated apidiscovery.k8s.io/v2 since 1.30 (v2beta1 before); kubectl
+warns when it is more than one minor from the server (`version`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from labkit.sandbox import _release
+
+from .conftest import wait_for
+from .test_terminal import Terminal
+
+pytestmark = pytest.mark.kubectl
+
+MINORS = ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
+_SERVER_MAJOR, _SERVER_MINOR = _release.major_minor()
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: hello
+        image: nginxdemos/hello:plain-text
+        ports: [{name: http, containerPort: 80}]
+"""
+
+
+def cached_kubectl(minor: str) -> Path | None:
+    cache = Path(os.environ.get("LABKIT_KUBECTL_CACHE") or Path.home() / ".cache" / "labkit-kubectl")
+    binary = cache / minor / "kubectl"
+    return binary if binary.is_file() and os.access(binary, os.X_OK) else None
+
+
+class Kubectl:
+    def __init__(self, binary: Path, sandbox, home: Path) -> None:
+        self.binary = binary
+        self.env = dict(os.environ, KUBECONFIG=str(sandbox.kubeconfig), HOME=str(home), TERM="xterm")
+        for name in ("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "KUBECTL_PORT_FORWARD_WEBSOCKETS"):
+            self.env.pop(name, None)        # each minor's own defaults
+
+    def __call__(self, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
+        proc = subprocess.run([str(self.binary), *args], capture_output=True, text=True, env=self.env,
+                              input=input, timeout=60)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def terminal(self, *args: str) -> Terminal:
+        return Terminal([str(self.binary), *args], self.env)
+
+
+@pytest.fixture(scope="module", params=MINORS)
+def old_kubectl(request, sandbox, tmp_path_factory):
+    binary = cached_kubectl(request.param)
+    if binary is None:
+        pytest.skip(f"kubectl {request.param} not installed: python scripts/kubectl_versions.py {request.param}")
+    kubectl = Kubectl(binary, sandbox, tmp_path_factory.mktemp(f"home-{request.param}"))
+    kubectl.minor = request.param
+    return kubectl
+
+
+@pytest.fixture
+def ns(old_kubectl, namespace):
+    return namespace
+
+
+def test_version_shows_both_sides_and_warns_past_one_minor_of_skew(old_kubectl):
+    proc = old_kubectl("version", "-o", "json")
+    versions = json.loads(proc.stdout)
+    assert versions["clientVersion"]["gitVersion"].startswith(f"v{old_kubectl.minor}.")
+    assert versions["serverVersion"]["gitVersion"] == _release.KUBERNETES_VERSION
+    # kubectl's version command (cmd/version/version.go): a warning beyond +/-1 minor.
+    skew = _SERVER_MINOR - int(old_kubectl.minor.split(".")[1])
+    warned = "exceeds the supported minor version skew of +/-1" in proc.stderr
+    assert warned == (skew > 1), proc.stderr
+
+
+def test_get_describe_explain_api_resources_and_raw(old_kubectl):
+    nodes = old_kubectl("get", "nodes").stdout.splitlines()
+    assert nodes[0].split()[:5] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"] and len(nodes) == 4
+    assert "deployment.apps/coredns" in old_kubectl("get", "all", "-n", "kube-system").stdout
+    described = old_kubectl("describe", "service", "kube-dns", "-n", "kube-system").stdout
+    assert re.search(r"^IP:\s+10\.0\.0\.10$", described, re.M)
+    explained = old_kubectl("explain", "pods.spec.containers.ports").stdout
+    assert "KIND:" in explained and "containerPort" in explained
+    resources = old_kubectl("api-resources").stdout
+    assert re.search(r"^deployments\s+deploy\s+apps/v1\s+true\s+Deployment$", resources, re.M)
+    raw = json.loads(old_kubectl("get", "--raw", "/api/v1/pods?limit=1").stdout)
+    assert raw["kind"] == "PodList" and len(raw["items"]) == 1 and raw["metadata"]["continue"]
+
+
+def test_server_side_apply_rollout_undo_and_orphaning_delete(old_kubectl, ns):
+    out = old_kubectl("apply", "--server-side", "-n", ns, "-f", "-", input=DEPLOYMENT).stdout
+    assert out.strip() == "deployment.apps/web serverside-applied"
+    old_kubectl("rollout", "status", "-n", ns, "deployment/web", "--timeout=30s")
+    old_kubectl("set", "image", "-n", ns, "deployment/web", "hello=nginxdemos/hello:latest")
+    old_kubectl("rollout", "status", "-n", ns, "deployment/web", "--timeout=30s")
+    assert old_kubectl("rollout", "undo", "-n", ns, "deployment/web").stdout.strip() == "deployment.apps/web rolled back"
+    image = lambda: old_kubectl("get", "-n", ns, "deployment/web",  # noqa: E731
+                                "-o", "jsonpath={.spec.template.spec.containers[0].image}").stdout
+    assert image() == "nginxdemos/hello:plain-text"
+    old_kubectl("rollout", "status", "-n", ns, "deployment/web", "--timeout=30s")
+    out = old_kubectl("delete", "-n", ns, "deployment/web", "--cascade=orphan").stdout
+    # kubectl 1.34+ names the namespace (kubernetes/kubernetes#126619, cmd/delete/delete.go)
+    names_namespace = int(old_kubectl.minor.split(".")[1]) >= 34
+    assert out.strip() == 'deployment.apps "web" deleted' + (f" from {ns} namespace" if names_namespace else "")
+    wait_for(lambda: "web" not in old_kubectl("get", "-n", ns, "deployments", "-o", "name").stdout)
+    left = old_kubectl("get", "-n", ns, "replicasets", "-o", "jsonpath={.items[*].metadata.ownerReferences}").stdout
+    assert old_kubectl("get", "-n", ns, "replicasets", "-o", "name").stdout.count("replicaset.apps/web-") == 2
+    assert left == ""                   # orphaned: the owner references are gone
+
+
+def test_exec_logs_and_an_interactive_shell_on_a_pty(old_kubectl, ns):
+    old_kubectl("run", "box", "-n", ns, "--image=busybox:1.36", "--", "sh", "-c", "echo started; sleep 3600")
+    old_kubectl("wait", "-n", ns, "--for=condition=Ready", "pod/box", "--timeout=30s")
+    assert old_kubectl("exec", "-n", ns, "box", "--", "cat", "/etc/hostname").stdout.strip() == "box"
+    failed = old_kubectl("exec", "-n", ns, "box", "--", "sh", "-c", "exit 4", check=False)
+    assert failed.returncode == 4 and "command terminated with exit code 4" in failed.stderr
+    assert wait_for(lambda: old_kubectl("logs", "-n", ns, "box").stdout) == "started\n"
+    term = old_kubectl.terminal("exec", "-it", "-n", ns, "box", "--", "sh")
+    try:
+        term.expect(b"/ # ")
+        term.type(b"echo $((6*7))\r")
+        term.expect(b"42\r\n/ # ")
+        term.type(b"exit 5\r")
+        assert term.exit_code() == 5
+    finally:
+        try:
+            os.kill(term.pid, 9)
+            os.waitpid(term.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+def test_auth_can_i_and_the_create_generators(old_kubectl, ns):
+    assert old_kubectl("auth", "can-i", "create", "pods", "-n", ns).stdout.strip() == "yes"
+    sa = f"system:serviceaccount:{ns}:default"
+    denied = old_kubectl("auth", "can-i", "create", "pods", "-n", ns, "--as", sa, check=False)
+    assert denied.returncode == 1 and denied.stdout.strip() == "no"
+    assert old_kubectl("create", "secret", "generic", "s", "-n", ns, "--from-literal=k=v").stdout.strip() == \
+        "secret/s created"
+    assert old_kubectl("get", "secret", "s", "-n", ns, "-o", "jsonpath={.data.k}").stdout == "dg=="
+    assert old_kubectl("create", "job", "j", "-n", ns, "--image=busybox:1.36", "--", "echo", "hi").stdout.strip() == \
+        "job.batch/j created"
+    old_kubectl("wait", "-n", ns, "--for=condition=Complete", "job/j", "--timeout=30s")
+    assert old_kubectl("logs", "-n", ns, "job/j").stdout == "hi\n"
+    wait_for(lambda: old_kubectl("get", "serviceaccount", "default", "-n", ns, check=False).returncode == 0)
+    token = old_kubectl("create", "token", "default", "-n", ns).stdout.strip()
+    assert token.count(".") == 2
+    review = json.loads(old_kubectl("auth", "whoami", "--token", token, "-o", "json").stdout)
+    assert review["status"]["userInfo"]["username"] == sa
