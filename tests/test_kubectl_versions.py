@@ -109,6 +109,9 @@ def test_get_describe_explain_api_resources_and_raw(old_kubectl):
     assert re.search(r"^IP:\s+10\.0\.0\.10$", described, re.M)
     explained = old_kubectl("explain", "pods.spec.containers.ports").stdout
     assert "KIND:" in explained and "containerPort" in explained
+    # the OpenAPI v2 path: client-go fetches /openapi/v2 as gnostic protobuf
+    explained = old_kubectl("explain", "--output=plaintext-openapiv2", "services.spec.ports").stdout
+    assert explained.startswith("KIND:     Service\nVERSION:  v1\n\nRESOURCE: ports <[]Object>\n")
     resources = old_kubectl("api-resources").stdout
     assert re.search(r"^deployments\s+deploy\s+apps/v1\s+true\s+Deployment$", resources, re.M)
     raw = json.loads(old_kubectl("get", "--raw", "/api/v1/pods?limit=1").stdout)
@@ -175,3 +178,19 @@ def test_auth_can_i_and_the_create_generators(old_kubectl, ns):
     assert token.count(".") == 2
     review = json.loads(old_kubectl("auth", "whoami", "--token", token, "-o", "json").stdout)
     assert review["status"]["userInfo"]["username"] == sa
+
+
+def test_client_side_apply_merges_a_list_by_its_key(old_kubectl, ns):
+    """Client-side apply computes a strategic merge patch; kubectl before 1.34 takes each
+    field's patch strategy and merge key from /openapi/v2 (protobuf), later ones from v3."""
+    out = old_kubectl("apply", "-n", ns, "-f", "-", input=DEPLOYMENT).stdout
+    assert out.strip() == "deployment.apps/web created"
+    # a port added in the manifest, one added by someone else on the server: apply keeps both
+    old_kubectl("patch", "-n", ns, "deployment/web", "--type=strategic", "-p",
+                '{"spec":{"template":{"spec":{"containers":[{"name":"hello","ports":[{"containerPort":8443}]}]}}}}')
+    changed = DEPLOYMENT.replace("ports: [{name: http, containerPort: 80}]",
+                                 "ports: [{name: http, containerPort: 80}, {name: alt, containerPort: 8080}]")
+    assert old_kubectl("apply", "-n", ns, "-f", "-", input=changed).stdout.strip() == "deployment.apps/web configured"
+    ports = old_kubectl("get", "-n", ns, "deployment/web", "-o",
+                        "jsonpath={.spec.template.spec.containers[0].ports[*].containerPort}").stdout.split()
+    assert sorted(ports) == ["80", "8080", "8443"]
