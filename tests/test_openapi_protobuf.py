@@ -235,3 +235,8 @@ def test_v3_document_hash_caching(sandbox):
     assert status == 304
     status, _, _ = request(sandbox, url, {"Accept": "application/com.github.proto-openapi.spec.v3@v1.0+protobuf"})
     assert status == 406
+
+
+def test_v3_unknown_group_version_is_a_bare_404(sandbox):
+    status, headers, body = request(sandbox, "/openapi/v3/apis/autoscaling/v1")
+    assert status == 404 and body == b"" and "Content-Type" not in headers

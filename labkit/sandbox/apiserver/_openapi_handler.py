@@ -182,8 +182,11 @@ async def route(request: web.Request, path: str, clock) -> web.Response:
     if path.startswith("/openapi/v3/"):
         prefix = path[len("/openapi/v3/"):]
         document = await asyncio.to_thread(_openapi.v3, prefix)
-        if document is not None:
-            return _v3_group_version(request, prefix, document, clock)
+        if document is None:
+            # kube-aggregator's specProxier.handleGroupVersion: a bare 404, no Status body
+            # (pkg/controllers/openapiv3/aggregator/aggregator.go).
+            return web.Response(status=404)
+        return _v3_group_version(request, prefix, document, clock)
     raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
 
 
