@@ -196,6 +196,23 @@ def test_client_side_apply_merges_a_list_by_its_key(old_kubectl, ns):
     assert sorted(ports) == ["80", "8080", "8443"]
 
 
+def test_an_unknown_kind_is_no_match_after_kubectl_checks_for_crds(old_kubectl, tmp_path):
+    """Given a kind the OpenAPI document lacks, kubectl's field-validation check lists CRDs
+    (QueryParamVerifier's CRD finder, staging/src/k8s.io/kubectl/pkg/cmd/util): a 404 there
+    would end in "failed to check CRD"; an empty list leads to the mapping error."""
+    manifest = tmp_path / "gadget.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Gadget\nmetadata:\n  name: x\n")
+    out = old_kubectl("apply", "-f", str(manifest), check=False)
+    assert out.returncode == 1 and "failed to check CRD" not in out.stderr
+    assert 'no matches for kind "Gadget" in version "v1"\nensure CRDs are installed first\n' in out.stderr
+    listed = old_kubectl("get", "crd")
+    assert listed.stdout == "" and listed.stderr == "No resources found\n"
+    crd = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n"
+           "spec: {group: example.com, names: {kind: Widget, plural: widgets}, scope: Namespaced, versions: []}\n")
+    refused = old_kubectl("create", "-f", "-", input=crd, check=False)
+    assert refused.returncode == 1 and refused.stderr.startswith("Error from server (MethodNotAllowed)")
+
+
 # --- scripts/kubectl_versions.py, hermetic: packages built here, nothing downloaded -------------
 def _installer():
     import importlib.util

@@ -199,6 +199,10 @@ class ApiServer:
             return self._node_proxy(target)
         if target.subresource == "scale":
             return await self._scale(request, target)
+        if target.subresource is None and \
+                _access.attributes(request[_USER], method, path, request.query).verb not in target.resource.verbs:
+            raise _errors.ApiError(405, "MethodNotAllowed",
+                                   "the server does not allow this method on the requested resource")
         if method == "GET":
             if target.name is None:
                 if _edge.query_bool(request, "watch"):
