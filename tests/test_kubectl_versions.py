@@ -10,7 +10,12 @@ What changes across these minors, client side (kubernetes/kubernetes staging/src
 client-go): exec speaks WebSocket v5.channel.k8s.io by default since 1.30 (KEP-4006, falling
 back to SPDY only if the upgrade is refused); `explain` reads OpenAPI v3 since 1.27;
 discovery asks for aggregated apidiscovery.k8s.io/v2 since 1.30 (v2beta1 before); kubectl
-warns when it is more than one minor from the server (`version`).
+warns when it is more than one minor from the server (`version`); 1.34+ names the namespace
+in `delete`'s output. Client-side apply before 1.34 reads each field's patch strategy from
+/openapi/v2 as protobuf. Not covered here: port-forward, which the sandbox does not serve;
+kubectl 1.30 asks for it as an SPDY/3.1 upgrade (X-Stream-Protocol-Version:
+portforward.k8s.io), 1.31+ as a WebSocket carrying `SPDY/3.1+portforward.k8s.io`, falling back
+to SPDY; kubectl 1.29 and older would also need SPDY for exec and attach.
 """
 from __future__ import annotations
 
