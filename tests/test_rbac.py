@@ -335,3 +335,161 @@ def test_a_pod_bound_token_names_the_pod_and_dies_with_it(sandbox, kubectl, name
     assert _raw(sandbox, "/version", token)[0] == 200
     core.delete_namespaced_pod("box", namespace, grace_period_seconds=0)
     wait_for(lambda: _raw(sandbox, "/version", token)[0] == 401)
+
+
+# --- impersonating a uid and extra attributes (filters/impersonation.go) ---------------------
+
+def _impersonating(sandbox, token: str, path: str, headers: list[tuple[str, str]], method="GET", body=None):
+    """A request with repeatable Impersonate-* headers; (status, content type, body text)."""
+    import http.client
+    conn = http.client.HTTPSConnection(sandbox.server.split("://")[1],
+                                       context=ssl.create_default_context(cafile=str(sandbox.ca_file)), timeout=10)
+    conn.putrequest(method, path)
+    for name, value in [("Authorization", f"Bearer {token}"), ("Content-Type", "application/json"), *headers]:
+        conn.putheader(name, value)
+    data = json.dumps(body).encode() if body is not None else b""
+    conn.putheader("Content-Length", str(len(data)))
+    conn.endheaders(data)
+    resp = conn.getresponse()
+    out = resp.status, resp.getheader("Content-Type"), resp.read().decode()
+    conn.close()
+    return out
+
+
+def test_whoami_shows_an_impersonated_uid_and_extra(kubectl):
+    out = kubectl("--as", "jane", "--as-uid", "u-123", "--as-user-extra", "scopes=view", "--as-user-extra",
+                  "scopes=edit", "--as-user-extra", "team=net", "--as-group", "devs", "auth", "whoami")
+    assert [line.rstrip() for line in out.stdout.splitlines() if line.strip()] == [
+        "ATTRIBUTE       VALUE",
+        "Username        jane",
+        "UID             u-123",
+        "Groups          [devs system:authenticated]",
+        "Extra: scopes   [view edit]",
+        "Extra: team     [net]"]
+    info = json.loads(kubectl("--as", "jane", "--as-user-extra", "Zone=b", "--as-user-extra", "app=a",
+                              "--as-user-extra", "example.com/team=net", "auth", "whoami", "-o", "json",
+                              ).stdout)["status"]["userInfo"]
+    # Header names are case-insensitive: the key arrives lower-cased, and %-decoded (client-go
+    # escapes "/" in it); a Go map prints sorted.
+    assert info == {"username": "jane", "groups": ["system:authenticated"],
+                    "extra": {"app": ["a"], "example.com/team": ["net"], "zone": ["b"]}}
+
+
+def test_each_uid_and_extra_value_needs_its_own_impersonate_grant(sandbox, admin, learner):
+    core, rbac = admin
+    name = f"{learner['namespace']}-impersonator"
+    rbac.create_cluster_role({"metadata": {"name": name}, "rules": [
+        {"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"], "resourceNames": ["jane"]}]})
+    rbac.create_cluster_role_binding({
+        "metadata": {"name": name}, "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": "learner", "namespace": learner["namespace"]}]})
+    whoami = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+    me = learner["user"]
+    code, _, text = _impersonating(sandbox, learner["token"], whoami, [("Impersonate-User", "jane"),
+                                                                        ("Impersonate-Uid", "u-1")], "POST", {})
+    assert code == 403 and json.loads(text)["message"] == (
+        f'uids.authentication.k8s.io "u-1" is forbidden: User "{me}" cannot impersonate resource "uids" in API '
+        'group "authentication.k8s.io" at the cluster scope')
+    assert json.loads(text)["details"] == {"name": "u-1", "group": "authentication.k8s.io", "kind": "uids"}
+    rbac.patch_cluster_role(name, {"rules": [
+        {"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"], "resourceNames": ["jane"]},
+        {"apiGroups": ["authentication.k8s.io"], "resources": ["uids"], "verbs": ["impersonate"]},
+        {"apiGroups": ["authentication.k8s.io"], "resources": ["userextras/scopes"], "verbs": ["impersonate"],
+         "resourceNames": ["view"]}]})
+    code, _, text = _impersonating(sandbox, learner["token"], whoami, [
+        ("Impersonate-User", "jane"), ("Impersonate-Uid", "u-1"), ("Impersonate-Extra-Scopes", "view")], "POST", {})
+    assert code == 201 and json.loads(text)["status"]["userInfo"] == {
+        "username": "jane", "uid": "u-1", "groups": ["system:authenticated"], "extra": {"scopes": ["view"]}}
+    # Each value of each key is its own check: the value is the resourceName, the key the subresource.
+    code, _, text = _impersonating(sandbox, learner["token"], whoami, [
+        ("Impersonate-User", "jane"), ("Impersonate-Extra-Scopes", "view"), ("Impersonate-Extra-Scopes", "edit")],
+        "POST", {})
+    assert code == 403 and json.loads(text)["message"] == (
+        f'userextras.authentication.k8s.io "edit" is forbidden: User "{me}" cannot impersonate resource '
+        '"userextras/scopes" in API group "authentication.k8s.io" at the cluster scope')
+    code, _, text = _impersonating(sandbox, learner["token"], whoami, [
+        ("Impersonate-User", "jane"), ("Impersonate-Extra-Team", "net")], "POST", {})
+    assert code == 403 and '"userextras/team"' in json.loads(text)["message"]
+    # The user comes first: a user it may not be is refused before anything else is looked at.
+    code, _, text = _impersonating(sandbox, learner["token"], whoami, [
+        ("Impersonate-User", "bob"), ("Impersonate-Uid", "u-1")], "POST", {})
+    assert code == 403 and json.loads(text)["message"].startswith('users "bob" is forbidden')
+    # The access review runs as the impersonated user.
+    code, _, text = _impersonating(sandbox, learner["token"], "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                                   [("Impersonate-User", "jane"), ("Impersonate-Uid", "u-1")], "POST",
+                                   {"spec": {"resourceAttributes": {"verb": "list", "resource": "pods"}}})
+    assert code == 201 and json.loads(text)["status"] == {"allowed": False}
+
+
+def test_uid_groups_or_extra_without_a_user_is_an_internal_error(sandbox):
+    """buildImpersonationRequests fails, and the filter answers with responsewriters.InternalError:
+    plain text naming each request as fmt prints a v1.ObjectReference."""
+    code, ctype, text = _impersonating(sandbox, sandbox.token, "/api/v1/pods?x=<1>", [
+        ("Impersonate-Group", "devs"), ("Impersonate-Uid", "u-1")])
+    assert (code, ctype) == (500, "text/plain; charset=utf-8")
+    assert text == ('Internal Server Error: "/api/v1/pods?x=&lt;1&gt;": requested [{Group  devs    } '
+                    '{UID  u-1  authentication.k8s.io/v1  }] without impersonating a user\n')
+
+
+def test_an_impersonated_account_keeps_its_groups_only_when_none_are_sent(kubectl):
+    who = json.loads(kubectl("auth", "whoami", "-o", "json", "--as=system:serviceaccount:ns1:robot").stdout)
+    assert who["status"]["userInfo"]["groups"] == ["system:serviceaccounts", "system:serviceaccounts:ns1",
+                                                   "system:authenticated"]
+    who = json.loads(kubectl("auth", "whoami", "-o", "json", "--as=system:serviceaccount:ns1:robot",
+                             "--as-group=devs").stdout)
+    assert who["status"]["userInfo"]["groups"] == ["devs", "system:authenticated"]
+    # The anonymous user is unauthenticated instead (and may ask who it is only once allowed to).
+    denied = kubectl("auth", "whoami", "--as=system:anonymous", check=False)
+    assert denied.stderr.strip() == ("error: the selfsubjectreviews API is not enabled in the cluster or you do "
+                                     "not have permission to call it")
+    kubectl("create", "clusterrole", "anonymous-whoami", "--verb=create",
+            "--resource=selfsubjectreviews.authentication.k8s.io")
+    kubectl("create", "clusterrolebinding", "anonymous-whoami", "--clusterrole=anonymous-whoami",
+            "--group=system:unauthenticated")
+    try:
+        who = json.loads(kubectl("auth", "whoami", "-o", "json", "--as=system:anonymous").stdout)
+        assert who["status"]["userInfo"] == {"username": "system:anonymous", "groups": ["system:unauthenticated"]}
+    finally:
+        kubectl("delete", "clusterrolebinding,clusterrole", "anonymous-whoami")
+
+
+def test_a_subject_access_review_decides_for_the_user_it_names(sandbox, admin, learner, api_client):
+    """SubjectAccessReview (pkg/registry/authorization/subjectaccessreview): the user, groups,
+    uid and extra come from the spec, as sent, and the answer echoes them."""
+    from kubernetes import client
+    ns = learner["namespace"]
+    _bind(admin, ns, "learner-view", "ClusterRole", "view", ns)
+    authz = client.AuthorizationV1Api(api_client)
+    spec = {"user": learner["user"], "uid": "u-7", "extra": {"scopes": ["view"]},
+            "resourceAttributes": {"namespace": ns, "verb": "list", "resource": "pods"}}
+    review = api_client.sanitize_for_serialization(authz.create_subject_access_review({"spec": spec}))
+    assert review["spec"] == spec and review["status"] == {
+        "allowed": True, "reason": f'RBAC: allowed by RoleBinding "learner-view/{ns}" of ClusterRole "view" to '
+                                   f'ServiceAccount "learner/{ns}"'}
+    denied = authz.create_subject_access_review({"spec": dict(spec, resourceAttributes={
+        "namespace": ns, "verb": "delete", "resource": "pods"})})
+    assert denied.status.allowed is False and not denied.status.denied
+    # No group is added: a review for a group alone is answered for that group.
+    grouped = authz.create_subject_access_review({"spec": {
+        "groups": ["system:authenticated"], "nonResourceAttributes": {"path": "/version", "verb": "get"}}})
+    assert grouped.status.allowed is True
+    # The local form is about its own namespace only.
+    local = authz.create_namespaced_local_subject_access_review(ns, {"spec": spec})
+    assert local.status.allowed is True and local.metadata.namespace == ns
+    code, body = _raw(sandbox, f"/apis/authorization.k8s.io/v1/namespaces/{ns}/localsubjectaccessreviews",
+                      sandbox.token, "POST", {"spec": dict(spec, resourceAttributes={"namespace": "default",
+                                                                                   "verb": "get", "resource": "pods"})})
+    assert (code, body["message"]) == (
+        422, 'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes.namespace: '
+             'Invalid value: "default": must match metadata.namespace')
+    code, body = _raw(sandbox, "/apis/authorization.k8s.io/v1/subjectaccessreviews", sandbox.token, "POST",
+                      {"spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}})
+    assert (code, body["message"]) == (
+        422, 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one '
+             "of user or group must be specified")
+    # Asking about others is itself a permission the learner lacks.
+    code, body = _raw(sandbox, "/apis/authorization.k8s.io/v1/subjectaccessreviews", learner["token"], "POST",
+                      {"spec": spec})
+    assert code == 403 and body["message"].startswith(
+        f'subjectaccessreviews.authorization.k8s.io is forbidden: User "{learner["user"]}" cannot create resource '
+        '"subjectaccessreviews" in API group "authorization.k8s.io" at the cluster scope')

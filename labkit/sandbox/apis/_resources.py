@@ -93,6 +93,10 @@ RESOURCES: tuple[Resource, ...] = (
              namespaced=False, verbs=_CREATE_ONLY),
     Resource("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
              namespaced=False, verbs=_CREATE_ONLY),
+    Resource("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview",
+             namespaced=False, verbs=_CREATE_ONLY),
+    Resource("authorization.k8s.io", "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview",
+             verbs=_CREATE_ONLY),
 )
 
 # Subresource kinds as discovery lists them.

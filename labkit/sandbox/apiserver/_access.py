@@ -10,11 +10,19 @@ responsewriters.Forbidden writes.
 from __future__ import annotations
 
 import hmac
+import urllib.parse
+from typing import NamedTuple
+
+from aiohttp import web
 
 from ..apis import _errors
 from ..auth import _rbac
 from ..auth._rbac import Attributes
 from ..auth._user import ADMIN, AUTHENTICATED, UserInfo, service_account_groups, split_service_account
+from ..validation._field_errors import _goquote
+
+AUTH_GROUP = "authentication.k8s.io"
+ANONYMOUS, UNAUTHENTICATED = "system:anonymous", "system:unauthenticated"
 
 _VERBS = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 # pods/exec, attach and portforward over a WebSocket are GETs, yet need `create` as well
@@ -92,28 +100,103 @@ def authorize(store, attrs: Attributes) -> None:
             raise forbidden(check, reason)
 
 
-def impersonate(store, user: UserInfo, headers) -> UserInfo:
-    """Impersonate-User / Impersonate-Group (filters/impersonation.go): the requester must
-    be allowed to `impersonate` each; the request then runs as the impersonated user."""
+class ImpersonationError(Exception):
+    """A request the impersonation filter cannot even read: kube-apiserver answers it with
+    responsewriters.InternalError, a plain-text 500 (not a Status)."""
+
+
+_AUTH_V1 = "authentication.k8s.io/v1"
+_EXTRA_PREFIX = "impersonate-extra-"
+
+
+def _object_reference(kind: str, name: str, namespace: str = "", api_version: str = "",
+                      field_path: str = "") -> str:
+    """A v1.ObjectReference as fmt's %v prints it: its seven string fields, space-separated."""
+    return "{" + " ".join((kind, namespace, name, "", api_version, "", field_path)) + "}"
+
+
+class _Request(NamedTuple):
+    """One thing to impersonate, as the authorizer is asked about it, and as an error shows it."""
+    resource: str
+    group: str
+    namespace: str
+    name: str
+    subresource: str
+    shown: str
+
+
+def _requests(headers) -> list[_Request]:
+    """buildImpersonationRequests: the user, then each group, each extra value, and the uid."""
+    out: list[_Request] = []
     name = headers.get("Impersonate-User", "")
-    groups = headers.getall("Impersonate-Group", []) if hasattr(headers, "getall") else []
-    if not name:
-        if groups:
-            raise _errors.bad_request(f"requested [{' '.join(groups)}] without impersonating a user")
+    if name:
+        account = split_service_account(name)
+        if account:
+            out.append(_Request("serviceaccounts", "", account[0], account[1], "",
+                                _object_reference("ServiceAccount", account[1], account[0])))
+        else:
+            out.append(_Request("users", "", "", name, "", _object_reference("User", name)))
+    getall = headers.getall if hasattr(headers, "getall") else (lambda k, d: [headers[k]] if k in headers else d)
+    for group in getall("Impersonate-Group", []):
+        out.append(_Request("groups", "", "", group, "", _object_reference("Group", group)))
+    for header, value in headers.items():
+        if header.lower().startswith(_EXTRA_PREFIX):
+            # The key is lower-cased and %-decoded (unescapeExtraKey); a malformed one is kept as sent.
+            raw = header[len(_EXTRA_PREFIX):].lower()
+            try:
+                key = urllib.parse.unquote(raw, errors="strict")
+            except UnicodeDecodeError:
+                key = raw
+            out.append(_Request("userextras", AUTH_GROUP, "", value, key,
+                                _object_reference("UserExtra", value, api_version=_AUTH_V1, field_path=key)))
+    uid = headers.get("Impersonate-Uid", "")
+    if uid:
+        out.append(_Request("uids", AUTH_GROUP, "", uid, "", _object_reference("UID", uid, api_version=_AUTH_V1)))
+    if out and not name:
+        raise ImpersonationError(f"requested [{' '.join(r.shown for r in out)}] without impersonating a user")
+    return out
+
+
+def impersonate(store, user: UserInfo, headers) -> UserInfo:
+    """Impersonate-User, -Group, -Uid and -Extra-<key> (filters/impersonation.go): the requester
+    must be allowed to `impersonate` each one (users, groups, serviceaccounts; uids and
+    userextras/<key> in authentication.k8s.io); the request then runs as the user they describe."""
+    requests = _requests(headers)
+    if not requests:
         return user
-    account = split_service_account(name)
-    if account:
-        target = Attributes(user, "impersonate", True, namespace=account[0], resource="serviceaccounts",
-                            name=account[1])
-    else:
-        target = Attributes(user, "impersonate", True, resource="users", name=name)
-    for attrs in [target] + [Attributes(user, "impersonate", True, resource="groups", name=g) for g in groups]:
+    groups_sent = any(r.resource == "groups" for r in requests)
+    username, uid = "", ""
+    groups: list[str] = []
+    extra: dict[str, list[str]] = {}
+    for resource, group, namespace, name, subresource, _shown in requests:
+        attrs = Attributes(user, "impersonate", True, namespace=namespace, api_group=group,
+                           api_version="v1" if group else "", resource=resource, subresource=subresource,
+                           name=name)
         allowed, reason = _rbac.authorize(store, attrs)
         if not allowed:
             raise forbidden(attrs, reason)
-    all_groups = list(groups)
-    if account:
-        all_groups = [g for g in service_account_groups(account[0]) if g != AUTHENTICATED] + all_groups
-    if AUTHENTICATED not in all_groups:
-        all_groups.append(AUTHENTICATED)
-    return UserInfo(name, tuple(all_groups))
+        if resource == "serviceaccounts":
+            username = f"system:serviceaccount:{namespace}:{name}"
+            if not groups_sent:       # an account's groups follow from its namespace
+                groups = [g for g in service_account_groups(namespace) if g != AUTHENTICATED]
+        elif resource == "users":
+            username = name
+        elif resource == "groups":
+            groups.append(name)
+        elif resource == "userextras":
+            extra.setdefault(subresource, []).append(name)
+        else:
+            uid = name
+    if username != ANONYMOUS and not {AUTHENTICATED, UNAUTHENTICATED} & set(groups):
+        groups.append(AUTHENTICATED)
+    elif username == ANONYMOUS and UNAUTHENTICATED not in groups:
+        groups.append(UNAUTHENTICATED)
+    return UserInfo(username, tuple(groups), uid=uid, extra=extra)
+
+
+def internal_error_text(request_uri: str, err: Exception) -> web.Response:
+    """responsewriters.InternalError: http.Error's plain text, with &, < and > escaped."""
+    text = f"Internal Server Error: {_goquote(request_uri)}: {err}"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return web.Response(status=500, text=text + "\n", content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})

@@ -1,7 +1,8 @@
 """The create-only APIs of authentication and authorization: TokenRequest
 (`kubectl create token`), SelfSubjectReview (`kubectl auth whoami`),
-SelfSubjectAccessReview (`kubectl auth can-i VERB RESOURCE`) and SelfSubjectRulesReview
-(`kubectl auth can-i --list`). Each answers from the request's user and the store, and
+SelfSubjectAccessReview (`kubectl auth can-i VERB RESOURCE`), SelfSubjectRulesReview
+(`kubectl auth can-i --list`), and SubjectAccessReview and LocalSubjectAccessReview (what a
+webhook or an aggregated server asks about someone else). Each answers from the request's user and the store, and
 stores nothing (pkg/registry/authentication, pkg/registry/authorization)."""
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def answer(store, signer, user: UserInfo, plural: str, namespace, name, subresou
         return self_subject_review(user)
     if plural == "selfsubjectaccessreviews":
         return self_subject_access_review(store, user, body)
+    if plural in ("subjectaccessreviews", "localsubjectaccessreviews"):
+        return subject_access_review(store, body, namespace if plural == "localsubjectaccessreviews" else None)
     return self_subject_rules_review(store, user, body)
 
 
@@ -93,35 +96,84 @@ def self_subject_review(user: UserInfo) -> dict:
             "metadata": {"creationTimestamp": None}, "status": {"userInfo": user.as_dict()}}
 
 
-def self_subject_access_review(store, user: UserInfo, body) -> dict:
-    spec = _spec(body)
+def _attributes(spec: dict) -> tuple[dict | None, dict | None, list[dict]]:
+    """(resourceAttributes, nonResourceAttributes, field errors): exactly one must be set
+    (pkg/apis/authorization/validation ValidateSubjectAccessReviewSpec; nil prints "null")."""
     res, nonres = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+    errors = []
     if res is not None and nonres is not None or res is None and nonres is None:
-        # pkg/apis/authorization/validation ValidateSelfSubjectAccessReviewSpec (a nil value prints "null").
         both = res is not None
         shown = json.dumps(nonres, separators=(",", ":")) if both else "null"
-        raise Invalid("SelfSubjectAccessReview", "", [{
+        errors.append({
             "reason": "FieldValueInvalid",
             "field": "spec.nonResourceAttributes" if both else "spec.resourceAttributes",
             "message": f"Invalid value: {_goquote(shown) if not both else shown}: " + (
                 "cannot be specified in combination with resourceAttributes" if both else
-                "exactly one of nonResourceAttributes or resourceAttributes must be specified")}],
-            group="authorization.k8s.io")
+                "exactly one of nonResourceAttributes or resourceAttributes must be specified")})
+    return ((res if isinstance(res, dict) else {}) if res is not None else None,
+            (nonres if isinstance(nonres, dict) else {}) if nonres is not None else None, errors)
+
+
+def _invalid(kind: str, errors: list[dict]) -> None:
+    if errors:
+        raise Invalid(kind, "", errors, group="authorization.k8s.io")
+
+
+def _decide(store, user: UserInfo, res: dict | None, nonres: dict | None) -> dict:
+    """authorizationutil.ResourceAttributesFrom / NonResourceAttributesFrom, then the
+    authorizer: the review's status (RBAC never denies outright, so no `denied`)."""
     if res is not None:
-        res = res if isinstance(res, dict) else {}
         attrs = Attributes(user, res.get("verb", ""), True, namespace=res.get("namespace", ""),
                            api_group=res.get("group", ""), api_version=res.get("version", ""),
                            resource=res.get("resource", ""), subresource=res.get("subresource", ""),
                            name=res.get("name", ""))
     else:
-        nonres = nonres if isinstance(nonres, dict) else {}
         attrs = Attributes(user, nonres.get("verb", ""), False, path=nonres.get("path", ""))
     allowed, reason = _rbac.authorize(store, attrs)
     status: dict = {"allowed": allowed}
     if reason:
         status["reason"] = reason
+    return status
+
+
+def self_subject_access_review(store, user: UserInfo, body) -> dict:
+    spec = _spec(body)
+    res, nonres, errors = _attributes(spec)
+    _invalid("SelfSubjectAccessReview", errors)
     return {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
-            "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
+            "metadata": {"creationTimestamp": None}, "spec": spec, "status": _decide(store, user, res, nonres)}
+
+
+def subject_access_review(store, body, namespace: str | None) -> dict:
+    """POST subjectaccessreviews, or localsubjectaccessreviews in `namespace`: the decision for
+    the user the spec describes (user, groups, uid, extra, as sent: no group is added)
+    (pkg/registry/authorization/{subjectaccessreview,localsubjectaccessreview}/rest.go)."""
+    kind = "LocalSubjectAccessReview" if namespace is not None else "SubjectAccessReview"
+    spec = _spec(body)
+    res, nonres, errors = _attributes(spec)
+    groups = [g for g in spec.get("groups") or [] if isinstance(g, str)]
+    if not spec.get("user") and not groups:
+        errors.append({"reason": "FieldValueInvalid", "field": "spec.user",
+                       "message": f'Invalid value: {_goquote(str(spec.get("user") or ""))}: at least one of user '
+                                  "or group must be specified"})
+    meta: dict = {"creationTimestamp": None}
+    if namespace is not None:
+        # ValidateLocalSubjectAccessReview: the review is about its own namespace only.
+        if res is not None and res.get("namespace", "") != namespace:
+            errors.append({"reason": "FieldValueInvalid", "field": "spec.resourceAttributes.namespace",
+                           "message": f'Invalid value: {_goquote(str(res.get("namespace", "")))}: must match '
+                                      "metadata.namespace"})
+        if nonres is not None:
+            errors.append({"reason": "FieldValueInvalid", "field": "spec.nonResourceAttributes",
+                           "message": f"Invalid value: {json.dumps(nonres, separators=(',', ':'))}: disallowed "
+                                      "on this kind of request"})
+        meta = {"namespace": namespace, "creationTimestamp": None}
+    _invalid(kind, errors)
+    sent = spec.get("extra") if isinstance(spec.get("extra"), dict) else {}
+    extra = {k: tuple(v) for k, v in sent.items() if isinstance(v, list)}
+    subject = UserInfo(str(spec.get("user") or ""), tuple(groups), uid=str(spec.get("uid") or ""), extra=extra)
+    return {"kind": kind, "apiVersion": "authorization.k8s.io/v1", "metadata": meta, "spec": spec,
+            "status": _decide(store, subject, res, nonres)}
 
 
 def self_subject_rules_review(store, user: UserInfo, body) -> dict:

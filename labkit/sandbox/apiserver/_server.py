@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +15,7 @@ from aiohttp import web
 
 from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _openapi_handler, _paging, _protobuf
+from . import _access, _authapis, _discovery, _edge, _negotiation, _openapi_handler, _paging, _protobuf
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
@@ -29,7 +28,6 @@ from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path, by_plural
 from ..storage._store import Event, Store
 
-_TABLE = re.compile(r"as=Table")
 _PREPARED = _edge.PREPARED
 _HOLDING = web.RequestKey("labkit_holding", bool)    # holds the large-body semaphore
 _USER = web.RequestKey("labkit_user", object)        # the authenticated (or impersonated) UserInfo
@@ -138,6 +136,8 @@ class ApiServer:
             _access.authorize(self.store, _access.attributes(user, request.method, request.path, request.query))
         except _errors.ApiError as e:
             return _error(e)
+        except _access.ImpersonationError as e:
+            return _access.internal_error_text(request.raw_path, e)
         request[_USER] = user
         try:
             return await self._handle(request, handler)
@@ -223,13 +223,15 @@ class ApiServer:
         if method == "POST" and target.name is None:
             obj = await self._body(request)
             await self._off_loop_if_large(request, check_fields, obj)
-            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run)
+            created = self.registry.create(target.resource, target.namespace, obj, dry_run=dry_run,
+                                           requester=request[_USER])
             return self._json(created, 201, warnings=warnings)
         if method == "PUT" and target.name:
             obj = await self._body(request)
             await self._off_loop_if_large(request, check_fields, obj)
             updated = self.registry.update(target.resource, target.namespace, target.name, obj,
-                                           subresource=target.subresource, dry_run=dry_run)
+                                           subresource=target.subresource, dry_run=dry_run,
+                                           requester=request[_USER])
             return self._json(updated, 200, warnings=warnings)
         if method == "PATCH" and target.name:
             existed = self.store.get_resource(target.resource, target.namespace, target.name) is not None
@@ -238,7 +240,8 @@ class ApiServer:
             decoded = await self._off_loop_if_large(request, _registry._decode, request.content_type, body)
             patched = self.registry.patch(target.resource, target.namespace, target.name,
                                           request.content_type, body, decoded=decoded,
-                                          subresource=target.subresource, dry_run=dry_run, check=check_fields)
+                                          subresource=target.subresource, dry_run=dry_run, check=check_fields,
+                                          requester=request[_USER])
             return self._json(patched, 200 if existed else 201, warnings=warnings)
         if method == "DELETE" and target.name:
             options = await self._body(request) if request.can_read_body else {}
@@ -366,15 +369,21 @@ class ApiServer:
             metadata["continue"] = _paging.encode(revision, next_start)
             if remaining is not None:
                 metadata["remainingItemCount"] = remaining
-        if self._wants_table(request):
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        if wanted == "Table":
             return self._table(request, target, items, metadata)
+        if wanted == "PartialObjectMetadataList":
+            return self._json(_negotiation.partial_list(items, metadata), 200, request)
         body = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
                 "metadata": metadata, "items": items}
         return self._json(body, 200, request)
 
     def _object_response(self, request, target: Target, obj: dict) -> web.Response:
-        if self._wants_table(request):
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        if wanted == "Table":
             return self._table(request, target, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
+        if wanted == "PartialObjectMetadata":
+            return self._json(_negotiation.partial(obj), 200, request)
         return self._json(obj, 200, request)
 
     def _table(self, request, target: Target, items: list[dict], list_meta: dict) -> web.Response:
@@ -386,11 +395,6 @@ class ApiServer:
                               continue_token=list_meta.get("continue", ""),
                               remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
-
-    @staticmethod
-    def _wants_table(request: web.Request) -> bool:
-        accept = request.headers.get("Accept", "")
-        return bool(_TABLE.search(accept)) and "g=meta.k8s.io" in accept
 
     def _json(self, body: dict, status: int, request: web.Request | None = None,
               warnings: list[str] = ()) -> web.Response:
@@ -440,7 +444,8 @@ class ApiServer:
                 field_sel.validate(target.resource.kind)
         except _selectors.SelectorError as e:
             raise _errors.bad_request(str(e))
-        table = self._wants_table(request)
+        wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
+        table = wanted == "Table"
 
         def selected(obj: dict) -> bool:
             return ((label_sel is None or label_sel.matches(obj["metadata"].get("labels") or {}))
@@ -460,6 +465,8 @@ class ApiServer:
                 obj = _tables.table(target.resource.plural, [obj], now=self.store.clock.now(),
                                     include_object=q.get("includeObject", "Metadata"),
                                     resource_version=obj["metadata"].get("resourceVersion", ""))
+            elif wanted == "PartialObjectMetadata":       # a metadata informer's watch
+                obj = _negotiation.partial(obj)
             await response.write(_gojson.dumps({"type": kind, "object": obj}))
 
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..apis import _errors
 from ..apis._resources import by_plural
 from ._user import MASTERS, UserInfo
 
@@ -184,6 +185,38 @@ def rules_for(store, user: UserInfo, namespace: str) -> tuple[list[dict], list[d
                     entry["resourceNames"] = list(rule["resourceNames"])
                 resource_rules.append(entry)
     return resource_rules, url_rules, errors
+
+
+def owner_rules(store, user: UserInfo, namespace: str) -> tuple[list[dict], list[str]]:
+    """rule.go RulesFor: every rule of every role bound to the user cluster-wide or in
+    `namespace`, as written, and the errors met (missing roles) on the way."""
+    rules: list[dict] = []
+    errors: list[str] = []
+    for _desc, found, error in _visit(store, user, namespace):
+        if error:
+            errors.append(error)
+        else:
+            rules.extend(r for r in found if isinstance(r, dict))
+    return rules, errors
+
+
+def role_ref_rules(store, role_ref: dict, namespace: str) -> list[dict]:
+    """rule.go GetRoleReferenceRules: the rules of the role a binding names; a missing role
+    is the NotFound the role getter returns."""
+    name = role_ref.get("name", "")
+    if role_ref.get("kind") == "Role":
+        role, what = store.get_resource(ROLES, namespace, name), "roles"
+    elif role_ref.get("kind") == "ClusterRole":
+        role, what = store.get_resource(CLUSTER_ROLES, None, name), "clusterroles"
+    else:
+        # A plain error in Go, which the API server answers as an internal error.
+        text = f'unsupported role reference kind: "{role_ref.get("kind", "")}"'
+        raise _errors.ApiError(500, "InternalError", f"Internal error occurred: {text}",
+                               {"causes": [{"message": text}]})
+    if role is None:
+        raise _errors.ApiError(404, "NotFound", f'{what}.{RBAC_GROUP} "{name}" not found',
+                               {"name": name, "group": RBAC_GROUP, "kind": what})
+    return [r for r in role.get("rules") or [] if isinstance(r, dict)]
 
 
 def forbidden_message(attrs: Attributes, reason: str = "") -> str:

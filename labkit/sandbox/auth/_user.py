@@ -28,7 +28,7 @@ class UserInfo:
         if self.groups:
             out["groups"] = list(self.groups)
         if self.extra:
-            out["extra"] = {k: list(v) for k, v in self.extra.items()}
+            out["extra"] = {k: list(self.extra[k]) for k in sorted(self.extra)}     # a Go map: sorted keys
         return out
 
 

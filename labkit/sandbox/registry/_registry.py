@@ -11,7 +11,7 @@ import uuid
 
 from ...kube.objects import clone
 from ...kube.labels import selector_string
-from . import _admission, _nodeports, _patch, _patch_errors
+from . import _admission, _nodeports, _patch, _patch_errors, _policybased
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
 from .._clock import rfc3339
@@ -33,7 +33,10 @@ class Registry:
         self.store, self.config = store, config
 
     # --- create --------------------------------------------------------------------
-    def create(self, resource: Resource, namespace: str | None, obj: dict, *, dry_run: bool = False) -> dict:
+    def create(self, resource: Resource, namespace: str | None, obj: dict, *, dry_run: bool = False,
+               requester=None) -> dict:
+        """requester: the request's user, for what only some users may write (RBAC's
+        escalation checks); None for the sandbox's own writes."""
         if not isinstance(obj, dict):
             raise _errors.bad_request("the body of the request was in an unknown format")
         obj = clone(obj)
@@ -48,6 +51,7 @@ class Registry:
             self._check_namespace(resource, namespace, meta.get("name") or meta.get("generateName", ""))
         else:
             meta.pop("namespace", None)
+        _policybased.check(self.store, requester, resource, namespace, "", obj)
         for field in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "generation"):
             meta.pop(field, None)
         if not meta.get("name") and meta.get("generateName") and not dry_run:
@@ -77,7 +81,7 @@ class Registry:
 
     # --- update --------------------------------------------------------------------
     def update(self, resource: Resource, namespace: str | None, name: str, obj: dict,
-               *, subresource: str | None = None, dry_run: bool = False) -> dict:
+               *, subresource: str | None = None, dry_run: bool = False, requester=None) -> dict:
         if not isinstance(obj, dict):
             raise _errors.bad_request("the body of the request was in an unknown format")
         current = self._existing(resource, namespace, name)
@@ -89,6 +93,8 @@ class Registry:
         sent_rv = meta.get("resourceVersion")
         if sent_rv and sent_rv != current["metadata"]["resourceVersion"]:
             raise _errors.conflict(resource, name)
+        if subresource is None:
+            _policybased.check(self.store, requester, resource, namespace, name, obj, old=current)
         if subresource == "status":
             new = clone(current)
             new["status"] = clone(obj.get("status", {}))
@@ -123,7 +129,7 @@ class Registry:
     # --- patch ---------------------------------------------------------------------
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str,
               body: bytes, *, subresource: str | None = None, dry_run: bool = False,
-              check=None, decoded: tuple | None = None) -> dict:
+              check=None, decoded: tuple | None = None, requester=None) -> dict:
         """check(obj), when given, sees the patched object before it is written (field validation).
         decoded, when given, is `_decode(content_type, body)` done already (off the event loop)."""
         patch_type, decoded = decoded or _decode(content_type, body)
@@ -137,7 +143,7 @@ class Registry:
                 check(obj)
             _require_object_meta(resource, obj)
             obj.setdefault("metadata", {}).setdefault("name", name)
-            return self.create(resource, namespace, obj, dry_run=dry_run)
+            return self.create(resource, namespace, obj, dry_run=dry_run, requester=requester)
         patched = _apply(resource.kind, patch_type, clone(current), decoded)
         if check and subresource is None:
             try:
@@ -149,7 +155,8 @@ class Registry:
             patched["metadata"].get("resourceVersion") or current["metadata"]["resourceVersion"])
         if patch_type == _patch.APPLY_PATCH:
             patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        return self.update(resource, namespace, name, patched, subresource=subresource, dry_run=dry_run)
+        return self.update(resource, namespace, name, patched, subresource=subresource, dry_run=dry_run,
+                           requester=requester)
 
     # --- the scale subresource ----------------------------------------------------
     def scale(self, resource: Resource, namespace: str | None, name: str, *, sent: dict | None = None,
