@@ -49,12 +49,12 @@ def render() -> str:
 def _api_details() -> list[str]:
     """Subresources by verb, the protocol features served, and the release's kinds not served."""
     from labkit.sandbox.apis import _openapi
-    from labkit.sandbox.apis._resources import RESOURCES, SUBRESOURCE_KINDS
+    from labkit.sandbox.apis._resources import RESOURCES, subresource_kind
 
     out = ["### Subresources", "", "| resource | subresource | kind | verbs |", "|---|---|---|---|"]
     for r in RESOURCES:
         for sub in r.subresources:
-            g, v, kind, verbs = SUBRESOURCE_KINDS[sub]
+            g, v, kind, verbs = subresource_kind(r.plural, sub)
             kind = f"{g + '/' if g else ''}{v}/{kind}" if kind else f"{r.api_version}/{r.kind}"
             out.append(f"| {r.plural} | {sub} | {kind} | {', '.join(verbs)} |")
     out += ["", "### Protocol", "",
@@ -69,6 +69,11 @@ def _api_details() -> list[str]:
             "minute and 2 s before `timeoutSeconds`), label and field selectors, Tables.",
             "- `pods/log`: `container`, `follow`, `tailLines`, `sinceSeconds`, `sinceTime`, "
             "`limitBytes`, `timestamps`, `previous` (400: no container has terminated).",
+            "- `pods/portforward`: SPDY/3.1 in a WebSocket tunnel (`SPDY/3.1+portforward.k8s.io`, "
+            "kubectl 1.31+), plain `Upgrade: SPDY/3.1`, and the `v4.channel.k8s.io` channels "
+            "(the Python client); the pod's simulated servers answer the bytes.",
+            "- `services/NAME[:PORT]/proxy`, `pods/NAME[:PORT]/proxy`: the pod's answer through the "
+            "API server; `nodes/NAME/proxy`: the kubelet's `healthz`, `configz`, `pods`.",
             "- Errors: `Status` bodies as encoding/json writes them, `Content-Type: application/json`.",
             "", "### Kinds of the release not served", "",
             "Every kind with a list in the release's OpenAPI definitions that the table above lacks:", "",

@@ -29,7 +29,6 @@ from kubernetes.stream.ws_client import ERROR_CHANNEL, RESIZE_CHANNEL  # noqa: E
 
 NO_RC = pytest.mark.xfail(strict=True, reason="ReplicationControllers (core/v1 replicationcontrollers) "
                                               "are not served")
-NO_PORTFORWARD = pytest.mark.xfail(strict=True, reason="pods/portforward is not served")
 NO_CRD = pytest.mark.xfail(strict=True, reason="CustomResourceDefinitions (apiextensions.k8s.io/v1) are not served")
 NO_SSA_MANAGED_FIELDS = pytest.mark.xfail(strict=True, reason="server-side apply records no managedFields")
 
@@ -216,7 +215,6 @@ def _web_pod(core, namespace: str, name: str = "web") -> str:
     return name
 
 
-@NO_PORTFORWARD
 def test_portforward_raw_sockets(core, namespace):
     """test_client.py test_portforward_raw: one port-forward carries several ports; each is a
     socket; a port nobody listens on closes with an error; closing every socket ends it."""
@@ -239,7 +237,6 @@ def test_portforward_raw_sockets(core, namespace):
     assert pf.error(80) is None
 
 
-@NO_PORTFORWARD
 def test_portforward_http_through_urllib(core, namespace):
     """test_client.py test_portforward_http: HTTP over a port-forward socket, as a library
     would use it with socket.create_connection replaced."""

@@ -143,7 +143,8 @@ def test_curl_7_29_globs_brackets_so_an_ipv6_literal_needs_globoff():
 
 @pytest.mark.parametrize("image", [NETSHOOT, DEBIAN])
 def test_curl_ipv6_literals_connect_and_are_refused_where_nothing_listens(image):
-    for url, shown in (("http://[::1]/", "::1 port 80"), ("http://[fd00::1]:8080/", "fd00::1 port 8080")):
+    # Port 81: the nginx image's own server listens on [::]:80 (10-listen-on-ipv6-by-default.sh).
+    for url, shown in (("http://[::1]:81/", "::1 port 81"), ("http://[fd00::1]:8080/", "fd00::1 port 8080")):
         out, err, code = sh(f"curl -sS {url}", image=image)
         assert code == 7 and "Could not resolve" not in err
         assert re.fullmatch(rf"curl: \(7\) Failed to connect to {shown} after \d+ ms: "

@@ -56,3 +56,9 @@ def object_uid(seed: int, kind: str, namespace: str | None, name: str, incarnati
 def spread(seed: int, *parts: object) -> int:
     """A stable integer for picking among candidates (addresses, nodes)."""
     return int.from_bytes(_digest(seed, *parts)[:8], "big")
+
+
+def pod_sandbox_id(seed: int, namespace: str, name: str) -> str:
+    """The 64-hex-digit id the container runtime gives a pod's sandbox (what the kubelet's
+    events and port-forward errors name), stable for the pod's name and the seed."""
+    return "".join(f"{spread(seed, 'sandbox', i, namespace, name):016x}" for i in range(4))

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .._release import KUBERNETES_VERSION
-from ._resources import RESOURCES, SUBRESOURCE_KINDS, Resource
+from ._resources import RESOURCES, Resource, subresource_kind
 
 _DATA = Path(__file__).resolve().parent / "openapi" / "definitions.json.gz"
 _APIMACHINERY = "io.k8s.apimachinery."
@@ -69,7 +69,7 @@ def _closure(defs: dict, roots) -> list[str]:
 def _served_kinds(r: Resource) -> list[tuple[str, str, str]]:
     kinds = [(r.group, r.version, r.kind), (r.group, r.version, r.kind + "List")]
     for sub in r.subresources:
-        g, v, kind, _ = SUBRESOURCE_KINDS[sub]
+        g, v, kind, _ = subresource_kind(r.plural, sub)
         if kind is not None:
             kinds.append((g, v, kind))
     return kinds

@@ -55,9 +55,9 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "nodes", "Node", namespaced=False, short_names=("no",),
              subresources=("status", "proxy")),
     Resource("", "v1", "pods", "Pod", short_names=("po",), categories=("all",),
-             subresources=("attach", "exec", "log", "status")),
+             subresources=("attach", "exec", "log", "portforward", "proxy", "status")),
     Resource("", "v1", "services", "Service", short_names=("svc",), categories=("all",),
-             subresources=("status",)),
+             subresources=("proxy", "status")),
     Resource("", "v1", "endpoints", "Endpoints", short_names=("ep",)),
     Resource("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
     Resource("", "v1", "secrets", "Secret"),
@@ -106,10 +106,23 @@ SUBRESOURCE_KINDS = {
     "log": ("", "v1", "Pod", ("get",)),
     "status": (None, None, None, ("get", "patch", "update")),
     "scale": ("autoscaling", "v1", "Scale", ("get", "patch", "update")),
+    "portforward": ("", "v1", "PodPortForwardOptions", ("create", "get")),
     "proxy": ("", "v1", "NodeProxyOptions", ("create", "delete", "get", "patch", "update")),
     "finalize": ("", "v1", "Namespace", ("update",)),
     "token": ("authentication.k8s.io", "v1", "TokenRequest", ("create",)),
 }
+
+# Where one subresource name answers with a different kind per resource.
+_PROXY_KINDS = {"pods": "PodProxyOptions", "services": "ServiceProxyOptions", "nodes": "NodeProxyOptions"}
+
+
+def subresource_kind(plural: str, sub: str) -> tuple:
+    """(group, version, kind, verbs) of `plural/sub` as discovery lists it."""
+    group, version, kind, verbs = SUBRESOURCE_KINDS[sub]
+    if sub == "proxy":
+        kind = _PROXY_KINDS[plural]
+    return group, version, kind, verbs
+
 
 GROUPS: dict[str, list[str]] = {}
 for _r in RESOURCES:

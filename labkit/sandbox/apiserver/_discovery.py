@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from .. import _release
-from ..apis._resources import GROUPS, RESOURCES, SUBRESOURCE_KINDS, Resource
+from ..apis._resources import GROUPS, RESOURCES, Resource, subresource_kind
 
 _AGGREGATED = "application/json;g=apidiscovery.k8s.io;v={};as=APIGroupDiscoveryList"
 
@@ -42,7 +42,7 @@ def api_group(group: str) -> dict | None:
 
 
 def _subresource_kind(r: Resource, sub: str) -> tuple[str, str, str, tuple[str, ...]]:
-    g, v, kind, verbs = SUBRESOURCE_KINDS[sub]
+    g, v, kind, verbs = subresource_kind(r.plural, sub)
     if g is None:       # the resource's own kind (status)
         g, v, kind = r.group, r.version, r.kind
     return g, v, kind, verbs

@@ -22,7 +22,8 @@ from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
 from ._exec import handle_attach, handle_exec
 from ._logs import handle_log
-from .. import _bootstrap
+from ._portforward import handle_portforward
+from ._proxy import handle_proxy
 from .._clock import Clock
 from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path, by_plural
@@ -41,7 +42,7 @@ class Target:
     namespace: str | None
     name: str | None
     subresource: str | None
-    rest: str = ""          # what follows a subresource (node proxy paths)
+    rest: str = ""          # what follows a subresource (proxy paths)
 
 
 def parse_path(path: str) -> Target | None:
@@ -96,6 +97,7 @@ class Cluster(Protocol):
     clock: Clock
     token: str
     dns: Any                     # the DNS server (its query log and cache), or None
+    network: Any                 # the simulated pod network: what port-forward and the proxy reach
 
     def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed) -> Any: ...
 
@@ -196,7 +198,9 @@ class ApiServer:
         if target.subresource == "log":
             return await handle_log(self.sandbox, request, target, _PREPARED)
         if target.subresource == "proxy":
-            return self._node_proxy(target)
+            return await handle_proxy(self.sandbox, request, target)
+        if target.subresource == "portforward":
+            return await handle_portforward(self.sandbox, request, target)
         if target.subresource == "scale":
             return await self._scale(request, target)
         if target.subresource is None and \
@@ -553,16 +557,6 @@ class ApiServer:
         else:
             scale = self.registry.scale(target.resource, target.namespace, target.name)
         return self._json(scale, 200)
-
-    def _node_proxy(self, target: Target) -> web.Response:
-        node = self.store.get_resource(target.resource, None, target.name)
-        if node is None:
-            raise _errors.not_found(target.resource, target.name)
-        if target.rest == "configz":
-            return _json_bytes({"kubeletconfig": _bootstrap.kubelet_config(self.config, node)})
-        if target.rest in ("healthz", ""):
-            return web.Response(text="ok")
-        return web.Response(status=404, text="404 page not found\n")
 
 
 # The watch cache's bookmarks (apiserver/pkg/storage/cacher cacheWatcher.nextBookmarkTime):

@@ -125,7 +125,7 @@ class Kubelet(Controller):
         # is containerd's, wrapping the plugin's (plugins/ipam/host-local/backend/allocator:
         # the range set printed from its first address, the gateway's, to the last).
         self._waiting_ip.add(key)
-        sandbox_id = "".join(f"{_naming.spread(self.config.seed, 'sandbox', i, *key):016x}" for i in range(4))
+        sandbox_id = _naming.pod_sandbox_id(self.config.seed, *key)
         self.record(pod, "FailedCreatePodSandBox",
                     "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for "
                     f'sandbox "{sandbox_id}": plugin type="ptp" failed (add): failed to allocate for range 0: '

@@ -8,12 +8,11 @@ as passing: the sandbox does not run a container's own processes.
 """
 from __future__ import annotations
 
+from ..runtime import _nginx
 from ..runtime._images import profile
+from ..runtime._podservers import COREDNS_PATHS, coredns_image
 
-HELLO_PORT = 80          # nginxdemos/hello listens on port 80 only, and answers every path
-# CoreDNS's HTTP listeners in kubeadm's Corefile: health (:8080/health), ready
-# (:8181/ready) and prometheus (:9153/metrics); any other path is a 404.
-COREDNS_PATHS = {8080: "/health", 8181: "/ready", 9153: "/metrics"}
+HELLO_PORT = 80          # nginxdemos/hello and nginx listen on port 80 only (hello answers every path)
 
 
 def readiness_failure(pod: dict, container: dict, pod_ip: str) -> str | None:
@@ -32,6 +31,10 @@ def readiness_failure(pod: dict, container: dict, pod_ip: str) -> str | None:
                     "connect: connection refused")
         if _coredns(container) and COREDNS_PATHS[port] != path.split("?", 1)[0]:
             return "HTTP probe failed with statuscode: 404"     # prober/http: status >= 400
+        if profile(container.get("image", "")).http_server == "nginx-static":
+            status = _nginx.static("GET", path)[0]      # the nginx image serves files, not every path
+            if status >= 400:
+                return f"HTTP probe failed with statuscode: {status}"
         return None
     if isinstance(probe.get("tcpSocket"), dict):
         action = probe["tcpSocket"]
@@ -54,7 +57,7 @@ def _port(container: dict, port) -> int | str | None:
 
 
 def _coredns(container: dict) -> bool:
-    return "/coredns:" in "/" + container.get("image", "").rsplit("/", 1)[-1].split("@")[0] + ":"
+    return coredns_image(container.get("image", ""))
 
 
 def _serves(container: dict, port) -> bool:

@@ -31,7 +31,7 @@ class ImageProfile:
     ref: str                               # the image reference as written in the pod spec
     tools: frozenset[str]                  # command names present in the image
     libc: str = "glibc"                    # "glibc" or "musl": decides the resolver's search walk
-    http_server: str | None = None         # "hello-plain", "hello-html" or None
+    http_server: str | None = None         # "hello-plain", "hello-html", "nginx-static" or None
     shell: str = "sh"                      # the shell's name in error messages ("sh", "bash")
     busybox: bool = False                  # tools are BusyBox applets (own nslookup, wget formats)
 

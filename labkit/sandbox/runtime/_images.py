@@ -7,7 +7,7 @@
 | registry.k8s.io/e2e-test-images/jessie-dnsutils | debian:jessie | glibc | dash | dnsutils (dig, nslookup, host), getent, bash 4.3; no ping, curl or wget | kubernetes test/images/jessie-dnsutils/Dockerfile |
 | busybox | BusyBox | glibc (default variant since Dec 2022; uclibc before, and on `-uclibc` tags; musl on `-musl` tags) | BusyBox ash | BusyBox applets: own nslookup, wget, ping; no curl, dig, getent | docker-library/busybox commit 4858368 "glibc variants the default" |
 | centos:7 | CentOS 7 | glibc | bash 4.2 | bash, curl, ping (iputils), getent; no dig/nslookup (bind-utils absent) | the lab this course is based on |
-| nginx | debian (bookworm) | glibc | dash | bash 5, curl, getent; no ping, dig, nslookup, wget | nginxinc/docker-nginx mainline/debian/Dockerfile |
+| nginx | debian (bookworm) | glibc | dash | bash 5, curl, getent; no ping, dig, nslookup, wget; serves the welcome page (nginx-static) | nginxinc/docker-nginx mainline/debian/Dockerfile |
 | alpine | Alpine | musl | BusyBox ash | BusyBox applets, getent (musl-utils); no curl, dig | alpine minirootfs |
 | anything else | - | glibc | sh | a minimal shell and coreutils | - |
 
@@ -129,10 +129,10 @@ def traits(image: str) -> Traits:
     if name == "nginx":
         if "alpine" in tag:
             tools = _CORE | _BUSYBOX_NET | {"curl", "getent", "busybox", "ash"}
-            return Traits(ImageProfile(image, frozenset(tools), "musl", None, "sh", True),
+            return Traits(ImageProfile(image, frozenset(tools), "musl", "nginx-static", "sh", True),
                           "ash", None, "busybox", nginx_env, NGINX_ALPINE)
         tools = _DEBIAN | {"curl"}
-        return Traits(ImageProfile(image, frozenset(tools), "glibc", None, "sh", False),
+        return Traits(ImageProfile(image, frozenset(tools), "glibc", "nginx-static", "sh", False),
                       "dash", "bash5", "gnu", nginx_env, NGINX_DEBIAN)
     if name == "alpine":
         tools = _CORE | _BUSYBOX_NET | {"getent", "busybox", "ash"}
@@ -203,7 +203,7 @@ def default_command(image: str) -> list[str] | None:
     (docker-library busybox and alpine `CMD ["sh"]`/`["/bin/sh"]`, centos:7 `CMD ["/bin/bash"]`,
     netshoot `CMD ["zsh"]`, nginx images' entrypoint script starting nginx.)"""
     name, tag = normalize(image)
-    if traits(image).profile.http_server is not None or name == "nginx":
+    if traits(image).profile.http_server is not None:
         return ["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]
     return {"busybox": ["sh"], "alpine": ["/bin/sh"], "nicolaka/netshoot": ["zsh"],
             "centos": ["/bin/bash"]}.get(name)

@@ -28,10 +28,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import _nginx
 from ._netpolicy import End, allows
 
-# nginxdemos/hello is built FROM nginx:mainline-alpine; this is the nginx it ships.
-NGINX_VERSION = "1.27.4"
+# nginxdemos/hello is built FROM nginx:mainline-alpine: the same nginx as the nginx image.
+NGINX_VERSION = _nginx.NGINX_VERSION
 
 # What a reply's TTL reads at the client (initial TTL 64, minus one per router on the way
 # back): a bridge CNI delivers same-node traffic without routing it, and across nodes
@@ -336,8 +337,15 @@ class Network:
         """What the server behind `conn` answers to one request; client is "ip:port"."""
         if conn.server == "outside":
             return outside_response(conn, method, host, now)
-        request_id = "%032x" % self._rng.getrandbits(128)
-        response = hello_response(conn, method, target, now, request_id, client)
+        if conn.server == "nginx-static":
+            status, headers, body = _nginx.static(method, target)
+            response = HttpResponse(status, _nginx.REASONS[status],
+                                    [("Server", f"nginx/{NGINX_VERSION}"),
+                                     ("Date", http_date(now.replace(microsecond=0)))] + headers,
+                                    b"" if method == "HEAD" else body)
+        else:
+            request_id = "%032x" % self._rng.getrandbits(128)
+            response = hello_response(conn, method, target, now, request_id, client)
         if conn.pod is not None:
             # nginx's `main` log_format: $remote_addr - $remote_user [$time_local] "$request"
             # $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"
