@@ -12,10 +12,9 @@ back to SPDY only if the upgrade is refused); `explain` reads OpenAPI v3 since 1
 discovery asks for aggregated apidiscovery.k8s.io/v2 since 1.30 (v2beta1 before); kubectl
 warns when it is more than one minor from the server (`version`); 1.34+ names the namespace
 in `delete`'s output. Client-side apply before 1.34 reads each field's patch strategy from
-/openapi/v2 as protobuf. Not covered here: port-forward, which the sandbox does not serve;
-kubectl 1.30 asks for it as an SPDY/3.1 upgrade (X-Stream-Protocol-Version:
-portforward.k8s.io), 1.31+ as a WebSocket carrying `SPDY/3.1+portforward.k8s.io`, falling back
-to SPDY; kubectl 1.29 and older would also need SPDY for exec and attach.
+/openapi/v2 as protobuf. port-forward: 1.30 asks for an SPDY/3.1 upgrade (X-Stream-Protocol-
+Version: portforward.k8s.io), 1.31+ for a WebSocket carrying `SPDY/3.1+portforward.k8s.io`.
+kubectl 1.29 and older (not tested) would need SPDY for exec and attach as well.
 """
 from __future__ import annotations
 
@@ -164,6 +163,28 @@ def test_exec_logs_and_an_interactive_shell_on_a_pty(old_kubectl, ns):
             os.waitpid(term.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+
+
+def test_port_forward_with_each_minors_default_transport(old_kubectl, ns):
+    """kubectl 1.30 upgrades to SPDY/3.1 itself; 1.31+ tunnels SPDY in a WebSocket
+    (KUBECTL_PORT_FORWARD_WEBSOCKETS on by default), falling back to the plain upgrade."""
+    import http.client
+    old_kubectl("run", "web", "-n", ns, "--image=nginxdemos/hello:plain-text", "--port=80")
+    old_kubectl("wait", "-n", ns, "--for=condition=Ready", "pod/web", "--timeout=30s")
+    proc = subprocess.Popen([str(old_kubectl.binary), "port-forward", "-n", ns, "pod/web", ":80"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=old_kubectl.env)
+    try:
+        first = proc.stdout.readline()
+        match = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80$", first.strip())
+        assert match, (first, proc.stderr.read() if proc.poll() is not None else "")
+        conn = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=30)
+        conn.request("GET", "/")
+        answer = conn.getresponse()
+        assert answer.status == 200 and "Server name: web" in answer.read().decode()
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
 
 
 def test_auth_can_i_and_the_create_generators(old_kubectl, ns):
