@@ -63,6 +63,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "secrets", "Secret"),
     Resource("", "v1", "events", "Event", short_names=("ev",)),
     Resource("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), subresources=("token",)),
+    Resource("", "v1", "replicationcontrollers", "ReplicationController", short_names=("rc",),
+             categories=("all",), subresources=("scale", "status")),
     Resource("apps", "v1", "deployments", "Deployment", short_names=("deploy",),
              categories=("all",), subresources=("scale", "status")),
     Resource("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 from typing import Iterator
 
 from ...kube.objects import clone
@@ -94,7 +95,9 @@ def active(pod: dict) -> bool:
             and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_time(stamp: str) -> float:
+    # Cached: the event sweep reads thousands of Events stamped within the same few seconds.
     return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
 
 
