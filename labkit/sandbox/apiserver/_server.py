@@ -14,7 +14,7 @@ import yaml
 from aiohttp import web
 
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _negotiation, _paging
+from . import _access, _authapis, _discovery, _edge, _negotiation, _openapi_handler, _paging
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
@@ -202,6 +202,8 @@ class ApiServer:
             return await handle_portforward(self.sandbox, request, target)
         if target.subresource == "scale":
             return await self._scale(request, target)
+        if target.subresource is None and _access.request_verb(method, path, request.query) not in target.resource.verbs:
+            raise _errors.method_not_allowed()
         if method == "GET":
             if target.name is None:
                 if _edge.query_bool(request, "watch"):
@@ -264,14 +266,12 @@ class ApiServer:
             return self._json(gone, 200, request)
         if method == "DELETE" and target.name is None:
             return self._delete_collection(request, target, dry_run)
-        raise _errors.ApiError(405, "MethodNotAllowed",
-                               "the server does not allow this method on the requested resource")
+        raise _errors.method_not_allowed()
 
     async def _create_only(self, request: web.Request, target: Target) -> web.Response:
         """TokenRequest and the reviews: POST only, answered from the request's user."""
         if request.method != "POST" or (target.name is None) == (target.subresource == "token"):
-            raise _errors.ApiError(405, "MethodNotAllowed",
-                                   "the server does not allow this method on the requested resource")
+            raise _errors.method_not_allowed()
         answer = _authapis.answer(self.store, self.sandbox.token_signer, request[_USER], target.resource.plural,
                                   target.namespace, target.name, target.subresource, await self._body(request))
         return self._json(answer, 201)
@@ -289,7 +289,7 @@ class ApiServer:
                 return _json_bytes(body, content_type=_discovery.aggregated_content_type(aggregated))
             return _json_bytes(_discovery.api_versions() if path == "/api" else _discovery.api_group_list())
         if path.startswith("/openapi/"):
-            return await _discovery.openapi_route(request, path, self.store.clock)
+            return await _openapi_handler.route(request, path, self.store.clock)
         parts = [p for p in path.split("/") if p]
         if path == "/api/v1":
             return _json_bytes(_discovery.resource_list("", "v1"))
