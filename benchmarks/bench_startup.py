@@ -65,14 +65,21 @@ def import_time() -> float:
     return median(runs)
 
 
+def _bytecode_note() -> str:
+    # Without cached bytecode every start compiles the project's sources again (a few tenths
+    # of a second of the figure): say so, since a figure means little without it.
+    return "; PYTHONDONTWRITEBYTECODE is set: sources compiled at every start" \
+        if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
+
+
 def run(ctx) -> list[Figure]:
     cold = [cold_up() for _ in range(RUNS)]
     in_proc = [in_process() for _ in range(RUNS)]
     return [
         Figure("labkit sandbox up -> /readyz (median of 5)", median(cold), "s", TARGET,
-               f"min {min(cold):.3f}, max {max(cold):.3f}; fresh LABKIT_HOME each"),
+               f"min {min(cold):.3f}, max {max(cold):.3f}; fresh LABKIT_HOME each{_bytecode_note()}"),
         Figure("Sandbox().start() in-process (median of 5)", median(in_proc), "s", TARGET,
                "fresh home, modules already imported"),
         Figure("import of the server's modules (fresh interpreter)", import_time(), "s", "",
-               "included in the `up` figure"),
+               f"included in the `up` figure{_bytecode_note()}"),
     ]

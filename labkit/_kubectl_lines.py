@@ -269,7 +269,8 @@ def wait(lab, kind, name, condition=None, namespace="default", timeout=60, **_) 
     res = lab._resources.lookup(kind)
     condition = condition or ("Available" if res.kind == "Deployment" else "Ready")
     ns = ns_flag(lab, lab.ns(namespace)) if res.namespaced else []
-    return [line(["wait", f"--for=condition={condition}", f"{kind}/{name}", *ns, f"--timeout={timeout:g}s"])]
+    wanted = "--for=delete" if condition == "delete" else f"--for=condition={condition}"
+    return [line(["wait", wanted, f"{kind}/{name}", *ns, f"--timeout={timeout:g}s"])]
 
 
 def kubelet_config(lab, node=None, **_) -> list[str]:

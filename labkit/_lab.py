@@ -10,6 +10,7 @@ from . import _kubectl_lines as _kubectl
 from ._apply import default_manifests
 from ._sandbox_extras import SandboxExtras
 from ._transport import Transport
+from .kube.labels import selector_string
 from .kube.objects import without_managed_fields
 from .kube.resolvconf import ResolvConf
 from ._progress import Progress as _Progress
@@ -362,8 +363,8 @@ class Lab:
     def scale(self, deployment: str, replicas: int, namespace: str = "default", wait: bool = True,
               timeout: float = 60, progress: bool = False) -> dict:
         """`kubectl scale deployment NAME --replicas=N`, then (unlike kubectl) wait until the
-        Deployment has N available replicas and the Endpoints of every Service selecting it
-        list N ready addresses. Returns the Scale's spec and status (after the wait, when it waits).
+        Deployment has N available replicas, the Endpoints of every Service selecting it
+        list N ready addresses, and the pods a scale-down removes have finished terminating. Returns the Scale's spec and status (after the wait, when it waits).
 
         >>> lab.scale("nginx-deployment", 3)
         {'spec': {'replicas': 3}, 'status': {'replicas': 3, 'selector': 'app=web'}}
@@ -387,9 +388,12 @@ class Lab:
             labels = (dep["spec"]["template"].get("metadata") or {}).get("labels") or {}
             endpoints_ok = available == replicas and all(
                 len(self.ready_endpoints(svc, ns)) == replicas for svc in self._services_selecting(ns, labels))
+            # Pods a scale-down deleted stay, Terminating, for as long as they take to stop.
+            settled = endpoints_ok and len(self._list(
+                self._resources.lookup("pods"), ns, selector=selector_string(dep["spec"].get("selector")))) == replicas
             if bar:
                 bar.update(available)
-            if endpoints_ok:
+            if settled:
                 if bar:
                     bar.done()
                 return
@@ -418,13 +422,17 @@ class Lab:
     def wait(self, kind: str, name: str, condition: str | None = None, namespace: str = "default",
              timeout: float = 60) -> dict:
         """`kubectl wait KIND/NAME --for=condition=COND` (default Ready for pods, Available
-        for deployments); returns the object. Lists, then watches from that version."""
+        for deployments); returns the object. `condition="delete"` is `--for=delete`: wait
+        until the object is gone (a pod finishes terminating), returns None. Lists, then
+        watches from that version."""
         res = self._resources.lookup(kind)
         ns = self.ns(namespace) if res.namespaced else None
         condition = condition or ("Available" if res.kind == "Deployment" else "Ready")
-
-        obj, reason = self._watch_until(res, ns, name, lambda o: _readiness.condition_unmet(o, condition),
-                                        time.monotonic() + timeout)
+        if condition == "delete":
+            check = lambda o: None if o is None else "still there"      # noqa: E731
+        else:
+            check = lambda o: _readiness.condition_unmet(o, condition)  # noqa: E731
+        obj, reason = self._watch_until(res, ns, name, check, time.monotonic() + timeout)
         if reason is not None:
             raise errors.Timeout(f"timed out waiting for the condition on {res.plural}/{name}")
         return obj

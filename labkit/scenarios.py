@@ -310,6 +310,7 @@ kind: Pod
 metadata: {name: legacy, namespace: default, labels: {role: client}}
 spec:
   dnsPolicy: Default
+  terminationGracePeriodSeconds: 0       # sleep ignores SIGTERM: delete at once
   containers:
     - name: legacy
       image: centos:7

@@ -27,8 +27,6 @@ from kubernetes.client.rest import ApiException  # noqa: E402
 from kubernetes.stream import portforward, stream  # noqa: E402
 from kubernetes.stream.ws_client import ERROR_CHANNEL, RESIZE_CHANNEL  # noqa: E402
 
-NO_RC = pytest.mark.xfail(strict=True, reason="ReplicationControllers (core/v1 replicationcontrollers) "
-                                              "are not served")
 NO_CRD = pytest.mark.xfail(strict=True, reason="CustomResourceDefinitions (apiextensions.k8s.io/v1) are not served")
 
 
@@ -280,7 +278,6 @@ def _rc(name: str, replicas: int = 2) -> dict:
                          {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}]}}}}
 
 
-@NO_RC
 def test_replication_controller_create_read_delete(core, namespace):
     """test_client.py test_replication_controller_apis."""
     assert core.create_namespaced_replication_controller(namespace, _rc("frontend")).spec.replicas == 2
@@ -496,7 +493,6 @@ def test_dynamic_service_apis(dynamic, namespace):
     api.delete(name="frontend", body={}, namespace=namespace)
 
 
-@NO_RC
 def test_dynamic_replication_controller_apis(dynamic, namespace):
     """dynamic/test_client.py test_replication_controller_apis."""
     api = dynamic().resources.get(api_version="v1", kind="ReplicationController")

@@ -6,8 +6,8 @@ single objects, files of many documents, `kind: List` and typed lists (PodList,
 NamespaceList, a ServiceList whose items name no kind), directories, and the
 FailToCreateError that gathers every conflict of a file, worded byte for byte as the API
 server's Status. Workloads that upstream writes as ReplicationControllers run twice, as a
-Deployment and as a ReplicationController; the second is a strict xfail until the sandbox
-serves them (see tests/test_client_e2e.py for the rest of the suite).
+Deployment and as a ReplicationController (see tests/test_client_e2e.py for the rest of
+the suite).
 """
 from __future__ import annotations
 
@@ -20,9 +20,7 @@ kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client, utils  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402
 
-NO_RC = pytest.mark.xfail(strict=True, reason="ReplicationControllers (core/v1 replicationcontrollers) "
-                                              "are not served")
-WORKLOADS = ["Deployment", pytest.param("ReplicationController", marks=NO_RC)]
+WORKLOADS = ["Deployment", "ReplicationController"]
 
 
 def _deployment(name: str, replicas: int = 2, namespace: str | None = None) -> dict:

@@ -163,3 +163,19 @@ def test_a_deleted_pod_is_replaced_under_a_new_name_and_address(lab):
             break
         time.sleep(0.05)
     assert after.NAME.iloc[0] != old_name and after.IP.iloc[0] != old_ip
+
+
+def test_scale_down_returns_once_the_removed_pods_are_gone_and_wait_for_delete(lab, capsys):
+    """Scaled-down pods terminate gracefully (the ReplicaSet controller deletes them
+    through the API); lab.scale returns once they are gone, and lab.wait(..., "delete") is
+    `kubectl wait --for=delete`."""
+    lab.scale("nginx-deployment", 3)
+    lab.scale("nginx-deployment", 1)
+    assert len(lab.list_objects("pods", selector="app=web")) == 1
+    name = lab.pods(selector="app=web").NAME.iloc[0]
+    lab.show_kubectl = True
+    lab.delete("pod", name, wait=False)
+    assert lab.wait("pod", name, "delete") is None
+    assert f"$ kubectl wait --for=delete pod/{name} --timeout=60s" in capsys.readouterr().out
+    lab.show_kubectl = False
+    lab.wait("deployment", "nginx-deployment", "Available")

@@ -372,9 +372,9 @@ def sh(script: str, shell: str = "dash", stdin: str = "", argv0: str = "sh"):
            "spec": {"containers": [{"name": "c", "image": IMAGES[shell]}], "nodeName": "lab-worker"},
            "status": {"podIP": "10.10.100.37"}}
     name = "bash" if shell == "bash5" else argv0
-    res = runtime.run(pod, [name, "-c", script], container=None, config=SandboxConfig(),
-                      cluster=StaticCluster([pod]), clock=Clock(), dns_address=None,
-                      dns_clients=None, stdin=stdin)
+    env = runtime.PodEnvironment.build(pod, None, config=SandboxConfig(), cluster=StaticCluster([pod]),
+                                       clock=Clock())
+    res = runtime.run(env, [name, "-c", script], stdin=stdin)
     return res.stdout.decode(), res.stderr.decode(), res.exit_code
 
 

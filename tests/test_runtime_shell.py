@@ -29,8 +29,9 @@ KUBERNETES = _svc("kubernetes", "default", "10.0.0.1",
 def run(argv, image="nginx", pod=None, objects=(), **kw):
     pod = pod or _pod(image)
     cluster = StaticCluster([pod, KUBERNETES, *objects])
-    res = runtime.run(pod, argv, container=None, config=CFG, cluster=cluster, clock=Clock(),
-                      dns_address=None, dns_clients=None, **kw)
+    env = runtime.PodEnvironment.build(pod, None, config=CFG, cluster=cluster, clock=Clock(),
+                                       timeout=kw.pop("timeout", None), network=kw.pop("network", None))
+    res = runtime.run(env, argv, **kw)
     return res.stdout.decode(), res.stderr.decode(), res.exit_code
 
 

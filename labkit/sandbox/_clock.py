@@ -5,6 +5,7 @@ Advancing it lets a lesson show a 30 s DNS cache expiring without waiting 30 s.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 
@@ -31,6 +32,17 @@ class Clock:
             self._offset += seconds
 
 
+_last_second: tuple[int, str] = (0, "1970-01-01T00:00:00Z")
+
+
 def rfc3339(moment: dt.datetime) -> str:
     """Kubernetes' metav1.Time format: second precision, UTC, a trailing Z."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    global _last_second
+    # A thousand pods started in one second stamp that second thousands of times: format it once.
+    second = math.floor(moment.timestamp())
+    last = _last_second
+    if last[0] == second:
+        return last[1]
+    text = moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _last_second = (second, text)
+    return text

@@ -6,6 +6,7 @@ it exists only inside the sandbox, and no packet is ever sent to it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -84,7 +85,7 @@ class SandboxConfig:
         return ipaddress.ip_network(self.service_cidr)
 
     def node_ip(self, node: str) -> str:
-        return str(ipaddress.ip_network(self.node_cidr)[2 + self.nodes.index(node)])
+        return str(_network(self.node_cidr)[2 + self.nodes.index(node)])
 
     # -- how pods are addressed ------------------------------------------------------
     #
@@ -144,3 +145,9 @@ class SandboxConfig:
         if "nodes" in values:
             values["nodes"] = tuple(values["nodes"])
         return cls(**values)
+
+
+@functools.lru_cache(maxsize=16)
+def _network(cidr: str) -> ipaddress.IPv4Network:
+    """A parsed CIDR, kept: the scheduler and kubelet ask a node's address for every pod."""
+    return ipaddress.ip_network(cidr)

@@ -285,13 +285,19 @@ class Sandbox:
             self._network = Network(self.store, self.config, clock=self.clock)
         return self._network
 
+    def pod_environment(self, pod: dict, container: str | None):
+        """What a command in the pod's container sees (runtime.PodEnvironment): built here
+        alone, for exec, attach and the commands the kubelet runs."""
+        from .runtime import PodEnvironment
+        return PodEnvironment.build(pod, container, config=self.config, cluster=self.store, clock=self.clock,
+                                    dns_address=self.dns_address, dns_clients=self.dns_clients,
+                                    network=self.network, timeout=self.config.exec_timeout_seconds,
+                                    services_at_start=self.controllers.kubelet.services_at_start(pod))
+
     def run_in_pod(self, pod: dict, container: str, argv: list[str], stdin="", **streamed):
         """runtime.run in the pod; `streamed` carries on_output, tty and interrupt (exec -i)."""
         from . import runtime
-        return runtime.run(pod, argv, container=container, config=self.config, cluster=self.store,
-                           clock=self.clock, dns_address=self.dns_address, dns_clients=self.dns_clients,
-                           stdin=stdin, timeout=self.config.exec_timeout_seconds, network=self.network,
-                           services_at_start=self.controllers.kubelet.services_at_start(pod), **streamed)
+        return runtime.run(self.pod_environment(pod, container), argv, stdin=stdin, **streamed)
 
     def attach_target(self, pod: dict, container: str):
         """What `pods/attach` joins: (argv, interrupt, log, start) of a container whose shell

@@ -202,6 +202,28 @@ _COLUMNS: dict[str, list[dict]] = {
              "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/"
              "#label-selectors", priority=1),
     ],
+    # pkg/printers/internalversion: replicationControllerColumnDefinitions, described by the
+    # v1 types' own docs.
+    "replicationcontrollers": [
+        _name_col(),
+        _col("Desired", "Replicas is the number of desired replicas. This is a pointer to distinguish "
+             "between explicit zero and unspecified. Defaults to 1. More info: "
+             "https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller"
+             "#what-is-a-replicationcontroller", type="integer"),
+        _col("Current", "Replicas is the most recently observed number of replicas. More info: "
+             "https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller"
+             "#what-is-a-replicationcontroller", type="integer"),
+        _col("Ready", "The number of ready replicas for this replication controller.", type="integer"),
+        _age_col(),
+        _col("Containers", _D_CONTAINERS, priority=1),
+        _col("Images", _D_IMAGES, priority=1),
+        _col("Selector", "Selector is a label query over pods that should match the Replicas count. If "
+             "Selector is empty, it is defaulted to the labels present on the Pod template. Label keys "
+             "and values that must match in order to be controlled by this replication controller, if "
+             "empty defaulted to labels on Pod template. More info: "
+             "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+             priority=1),
+    ],
     "namespaces": [
         _name_col(),
         _col("Status", "The status of the namespace"),

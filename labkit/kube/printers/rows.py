@@ -98,6 +98,14 @@ def _print_replicaset(rs: dict, now: dt.datetime) -> list:
             format_label_selector(spec.get("selector"))]
 
 
+def _print_replicationcontroller(rc: dict, now: dt.datetime) -> list:
+    """printReplicationController: as a ReplicaSet, with a map selector (labels.FormatLabels)."""
+    spec, status = rc.get("spec") or {}, rc.get("status") or {}
+    names, images = layout_containers(_template_containers(rc))
+    return [meta(rc).get("name", ""), _replicas(spec), int(status.get("replicas") or 0),
+            int(status.get("readyReplicas") or 0), age(rc, now), names, images, format_labels(spec.get("selector"))]
+
+
 def _print_namespace(ns: dict, now: dt.datetime) -> list:
     return [meta(ns).get("name", ""), (ns.get("status") or {}).get("phase", ""), age(ns, now)]
 
@@ -283,6 +291,7 @@ PRINTERS: dict[str, Callable[[dict, dt.datetime], list]] = {
     "networkpolicies": _print_networkpolicy,
     "deployments": _print_deployment,
     "replicasets": _print_replicaset,
+    "replicationcontrollers": _print_replicationcontroller,
     "namespaces": _print_namespace,
     "nodes": _print_node,
     "events": _print_event,

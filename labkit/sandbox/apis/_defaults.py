@@ -287,6 +287,26 @@ def _default_replicaset(rs: dict, config, old) -> None:
     _default_template(rs)
 
 
+def _default_replicationcontroller(rc: dict, config, old) -> None:
+    """SetDefaults_ReplicationController (pkg/apis/core/v1/defaults.go): the template's labels
+    become the selector and the RC's own labels when those are empty; one replica."""
+    spec = rc.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return
+    template = spec.get("template")
+    labels = ((template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None)
+    if labels:
+        if not spec.get("selector"):
+            spec["selector"] = dict(labels)
+        meta = rc.setdefault("metadata", {})
+        if isinstance(meta, dict) and not meta.get("labels"):
+            meta["labels"] = dict(labels)
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    if isinstance(template, dict):
+        _default_template(rc)
+
+
 def _default_statefulset(sts: dict, config, old) -> None:
     """SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go)."""
     spec = sts.setdefault("spec", {})
@@ -475,6 +495,7 @@ def _default_binding(binding: dict, config, old) -> None:
 
 
 _DEFAULTERS = {"Pod": _default_pod, "Deployment": _default_deployment, "ReplicaSet": _default_replicaset,
+               "ReplicationController": _default_replicationcontroller,
                "Service": _default_service, "Namespace": _default_namespace,
                "Endpoints": _default_endpoints, "EndpointSlice": _default_endpointslice,
                "NetworkPolicy": _default_networkpolicy,

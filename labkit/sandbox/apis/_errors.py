@@ -56,6 +56,11 @@ def conflict(resource, name: str) -> ApiError:
         {"name": name, "group": resource.group, "kind": resource.plural})
 
 
+def method_not_allowed() -> ApiError:
+    """No route for this method on the resource (the verb is not among those it serves)."""
+    return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 _RW = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 _CREATE_ONLY = ("create",)
+_READ_ONLY = ("get", "list", "watch")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "secrets", "Secret"),
     Resource("", "v1", "events", "Event", short_names=("ev",)),
     Resource("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), subresources=("token",)),
+    Resource("", "v1", "replicationcontrollers", "ReplicationController", short_names=("rc",),
+             categories=("all",), subresources=("scale", "status")),
     Resource("apps", "v1", "deployments", "Deployment", short_names=("deploy",),
              categories=("all",), subresources=("scale", "status")),
     Resource("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",),
@@ -81,6 +84,11 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     Resource("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     # Reviews: created and answered, never stored (pkg/registry/authorization, .../authentication).
+    # Read only: the sandbox serves no custom resources, so it takes no definition of one; but
+    # kubectl lists CRDs when a manifest names a kind the OpenAPI document lacks (its
+    # QueryParamVerifier's CRD finder) and needs an empty list, not a 404, to say "no matches".
+    Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
+             namespaced=False, short_names=("crd", "crds"), categories=("api-extensions",), verbs=_READ_ONLY),
     Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", namespaced=False,
              verbs=_CREATE_ONLY),
     Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",

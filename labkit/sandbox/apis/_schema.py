@@ -24,6 +24,7 @@ def preload() -> None:
 
 MODELS = {
     "Pod": "V1Pod", "Deployment": "V1Deployment", "ReplicaSet": "V1ReplicaSet", "Service": "V1Service",
+    "ReplicationController": "V1ReplicationController",
     "Endpoints": "V1Endpoints", "EndpointSlice": "V1EndpointSlice", "ConfigMap": "V1ConfigMap",
     "Namespace": "V1Namespace", "Node": "V1Node", "Event": "CoreV1Event",
     "ServiceAccount": "V1ServiceAccount", "Scale": "V1Scale", "NetworkPolicy": "V1NetworkPolicy",

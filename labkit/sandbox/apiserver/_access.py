@@ -77,6 +77,11 @@ def attributes(user: UserInfo, method: str, path: str, query) -> Attributes:
                       resource=resource, subresource=subresource, name=name)
 
 
+def request_verb(method: str, path: str, query) -> str:
+    """The API verb of a resource request (get, list, watch, create, ...), as RBAC sees it."""
+    return attributes(ADMIN, method, path, query).verb
+
+
 def forbidden(attrs: Attributes, reason: str = "") -> _errors.ApiError:
     details: dict = {}
     if attrs.name:

@@ -1,4 +1,4 @@
-"""Discovery, version and OpenAPI documents: what clients read before anything else.
+"""Discovery and version: what clients read before anything else (OpenAPI: _openapi_handler).
 
 Both discovery forms list exactly what `apis._resources.RESOURCES` serves (no group without
 resources: `kubectl api-resources` fails on one). Aggregated discovery
@@ -7,19 +7,11 @@ one document each when the client's Accept asks for it; legacy discovery otherwi
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
-from aiohttp import web
-
 from .. import _release
-from ..apis import _errors, _gojson, _openapi
 from ..apis._resources import GROUPS, RESOURCES, Resource, subresource_kind
 
-# kubectl 1.27/1.28 fetch /openapi/v2 as protobuf and need it parseable: an OpenAPI v2
-# `Document` holding only `swagger: "2.0"` (clients asking for JSON get the whole document).
-OPENAPI_V2_PROTOBUF = bytes([0x0A, 0x03, 0x32, 0x2E, 0x30])
-OPENAPI_V2_PROTOBUF_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 _AGGREGATED = "application/json;g=apidiscovery.k8s.io;v={};as=APIGroupDiscoveryList"
 
 
@@ -137,59 +129,3 @@ def aggregated(api_version: str, core: bool) -> dict:
         items.append({"metadata": metadata, "versions": entries})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{api_version}",
             "metadata": {}, "items": items}
-
-
-# --- OpenAPI ----------------------------------------------------------------------
-def openapi_v3_index() -> dict:
-    return _openapi.v3_index()
-
-
-def openapi_v3(prefix: str) -> bytes | None:
-    """The v3 document of "api/v1" or "apis/<group>/<version>"."""
-    return _openapi.v3(prefix)
-
-
-def openapi_etag(document: bytes) -> str:
-    return _openapi.etag(document)
-
-
-def openapi_v2() -> bytes:
-    return _openapi.v2()
-
-
-async def openapi_route(request: web.Request, path: str, clock) -> web.Response:
-    """/openapi/v2 and /openapi/v3[/<group-version>]. The documents are built on first
-    use (on a worker thread: a fraction of a second of JSON work) and kept encoded."""
-    if path == "/openapi/v2":
-        if "protobuf" in request.headers.get("Accept", "") and "json" not in request.headers.get("Accept", ""):
-            return web.Response(body=OPENAPI_V2_PROTOBUF,
-                                content_type=OPENAPI_V2_PROTOBUF_TYPE)
-        return web.Response(body=await asyncio.to_thread(openapi_v2),
-                            content_type="application/json")
-    if path == "/openapi/v3":
-        return web.Response(body=_gojson.dumps(await asyncio.to_thread(openapi_v3_index)),
-                            content_type="application/json")
-    if path.startswith("/openapi/v3/"):
-        prefix = path[len("/openapi/v3/"):]
-        doc = await asyncio.to_thread(openapi_v3, prefix)
-        if doc is not None:
-            return _openapi_v3_answer(request, prefix, doc, clock)
-    raise _errors.ApiError(404, "NotFound", "the server could not find the requested resource")
-
-
-def _openapi_v3_answer(request: web.Request, prefix: str, doc: bytes, clock) -> web.Response:
-    """kube-openapi handler3: the document's ETag; asked by a stale `?hash=`, a 301 to the
-    current one; by the current one, cacheable for a year (kubectl keeps it on disk)."""
-    etag = openapi_etag(doc)
-    headers = {"Etag": f'"{etag}"'}
-    asked = request.query.get("hash", "")
-    if asked and asked != etag:
-        raise web.HTTPMovedPermanently(f"/openapi/v3/{prefix}?hash={etag}", headers=headers)
-    if asked:
-        now = clock.now()
-        # Go's AddDate(1, 0, 0): a 29 February rolls on to 1 March.
-        expires = now.replace(year=now.year + 1) if (now.month, now.day) != (2, 29) \
-            else now.replace(year=now.year + 1, month=3, day=1)
-        headers.update({"Vary": "Accept", "Cache-Control": "public, immutable",
-                        "Expires": expires.strftime("%a, %d %b %Y %H:%M:%S UTC")})
-    return web.Response(body=doc, content_type="application/json", headers=headers)

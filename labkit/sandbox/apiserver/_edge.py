@@ -20,6 +20,7 @@ import re
 from aiohttp import web
 
 from ..apis import _errors
+from ..registry._registry import WriteOptions
 
 PREPARED = web.RequestKey("labkit_prepared", bool)   # a streamed answer has begun
 MAX_BODY_BYTES = 3 * 1024 * 1024     # kube-apiserver --max-request-body-bytes default
@@ -134,3 +135,9 @@ def parse_resource_version(text: str) -> int:
         raise _errors.ApiError(500, "", f"resourceVersion: Invalid value: {quoted}: "
                                f"strconv.ParseUint: parsing {quoted}: {problem}")
     return int(text)
+
+
+def write_options(request: web.Request) -> WriteOptions:
+    """Who a write is by: `?fieldManager=`, else the User-Agent; and `?force=` as sent."""
+    return WriteOptions(request.query.get("fieldManager", ""), request.headers.get("User-Agent", ""),
+                        request.query.get("force"))

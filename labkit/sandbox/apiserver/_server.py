@@ -13,9 +13,8 @@ from typing import Any, Protocol
 import yaml
 from aiohttp import web
 
-from ...kube import printers as _tables
 from ..registry import _admission, _registry
-from . import _access, _authapis, _discovery, _edge, _negotiation, _paging, _protobuf
+from . import _access, _authapis, _discovery, _edge, _negotiation, _openapi_handler, _paging
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
@@ -201,8 +200,11 @@ class ApiServer:
             return await handle_proxy(self.sandbox, request, target)
         if target.subresource == "portforward":
             return await handle_portforward(self.sandbox, request, target)
+        options = _edge.write_options(request)
         if target.subresource == "scale":
-            return await self._scale(request, target)
+            return await self._scale(request, target, options)
+        if target.subresource is None and _access.request_verb(method, path, request.query) not in target.resource.verbs:
+            raise _errors.method_not_allowed()
         if method == "GET":
             if target.name is None:
                 if _edge.query_bool(request, "watch"):
@@ -214,8 +216,6 @@ class ApiServer:
                 raise _errors.not_found(target.resource, target.name)
             return self._object_response(request, target, obj)
         dry_run = _registry.check_dry_run(request.query.getall("dryRun", []), method)
-        options = _registry.WriteOptions(request.query.get("fieldManager", ""),
-                                         request.headers.get("User-Agent", ""), request.query.get("force"))
         warnings: list[str] = []
 
         def check_fields(obj) -> None:
@@ -267,14 +267,12 @@ class ApiServer:
             return self._json(gone, 200, request)
         if method == "DELETE" and target.name is None:
             return self._delete_collection(request, target, dry_run)
-        raise _errors.ApiError(405, "MethodNotAllowed",
-                               "the server does not allow this method on the requested resource")
+        raise _errors.method_not_allowed()
 
     async def _create_only(self, request: web.Request, target: Target) -> web.Response:
         """TokenRequest and the reviews: POST only, answered from the request's user."""
         if request.method != "POST" or (target.name is None) == (target.subresource == "token"):
-            raise _errors.ApiError(405, "MethodNotAllowed",
-                                   "the server does not allow this method on the requested resource")
+            raise _errors.method_not_allowed()
         answer = _authapis.answer(self.store, self.sandbox.token_signer, request[_USER], target.resource.plural,
                                   target.namespace, target.name, target.subresource, await self._body(request))
         return self._json(answer, 201)
@@ -292,7 +290,7 @@ class ApiServer:
                 return _json_bytes(body, content_type=_discovery.aggregated_content_type(aggregated))
             return _json_bytes(_discovery.api_versions() if path == "/api" else _discovery.api_group_list())
         if path.startswith("/openapi/"):
-            return await _discovery.openapi_route(request, path, self.store.clock)
+            return await _openapi_handler.route(request, path, self.store.clock)
         parts = [p for p in path.split("/") if p]
         if path == "/api/v1":
             return _json_bytes(_discovery.resource_list("", "v1"))
@@ -392,10 +390,10 @@ class ApiServer:
         include = request.query.get("includeObject", "Metadata")
         if include not in ("None", "Metadata", "Object"):
             raise _errors.bad_request(f"includeObject={include} is not supported")
-        table = _tables.table(target.resource.plural, items, now=self.store.clock.now(),
-                              include_object=include, resource_version=list_meta["resourceVersion"],
-                              continue_token=list_meta.get("continue", ""),
-                              remaining_item_count=list_meta.get("remainingItemCount"))
+        table = _table(target.resource.plural, items, now=self.store.clock.now(),
+                       include_object=include, resource_version=list_meta["resourceVersion"],
+                       continue_token=list_meta.get("continue", ""),
+                       remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
 
     def _json(self, body: dict, status: int, request: web.Request | None = None,
@@ -464,9 +462,9 @@ class ApiServer:
 
         async def send(kind: str, obj: dict) -> None:
             if table and kind != "BOOKMARK":
-                obj = _tables.table(target.resource.plural, [obj], now=self.store.clock.now(),
-                                    include_object=q.get("includeObject", "Metadata"),
-                                    resource_version=obj["metadata"].get("resourceVersion", ""))
+                obj = _table(target.resource.plural, [obj], now=self.store.clock.now(),
+                             include_object=q.get("includeObject", "Metadata"),
+                             resource_version=obj["metadata"].get("resourceVersion", ""))
             elif wanted == "PartialObjectMetadata":       # a metadata informer's watch
                 obj = _negotiation.partial(obj)
             await response.write(_gojson.dumps({"type": kind, "object": obj}))
@@ -540,20 +538,17 @@ class ApiServer:
         return self._json(body, 200)
 
     # --- subresources --------------------------------------------------------------
-    async def _scale(self, request: web.Request, target: Target) -> web.Response:
+    async def _scale(self, request: web.Request, target: Target, options) -> web.Response:
         # Read the body first: no await may fall between reading the object and writing it,
         # or a controller's status write in between would make this write stale.
-        dry_run = _registry.check_dry_run(request.query.getall("dryRun", []), request.method) \
-            if request.method != "GET" else False
-        ua = request.headers.get("User-Agent", "")
-        manager = _registry.WriteOptions(request.query.get("fieldManager", ""), ua).manager
+        dry_run = request.method != "GET" and _registry.check_dry_run(request.query.getall("dryRun", []), request.method)
         if request.method == "PUT":
             scale = self.registry.scale(target.resource, target.namespace, target.name,
-                                        sent=await self._body(request), dry_run=dry_run, manager=manager)
+                                        sent=await self._body(request), dry_run=dry_run, manager=options.manager)
         elif request.method == "PATCH":
             scale = self.registry.scale(target.resource, target.namespace, target.name,
                                         content_type=request.content_type, body=await _edge.read_body(request),
-                                        dry_run=dry_run, manager=manager)
+                                        dry_run=dry_run, manager=options.manager)
         else:
             scale = self.registry.scale(target.resource, target.namespace, target.name)
         return self._json(scale, 200)
@@ -575,7 +570,8 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
 
     Errors follow the API server's transformDecodeError: the body's kind could not be read,
     so the message names the kind the endpoint expects and quotes the body's start."""
-    if content_type == _protobuf.CONTENT_TYPE:    # kubectl 1.32+ `create` generators
+    if content_type == _PROTOBUF:    # kubectl 1.32+ `create` generators
+        from . import _protobuf
         return _protobuf.decode(raw, kind)
     expected = kind or "Unknown"
     if "yaml" in (content_type or ""):
@@ -592,3 +588,13 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
     except ValueError as e:
         # runtime/serializer/json SimpleMetaFactory.Interpret wraps encoding/json's error so.
         raise _decode.unrecognized(expected, f"couldn't get version/kind; json parse error: {e}", raw) from None
+
+
+# Loaded on first use, not at start (tests/test_startup_imports.py): the printers and the
+# protobuf decoder serve kubectl's Table and create requests, not /readyz.
+_PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+def _table(*args, **kwargs):
+    from ...kube import printers
+    return printers.table(*args, **kwargs)

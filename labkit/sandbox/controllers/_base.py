@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 from typing import Iterator
 
 from ...kube.objects import clone
@@ -97,8 +98,21 @@ def active(pod: dict) -> bool:
             and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_time(stamp: str) -> float:
+    # Cached: the event sweep reads thousands of Events stamped within the same few seconds.
     return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def delete_through_api(registry, resource, ns, name, propagation: str | None = None) -> None:
+    """A controller's DELETE with default options (PodControl.DeletePod, the garbage
+    collector's deleteObject): a pod terminates gracefully as a user's delete would, which
+    a store deletion would skip. Already gone is fine: controllers race each other."""
+    try:
+        registry.delete(resource, ns, name, propagation=propagation)
+    except _errors.ApiError as e:
+        if e.code != 404:
+            raise
 
 
 def delete_quietly(store, resource, ns, name) -> None:

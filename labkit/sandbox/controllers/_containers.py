@@ -69,6 +69,7 @@ class Plan:
     kind: str
     argv: tuple[str, ...] = ()
     seconds: float = 0.0
+    own_entrypoint: bool = False      # an image the sandbox does not know runs its ENTRYPOINT
 
 
 _SLEEP = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([smhd]?)")
@@ -90,13 +91,13 @@ def plan(container: dict) -> Plan:
     if command:
         argv = list(command) + list(args or [])
     elif default is None:          # an image the sandbox does not know: its own entrypoint serves
-        return Plan("serve", tuple(args or ()))
+        return Plan("serve", tuple(args or ()), own_entrypoint=True)
     elif args:
         argv = (default[:1] if default and default[0].endswith("docker-entrypoint.sh") else []) + list(args)
     else:
         argv = default
     if not argv:
-        return Plan("serve")
+        return Plan("serve", own_entrypoint=True)
     base = argv[0].rsplit("/", 1)[-1]
     if base == "docker-entrypoint.sh" and argv[1:2] == ["nginx"] or base == "nginx":
         return Plan("serve", tuple(argv))
@@ -117,6 +118,20 @@ def plan(container: dict) -> Plan:
             if re.fullmatch(r"\s*while\s+(?:true|:)\s*;?\s*do\s+sleep\s+\S+\s*;?\s*done\s*", script):
                 return Plan("serve", tuple(argv))
     return Plan("run", tuple(argv))
+
+
+def exits_on_sigterm(p: Plan) -> bool:
+    """Whether the container's PID 1 ends when the kubelet sends SIGTERM. The kernel delivers
+    to a PID namespace's init only the signals it installed a handler for: nginx does (TERM
+    is its fast shutdown, exit 0), and so, the sandbox assumes, does an unknown image's own
+    server; `sleep`, `tail`, a shell and the tools install none, so as PID 1 they run on
+    until the grace period ends and the kubelet's SIGKILL (exit 137)."""
+    if p.kind != "serve":
+        return False
+    if p.own_entrypoint:
+        return True
+    base = p.argv[0].rsplit("/", 1)[-1]
+    return base == "nginx" or base == "docker-entrypoint.sh" and p.argv[1:2] == ("nginx",)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from ..registry import _admission
 from .._clock import rfc3339
 from .._config import SandboxConfig
 from ..storage._store import Store
-from ._base import EVENTS, delete_quietly, parse_time
+from ._base import EVENTS, NS, delete_quietly, parse_time
 
 # client-go's event recorder (tools/record/events_cache.go): the spam filter's burst and refill
 # (defaultSpamBurst 25, defaultSpamQPS 1/300) and its caches' size (maxLruCacheEntries 4096).
@@ -51,6 +51,9 @@ class EventRecorder:
                 self.store.mutate(EVENTS, ns, seen, again)
                 name = seen
             else:
+                space = self.store.get_resource(NS, None, ns)
+                if space is None or space["metadata"].get("deletionTimestamp"):
+                    return      # the API server refuses new content there (403): the recorder drops it
                 # Named like the real recorder (<object>.<unix nanoseconds in hex>), so names sort
                 # by time and `kubectl describe` lists events in the order they happened.
                 stamp = max(int(now_t * 1e9), self._last_event_stamp + 1)

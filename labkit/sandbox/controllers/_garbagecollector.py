@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..apis._resources import by_plural
 from ..storage._store import Event
-from ._base import Controller, delete_quietly
+from ._base import Controller, delete_quietly, delete_through_api
 
 FOREGROUND, ORPHAN = "foregroundDeletion", "orphan"
 # The dependents the collector deletes with their owner.
@@ -46,7 +46,9 @@ class GarbageCollector(Controller):
             return
         for resource, dep_ns, name in sorted(self._dependents.get(uid, ()), key=lambda d: (d[0].plural, d[2])):
             if resource.plural in _COLLECTED and dep_ns == ns:
-                delete_quietly(self.store, resource, ns, name)
+                # attemptToDeleteItem: a dependent whose owner is gone is deleted in the
+                # background, through the API (its pods terminate gracefully).
+                delete_through_api(self.registry, resource, ns, name, propagation="Background")
 
     def _finalize(self, uid: str, plural: str, ns: str | None, name: str) -> None:
         resource = by_plural(plural)

@@ -8,7 +8,7 @@ import ipaddress
 from ..apis import _naming
 from .._clock import rfc3339
 from ..storage._store import Event
-from ._base import NODES, PODS, SVC, Controller, delete_quietly
+from ._base import NODES, PODS, SVC, Controller, parse_time
 from ._pod_containers import PodContainers
 
 
@@ -19,7 +19,6 @@ class Kubelet(Controller):
         super().__init__(manager)
         self._bound_at: dict[tuple, float] = {}     # when the scheduler bound a pod (start delay)
         self._waiting_ip: set[tuple] = set()       # bound pods whose node's range had no address
-        self._stopping: dict[tuple, float] = {}     # terminating pods: when their containers exit
         self._used_ips: set = set()
         self.containers = PodContainers(self)
         # The Services a pod's containers saw when they started, by pod uid: the kubelet
@@ -56,7 +55,6 @@ class Kubelet(Controller):
         ns, name = key
         pod = self.store.get_resource(PODS, ns, name)
         if pod is not None and pod["metadata"].get("deletionTimestamp"):
-            self.containers.kill(pod)
             self._stop_pod(key, pod)
             return
         if pod is not None and self.containers.started(pod):
@@ -87,18 +85,17 @@ class Kubelet(Controller):
             qosClass=(pod.get("status") or {}).get("qosClass", "BestEffort")))
 
     def _stop_pod(self, key, pod: dict) -> None:
-        """A terminating pod's containers get SIGTERM; the sandbox's exit within
-        pod_stop_seconds (well inside any grace period), then the pod object goes."""
-        stop_at = self._stopping.setdefault(key, self.store.clock.monotonic() + self.config.pod_stop_seconds)
-        wait = stop_at - self.store.clock.monotonic()
-        if wait > 0:
+        """A terminating pod: its containers stopped (SIGTERM, then SIGKILL when the grace
+        period ends), then the pod deleted with grace 0, as the kubelet's status manager
+        does once nothing of it runs (pkg/kubelet/status/status_manager.go)."""
+        wait = self.containers.stop(pod, parse_time(pod["metadata"]["deletionTimestamp"]))
+        if wait is not None:
             self.manager.later(wait, self.name, key)
             return
         if pod["metadata"].get("finalizers"):
             return      # the API server keeps it until they are removed (this key is marked again then)
-        del self._stopping[key]
-        self.record(pod, "Killing", f"Stopping container {pod['spec']['containers'][0]['name']}", "kubelet")
-        delete_quietly(self.store, PODS, *key)
+        if self.store.get_resource(PODS, *key) is not None:
+            self.registry.delete(PODS, *key, grace_seconds=0)
 
     def _allocate_pod_ip(self, pod: dict) -> str | None:
         """An address for the pod, as the CNI's IPAM gives one: from the node's

@@ -29,6 +29,7 @@ from ._garbagecollector import GarbageCollector
 from ._mirroring import MirroringController
 from ._namespaces import NamespaceController
 from ._replicaset import ReplicaSetController
+from ._replication import ReplicationManager
 from ._daemonset import DaemonSetController
 from ._nodestatus import NodeStatusController
 from ._scheduler import Scheduler
@@ -48,6 +49,7 @@ class Controllers:
         self.gc = GarbageCollector(self)
         self.deployment = DeploymentController(self)
         self.replicaset = ReplicaSetController(self)
+        self.replication = ReplicationManager(self)
         self.cronjob = CronJobController(self)
         self.job = JobController(self)
         self.statefulset = StatefulSetController(self)
@@ -63,6 +65,7 @@ class Controllers:
         # The order one pass reconciles in: what deletes first, then what creates, then what reports.
         self.order: list[Controller] = [self.namespace, self.gc, self.serviceaccount, self.root_ca,
                                         self.clusterroles, self.deployment, self.replicaset,
+                                        self.replication,
                                         self.statefulset, self.daemonset, self.cronjob, self.job,
                                         self.scheduler, self.kubelet, self.nodestatus, self.endpoints,
                                         self.mirroring]

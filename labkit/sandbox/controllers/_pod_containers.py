@@ -17,13 +17,15 @@ from .._clock import rfc3339
 from ..runtime import Interrupt, StreamInput
 from ._base import PODS
 from ._prober import readiness_failure
-from ._containers import (Backoff, ContainerLog, Plan, full_image, go_duration, plan,
+from ._containers import (Backoff, ContainerLog, Plan, exits_on_sigterm, full_image, go_duration, plan,
                           pull_error, reference_problem)
 
 IMAGE_PULL_BACKOFF_AFTER = 1.0     # ErrImagePull shows until the pod worker's next sync
 # Commands running at once on their threads; past this a container waits in ContainerCreating
 # (a thread each; the interpreter's turns (runtime._cpu) already share the CPU among them).
 MAX_RUNNING_COMMANDS = 256
+# kuberuntime_container.go minimumGracePeriodInSeconds: SIGKILL never comes sooner after SIGTERM.
+MINIMUM_GRACE_SECONDS = 2
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Container:
     interrupt: Interrupt | None = None
     log: ContainerLog = field(default_factory=ContainerLog)
     previous: ContainerLog | None = None
+    stop_at: float | None = None      # SIGTERM sent: when it ends (sandbox time; inf: it ignores TERM)
 
 
 class PodContainers:
@@ -59,6 +62,7 @@ class PodContainers:
         # Containers whose readiness probe fails: a pod's spec never changes, so the probe's
         # verdict at the start stands until the pod is replaced.
         self._unready: dict[tuple, dict[str, str]] = {}
+        self._stopping: dict[tuple, float] = {}     # terminating pods: when SIGTERM was sent
 
     # --- what the kubelet and the API server ask ---------------------------------------
     def started(self, pod: dict) -> bool:
@@ -101,6 +105,39 @@ class PodContainers:
             self.kill(pod)
             del self._pods[_key(pod)]
             self._unready.pop(_key(pod), None)
+            self._stopping.pop(_key(pod), None)
+
+    def stop(self, pod: dict, deadline: float) -> float | None:
+        """killPod (pkg/kubelet/kuberuntime/kuberuntime_container.go killContainer): each
+        running container gets SIGTERM at once (the Killing event) and is not ready from then;
+        one whose PID 1 ignores TERM runs on until `deadline` (the pod's deletionTimestamp on
+        the sandbox clock, never sooner than MINIMUM_GRACE_SECONDS after the TERM) and gets
+        SIGKILL, exit 137. Seconds until the next container ends, or None once none runs and
+        the pod's last status (a terminal phase) is written."""
+        if not self.started(pod):
+            return None
+        key, now, mono = _key(pod), self.store.clock.time(), self.store.clock.monotonic()
+        kill_at = max(deadline, self._stopping.setdefault(key, now) + MINIMUM_GRACE_SECONDS)
+        nearest = kill_at
+        for name, c in self._pods[key].items():
+            if c.state != "running":
+                continue
+            if c.stop_at is None:
+                self._event(pod, "Killing", f"Stopping container {name}")
+                c.stop_at = now + self.config.pod_stop_seconds if exits_on_sigterm(c.plan) else float("inf")
+            if now >= c.stop_at or c.plan.kind == "sleep" and c.due is not None and mono >= c.due:
+                self._terminate(c, 0)
+            elif now >= kill_at:
+                if c.interrupt is not None:
+                    c.interrupt.kill()
+                self._terminate(c, 137)
+            else:
+                nearest = min(nearest, c.stop_at, now + c.due - mono if c.plan.kind == "sleep" and c.due else kill_at)
+        written = self._write_status(pod, {})
+        self._flush_events(written or pod)
+        if any(c.state == "running" for c in self._pods[key].values()):
+            return max(0.0, nearest - now)
+        return None
 
     def _tracked(self, pod: dict, container: str) -> Container | None:
         c = (self._pods.get(_key(pod)) or {}).get(container)
@@ -268,7 +305,8 @@ class PodContainers:
                 status["containerID"] = (
                     f"containerd://{_naming.spread(seed, 'cid', ns, name, spec['name'], *extra):016x}"
                     f"{_naming.spread(seed, 'cid2', ns, name, spec['name'], *extra):016x}")
-            ready = c.state == "running" and spec["name"] not in self._unready.get((ns, name), {})
+            ready = c.state == "running" and spec["name"] not in self._unready.get((ns, name), {}) \
+                and not pod["metadata"].get("deletionTimestamp")
             status.update(ready=ready, started=c.state == "running",
                           restartCount=c.restarts, state={}, lastState={})
             if c.state == "running":
@@ -280,7 +318,9 @@ class PodContainers:
             if c.last is not None:
                 status["lastState"] = {"terminated": dict(c.last, containerID=status.get("containerID", ""))}
             statuses.append(status)
-        phase = _phase(pod, statuses)
+        terminal = bool(pod["metadata"].get("deletionTimestamp")) and all(
+            c.state != "running" for c in tracked.values())
+        phase = _phase(pod, statuses, terminal)
         now = rfc3339(self.store.clock.now())
 
         def write(p: dict) -> None:
@@ -305,8 +345,9 @@ def _restarts(policy: str, code: int) -> bool:
     return policy == "Always" or (policy == "OnFailure" and code != 0)
 
 
-def _phase(pod: dict, statuses: list[dict]) -> str:
-    """kubelet_pods.go getPhase for a pod without init containers."""
+def _phase(pod: dict, statuses: list[dict], terminal: bool = False) -> str:
+    """kubelet_pods.go getPhase for a pod without init containers; `terminal`: the pod was
+    deleted and its containers are stopped, so none restarts whatever the policy."""
     policy = pod["spec"].get("restartPolicy") or "Always"
     running = waiting = stopped = succeeded = 0
     for s in statuses:
@@ -324,6 +365,8 @@ def _phase(pod: dict, statuses: list[dict]) -> str:
         return "Pending"
     if running:
         return "Running"
+    if terminal and stopped:
+        return "Succeeded" if stopped == succeeded else "Failed"
     if policy == "Always":
         return "Running"
     if policy == "OnFailure":

@@ -7,7 +7,7 @@ from typing import Iterator
 from ...kube.readiness import pod_ready
 from ..apis._selectors import selector_from_match
 from ..storage._store import Event
-from ._base import PODS, RS, Controller, active, delete_quietly, owned_by, pod_from_template
+from ._base import PODS, RS, Controller, active, delete_through_api, owned_by, pod_from_template
 
 # kube-controller-manager's ReplicaSet controller: BurstReplicas, the most pods one sync
 # creates or deletes (pkg/controller/replicaset/replica_set.go).
@@ -16,16 +16,22 @@ BURST_REPLICAS = 500
 
 class ReplicaSetController(Controller):
     name = "replicaset"
+    # What it manages and how it signs: the replication manager reuses it for
+    # ReplicationControllers, as pkg/controller/replication wraps this controller.
+    resource, kind, api_version, component = RS, "ReplicaSet", "apps/v1", "replicaset-controller"
+
+    def selector(self, rs: dict):
+        return selector_from_match(rs["spec"]["selector"])
 
     def on_event(self, event: Event) -> None:
-        self.mark_self_or_owner(event, "replicasets", "pods", "ReplicaSet")
+        self.mark_self_or_owner(event, self.resource.plural, "pods", self.kind)
 
     def reconcile(self, key) -> Iterator[None]:
         ns, name = key
-        rs = self.store.get_resource(RS, ns, name)
+        rs = self.store.get_resource(self.resource, ns, name)
         if rs is None:
             return
-        selector = selector_from_match(rs["spec"]["selector"])
+        selector = self.selector(rs)
         pods = [p for p in self.store.list_resource(PODS, ns)
                 if owned_by(p, rs) and active(p)]
         want = rs["spec"].get("replicas", 1)
@@ -41,8 +47,8 @@ class ReplicaSetController(Controller):
                 size = min(batch, remaining)
                 failures = 0
                 for i in range(size):      # one batch: every create is tried, as its goroutines are
-                    created = self.create_pod(rs, pod_from_template(template, rs, "ReplicaSet", "apps/v1"),
-                                              "replicaset-controller")
+                    created = self.create_pod(rs, pod_from_template(template, rs, self.kind, self.api_version),
+                                              self.component)
                     if created is None:
                         failures += 1
                         continue
@@ -63,9 +69,8 @@ class ReplicaSetController(Controller):
                 return (bool(p["spec"].get("nodeName")), st.get("phase") == "Running", pod_ready(p),
                         -self.store.creation_order(PODS, ns, p["metadata"]["name"]))
             for i, p in enumerate(sorted(pods, key=rank)[: min(len(pods) - want, BURST_REPLICAS)]):
-                delete_quietly(self.store, PODS, ns, p["metadata"]["name"])
-                self.record(rs, "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}",
-                            "replicaset-controller")
+                delete_through_api(self.registry, PODS, ns, p["metadata"]["name"])
+                self.record(rs, "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}", self.component)
                 if i % 64 == 63:
                     yield
             pods = [p for p in self.store.list_resource(PODS, ns) if owned_by(p, rs) and active(p)]
@@ -77,4 +82,4 @@ class ReplicaSetController(Controller):
             if not status[k]:
                 del status[k]
         if rs.get("status") != status:
-            self.store.mutate(RS, ns, name, lambda o: o.__setitem__("status", status))
+            self.store.mutate(self.resource, ns, name, lambda o: o.__setitem__("status", status))

@@ -56,7 +56,10 @@ class Scheduler(Controller):
             return
         self._waiting.discard(key)
         # Least loaded node first, as the default scheduler's spreading scores tend to; ties by a seeded draw.
-        node = min(nodes, key=lambda n: (load.get(n, 0), _naming.spread(self.config.seed, "node", ns, name, n)))
+        # (The seeded draw is made among the least loaded only: it decides nothing elsewhere.)
+        least = min(load.get(n, 0) for n in nodes)
+        node = min((n for n in nodes if load.get(n, 0) == least),
+                   key=lambda n: _naming.spread(self.config.seed, "node", ns, name, n))
         load[node] = load.get(node, 0) + 1
         now = rfc3339(self.store.clock.now())
 

@@ -15,11 +15,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from . import _files
-from ._tls import client_context
+from . import _files, _tls
 
 STATUS_FILE = "status.json"
 LOCK_FILE = "lock"
@@ -142,20 +140,40 @@ def start_background(home: Path, args: list[str], timeout: float = 30.0) -> dict
     """
     _files.ensure_home(home)
     deadline = time.monotonic() + timeout
-    proc = None
+    proc, first = None, True
     while time.monotonic() < deadline:
         status = read_status(home)
         if status:
+            if proc is not None and proc.pid != status.get("pid"):
+                _outlived(proc, deadline)
             return status
         if (proc is None or proc.poll() is not None) and holder(home) is None:
             if proc is not None:
                 raise SandboxError(f"the sandbox exited with code {proc.returncode}: "
                                    f"{_last_line(home / LOG_FILE)} (see {home / LOG_FILE})")
             proc = _spawn(home, args)
+            if first:
+                # While the new server loads its modules, make its certificates on this
+                # process's own CPU (a fresh home's first start); it waits for them if need be,
+                # and makes them itself (and reports why it cannot) if this fails.
+                first = False
+                try:
+                    _tls.ensure_certificates(home)
+                except OSError:
+                    pass
         time.sleep(0.02)            # a server is starting (ours, or one another `up` started)
     if proc is not None and proc.poll() is None:
         proc.terminate()
     raise StartTimeout(f"the sandbox did not answer within {timeout:.0f} s; see {home / LOG_FILE}")
+
+
+def _outlived(proc: subprocess.Popen, deadline: float) -> None:
+    """The server this `up` started lost the home to another one: return once it has found
+    so and left (HomeBusy), so that it can never take the home over after a `down`."""
+    try:
+        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.terminate()
 
 
 def _spawn(home: Path, args: list[str]) -> subprocess.Popen:
@@ -237,10 +255,12 @@ def _alive(pid: int) -> bool:
 
 
 def _answers(server: str, home: Path) -> bool:
+    # Imported here, not at the top: `up` starts the server before it loads the HTTPS client.
+    import urllib.request
     try:
         token = (home / "token").read_text().strip()
         req = urllib.request.Request(server + "/readyz", headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(req, timeout=2, context=client_context(home / "pki" / "ca.crt")) as resp:
+        with urllib.request.urlopen(req, timeout=2, context=_tls.client_context(home / "pki" / "ca.crt")) as resp:
             return resp.status == 200
     except (OSError, ValueError):
         return False

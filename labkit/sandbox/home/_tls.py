@@ -7,11 +7,15 @@ The CA goes into the kubeconfig; nothing is added to the host's trust store.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import ipaddress
-import ssl
+import os
 from pathlib import Path
 
 from . import _files
+
+LOCK_FILE = ".lock"      # held while the certificates are being made
+
 
 def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
     """(ca.crt, server.crt, server.key) under home/pki, made once and then reused."""
@@ -19,12 +23,25 @@ def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
     ca_crt, crt, key = pki / "ca.crt", pki / "server.crt", pki / "server.key"
     if ca_crt.exists() and crt.exists() and key.exists():
         return ca_crt, crt, key
+    _files.ensure_home(pki)
+    # One maker at a time: `up` makes them while the server it started is still loading its
+    # modules; a server that finds them being made waits for them rather than making others.
+    fd = _files.open_private(pki / LOCK_FILE, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not (ca_crt.exists() and crt.exists() and key.exists()):
+            _make_certificates(ca_crt, crt, key)
+    finally:
+        os.close(fd)          # drops the lock
+    return ca_crt, crt, key
+
+
+def _make_certificates(ca_crt: Path, crt: Path, key: Path) -> None:
     # Imported only when certificates are made: a restart need not pay for it.
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    _files.ensure_home(pki)
     now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
     until = now + dt.timedelta(days=3650)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -54,16 +71,17 @@ def ensure_certificates(home: Path) -> tuple[Path, Path, Path]:
                                                        serialization.NoEncryption()))
     _files.write_private(crt, server.public_bytes(serialization.Encoding.PEM))
     _files.write_private(ca_crt, ca.public_bytes(serialization.Encoding.PEM))
-    return ca_crt, crt, key
 
 
 def server_context(crt: Path, key: Path) -> ssl.SSLContext:
+    import ssl
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(crt, key)
     return ctx
 
 
 def client_context(ca: Path) -> ssl.SSLContext:
+    import ssl
     return ssl.create_default_context(cafile=str(ca))
 
 

@@ -6,12 +6,13 @@ defaulting, validation, ClusterIP allocation, patch application. Derived state
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import NamedTuple
 
 from ...kube.objects import clone
-from ...kube.labels import selector_string
+from ...kube.labels import match_labels_selector, selector_string
 from . import _admission, _managedfields, _nodeports, _patch, _patch_errors, _policybased
 from ..apis import _errors, _naming, _schema
 from ..validation._field_errors import _goquote
@@ -136,6 +137,14 @@ class Registry:
             new["status"] = clone(obj.get("status", {}))
             if manager is None and "managedFields" in meta:       # an apply's own bookkeeping
                 new["metadata"]["managedFields"] = meta["managedFields"]
+        elif subresource == "finalize":
+            # pkg/registry/core/namespace/strategy.go namespaceFinalizeStrategy: only the spec's
+            # finalizers change here, validated as on create.
+            new = clone(current)
+            new["spec"] = dict(new.get("spec") or {}, finalizers=list((obj.get("spec") or {}).get("finalizers") or []))
+            if not new["spec"]["finalizers"]:
+                del new["spec"]["finalizers"]
+            _admission.validate(resource.kind, new, old=current)
         else:
             new = clone(obj)
             new["metadata"] = dict(clone(meta), name=name)
@@ -275,24 +284,21 @@ class Registry:
         current = self._existing(resource, namespace, name)
         if dry_run:
             return current
-        if resource.kind == "Pod" and grace_seconds != 0 and current["spec"].get("nodeName"):
-            if current["metadata"].get("deletionTimestamp"):
-                return current                      # already terminating: a second delete changes nothing
-            grace = current["spec"].get("terminationGracePeriodSeconds", 30) if grace_seconds is None \
-                else grace_seconds
-
-            def terminate(pod: dict) -> None:
-                pod["metadata"]["deletionTimestamp"] = rfc3339(self.store.clock.now())
-                pod["metadata"]["deletionGracePeriodSeconds"] = grace
-            return self.store.mutate(resource, namespace, name, terminate, exempt_quota=True)
+        if resource.kind == "Pod":
+            graceful = self._delete_pod_gracefully(resource, namespace, name, current, grace_seconds)
+            if graceful is not None:
+                return graceful
         if resource.kind == "Namespace":
             if name in ("default", "kube-system", "kube-public"):
                 raise _errors.ApiError(
                     403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
                     {"name": name, "kind": "namespaces"})
             # Namespaces terminate: the namespace controller empties them, then removes them.
-            # A second delete meanwhile is a Conflict (pkg/registry/core/namespace/storage).
+            # A second delete meanwhile is a Conflict (pkg/registry/core/namespace/storage);
+            # once finalized (no spec.finalizers left), the namespace goes.
             if current["metadata"].get("deletionTimestamp"):
+                if not (current.get("spec") or {}).get("finalizers"):
+                    return self.store.delete(resource, None, name)
                 raise _errors.ApiError(
                     409, "Conflict",
                     f'Operation cannot be fulfilled on namespaces "{name}": The system is ensuring all '
@@ -328,6 +334,41 @@ class Registry:
             _managedfields.update(live, obj, manager, resource.api_version, resource.kind, self._now(),
                                   subresource)
         return self.store.mutate(resource, namespace, name, tracked)
+
+    def _delete_pod_gracefully(self, resource: Resource, namespace: str, name: str, current: dict,
+                               grace_seconds: int | None) -> dict | None:
+        """The pod's graceful deletion (pkg/registry/core/pod/strategy.go CheckGracefulDelete,
+        staging/.../registry/rest/delete.go BeforeDelete): the grace period is the request's,
+        else spec.terminationGracePeriodSeconds; 0 for a pod no node runs or that has ended.
+        deletionTimestamp is now + grace, and the kubelet removes the pod once its containers
+        are stopped. A later delete may only shorten the period. None: delete it now."""
+        meta = current["metadata"]
+        if meta.get("deletionTimestamp"):
+            pending = meta.get("deletionGracePeriodSeconds")
+            if not pending:
+                return None             # marked with no grace left: finish the deletion
+            if grace_seconds is None or grace_seconds >= pending:
+                return current          # graceful deletion is pending: nothing changes
+            if grace_seconds <= 0 and not meta.get("finalizers"):
+                return None
+            shortened = parse_time(meta["deletionTimestamp"]) - pending + max(grace_seconds, 0)
+
+            def shorten(pod: dict) -> None:
+                pod["metadata"]["deletionTimestamp"] = rfc3339(_utc(shortened))
+                pod["metadata"]["deletionGracePeriodSeconds"] = max(grace_seconds, 0)
+            return self.store.mutate(resource, namespace, name, shorten, exempt_quota=True)
+        period = grace_seconds if grace_seconds is not None else current["spec"].get("terminationGracePeriodSeconds", 0)
+        if not current["spec"].get("nodeName") or (current.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            period = 0
+        if period < 0:
+            period = 1
+        if period == 0 and not meta.get("finalizers"):
+            return None
+
+        def terminate(pod: dict) -> None:
+            pod["metadata"]["deletionTimestamp"] = rfc3339(_utc(self.store.clock.time() + period))
+            pod["metadata"]["deletionGracePeriodSeconds"] = period
+        return self.store.mutate(resource, namespace, name, terminate, exempt_quota=True)
 
     # --- helpers -------------------------------------------------------------------
     def _now(self) -> str:
@@ -388,6 +429,14 @@ class Registry:
                                "Internal error occurred: failed to allocate a serviceIP: range is full")
 
 
+def parse_time(stamp: str) -> float:
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def _utc(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+
+
 def _require_object_meta(resource: Resource, obj: dict) -> None:
     """A patched object whose metadata is not an object fails to decode, as encoding/json
     words it (the typed decode after the patch, before anything is stored)."""
@@ -419,11 +468,14 @@ def _undecodable_patch(patched, error: _errors.ApiError, patch_type: str = "", p
 
 
 def scale_of(obj: dict) -> dict:
-    """The autoscaling/v1 Scale of a Deployment or ReplicaSet."""
+    """The autoscaling/v1 Scale of a Deployment, ReplicaSet, StatefulSet or ReplicationController."""
     status = obj.get("status") or {}
-    # apps' scale subresource: LabelSelectorAsSelector(spec.selector).String()
+    # apps' scale subresource: LabelSelectorAsSelector(spec.selector).String(); a
+    # ReplicationController's (pkg/registry/core/replicationcontroller/storage):
+    # labels.SelectorFromSet(spec.selector).String().
     try:
-        text = selector_string(obj["spec"].get("selector"))
+        text = selector_string(obj["spec"].get("selector")) if obj.get("kind") != "ReplicationController" \
+            else match_labels_selector(obj["spec"].get("selector"))
     except ValueError:
         text = ""
     meta = obj["metadata"]

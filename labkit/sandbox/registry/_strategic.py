@@ -47,7 +47,8 @@ _TYPES: dict[str, dict[str, tuple[str | None, str | None, str | None]]] = {
             "status": ("PodStatus", None, None)},
     "PodTemplate": {"metadata": ("ObjectMeta", None, None),
                     "template": ("PodTemplateSpec", None, None)},
-    # Deployment, ReplicaSet, DaemonSet, StatefulSet, Job: spec.template is a pod template.
+    # Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, ReplicationController: spec.template
+    # is a pod template.
     "WorkloadSpec": {"template": ("PodTemplateSpec", None, None)},
     "Workload": {"metadata": ("ObjectMeta", None, None), "spec": ("WorkloadSpec", None, None),
                  "status": ("ConditionsStatus", None, None)},
@@ -69,7 +70,7 @@ _KIND_ROOT = {
     "Pod": "Pod", "PodTemplate": "PodTemplate", "Service": "Service", "Node": "Node",
     "Namespace": "Namespace", "CronJob": "CronJob",
     "Deployment": "Workload", "ReplicaSet": "Workload", "DaemonSet": "Workload",
-    "StatefulSet": "Workload", "Job": "Workload",
+    "StatefulSet": "Workload", "Job": "Workload", "ReplicationController": "Workload",
     # Endpoints, EndpointSlice, ConfigMap, Event, Scale and other built-ins:
     # only ObjectMeta has merge lists; their own lists are atomic.
 }

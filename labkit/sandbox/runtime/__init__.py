@@ -28,143 +28,21 @@ How an exec ends, as a real one would:
 from __future__ import annotations
 
 import io
-import re
 
 from ._context import ExecResult, ImageProfile, ToolContext
-from ._images import default_command, profile, traits
-from ._podfiles import pod_files, pod_hostname
-
-from ._interactive import Interrupt, StreamInput
+from ._environment import PodEnvironment, pod_env
+from ._images import default_command, profile
+from ._streams import Interrupt, StreamInput
 from ._tty import LineDiscipline, onlcr
 
-__all__ = ["run", "profile", "ExecResult", "ImageProfile", "pod_env", "Interrupt", "StreamInput",
-           "LineDiscipline", "onlcr", "reads_stdin", "default_command"]
+__all__ = ["run", "PodEnvironment", "profile", "ExecResult", "ImageProfile", "pod_env", "Interrupt",
+           "StreamInput", "LineDiscipline", "onlcr", "reads_stdin", "default_command"]
 
-_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SHELL_NAMES = ("sh", "bash", "ash", "dash")
 EXIT_TIMEOUT = 137
 EXIT_SANDBOX_LIMIT = 125
 EXIT_KILLED = 137               # 128 + SIGKILL: the deadline's kill and the OOM killer's
 EXIT_SEGFAULT = 139             # 128 + SIGSEGV
-
-
-def _container(pod: dict, name: str | None) -> dict:
-    containers = (pod.get("spec") or {}).get("containers") or []
-    if not containers:
-        raise ValueError(f"pod {pod['metadata']['name']} has no containers")
-    if name is None:
-        return containers[0]
-    for c in containers:
-        if c.get("name") == name:
-            return c
-    raise ValueError(f"container {name} is not valid for pod {pod['metadata']['name']}")
-
-
-def _service_env(services: list[dict]) -> dict[str, str]:
-    """envvars.FromServices: {SVC}_SERVICE_HOST/PORT[_NAME] and the Docker link variables."""
-    env: dict[str, str] = {}
-    for svc in sorted(services, key=lambda s: s["metadata"]["name"]):
-        spec = svc.get("spec") or {}
-        ip = spec.get("clusterIP")
-        ports = spec.get("ports") or []
-        if not ip or ip == "None" or not ports:
-            continue
-        prefix = svc["metadata"]["name"].upper().replace("-", "_")
-        env[f"{prefix}_SERVICE_HOST"] = ip
-        env[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
-        for p in ports:
-            if p.get("name"):
-                env[f"{prefix}_SERVICE_PORT_{p['name'].upper().replace('-', '_')}"] = str(p["port"])
-        for i, p in enumerate(ports):
-            proto = (p.get("protocol") or "TCP").lower()
-            url = f"{proto}://{ip}:{p['port']}"
-            if i == 0:
-                env[f"{prefix}_PORT"] = url
-            base = f"{prefix}_PORT_{p['port']}_{proto.upper()}"
-            env[base] = url
-            env[f"{base}_PROTO"] = proto
-            env[f"{base}_PORT"] = str(p["port"])
-            env[f"{base}_ADDR"] = ip
-    return env
-
-
-def _field_ref(pod: dict, path: str) -> str:
-    meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
-    m = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path)
-    if m:
-        return (meta.get(m.group(1)) or {}).get(m.group(2), "")
-    return {
-        "metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", ""),
-        "metadata.uid": meta.get("uid", ""), "spec.nodeName": spec.get("nodeName", ""),
-        "spec.serviceAccountName": spec.get("serviceAccountName", "default"),
-        "status.podIP": status.get("podIP", ""), "status.hostIP": status.get("hostIP", ""),
-    }.get(path, "")
-
-
-def _expand(value: str, env: dict[str, str]) -> str:
-    """The kubelet's $(VAR) expansion: known names replaced, $$ escapes a dollar."""
-    def sub(m: re.Match) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        return env.get(m.group(1), m.group(0))
-    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)", sub, value)
-
-
-def pod_env(pod: dict, container: dict, *, config, cluster,
-            services_at_start: list[dict] | None = None) -> dict[str, str]:
-    """The environment of a process exec'd in the container.
-
-    kubelet_pods.go getServiceEnvVarMap: the `kubernetes` Service of `default` always, the
-    pod's namespace's Services when enableServiceLinks (default true); headless ones never.
-    Only Services that existed when the container started: `services_at_start` as the
-    kubelet recorded them, else (a restarted sandbox) those created by the pod's startTime.
-    Order: PATH and HOSTNAME (the runtime's), the image's ENV, the container's env as
-    declared, the service variables by service name, then HOME (runc's default). The
-    kubelet builds the last groups from Go maps, so a real pod's order varies; the sandbox
-    fixes one.
-    """
-    ns = pod["metadata"].get("namespace") or "default"
-    spec = pod.get("spec") or {}
-    services = []
-    if services_at_start is None:
-        started = (pod.get("status") or {}).get("startTime") or "~"
-        services_at_start = [s for s in cluster.list("services", None)
-                             if (s["metadata"].get("creationTimestamp") or "") <= started]
-    for svc in services_at_start:
-        name, svc_ns = svc["metadata"]["name"], svc["metadata"].get("namespace")
-        if svc_ns == "default" and name == "kubernetes":
-            services.append(svc)
-        elif svc_ns == ns and spec.get("enableServiceLinks", True) and name != "kubernetes":
-            services.append(svc)
-    service_env = _service_env(services)
-    declared: dict[str, str] = {}
-    for source in container.get("envFrom") or []:
-        ref = source.get("configMapRef")
-        if ref:
-            cm = cluster.get("configmaps", ns, ref.get("name"))
-            for k, v in ((cm or {}).get("data") or {}).items():
-                declared[source.get("prefix", "") + k] = v
-    for var in container.get("env") or []:
-        name = var["name"]
-        if "value" in var:
-            declared[name] = _expand(var.get("value") or "", {**service_env, **declared})
-            continue
-        frm = var.get("valueFrom") or {}
-        if "fieldRef" in frm:
-            declared[name] = _field_ref(pod, frm["fieldRef"].get("fieldPath", ""))
-        elif "configMapKeyRef" in frm:
-            ref = frm["configMapKeyRef"]
-            cm = cluster.get("configmaps", ns, ref.get("name"))
-            declared[name] = ((cm or {}).get("data") or {}).get(ref.get("key"), "")
-        else:
-            declared[name] = ""
-    env = {"PATH": _PATH, "HOSTNAME": pod_hostname(pod, config=config)}
-    env.update(dict(traits(container.get("image", "")).env))
-    env.update(declared)
-    for k, v in service_env.items():
-        env.setdefault(k, v)
-    env.setdefault("HOME", "/root")
-    return env
 
 
 def _make_network(cluster, config, clock=None):
@@ -206,14 +84,13 @@ def reads_stdin(argv: list[str]) -> bool:
     return name in _SHELL_NAMES or name in _STDIN_READERS
 
 
-def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, clock,
-        dns_address, dns_clients, stdin: "str | StreamInput" = "", timeout: float | None = None,
-        network=None, on_output=None, tty: bool = False,
-        interrupt: "Interrupt | None" = None, services_at_start: list[dict] | None = None) -> ExecResult:
+def run(environment: PodEnvironment, argv: list[str], *, stdin: "str | StreamInput" = "", on_output=None,
+        tty: bool = False, interrupt: "Interrupt | None" = None) -> ExecResult:
     """Run argv in a pod's container, as `kubectl exec POD [-c C] -- argv...` would.
 
-    `network` is the sandbox's simulated network; sharing one across execs keeps
-    kube-proxy's backend choices and the servers' access logs going from one exec to the next.
+    `environment` is what the process sees (PodEnvironment.build); its `network`, shared across
+    execs, keeps kube-proxy's backend choices and the servers' access logs going from one
+    exec to the next.
 
     Streamed (`exec -i`, `-it`, attach): stdin is a StreamInput the caller feeds,
     `on_output(channel, text)` receives output as it is written (1 stdout, 2 stderr; with a
@@ -224,25 +101,23 @@ def run(pod: dict, argv: list[str], *, container: str | None, config, cluster, c
     from .shell import (MEMORY_LIMIT, BufferSink, Dialect, Input, Io, LimitExceeded, Memory,
                         OutOfMemory, Shell, ShellExit, Timeout, dialect_kind, text_size)
 
-    spec_container = _container(pod, container)
-    image_traits = traits(spec_container.get("image", ""))
-    node_name = (pod.get("spec") or {}).get("nodeName")
-    node = cluster.get("nodes", None, node_name) if node_name else None
-    files = pod_files(pod, config=config, node=node)
-    env = pod_env(pod, spec_container, config=config, cluster=cluster, services_at_start=services_at_start)
-    limit = timeout if timeout is not None else config.exec_timeout_seconds
+    pod, image_traits, clock = environment.pod, environment.image, environment.clock
+    limit = environment.timeout
     memory = Memory(MEMORY_LIMIT)
     streamed = isinstance(stdin, StreamInput)
     interrupt = interrupt or Interrupt()
     if streamed:
-        from ._interactive import InterruptibleClock
+        from ._streams import InterruptibleClock
         clock = InterruptibleClock(clock, interrupt)
     turn = Turn()
     ctx = ToolContext(
-        pod=pod, container=spec_container.get("name", ""), image=image_traits.profile,
-        files=files, env=env, config=config, cluster=cluster,
-        network=network or _make_network(cluster, config, clock), dns_address=dns_address, dns_clients=dns_clients,
-        clock=clock, deadline=clock.monotonic() + limit, stdin="" if streamed else stdin,
+        pod=pod, container=environment.container.get("name", ""), image=image_traits.profile,
+        # Copies: a command may write the pod's files and variables; the environment stays.
+        files=dict(environment.files), env=dict(environment.env), config=environment.config,
+        cluster=environment.cluster, dns_address=environment.dns_address,
+        network=environment.network or _make_network(environment.cluster, environment.config, clock),
+        dns_clients=environment.dns_clients, clock=clock, deadline=clock.monotonic() + limit,
+        stdin="" if streamed else stdin,
         memory=memory, turn=turn,
         stdout=_Forward(on_output, 1) if on_output else io.StringIO(),
         stderr=_Forward(on_output, 1 if tty else 2) if on_output else io.StringIO())

@@ -148,23 +148,25 @@ class Store:
             bucket = self._objects[resource.key]
             if (namespace, name) in bucket:
                 raise _errors.already_exists(resource, name)
-            size = self._check_quota(resource.key, namespace, name, obj)
-            self._rv += 1
             incarnation = self._incarnations[(resource.key, namespace, name)]
-            self._incarnations[(resource.key, namespace, name)] += 1
             meta.update(
                 uid=meta.get("uid") or _naming.object_uid(self.seed, resource.kind, namespace, name, incarnation),
-                resourceVersion=str(self._rv),
+                resourceVersion=str(self._rv + 1),
                 creationTimestamp=meta.get("creationTimestamp") or rfc3339(self.clock.now()),
             )
             if "spec" in obj and resource.kind not in ("Pod", "Service", "Node", "Namespace"):
                 meta["generation"] = 1
             obj.setdefault("apiVersion", resource.api_version)
             obj.setdefault("kind", resource.kind)
+            # The object as stored, encoded once: its size for the quota, and its journal record.
+            encoded = _json.dumps(obj, separators=(",", ":"))
+            size = self._check_quota(resource.key, namespace, name, obj, encoded=encoded)
+            self._rv += 1
+            self._incarnations[(resource.key, namespace, name)] += 1
             bucket[(namespace, name)] = obj
             self._account(resource.key, namespace, name, size)
             self._created[(resource.key, namespace, name)] = self._rv
-            self._emit(Event("ADDED", resource, obj, None, self._rv))
+            self._emit(Event("ADDED", resource, obj, None, self._rv), encoded)
             return obj
 
     def update(self, resource: Resource, obj: dict, *, check_version: bool = True,
@@ -187,8 +189,9 @@ class Store:
                     meta[field] = old["metadata"][field]
                 else:
                     meta.pop(field, None)
-            if "deletionTimestamp" in old["metadata"]:     # once set, never unset
-                meta["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
+            if "deletionTimestamp" in old["metadata"]:     # once set, never unset, only brought nearer
+                meta["deletionTimestamp"] = min(old["metadata"]["deletionTimestamp"],
+                                                meta.get("deletionTimestamp") or "~")
             if "generation" in meta and obj.get("spec") != old.get("spec"):
                 meta["generation"] += 1
             if _same(old, obj):
@@ -196,11 +199,13 @@ class Store:
             meta["resourceVersion"] = str(self._rv + 1)
             obj.setdefault("apiVersion", resource.api_version)
             obj.setdefault("kind", resource.kind)
-            size = self._check_quota(resource.key, namespace, name, obj, exempt=exempt_quota)
+            # Encoded once, for its size and for the journal (a thousand pods' status writes).
+            encoded = _json.dumps(obj, separators=(",", ":"))
+            size = self._check_quota(resource.key, namespace, name, obj, exempt=exempt_quota, encoded=encoded)
             self._rv += 1
             self._objects[resource.key][(namespace, name)] = obj
             self._account(resource.key, namespace, name, size)
-            self._emit(Event("MODIFIED", resource, obj, old, self._rv))
+            self._emit(Event("MODIFIED", resource, obj, old, self._rv), encoded)
             return obj
 
     def mutate(self, resource: Resource, namespace: str | None, name: str,
@@ -250,13 +255,15 @@ class Store:
             return gone
 
     # --- quota ---------------------------------------------------------------------
-    def _check_quota(self, key: str, namespace: str | None, name: str, obj: dict, *, exempt: bool = False) -> int:
+    def _check_quota(self, key: str, namespace: str | None, name: str, obj: dict, *, exempt: bool = False,
+                     encoded: str | None = None) -> int:
         """The object's size; raise as a full etcd does when writing it would pass the quota.
         kube-apiserver passes etcd's error through as a 500 with no reason
         (apiserver/pkg/endpoints/handlers/responsewriters ErrorToAPIStatus); kubectl prints
         `Error from server: etcdserver: mvcc: database space exceeded`. Deletes still work,
-        and a write that does not grow the store is let through."""
-        size = len(_json.dumps(obj, separators=(",", ":")))
+        and a write that does not grow the store is let through. `encoded`: obj as compact
+        JSON, when the caller has it already."""
+        size = len(encoded if encoded is not None else _json.dumps(obj, separators=(",", ":")))
         if self.quota_bytes is not None and not exempt:
             old = self._sizes.get((key, namespace, name), 0)
             if size > old and self.stored_bytes - old + size > self.quota_bytes:
@@ -286,10 +293,10 @@ class Store:
         raise _errors.ApiError(500, "InternalError", f"no free name for generateName {prefix!r}")
 
     # --- change notification -------------------------------------------------------
-    def _emit(self, event: Event) -> None:
+    def _emit(self, event: Event, encoded: str | None = None) -> None:
         self.dirty = True
         if self._journaling:
-            self._journal_event(event)
+            self._journal_event(event, encoded)
         self._history.append(event)
         for listener in list(self._listeners):
             listener(event)
@@ -314,8 +321,9 @@ class Store:
             return w, backlog
 
     # --- persistence ---------------------------------------------------------------
-    def _journal_event(self, event: Event) -> None:
-        """Log what the event changed, before anyone hears of it (called with the lock held)."""
+    def _journal_event(self, event: Event, encoded: str | None = None) -> None:
+        """Log what the event changed, before anyone hears of it (called with the lock held).
+        `encoded`: the object as compact JSON already, logged as it is."""
         meta = event.object["metadata"]
         key = event.resource.key
         ns = meta.get("namespace") if event.resource.namespaced else None
@@ -324,13 +332,14 @@ class Store:
             record["op"] = "del"
         else:
             record["op"] = "put"
-            record["obj"] = event.object
+            if encoded is None:
+                record["obj"] = event.object
         if event.type == "ADDED":
             record["inc"] = self._incarnations[(key, ns, meta["name"])]
         if self._floor_changes:
             record["floors"] = [[list(k), v] for k, v in self._floor_changes.items()]
             self._floor_changes.clear()
-        self._journal.append(event.rv, record)
+        self._journal.append(event.rv, record, encoded if event.type != "DELETED" else None)
 
     def _apply(self, record: dict) -> None:
         """Redo one journaled change (start-up)."""

@@ -17,7 +17,8 @@ from ._batch import _validate_cronjob, _validate_job
 from ._rbac import VALIDATORS as _RBAC_VALIDATORS
 from ._services import (_service_cluster_ips, _validate_endpoints, _validate_endpointslice,
                         _validate_namespace, _validate_service)
-from ._workloads import _validate_deployment, _validate_replicaset, _validate_statefulset, _validate_daemonset
+from ._workloads import (_validate_daemonset, _validate_deployment, _validate_replicaset,
+                         _validate_replicationcontroller, _validate_statefulset)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -82,6 +83,7 @@ def _object_meta_update(obj: dict, old: dict, errs: _Errors) -> None:
 
 
 _VALIDATORS = {"Pod": _validate_pod, "Deployment": _validate_deployment, "ReplicaSet": _validate_replicaset,
+               "ReplicationController": _validate_replicationcontroller,
                "Service": _validate_service, "Namespace": _validate_namespace,
                "Endpoints": _validate_endpoints, "EndpointSlice": _validate_endpointslice,
                "NetworkPolicy": _validate_networkpolicy,

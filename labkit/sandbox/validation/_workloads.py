@@ -138,3 +138,35 @@ def _validate_deployment(obj, old, errs):
 
 def _validate_replicaset(obj, old, errs):
     _validate_workload(obj, old, errs, deployment=False)
+
+
+def _validate_replicationcontroller(obj, old, errs):
+    """pkg/apis/core/validation ValidateReplicationControllerSpec: a map selector that may not
+    be empty and must match the template's labels, a template whose pods always restart.
+    Unlike apps' workloads, the selector may change on update."""
+    spec = obj.get("spec") or {}
+    _min_ready(spec.get("minReadySeconds", 0) or 0, errs)
+    selector = spec.get("selector")
+    if not selector:                                   # ValidateNonEmptySelector
+        errs.required("spec.selector")
+    replicas = spec.get("replicas", 0)
+    if isinstance(replicas, int) and replicas < 0:
+        errs.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
+    tmpl = spec.get("template")
+    if tmpl is None:                                   # ValidatePodTemplateSpecForRC
+        errs.required("spec.template")
+        return
+    tmeta = tmpl.get("metadata") or {}
+    labels = tmeta.get("labels") or {}
+    if isinstance(selector, dict) and selector and any(labels.get(k) != v for k, v in selector.items()):
+        errs.invalid("spec.template.metadata.labels", _gomap(tmeta.get("labels")),
+                     "`selector` does not match template `labels`")
+    _labels(tmeta.get("labels"), "spec.template.labels", errs)
+    _annotations(tmeta.get("annotations"), "spec.template.annotations", errs)
+    tspec = tmpl.get("spec") or {}
+    _pod_spec(tspec, "spec.template.spec", errs)
+    if tspec.get("restartPolicy") != "Always":
+        errs.not_supported("spec.template.spec.restartPolicy", tspec.get("restartPolicy") or "", ["Always"])
+    if tspec.get("activeDeadlineSeconds") is not None:
+        errs.forbidden("spec.template.spec.activeDeadlineSeconds",
+                       "activeDeadlineSeconds in ReplicationController is not Supported")

@@ -3,14 +3,33 @@
 One module per stage: `lexer` -> `parser` -> `interpreter` (`Shell`) with `expansion`,
 `builtins` and `arithmetic`; `io` holds the streams and the exec's memory budget,
 `dialect` the message styles of dash, ash and bash, `errors` the exceptions.
+
+The names below load with their module on first use: the API server imports `io` (an
+exec's stdin and memory limit) at start, and the interpreter only when a command runs.
 """
 from __future__ import annotations
 
-from .dialect import Dialect, dialect_kind
-from .errors import LimitExceeded, OutOfMemory, ShellExit, ShellSyntaxError, Timeout
-from .interpreter import MAX_ITERATIONS, Shell
-from .io import MAX_OUTPUT, MEMORY_LIMIT, BufferSink, Input, Io, Memory, text_size
+import importlib
 
-__all__ = ["MAX_ITERATIONS", "MAX_OUTPUT", "MEMORY_LIMIT", "BufferSink", "Dialect", "Input", "Io",
-           "LimitExceeded", "Memory", "OutOfMemory", "Shell", "ShellExit", "ShellSyntaxError",
-           "Timeout", "dialect_kind", "text_size"]
+_HOMES = {
+    "Dialect": "dialect", "dialect_kind": "dialect",
+    "LimitExceeded": "errors", "OutOfMemory": "errors", "ShellExit": "errors",
+    "ShellSyntaxError": "errors", "Timeout": "errors",
+    "MAX_ITERATIONS": "interpreter", "Shell": "interpreter",
+    "MAX_OUTPUT": "io", "MEMORY_LIMIT": "io", "BufferSink": "io", "Input": "io", "Io": "io",
+    "Memory": "io", "text_size": "io",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
