@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 
 .PHONY: setup course test bench notebooks system-tools older-kubectl sandbox-down clean
 
+# Byte-compiled once here, so `labkit sandbox up` does not compile the sandbox at every
+# start where PYTHONDONTWRITEBYTECODE is set (an editable install is not compiled by pip).
 setup: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q labkit >/dev/null
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'

@@ -173,8 +173,13 @@ def test_the_log_is_compacted_into_a_snapshot_and_both_reload(tmp_path, monkeypa
     generated = store.create(cm, {"metadata": {"namespace": "default", "generateName": "gen-"}})
     store.delete(cm, "default", "cm-0")
     store._journal.sync()
-    # The writer compacts on its own once the log outgrows COMPACT_MIN: the log gets short again.
-    wait_for(lambda: (tmp_path / "state.json").exists() and (tmp_path / "state.wal").stat().st_size < 20_000)
+    # The writer compacts on its own once the log outgrows COMPACT_MIN and the snapshot: after
+    # its last batch the log is no longer than both (where it stops depends on how the writer
+    # thread happened to batch the records, so no tighter bound holds).
+    def compacted() -> bool:
+        snapshot, log = tmp_path / "state.json", tmp_path / "state.wal"
+        return snapshot.exists() and log.stat().st_size <= max(20_000, snapshot.stat().st_size)
+    wait_for(compacted)
 
     # Without close(): what a killed process leaves (a snapshot, and a log after it).
     copy = tmp_path / "copy"
