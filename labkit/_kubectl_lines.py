@@ -193,7 +193,8 @@ def ready_wait(lab, plural: str, name: str, namespace: str | None, timeout: floa
     return ["wait", "--for=condition=Ready", f"pod/{name}", *ns, f"--timeout={timeout:g}s"]
 
 
-def delete(lab, source_or_kind, name=None, namespace=None, wait=True, ignore_not_found=False, **_) -> list[str]:
+def delete(lab, source_or_kind, name=None, namespace=None, wait=True, ignore_not_found=False,
+           cascade="background", **_) -> list[str]:
     if name is not None:
         res = lab._resources.lookup(source_or_kind)
         target = [source_or_kind, name, *(ns_flag(lab, lab.ns(namespace or "default")) if res.namespaced else [])]
@@ -201,7 +202,8 @@ def delete(lab, source_or_kind, name=None, namespace=None, wait=True, ignore_not
     else:
         files, stdin = file_arg(source_or_kind)
         target = [*files, *(ns_flag(lab, lab.ns(namespace)) if namespace else [])]
-    flags = (["--ignore-not-found"] if ignore_not_found else []) + ([] if wait else ["--wait=false"])
+    flags = ((["--ignore-not-found"] if ignore_not_found else []) + ([] if wait else ["--wait=false"])
+             + ([] if cascade == "background" else [f"--cascade={cascade}"]))
     return [line(["delete", *target, *flags], stdin)]
 
 

@@ -175,12 +175,19 @@ class Lab:
 
     @_kubectl.shows(_kubectl.delete)
     def delete(self, source_or_kind, name: str | None = None, namespace: str | None = None,
-               wait: bool = True, timeout: float = 60, ignore_not_found: bool = False) -> _apply.ApplyResult:
+               wait: bool = True, timeout: float = 60, ignore_not_found: bool = False,
+               cascade: str = "background") -> _apply.ApplyResult:
         """Delete objects: `delete("pod", "client")` or `delete("manifests/web-svc.yaml")`.
 
-        Background propagation like kubectl; with `wait` returns once each object is gone.
-        A missing object raises NotFound unless `ignore_not_found=True`.
+        `cascade` is kubectl's `--cascade`: "background" (its default: the object goes at
+        once, its pods terminate after it), "foreground" (the object stays until its
+        dependents are gone, so `wait` also waits for its pods) or "orphan". With `wait`
+        returns once each object is gone. A missing object raises NotFound unless
+        `ignore_not_found=True`.
         """
+        policies = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan"}
+        if cascade not in policies:
+            raise ValueError(f'cascade must be "background", "foreground" or "orphan", not {cascade!r}')
         if name is not None:
             res = self._resources.lookup(source_or_kind)
             planned = [(res, {"metadata": {"name": name}}, self.ns(namespace or "default") if res.namespaced else None)]
@@ -202,7 +209,7 @@ class Lab:
                 self.ns(body["metadata"]["name"])   # refuses namespaces outside the mapping
             path = res.path(ns, body["metadata"]["name"])
             try:
-                gone = self._transport.request("DELETE", path, body={"propagationPolicy": "Background"})
+                gone = self._transport.request("DELETE", path, body={"propagationPolicy": policies[cascade]})
                 uids[path] = ((gone or {}).get("metadata") or {}).get("uid")
             except errors.NotFound:
                 if ignore_not_found:
@@ -249,16 +256,17 @@ class Lab:
         and the `test` namespace itself). Safe to run twice.
 
         A workshop learner may not delete their namespaces (manifests/workshop/): there the
-        namespaces stay and only their content goes."""
+        namespaces stay and only their content goes. Foreground deletion, so it returns once
+        the Deployment's pods have terminated too."""
         source = manifests or default_manifests()
         try:
-            return self.delete(source, wait=True, timeout=timeout, ignore_not_found=True)
+            return self.delete(source, wait=True, timeout=timeout, ignore_not_found=True, cascade="foreground")
         except errors.Forbidden:
             if not self.namespace_prefix:
                 raise
         # Namespaces are deleted last: everything else is gone already; confirm it, keep them.
         kept = [d for d in _apply.load(source) if not (d.get("kind") == "Namespace" and d.get("apiVersion") == "v1")]
-        return self.delete(kept, wait=True, timeout=timeout, ignore_not_found=True)
+        return self.delete(kept, wait=True, timeout=timeout, ignore_not_found=True, cascade="foreground")
 
     # --- reading ---------------------------------------------------------------------
     def _list(self, res: _apply.Resource, namespace: str | None, name: str | None = None,

@@ -180,7 +180,7 @@ def test_read_in_a_session_takes_the_next_line(kubectl, core, namespace):
 
 # ---------------------------------------------------------------- attach and run -it
 
-def test_kubectl_run_it_rm_attaches_to_the_shell_then_deletes_the_pod(terminal, core, namespace):
+def test_kubectl_run_it_rm_attaches_to_the_shell_then_deletes_the_pod(terminal, core, namespace, sandbox):
     term = terminal("run", "-it", "--rm", "-n", namespace, "shell", "--image=busybox:1.36", "--", "sh")
     term.expect(b"/ # ")
     term.type(b"hostname\r")
@@ -188,7 +188,11 @@ def test_kubectl_run_it_rm_attaches_to_the_shell_then_deletes_the_pod(terminal, 
     term.type(b"exit\r")
     assert term.exit_code() == 0
     assert b'pod "shell" deleted' in term.screen
-    wait_for(lambda: core.list_namespaced_pod(namespace).items == [])    # gone after its grace
+    # kubectl does not wait for the deletion. The pod may still be Terminating: if the
+    # kubelet restarted the shell (restartPolicy Always) before the DELETE came, that shell
+    # is PID 1 and ignores SIGTERM, so the pod goes when its 30 s grace period ends.
+    sandbox.advance_clock(31)
+    wait_for(lambda: core.list_namespaced_pod(namespace).items == [])
 
 
 def test_attach_joins_a_shell_started_with_stdin_and_its_exit_ends_the_container(terminal, core, namespace,
