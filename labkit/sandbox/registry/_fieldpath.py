@@ -414,17 +414,22 @@ def _merge_list(lhs: list, rhs: list, t: Type) -> list:
     return out
 
 
-def remove(value, paths: set, keep: set, t: Type):
-    """typed.TypedValue.RemoveItems: `value` without the fields in `paths`; a path in `keep`
-    (an ancestor of a field someone still owns) is descended into rather than dropped.
-    A map or list left empty goes too (SMD leaves it null, which decoding drops)."""
+def path_trie(paths) -> dict:
+    """The paths as nested dicts by path element; `None: True` marks where a path ends."""
     trie: dict = {}
     for p in paths:
         node = trie
         for pe in p:
             node = node.setdefault(pe, {})
         node[None] = True
-    out = _remove(value, trie, keep, (), t)
+    return trie
+
+
+def remove(value, paths: set, keep: set, t: Type):
+    """typed.TypedValue.RemoveItems: `value` without the fields in `paths`; a path in `keep`
+    (an ancestor of a field someone still owns) is descended into rather than dropped.
+    A map or list left empty goes too (SMD leaves it null, which decoding drops)."""
+    out = _remove(value, path_trie(paths), keep, (), t)
     return {} if out is _MISSING else out
 
 

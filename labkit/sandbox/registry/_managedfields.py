@@ -298,12 +298,7 @@ def apply(live: dict | None, applied: dict, manager: str, api_version: str, kind
 
 def _ordered(paths: set) -> list[tuple]:
     """Set.Iterate's order: at each level the members, then each child's subtree."""
-    trie: dict = {}
-    for p in paths:
-        node = trie
-        for pe in p:
-            node = node.setdefault(pe, {})
-        node[None] = True
+    trie = fp.path_trie(paths)
     out: list[tuple] = []
 
     def walk(node: dict, prefix: tuple) -> None:
