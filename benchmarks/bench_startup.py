@@ -67,9 +67,15 @@ def import_time() -> float:
 
 def _bytecode_note() -> str:
     # Without cached bytecode every start compiles the project's sources again (a few tenths
-    # of a second of the figure): say so, since a figure means little without it.
-    return "; PYTHONDONTWRITEBYTECODE is set: sources compiled at every start" \
-        if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
+    # of a second of the figure): say so, since a figure means little without it. `make
+    # setup` writes the cache (compileall), which Python reads even where it may not write.
+    import importlib.util
+    import labkit.sandbox._sandbox as module
+    cached = Path(importlib.util.cache_from_source(module.__file__)).exists()
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or cached:
+        return ""
+    return "; PYTHONDONTWRITEBYTECODE is set and labkit is not byte-compiled (make setup does it): " \
+        "sources compiled at every start"
 
 
 def run(ctx) -> list[Figure]:
