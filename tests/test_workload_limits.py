@@ -397,10 +397,12 @@ def test_3000_replicas_and_back_keeps_the_api_answering(make_sandbox, tmp_path):
         worst = json.loads(report.read_text())
         print(f"\n3000 up {up:.1f} s, back to 1 in {down:.1f} s; {worst['calls']} calls, worst GET /version "
               f"{worst['version']:.3f} s, worst list {worst['list']:.3f} s; peak RSS {peak:.0f} MB")
-        # Every call under a second, the list of 3000 pods (6.4 MB of JSON) included: measured
-        # 0.4-0.45 s at worst; CPython's full collections over the store reached 1.7 s before the
-        # controllers kept the collector off it (Controllers._freeze).
-        assert worst["version"] < 1.0 and worst["list"] < 1.0, worst
+        # Every call answers: GET /version within a second, the list of 3000 pods (whose size now
+        # includes each pod's managedFields, as a real API server's lists do) within 1.5 s.
+        # Measured 0.4-0.45 s at worst before managedFields and 1.1 s after, on a quiet machine;
+        # CPython's full collections over the store reached 1.7 s before the controllers kept
+        # the collector off it (Controllers._freeze).
+        assert worst["version"] < 1.0 and worst["list"] < 1.5, worst
         assert down < 30
         # The sandbox shares this process with pytest and earlier tests' leftovers; as a process
         # of its own it idles near 100 MB (benchmarks: memory): 3000 pods may add 200 MB at most.
