@@ -153,6 +153,39 @@ def test_a_time_is_read_as_a_string_first():
         "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.creationTimestamp of type string")
 
 
+@pytest.mark.parametrize("stamp", ["2024-01-02T03:04:05Z", "2024-02-29T00:00:00.5+02:00", "2024-01-02T3:04:05Z",
+                                   "2024-01-02T03:04:05,123456789-07:00", None])
+def test_times_go_s_time_parse_takes(stamp):
+    assert _schema.check("ConfigMap", "v1", {"metadata": {"creationTimestamp": stamp}}, "Strict") == []
+
+
+@pytest.mark.parametrize("stamp, message", [
+    ("yesterday", 'parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"'),
+    ("2024/01/02", 'parsing time "2024/01/02" as "2006-01-02T15:04:05Z07:00": cannot parse "/01/02" as "-"'),
+    ("2024-01-02", 'parsing time "2024-01-02" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "T"'),
+    ("2024-01-02T03:04:05", 'parsing time "2024-01-02T03:04:05" as "2006-01-02T15:04:05Z07:00": '
+                            'cannot parse "" as "Z07:00"'),
+    ("2024-13-01T00:00:00Z", 'parsing time "2024-13-01T00:00:00Z": month out of range'),
+    ("2023-02-29T00:00:00Z", 'parsing time "2023-02-29T00:00:00Z": day out of range'),
+    ("2024-01-02T24:00:00Z", 'parsing time "2024-01-02T24:00:00Z": hour out of range'),
+    ("2024-01-02T03:04:05+25:00", 'parsing time "2024-01-02T03:04:05+25:00": time zone offset hour out of range'),
+    ("2024-01-02T03:04:05Z!", 'parsing time "2024-01-02T03:04:05Z!": extra text: "!"'),
+])
+def test_a_bad_time_fails_as_time_parse_words_it(stamp, message):
+    """time/format.go parse over RFC3339: the element that failed and what was left of the value."""
+    assert _error("ConfigMap", "v1", {"metadata": {"creationTimestamp": stamp}}) == (
+        f'ConfigMap in version "v1" cannot be handled as a ConfigMap: {message}')
+
+
+def test_a_micro_time_needs_its_six_digits():
+    """metav1.MicroTime parses with RFC3339Micro, whose .000000 takes exactly six digits."""
+    lease = {"spec": {"renewTime": "2024-01-02T03:04:05.123456Z"}}
+    assert _schema.check("Lease", "coordination.k8s.io/v1", lease, "Strict") == []
+    lease["spec"]["renewTime"] = "2024-01-02T03:04:05Z"
+    assert _error("Lease", "coordination.k8s.io/v1", lease).endswith(
+        'parsing time "2024-01-02T03:04:05Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "Z" as ".000000"')
+
+
 def test_bytes_are_uint8_slices():
     assert _error("Secret", "v1", {"data": {"a": 5}}).endswith(
         "json: cannot unmarshal number into Go struct field Secret.data of type []uint8")

@@ -13,17 +13,21 @@ first one saved reported at the end; an error returned by a type's UnmarshalJSON
 UnmarshalTypeError is encoding/json's, so the context (innermost struct, the field path
 without list indexes or map keys) is added to those of an UnmarshalJSON too.
 
-The definitions are compiled on first validation, for the served kinds only, and the raw
-document dropped: no other module's import is paid for at the server's start.
+The `x-kubernetes-*` extensions (list and map types, patch strategies) shape merges, not
+decoding, so they play no part here. Known loss: the definitions do not name Go's string
+types, so a number sent for `protocol` is said to miss `string`, not `v1.Protocol`.
+
+The served kinds' types are compiled by the first validated write (a few hundredths of a
+second of CPU) and the raw definitions dropped; the server never imports the official client.
 """
 from __future__ import annotations
 
 import json
 import re
 import threading
-from functools import lru_cache
 
-from . import _errors
+from . import _errors, _openapi
+from ._resources import RESOURCES, SUBRESOURCE_KINDS
 
 # Definitions with a hand-written UnmarshalJSON (k8s.io/apimachinery): what JSON each takes.
 _INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
@@ -119,19 +123,28 @@ def _compile(defs: dict, roots: list[str]) -> dict[str, _Type]:
     return named
 
 
-@lru_cache(maxsize=1)
+_compiled: dict[tuple[str, str], _Type] | None = None
+
+
 def _kinds() -> dict[tuple[str, str], _Type]:
-    """(apiVersion, kind) -> its root type, for every kind the sandbox serves or reads."""
-    from . import _openapi
-    from ._resources import RESOURCES, SUBRESOURCE_KINDS
-    with _lock:
-        defs = _openapi._definitions()
-        by_gvk = _openapi._by_gvk(defs)
-        wanted = {(r.group, r.version, r.kind) for r in RESOURCES}
-        wanted.update((g, v, k) for g, v, k, _ in SUBRESOURCE_KINDS.values() if k)
-        wanted = {gvk: by_gvk[gvk] for gvk in wanted if gvk in by_gvk}
-        named = _compile(defs, sorted(set(wanted.values())))
-        return {(f"{g}/{v}" if g else v, k): named[name] for (g, v, k), name in wanted.items()}
+    """(apiVersion, kind) -> its root type, for every kind the sandbox serves or reads;
+    compiled once, by the first validation (a large body's is on a worker thread)."""
+    global _compiled
+    if _compiled is None:
+        with _lock:
+            if _compiled is None:
+                _compiled = _compile_served()
+    return _compiled
+
+
+def _compile_served() -> dict[tuple[str, str], _Type]:
+    defs = _openapi._definitions()
+    by_gvk = _openapi._by_gvk(defs)
+    wanted = {(r.group, r.version, r.kind) for r in RESOURCES}
+    wanted.update((g, v, k) for g, v, k, _ in SUBRESOURCE_KINDS.values() if k)
+    wanted = {gvk: by_gvk[gvk] for gvk in wanted if gvk in by_gvk}
+    named = _compile(defs, sorted(set(wanted.values())))
+    return {(f"{g}/{v}" if g else v, k): named[name] for (g, v, k), name in wanted.items()}
 
 
 def problems(kind: str, obj: dict, api_version: str = "") -> tuple[list[str], list[str]]:
@@ -228,9 +241,13 @@ class _Walk:
             if problem:
                 raise _Stop(problem)
         elif kind == "time":
-            # metav1 Time/MicroTime UnmarshalJSON: json.Unmarshal into a string first.
+            # metav1 Time/MicroTime UnmarshalJSON: json.Unmarshal into a string, then
+            # time.Parse with RFC3339 (RFC3339Micro), whose error is returned as it is.
             if not isinstance(value, str):
                 raise _Stop(_type_error(value, "string", field, struct))
+            problem = _time_error(value, micro=t.go == "v1.MicroTime")
+            if problem:
+                raise _Stop(problem)
 
     def _scalar(self, value, go: str, field: str, struct: str) -> None:
         if go == "string":
@@ -381,6 +398,95 @@ def _fast_path(num: str, denom: str, exponent: int, binary: bool) -> bool:
         return False
     product = int(num + denom) * (1 << exponent if binary else 1)
     return product < 2 ** 63
+
+
+# Go's time.Parse over the two layouts metav1 uses (time/format.go parse: each layout element
+# in turn, a range error as soon as its element is read, the day checked last).
+_RFC3339 = "2006-01-02T15:04:05Z07:00"
+_RFC3339_MICRO = "2006-01-02T15:04:05.000000Z07:00"
+_FIELDS = (("-", "01", True, "month", 1, 12), ("-", "02", True, None, 0, 99), ("T", "15", False, "hour", 0, 23),
+           (":", "04", True, "minute", 0, 59), (":", "05", True, "second", 0, 59))
+
+
+def _go_quote(text: str) -> str:
+    """time's own quote(): `"` and `\\` escaped, bytes outside printable ASCII as \\xNN."""
+    out = []
+    for c in text:
+        if " " <= c < "\x80":
+            out.append("\\" + c if c in '"\\' else c)
+        else:
+            out.extend(f"\\x{b:02x}" for b in c.encode("utf-8", "surrogatepass"))
+    return '"' + "".join(out) + '"'
+
+
+def _getnum(text: str, fixed: bool) -> tuple[int, str] | None:
+    """time's getnum: one or two digits (exactly two when fixed)."""
+    if not text or text[0] not in _DIGITS:
+        return None
+    if len(text) < 2 or text[1] not in _DIGITS:
+        return None if fixed else (int(text[0]), text[1:])
+    return int(text[:2]), text[2:]
+
+
+def _time_error(text: str, micro: bool) -> str | None:
+    """time.Parse(RFC3339 or RFC3339Micro, text)'s error, or None."""
+    layout = _RFC3339_MICRO if micro else _RFC3339
+
+    def cannot(element: str, rest: str) -> str:
+        return f"parsing time {_go_quote(text)} as {_go_quote(layout)}: cannot parse {_go_quote(rest)} as " \
+               f"{_go_quote(element)}"
+
+    def out_of_range(what: str) -> str:
+        return f"parsing time {_go_quote(text)}: {what} out of range"
+
+    if len(text) < 4 or any(c not in _DIGITS for c in text[:4]):
+        return cannot("2006", text)
+    year, rest, got = int(text[:4]), text[4:], {}
+    for prefix, element, fixed, name, low, high in _FIELDS:
+        if not rest.startswith(prefix):
+            return cannot(prefix, rest)
+        rest = rest[1:]
+        number = _getnum(rest, fixed)
+        if number is None:
+            return cannot(element, rest)
+        got[element], rest = number
+        if name and not low <= got[element] <= high:
+            return out_of_range(name)
+    if rest[:1] in (".", ",") and rest[1:2] in _DIGITS and rest[1:2] and not micro:
+        # A fraction the layout does not name is read whatever its length.
+        end = 2
+        while end < len(rest) and rest[end] in _DIGITS:
+            end += 1
+        rest = rest[end:]
+    elif micro:
+        fraction = rest[1:7]
+        fraction = fraction[1:] if fraction[:1] in ("-", "+") else fraction       # atoi takes a sign
+        if len(rest) < 7 or rest[0] not in ".," or any(c not in _DIGITS for c in fraction):
+            return cannot(".000000", rest)
+        if rest[1] == "-" and int(fraction or "0"):
+            return out_of_range("fractional second")
+        rest = rest[7:]
+    if rest.startswith("Z"):
+        rest = rest[1:]
+    else:
+        if len(rest) < 6 or rest[3] != ":":
+            return cannot("Z07:00", rest)
+        hours = _getnum(rest[1:3], True)
+        minutes = _getnum(rest[4:6], True) if hours else None
+        # Both bounds are > (offsets of 24 hours or 60 minutes are written); the later wins.
+        if minutes and minutes[0] > 60:
+            return out_of_range("time zone offset minute")
+        if hours and hours[0] > 24:
+            return out_of_range("time zone offset hour")
+        if hours is None or minutes is None or rest[0] not in "+-":
+            return cannot("Z07:00", rest)
+        rest = rest[6:]
+    if rest:
+        return f"parsing time {_go_quote(text)}: extra text: {_go_quote(rest)}"
+    month, day = got["01"], got["02"]
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = 29 if month == 2 and leap else (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    return out_of_range("day") if not 1 <= day <= days else None
 
 
 def _type_error(value, go_type: str, field: str, struct: str) -> str:
