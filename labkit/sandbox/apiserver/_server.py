@@ -19,10 +19,7 @@ from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
 from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
-from ._exec import handle_attach, handle_exec
 from ._logs import handle_log
-from ._portforward import handle_portforward
-from ._proxy import handle_proxy
 from .._clock import Clock
 from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path, by_plural
@@ -190,15 +187,19 @@ class ApiServer:
         method = request.method
         if not target.resource.stored or target.subresource == "token":
             return await self._create_only(request, target)
-        if target.subresource == "exec":
-            return await handle_exec(self.sandbox, request, target)
-        if target.subresource == "attach":
-            return await handle_attach(self.sandbox, request, target)
         if target.subresource == "log":
             return await handle_log(self.sandbox, request, target, _PREPARED)
+        # The streaming subresources load with their first use (the pod runtime, SPDY): the
+        # server's start does not pay for them.
+        if target.subresource in ("exec", "attach"):
+            from ._exec import handle_attach, handle_exec
+            handle = handle_exec if target.subresource == "exec" else handle_attach
+            return await handle(self.sandbox, request, target)
         if target.subresource == "proxy":
+            from ._proxy import handle_proxy
             return await handle_proxy(self.sandbox, request, target)
         if target.subresource == "portforward":
+            from ._portforward import handle_portforward
             return await handle_portforward(self.sandbox, request, target)
         options = _edge.write_options(request)
         if target.subresource == "scale":

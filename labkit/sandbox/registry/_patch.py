@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 
-import jsonpatch
-import jsonpointer
 import yaml
 
 from ...kube.objects import clone
@@ -77,6 +75,8 @@ def json_patch(target: dict, ops: list) -> dict:
         raise PatchError("RequestEntityTooLarge",
                          "Request entity too large: The allowed maximum operations in a JSON "
                          f"patch is {_MAX_JSON_PATCH_OPS}, got {len(ops)}")
+    import jsonpatch    # here, not at import: most sandboxes never see a JSON patch
+    import jsonpointer
     try:
         result = jsonpatch.apply_patch(target, ops)
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException,
