@@ -28,6 +28,12 @@ FORBIDDEN = (
     "labkit.sandbox.runtime._regex",
     "labkit.kube.printers",                        # kubectl's Table output
     "labkit.sandbox.apiserver._protobuf",          # protobuf request bodies
+    "labkit.sandbox.apiserver._exec",              # exec, attach, port-forward, proxy: on first use
+    "labkit.sandbox.apiserver._portforward",
+    "labkit.sandbox.apiserver._spdy",
+    "labkit.sandbox.apiserver._proxy",
+    "jsonpatch",                                   # JSON patches
+    "zoneinfo",                                    # a CronJob's timeZone
     "cryptography",                                # certificates (made by `up`) and token keys
     "cryptography.hazmat.primitives.asymmetric.rsa",
     "kubernetes",                                  # the client's models: preloaded once idle

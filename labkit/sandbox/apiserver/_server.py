@@ -189,8 +189,7 @@ class ApiServer:
             return await self._create_only(request, target)
         if target.subresource == "log":
             return await handle_log(self.sandbox, request, target, _PREPARED)
-        # The streaming subresources load with their first use (the pod runtime, SPDY): the
-        # server's start does not pay for them.
+        # The streaming subresources load on first use (the pod runtime, SPDY), not at start.
         if target.subresource in ("exec", "attach"):
             from ._exec import handle_attach, handle_exec
             handle = handle_exec if target.subresource == "exec" else handle_attach
