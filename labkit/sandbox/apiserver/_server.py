@@ -10,14 +10,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import yaml
 from aiohttp import web
 
 from ..registry import _admission, _registry
 from . import _access, _authapis, _discovery, _edge, _negotiation, _openapi_handler, _paging
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
-from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
 from ._logs import handle_log
 from .._clock import Clock
@@ -575,10 +573,11 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
         return _protobuf.decode(raw, kind)
     expected = kind or "Unknown"
     if "yaml" in (content_type or ""):
+        import yaml                 # loaded by the first YAML body
         try:
             return _decode.loads_yaml(raw)
         except (_decode.DecodeLimit, yaml.YAMLError) as e:
-            problem = str(e) if isinstance(e, _decode.DecodeLimit) else f"yaml: {_yaml_problem(e)}"
+            problem = str(e) if isinstance(e, _decode.DecodeLimit) else _decode.yaml_problem(e)
             # sigs.k8s.io/yaml.YAMLToJSON wraps go-yaml's error so.
             raise _decode.unrecognized(expected, f"error converting YAML to JSON: {problem}", raw) from None
     if not raw:
