@@ -58,7 +58,7 @@ class _Type:
 _ANY = _Type("any", "interface {}")
 _STRING, _BOOL, _FLOAT = _Type("scalar", "string"), _Type("scalar", "bool"), _Type("scalar", "float64")
 _INTS = {"int32": _Type("scalar", "int32"), "int64": _Type("scalar", "int64")}
-_BYTES = _Type("bytes", "[]uint8", elem=_Type("scalar", "uint8"))
+_BYTES = _Type("bytes", "[]uint8")
 
 
 def _go_name(definition: str) -> tuple[str, str]:
