@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from decimal import Decimal, InvalidOperation
 
 from ...kube.objects import clone
 from ..validation._name_formats import _is_ip
+from . import _quantity
 from ._defaults_batch import default_cronjob, default_job
 from ._defaults_config import default_secret
 
@@ -219,22 +219,6 @@ def _mount_token(pod: dict, spec: dict, config) -> None:
         c.setdefault("volumeMounts", []).append({"name": name, "readOnly": True, "mountPath": _TOKEN_MOUNT})
 
 
-_SUFFIXES = {"m": Decimal("0.001"), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
-             "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
-             "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30,
-             "Ti": Decimal(2) ** 40, "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60}
-
-
-def _quantity(q) -> Decimal | None:
-    m = re.fullmatch(r"([+-]?[0-9.]+(?:[eE][+-]?\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?", str(q).strip())
-    if not m:
-        return None
-    try:
-        return Decimal(m.group(1)) * _SUFFIXES.get(m.group(2) or "", Decimal(1))
-    except InvalidOperation:
-        return None
-
-
 def _qos_class(spec: dict) -> str:
     """qos.GetPodQOS over cpu and memory."""
     requests: dict = {}
@@ -242,8 +226,8 @@ def _qos_class(spec: dict) -> str:
     guaranteed = True
     for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
         res = (c or {}).get("resources") or {}
-        req = {k: _quantity(v) for k, v in (res.get("requests") or {}).items() if k in ("cpu", "memory")}
-        lim = {k: _quantity(v) for k, v in (res.get("limits") or {}).items() if k in ("cpu", "memory")}
+        req = {k: _quantity.amount(v) for k, v in (res.get("requests") or {}).items() if k in ("cpu", "memory")}
+        lim = {k: _quantity.amount(v) for k, v in (res.get("limits") or {}).items() if k in ("cpu", "memory")}
         requests.update({k: v for k, v in req.items() if v})
         limits.update({k: v for k, v in lim.items() if v})
         if set(lim) != {"cpu", "memory"}:

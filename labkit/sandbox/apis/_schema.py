@@ -23,10 +23,9 @@ second of CPU) and the raw definitions dropped; the server never imports the off
 from __future__ import annotations
 
 import json
-import re
 import threading
 
-from . import _errors, _openapi
+from . import _errors, _openapi, _quantity
 from ._resources import RESOURCES, SUBRESOURCE_KINDS
 
 # Definitions with a hand-written UnmarshalJSON (k8s.io/apimachinery): what JSON each takes.
@@ -168,6 +167,82 @@ def _root(api_version: str, kind: str) -> _Type | None:
     return found
 
 
+def canonicalize_quantities(kind: str, obj: dict, api_version: str = "") -> None:
+    """Rewrite, in place, every resource.Quantity of the object as kube-apiserver writes it
+    back (decoded with UnmarshalJSON, encoded with MarshalJSON: `0.5` -> "500m"). A value
+    that does not decode is left for decoding to refuse."""
+    root = _root(api_version, kind)
+    if root is not None and isinstance(obj, dict):
+        _canonical(obj, root)
+
+
+def _canonical(value, t: _Type) -> None:
+    if not _holds_quantity(t):
+        return
+    kind = t.kind
+    if kind == "struct" and isinstance(value, dict):
+        for key, item in value.items():
+            sub = t.fields.get(key)
+            if sub is None or item is None:
+                continue
+            if sub.kind == "quantity":
+                value[key] = _quantity.canonical(item)
+            else:
+                _canonical(item, sub)
+    elif kind == "map" and isinstance(value, dict):
+        if t.elem.kind == "quantity":        # resources.requests, capacity, hard
+            for key, item in value.items():
+                value[key] = _quantity.canonical(item)
+        else:
+            for item in value.values():
+                _canonical(item, t.elem)
+    elif kind == "list" and isinstance(value, list):
+        for i, item in enumerate(value):
+            if t.elem.kind == "quantity":
+                value[i] = _quantity.canonical(item)
+            else:
+                _canonical(item, t.elem)
+
+
+_holders: frozenset[int] | None = None
+
+
+def _holds_quantity(t: _Type) -> bool:
+    """Whether a Quantity can be found under this type, so the walk skips metadata and
+    most of a spec. The types are cyclic (JSONSchemaProps), so this is a fixed point over
+    every compiled type, computed once."""
+    global _holders
+    if _holders is None:
+        roots = list(_kinds().values())      # compiled first: it takes the same lock
+        with _lock:
+            if _holders is None:
+                _holders = _find_holders(roots)
+    return id(t) in _holders
+
+
+def _find_holders(roots: list[_Type]) -> frozenset[int]:
+    types: dict[int, _Type] = {}
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in types:
+            continue
+        types[id(t)] = t
+        stack.extend(t.fields.values() if t.kind == "struct" else (t.elem,) if t.elem is not None else ())
+    holders = {i for i, t in types.items() if t.kind == "quantity"}
+    changed = True
+    while changed:
+        changed = False
+        for i, t in types.items():
+            if i in holders:
+                continue
+            children = t.fields.values() if t.kind == "struct" else (t.elem,) if t.elem is not None else ()
+            if any(id(c) in holders for c in children):
+                holders.add(i)
+                changed = True
+    return frozenset(holders)
+
+
 class _Stop(Exception):
     """An UnmarshalJSON's error: decoding ends there."""
 
@@ -237,7 +312,7 @@ class _Walk:
                 if len(self.saved) > before:
                     raise _Stop(self.saved.pop())
         elif kind == "quantity":
-            problem = _quantity_error(value)
+            problem = _quantity.error(value)
             if problem:
                 raise _Stop(problem)
         elif kind == "time":
@@ -312,92 +387,7 @@ def _base64_error(text: str) -> str | None:
     return None
 
 
-# k8s.io/apimachinery pkg/api/resource/quantity.go: ParseQuantity's three errors.
-_FORMAT_WRONG = ("quantities must match the regular expression "
-                 "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
-_NUMERIC = "unable to parse numeric part of quantity"
-_SUFFIX = "unable to parse quantity's suffix"
-# suffix.go: the decimal SI and binary SI suffixes, with (base, exponent).
-_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DIGITS = frozenset("0123456789")
-_SUFFIX_LETTERS = frozenset("eEinumkKMGTP")
-
-
-def _quantity_error(value) -> str | None:
-    """Quantity.UnmarshalJSON's error for a JSON value, or None. It parses the value's raw
-    bytes (a string's without its quotes), trimmed: so a number is a quantity too, and an
-    object, array or bool fails ParseQuantity."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, (int, float)):
-        text = json.dumps(value)
-    elif isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, separators=(",", ":"))
-    return _parse_quantity_error(text.strip(" \t\n\r\v\f"))
-
-
-def _parse_quantity_error(s: str) -> str | None:
-    """ParseQuantity(s)'s error, or None: parseQuantityString's scan (sign, leading zeros,
-    digits, a fraction, suffix letters, a signed exponent), then the suffix, then the number."""
-    if not s:
-        return _FORMAT_WRONG
-    end = len(s)
-    pos = 1 if s[0] in "+-" else 0
-    while pos < end and s[pos] == "0":
-        pos += 1
-    if pos == end:
-        return None                        # zero, however written ("-" and "+" too)
-    start = pos
-    while pos < end and s[pos] in _DIGITS:
-        pos += 1
-    num, denom = s[start:pos] or "0", ""
-    if pos < end and s[pos] == ".":
-        pos += 1
-        start = pos
-        while pos < end and s[pos] in _DIGITS:
-            pos += 1
-        denom = s[start:pos]
-    value, suffix_start = s[:pos], pos
-    while pos < end and s[pos] in _SUFFIX_LETTERS:
-        pos += 1
-    if pos < end and s[pos] in "+-":
-        pos += 1
-    while pos < end and s[pos] in _DIGITS:
-        pos += 1
-    if pos < end:
-        return _FORMAT_WRONG
-    suffix = s[suffix_start:]
-    # suffix.go interpret: the decimal SI table, the binary SI one, else e/E and an int64.
-    if suffix in _DECIMAL:
-        exponent, binary = _DECIMAL[suffix], False
-    elif suffix in _BINARY:
-        exponent, binary = _BINARY[suffix], True
-    elif len(suffix) > 1 and suffix[0] in "eE" and re.fullmatch(r"[+-]?[0-9]+", suffix[1:]) \
-            and -2 ** 63 <= int(suffix[1:]) < 2 ** 63:
-        exponent, binary = ((int(suffix[1:]) + 2 ** 31) % 2 ** 32) - 2 ** 31, False      # int32(parsed)
-    else:
-        return _SUFFIX
-    if _fast_path(num, denom, exponent, binary):
-        return None
-    # Else inf.Dec's SetString takes the number part: it needs a digit.
-    return None if any(c in _DIGITS for c in value) else _NUMERIC
-
-
-def _fast_path(num: str, denom: str, exponent: int, binary: bool) -> bool:
-    """Whether ParseQuantity's int64 path takes the number (its digits always fit)."""
-    if binary:
-        if denom:
-            return False
-        precision, scale = 15 - len(num) - int(exponent * 3 / 10) - 1, 0
-    else:
-        precision, scale = 18 - len(num + denom), exponent
-    if precision < 0 or scale - len(denom) < -9:
-        return False
-    product = int(num + denom) * (1 << exponent if binary else 1)
-    return product < 2 ** 63
 
 
 # Go's time.Parse over the two layouts metav1 uses (time/format.go parse: each layout element
