@@ -22,6 +22,7 @@ The value is kept exact as a Decimal; nothing is a float, and a huge written exp
 """
 from __future__ import annotations
 
+import functools
 import json
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_UP, Context, Decimal
 
@@ -244,8 +245,19 @@ def canonical(value):
     string; a value that does not decode (or null) is returned as it is."""
     if value is None or isinstance(value, (bool, list, dict)):
         return value
+    if isinstance(value, str):
+        return _canonical_string(value)
     try:
         return str(parse(json_text(value)))
+    except QuantityError:
+        return value
+
+
+@functools.lru_cache(maxsize=512)
+def _canonical_string(value: str) -> str:
+    """canonical() of a string: every write of a pod template repeats the same few."""
+    try:
+        return str(parse(value.strip(_SPACE)))
     except QuantityError:
         return value
 
