@@ -17,7 +17,7 @@ import time
 
 from .._config import SandboxConfig
 from ..storage._store import Event, Store
-from ._base import PODS, Controller
+from ._base import EVENTS, PODS, Controller
 from ._clusterroles import ClusterRoleAggregator
 from ._deployment import DeploymentController
 from ._endpoints import EndpointsController
@@ -69,6 +69,7 @@ class Controllers:
                                         self.statefulset, self.daemonset, self.cronjob, self.job,
                                         self.scheduler, self.kubelet, self.nodestatus, self.endpoints,
                                         self.mirroring]
+        self._every_kind = [c for c in self.order if c.every_kind]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -138,6 +139,11 @@ class Controllers:
         return min(EVENT_SWEEP_SECONDS, self._timers[0][0] - now) if self._timers else EVENT_SWEEP_SECONDS
 
     def _on_event(self, event: Event) -> None:
+        if event.resource.key == EVENTS.key:
+            self.events.on_event(event)
+            for controller in self._every_kind:
+                controller.on_event(event)
+            return
         for controller in self.order:
             controller.on_event(event)
 
