@@ -77,3 +77,21 @@ def test_events_written_through_the_api_expire_and_count_to_the_cap(sb):
     sb.advance_clock(3601)
     sb.call(sb.controllers.expire_events)
     assert not _reasons(sb, "Client")
+
+
+def test_a_sweep_with_a_limit_stops_there_and_says_more_is_left(sb):
+    cm = sb.registry.create(CONFIGMAPS, "default", {"metadata": {"name": "subject"}})
+    rec = sb.controllers.events
+
+    def flood_then_sweep():
+        for i in range(30):
+            rec.record(dict(cm, metadata=dict(cm["metadata"], name=f"subject-{i}", uid=f"u-{i}")),
+                       "Made", f"message {i}", "test")
+        before = len(sb.store.list("events", "default"))
+        first = rec.expire_events(limit=4)
+        middle = len(sb.store.list("events", "default"))
+        rest = rec.expire_events(limit=100)
+        return before, first, middle, rest, len(sb.store.list("events", "default"))
+    before, first, middle, rest, after = sb.call(flood_then_sweep)
+    assert before >= 30 and first is True and middle == before - 4
+    assert rest is False and after == 20

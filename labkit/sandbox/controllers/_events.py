@@ -112,31 +112,41 @@ class EventRecorder:
         found = self._indexed.get((ns, name))
         return found is not None and found[0] == rv
 
-    def expire_events(self) -> None:
+    def expire_events(self, limit: int | None = None) -> bool:
         """Drop Events older than the API server's --event-ttl (their etcd lease runs from
-        their last write) and, beyond the sandbox's cap per namespace, the oldest ones."""
+        their last write) and, beyond the sandbox's cap per namespace, the oldest ones.
+        With a `limit`, stop after that many deletions: True when some are left for the next
+        call (the controllers' loop lets the API server answer in between)."""
         ttl = self.config.event_ttl_seconds
         cap = self.config.max_events_per_namespace
+        budget = limit if limit is not None else -1
         if ttl:
             now = self.store.clock.time()
             heap = self._by_time
             while heap and now - heap[0][0] >= ttl:
+                if budget == 0:
+                    return True
                 _, ns, name, rv = heapq.heappop(heap)
                 if self._current(ns, name, rv):
                     delete_quietly(self.store, EVENTS, ns, name)
+                    budget -= 1
         if cap:
             for ns, members in list(self._members.items()):
                 heap = self._by_ns.get(ns) or []
                 while len(members) > cap and heap:
+                    if budget == 0:
+                        return True
                     _, name, rv = heapq.heappop(heap)
                     if self._current(ns, name, rv):
                         delete_quietly(self.store, EVENTS, ns, name)
                         members.discard(name)      # also when the store had lost it already
                         self._indexed.pop((ns, name), None)
+                        budget -= 1
                 if not members:
                     self._members.pop(ns, None)
                     self._by_ns.pop(ns, None)
         self._compact()
+        return False
 
     def _compact(self) -> None:
         """Rebuild the heaps from the live entries once stale ones (rewritten Events: each

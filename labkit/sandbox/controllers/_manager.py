@@ -37,7 +37,8 @@ from ._statefulset import StatefulSetController
 from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 
 EVENT_SWEEP_SECONDS = 1.0
-FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
+EVENT_SWEEP_CHUNK = 200    # Event deletions between two turns of the loop
+FREEZE_PODS = 100          # from this many pods (a scale-out's first hundred), the collector is kept off the store's objects while busy
 
 
 class Controllers:
@@ -162,7 +163,8 @@ class Controllers:
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + EVENT_SWEEP_SECONDS
                 try:
-                    self.expire_events()
+                    while self.events.expire_events(limit=EVENT_SWEEP_CHUNK):
+                        await asyncio.sleep(0)      # a long sweep lets the API server answer
                 except Exception as e:  # noqa: BLE001 - the sweep must not stop the controllers
                     self._record_failure("events", None, e)
             for _ in range(1000):
