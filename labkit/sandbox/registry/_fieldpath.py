@@ -136,21 +136,26 @@ _HASHABLE = (str, int, float, bool, type(None))
 def item_element(t: Type, item, index: int) -> str:
     """The path element of a list item: its key fields, its value or its index."""
     if t.how == "map" and isinstance(item, dict):
-        key = {}
+        key, memo, plain = {}, [t.keys], True
         for name in t.keys:
             if name in item:
-                key[name] = item[name]
+                value = key[name] = item[name]
             elif name in _KEY_DEFAULTS:
-                key[name] = _KEY_DEFAULTS[name]
-        if all(type(v) in _HASHABLE for v in key.values()):
-            memo = (t.keys, tuple((k, type(v), v) for k, v in key.items()))
-            found = _key_elements.get(memo)
-            if found is None:
-                if len(_key_elements) >= _KEY_ELEMENTS_LIMIT:
-                    _key_elements.clear()
-                found = _key_elements[memo] = "k:" + _go_json(key)
-            return found
-        return "k:" + _go_json(key)
+                value = key[name] = _KEY_DEFAULTS[name]
+            else:
+                continue
+            if type(value) not in _HASHABLE:
+                plain = False
+            memo.append((name, type(value), value))
+        if not plain:
+            return "k:" + _go_json(key)
+        memo = tuple(memo)
+        found = _key_elements.get(memo)
+        if found is None:
+            if len(_key_elements) >= _KEY_ELEMENTS_LIMIT:
+                _key_elements.clear()
+            found = _key_elements[memo] = "k:" + _go_json(key)
+        return found
     if t.how == "set":
         return "v:" + _go_json(item)
     return f"i:{index}"
