@@ -38,7 +38,7 @@ from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 
 EVENT_SWEEP_SECONDS = 1.0
 EVENT_SWEEP_CHUNK = 200    # Event deletions between two turns of the loop
-FREEZE_PODS = 100          # from this many pods (a scale-out's first hundred), the collector is kept off the store's objects while busy
+FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
 
 
 class Controllers:
