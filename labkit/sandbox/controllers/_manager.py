@@ -13,6 +13,7 @@ import heapq
 import inspect
 import itertools
 import logging
+import threading
 import time
 
 from .._config import SandboxConfig
@@ -39,6 +40,32 @@ from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 EVENT_SWEEP_SECONDS = 1.0
 EVENT_SWEEP_CHUNK = 200    # Event deletions between two turns of the loop
 FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
+# A batch of this many keys starts a busy spell (a scale-out, a namespace's deletion): until a
+# quiet second, the collector's youngest generation waits for BUSY_GC_THRESHOLD allocations
+# rather than CPython's 700. Measured on a 1000-replica scale-out: the collections on the
+# sandbox's thread took 0.6 s at 700 (two full passes among them), 0.3 s at 10000 (none).
+BUSY_KEYS = 64
+BUSY_GC_THRESHOLD = 10000
+_busy_lock = threading.Lock()
+_busy_managers: set = set()      # the Controllers in a busy spell (several sandboxes may share a process)
+_saved_threshold: tuple | None = None
+
+
+def _busy_spell(owner, busy: bool) -> None:
+    """Raise the collector's first threshold while any sandbox of the process is busy; put
+    back what it was once none is."""
+    global _saved_threshold
+    with _busy_lock:
+        if busy and owner not in _busy_managers:
+            if not _busy_managers:
+                _saved_threshold = gc.get_threshold()
+                gc.set_threshold(max(BUSY_GC_THRESHOLD, _saved_threshold[0]), *_saved_threshold[1:])
+            _busy_managers.add(owner)
+        elif not busy and owner in _busy_managers:
+            _busy_managers.discard(owner)
+            if not _busy_managers and _saved_threshold is not None:
+                gc.set_threshold(*_saved_threshold)
+                _saved_threshold = None
 
 
 class Controllers:
@@ -95,6 +122,7 @@ class Controllers:
     async def stop(self) -> None:
         self._closing = True
         self._wake.set()
+        _busy_spell(self, False)
         if self._frozen:
             self._frozen = False
             gc.unfreeze()
@@ -176,6 +204,8 @@ class Controllers:
                     if keys:
                         controller.begin()        # state shared by one batch (node load, used IPs)
                     self._freeze()
+                    if len(keys) >= BUSY_KEYS:
+                        _busy_spell(self, True)
                     for i, key in enumerate(keys):
                         try:
                             steps = controller.reconcile(key)
@@ -202,6 +232,7 @@ class Controllers:
             self._frozen = True
 
     def _thaw(self) -> None:
+        _busy_spell(self, False)
         # Only once the cluster is small again: a full collection over thousands of pods
         # would be the very pause the freezing avoids.
         if self._frozen and self.store.count(PODS) < FREEZE_PODS:
