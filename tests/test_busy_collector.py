@@ -1,4 +1,4 @@
-"""While the controllers work through a large batch (a scale-out), the cyclic collector's first
+"""While the controllers work through many writes (a scale-out), the cyclic collector's first
 threshold is raised (controllers/_manager.py `_busy_spell`), and put back after a quiet second:
 fewer collections over a heap of thousands of pods. Several sandboxes in one process share it."""
 from __future__ import annotations

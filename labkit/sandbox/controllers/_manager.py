@@ -40,11 +40,12 @@ from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 EVENT_SWEEP_SECONDS = 1.0
 EVENT_SWEEP_CHUNK = 200    # Event deletions between two turns of the loop
 FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
-# A batch of this many keys starts a busy spell (a scale-out, a namespace's deletion): until a
-# quiet second, the collector's youngest generation waits for BUSY_GC_THRESHOLD allocations
-# rather than CPython's 700. Measured on a 1000-replica scale-out: the collections on the
-# sandbox's thread took 0.6 s at 700 (two full passes among them), 0.3 s at 10000 (none).
-BUSY_KEYS = 64
+# This many store writes without a quiet second start a busy spell (a scale-out, a namespace's
+# deletion): until a quiet second, the collector's youngest generation waits for
+# BUSY_GC_THRESHOLD allocations rather than CPython's 700. Measured on a 1000-replica
+# scale-out: the collections on the sandbox's thread took 0.6 s at 700 (two full passes
+# among them), 0.3 s at 10000 (none).
+BUSY_WRITES = 200
 BUSY_GC_THRESHOLD = 10000
 _busy_lock = threading.Lock()
 _busy_managers: set = set()      # the Controllers in a busy spell (several sandboxes may share a process)
@@ -105,6 +106,7 @@ class Controllers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next_sweep = 0.0
         self._next_freeze, self._frozen = 0.0, False
+        self._writes = 0            # store writes since the last quiet second
         self._timers: list[tuple[float, int, str, object]] = []   # (due on the sandbox clock, ...)
         self._timer_seq = itertools.count()
         # How a container's command runs in its pod (Sandbox.run_in_pod); None: not run.
@@ -168,6 +170,9 @@ class Controllers:
         return min(EVENT_SWEEP_SECONDS, self._timers[0][0] - now) if self._timers else EVENT_SWEEP_SECONDS
 
     def _on_event(self, event: Event) -> None:
+        self._writes += 1
+        if self._writes == BUSY_WRITES:
+            _busy_spell(self, True)
         if event.resource.key == EVENTS.key:
             self.events.on_event(event)
             for controller in self._every_kind:
@@ -204,8 +209,6 @@ class Controllers:
                     if keys:
                         controller.begin()        # state shared by one batch (node load, used IPs)
                     self._freeze()
-                    if len(keys) >= BUSY_KEYS:
-                        _busy_spell(self, True)
                     for i, key in enumerate(keys):
                         try:
                             steps = controller.reconcile(key)
@@ -232,6 +235,7 @@ class Controllers:
             self._frozen = True
 
     def _thaw(self) -> None:
+        self._writes = 0
         _busy_spell(self, False)
         # Only once the cluster is small again: a full collection over thousands of pods
         # would be the very pause the freezing avoids.
