@@ -87,7 +87,7 @@ class EventRecorder:
     # when they outnumber the live ones), so a sweep costs what it deletes, not a scan of
     # every Event and a sort (several thousand a second during a 1000-pod scale-out).
     def on_event(self, event: Event) -> None:
-        if event.resource is not EVENTS and event.resource.key != EVENTS.key:
+        if event.resource.key != EVENTS.key:
             return
         meta = event.object["metadata"]
         key = (meta.get("namespace"), meta["name"])
