@@ -48,10 +48,11 @@ class _Type:
     """One Go type as the decoder meets it. `kind` is "struct" (fields), "list" / "map"
     (elem), "scalar" (go: string, bool, int32, int64, float64), "bytes" ([]byte), or one
     of the UnmarshalJSON types: "intstr", "quantity", "time", "any"."""
-    __slots__ = ("kind", "go", "name", "fields", "elem")
+    __slots__ = ("kind", "go", "name", "fields", "elem", "holds_quantity")
 
     def __init__(self, kind: str, go: str, *, name: str = "", fields=None, elem=None):
         self.kind, self.go, self.name, self.fields, self.elem = kind, go, name, fields, elem
+        self.holds_quantity: bool | None = None     # whether a Quantity lies under it (see below)
 
 
 _ANY = _Type("any", "interface {}")
@@ -204,43 +205,43 @@ def _canonical(value, t: _Type) -> None:
                 _canonical(item, t.elem)
 
 
-_holders: frozenset[int] | None = None
+_marked = False
 
 
 def _holds_quantity(t: _Type) -> bool:
     """Whether a Quantity can be found under this type, so the walk skips metadata and
-    most of a spec. The types are cyclic (JSONSchemaProps), so this is a fixed point over
-    every compiled type, computed once."""
-    global _holders
-    if _holders is None:
+    most of a spec. The types are cyclic (JSONSchemaProps), so every compiled type is
+    marked at once, as a fixed point."""
+    global _marked
+    if not _marked:
         roots = list(_kinds().values())      # compiled first: it takes the same lock
         with _lock:
-            if _holders is None:
-                _holders = _find_holders(roots)
-    return id(t) in _holders
+            if not _marked:
+                _mark_holders(roots)
+                _marked = True
+    return bool(t.holds_quantity)
 
 
-def _find_holders(roots: list[_Type]) -> frozenset[int]:
+def _children(t: _Type):
+    return t.fields.values() if t.kind == "struct" else (t.elem,) if t.elem is not None else ()
+
+
+def _mark_holders(roots: list[_Type]) -> None:
     types: dict[int, _Type] = {}
     stack = list(roots)
     while stack:
         t = stack.pop()
-        if id(t) in types:
-            continue
-        types[id(t)] = t
-        stack.extend(t.fields.values() if t.kind == "struct" else (t.elem,) if t.elem is not None else ())
-    holders = {i for i, t in types.items() if t.kind == "quantity"}
+        if id(t) not in types:
+            types[id(t)] = t
+            stack.extend(_children(t))
+    for t in types.values():
+        t.holds_quantity = t.kind == "quantity"
     changed = True
     while changed:
         changed = False
-        for i, t in types.items():
-            if i in holders:
-                continue
-            children = t.fields.values() if t.kind == "struct" else (t.elem,) if t.elem is not None else ()
-            if any(id(c) in holders for c in children):
-                holders.add(i)
-                changed = True
-    return frozenset(holders)
+        for t in types.values():
+            if not t.holds_quantity and any(c.holds_quantity for c in _children(t)):
+                t.holds_quantity = changed = True
 
 
 class _Stop(Exception):

@@ -71,7 +71,7 @@ class Registry:
         obj = clone(obj)
         sent = clone(obj) if manager is not None and resource.kind in ("Pod", "Service") else None
         self._check_type(resource, obj)
-        _as_decoded(resource, obj)
+        _as_decoded(resource, obj, requester)
         meta = obj.setdefault("metadata", {})
         if resource.namespaced:
             sent = meta.get("namespace")
@@ -124,7 +124,7 @@ class Registry:
             raise _errors.bad_request("the body of the request was in an unknown format")
         current = self._existing(resource, namespace, name)
         self._check_type(resource, obj)
-        _as_decoded(resource, obj)
+        _as_decoded(resource, obj, requester)
         meta = obj.setdefault("metadata", {})
         if meta.get("name") not in (None, name):
             raise _errors.bad_request("the name of the object (%s) does not match the name on the URL (%s)"
@@ -439,12 +439,16 @@ def _utc(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
-def _as_decoded(resource: Resource, obj: dict) -> None:
+def _as_decoded(resource: Resource, obj: dict, requester) -> None:
     """The object as kube-apiserver holds it once decoded into its Go type: every
     resource.Quantity in canonical form (`cpu: 0.5` is stored and read back as "500m").
-    Every write comes here once its patch is applied (create, update, the status and scale
-    subresources, each patch type and server-side apply), before defaulting and validation."""
-    _schema.canonicalize_quantities(resource.kind, obj, resource.api_version)
+    Every request's write comes here once its patch is applied (create, update, the status
+    subresource, each patch type and server-side apply), before defaulting and validation.
+    The sandbox's own writes (requester None: its bootstrap objects, controllers copying a
+    stored template, a scale's new replicas) hold values already stored or written canonical,
+    and skipping them keeps the typed schema from being compiled while the sandbox starts."""
+    if requester is not None:
+        _schema.canonicalize_quantities(resource.kind, obj, resource.api_version)
 
 
 def _require_object_meta(resource: Resource, obj: dict) -> None:
