@@ -84,7 +84,8 @@ def parse_addresses(wire: bytes, qtype: int, asked: bytes = b"",
         _, flags, qdcount, ancount, _, _ = HEADER.unpack_from(wire)
         if flags & 0x0200 or not flags & 0x8000 or flags & 0x7800:    # TC, not a reply, opcode
             return None
-        if qdcount == 1 and asked and wire[12:12 + len(asked)] == asked:
+        echoed = qdcount == 1 and asked and wire[12:12 + len(asked)] == asked
+        if echoed:
             pos = 12 + len(asked)
         else:
             pos = 12
@@ -94,7 +95,7 @@ def parse_addresses(wire: bytes, qtype: int, asked: bytes = b"",
         addresses, owner = [], None
         family = _FAMILIES[qtype]
         for _ in range(ancount):
-            if asked_name and wire[pos] == 0xC0 and wire[pos + 1] == 12:
+            if echoed and asked_name and wire[pos] == 0xC0 and wire[pos + 1] == 12:
                 name, pos = asked_name, pos + 2
             else:
                 name, pos = read_name(wire, pos)
