@@ -2,7 +2,8 @@
 
 A Quantity field is decoded with Quantity.UnmarshalJSON (ParseQuantity of the value's raw
 bytes) and written back with MarshalJSON, so what a client reads is the canonical form:
-`0.5` comes back as "500m", "1.5Gi" as "1536Mi", "1024Mi" as "1Gi", "0.1m" as "1m".
+`0.5` comes back as "500m", "1.5Gi" as "1536Mi", "1024Mi" as "1Gi". Values round up to the
+nano scale: "0.1m" is "100u" (quantity.go's comment says 1m; its code rounds to nano).
 Ported from k8s.io/apimachinery pkg/api/resource (quantity.go ParseQuantity,
 parseQuantityString, CanonicalizeBytes, MarshalJSON; suffix.go; amount.go and math.go for
 the canonical mantissa and exponent), as of the kubernetes staging tree at
