@@ -307,16 +307,25 @@ class DnsServer:
 
     def _handle(self, data: bytes, transport: str, client_port: int,
                 client: dict | None) -> bytes | None:
+        node = client is not None and client.get("view") == "node"
+        if not node:
+            if self.cluster.revision != self._settings_revision:
+                self._apply_corefile()
+            replay = self.chain.replay
+            hit = replay(data, transport == "udp") if replay is not None else None
+            if hit is not None:         # a kept reply: no parsing, no stage runs
+                wire, truncated, answers, entry, cached = hit
+                self.log.add_row((self.clock.time(), client, client_port, transport, entry.qname,
+                                  entry.qtype, entry.rcode, answers, truncated, cached))
+                return wire
         request = Request(data, transport, client_port, client)
         try:
-            if client is not None and client.get("view") == "node":
+            if node:
                 # A query to a node's resolver (dnsPolicy Default): the upstream answers it
                 # and CoreDNS never sees it, so no cluster names, no cache, no log entry.
                 query = parse_query(data)
                 q = query.question[0]
                 return render(query, forward(self.outside, q.name, q.rdtype), udp=request.udp)[0]
-            if self.cluster.revision != self._settings_revision:
-                self._apply_corefile()
             outcome = self.chain.serve(request)
         except Rejected as rej:
             if rej.wire is not None:
@@ -329,15 +338,9 @@ class DnsServer:
                       type_text(question.rdtype), "BADVERS", [], False, False)
             return wire
         wire, truncated, answers, rcode = outcome.frame(request)
-        entry = outcome.entry
-        if entry is not None:
-            qname, qtype = entry.qname, entry.qtype
-        else:
-            question = request.query.question[0]
-            qname, qtype = name_text(question.name), type_text(question.rdtype)
-        # The query log's row, written here rather than through _log: this is every query's path.
-        self.log.add_row((self.clock.time(), client, client_port, transport, qname, qtype, rcode,
-                          answers, truncated, outcome.source == "cache"))
+        question = request.query.question[0]
+        self._log(transport, client_port, client, name_text(question.name),
+                  type_text(question.rdtype), rcode, answers, truncated, outcome.cached)
         return wire
 
     def _log_line(self, rule, request: Request, outcome: Outcome) -> None:
