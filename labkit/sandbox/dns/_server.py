@@ -8,9 +8,9 @@ on every hit and the cache stores replies in cluster order. UDP replies are cut 
 the client's buffer with TC set; TCP (two-byte length prefix, several queries per
 connection) has no such limit.
 
-UDP is served by a thread of its own (a blocking recvfrom/sendto loop), so neither the
-event loop's overhead nor the API server's work delays an answer; TCP stays on the
-loop. An exception while answering is what a panic is to CoreDNS: written to the fault
+UDP is served by a thread of its own (blocking recvmmsg/sendmmsg batches where Linux
+has them, _udpbatch; a recvfrom/sendto loop elsewhere), so neither the event loop's
+overhead nor the API server's work delays an answer; TCP stays on the loop. An exception while answering is what a panic is to CoreDNS: written to the fault
 log (once per kind) and answered SERVFAIL, never dropped.
 """
 from __future__ import annotations
@@ -41,6 +41,7 @@ from ._outside import Outside
 from ._podlog import CoreDnsLogs, image_version, line_values, query_line, startup_lines
 from ._querylog import QueryLog
 from ._reload import Reloader
+from . import _udpbatch
 from ._wire import Rejected, name_text, parse_query, plain_size, render, servfail, type_text
 
 TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP connection
@@ -55,7 +56,7 @@ class DnsServer:
 
     def __init__(self, cluster: ClusterReader, config: SandboxConfig, clock: Clock, *,
                  clients: DnsClientRegistry | None = None, host: str = "127.0.0.1",
-                 port: int = 0, logger=None) -> None:
+                 port: int = 0, logger=None, batch_udp: bool = True) -> None:
         self.cluster, self.config, self.clock = cluster, config, clock
         self.clients = clients
         self.log = QueryLog()
@@ -74,6 +75,7 @@ class DnsServer:
         self.chain = self._build_chain(self.settings)
         self._udp: socket.socket | None = None
         self._udp_thread: threading.Thread | None = None
+        self._batch_udp = batch_udp         # False: the recvfrom loop even where batches work
         self._stopping = False
         self._tcp: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.Task] = set()
@@ -147,6 +149,11 @@ class DnsServer:
         self._udp = self._udp_thread = None
 
     def _serve_udp(self, sock: socket.socket) -> None:
+        if self._batch_udp and _udpbatch.available(sock):
+            _udpbatch.UdpBatch(sock).serve(self.handle, lambda: self._stopping, lambda exc, data:
+                                           self.faults.record("dns udp", exc, f"{len(data)}-byte "
+                                                              f"query {data[:64].hex()}"))
+            return
         recvfrom, sendto, handle = sock.recvfrom, sock.sendto, self.handle
         while not self._stopping:
             try:
