@@ -41,7 +41,6 @@ from ._outside import Outside
 from ._podlog import CoreDnsLogs, image_version, line_values, query_line, startup_lines
 from ._querylog import QueryLog
 from ._reload import Reloader
-from . import _udpbatch
 from ._wire import Rejected, name_text, parse_query, plain_size, render, servfail, type_text
 
 TCP_IDLE_SECONDS = 8.0      # miekg/dns: idle timeout between queries on one TCP connection
@@ -56,7 +55,7 @@ class DnsServer:
 
     def __init__(self, cluster: ClusterReader, config: SandboxConfig, clock: Clock, *,
                  clients: DnsClientRegistry | None = None, host: str = "127.0.0.1",
-                 port: int = 0, logger=None, batch_udp: bool = True) -> None:
+                 port: int = 0, logger=None) -> None:
         self.cluster, self.config, self.clock = cluster, config, clock
         self.clients = clients
         self.log = QueryLog()
@@ -75,7 +74,6 @@ class DnsServer:
         self.chain = self._build_chain(self.settings)
         self._udp: socket.socket | None = None
         self._udp_thread: threading.Thread | None = None
-        self._batch_udp = batch_udp         # False: the recvfrom loop even where batches work
         self._stopping = False
         self._tcp: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.Task] = set()
@@ -149,10 +147,10 @@ class DnsServer:
         self._udp = self._udp_thread = None
 
     def _serve_udp(self, sock: socket.socket) -> None:
-        if self._batch_udp and _udpbatch.available(sock):
-            _udpbatch.UdpBatch(sock).serve(self.handle, lambda: self._stopping, lambda exc, data:
-                                           self.faults.record("dns udp", exc, f"{len(data)}-byte "
-                                                              f"query {data[:64].hex()}"))
+        # Imported here, in the UDP thread: ctypes stays out of the server's start-up.
+        from . import _udpbatch
+        if _udpbatch.available(sock):
+            _udpbatch.UdpBatch(sock).serve(self.handle, lambda: self._stopping, self._udp_fault)
             return
         recvfrom, sendto, handle = sock.recvfrom, sock.sendto, self.handle
         while not self._stopping:
@@ -167,13 +165,16 @@ class DnsServer:
             try:
                 wire = handle(data, "udp", addr[1])
             except Exception as exc:  # handle answers SERVFAIL itself; this is the last resort
-                self.faults.record("dns udp", exc, f"{len(data)}-byte query {data[:64].hex()}")
+                self._udp_fault(exc, data)
                 continue
             if wire is not None:
                 try:
                     sendto(wire, addr)
                 except OSError:
                     pass
+
+    def _udp_fault(self, exc: Exception, data: bytes) -> None:
+        self.faults.record("dns udp", exc, f"{len(data)}-byte query {data[:64].hex()}")
 
     @property
     def address(self) -> tuple[str, int]:
