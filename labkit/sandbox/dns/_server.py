@@ -147,31 +147,41 @@ class DnsServer:
         self._udp = self._udp_thread = None
 
     def _serve_udp(self, sock: socket.socket) -> None:
-        # Imported here, in the UDP thread: ctypes stays out of the server's start-up.
+        # The first datagram goes through the plain loop and batches load after it: ctypes
+        # (_udpbatch) costs milliseconds that the server's start-up need not wait for.
+        if not self._serve_udp_plain(sock, first_only=True):
+            return
         from . import _udpbatch
         if _udpbatch.available(sock):
             _udpbatch.UdpBatch(sock).serve(self.handle, lambda: self._stopping, self._udp_fault)
-            return
+        else:
+            self._serve_udp_plain(sock)
+
+    def _serve_udp_plain(self, sock: socket.socket, first_only: bool = False) -> bool:
+        """recvfrom, answer, sendto, until stopped (False) or after one datagram (True)."""
         recvfrom, sendto, handle = sock.recvfrom, sock.sendto, self.handle
         while not self._stopping:
             try:
                 data, addr = recvfrom(65535)
             except OSError:
                 if self._stopping:
-                    return
+                    return False
                 continue
             if self._stopping:
-                return
+                return False
             try:
                 wire = handle(data, "udp", addr[1])
             except Exception as exc:  # handle answers SERVFAIL itself; this is the last resort
                 self._udp_fault(exc, data)
-                continue
+                wire = None
             if wire is not None:
                 try:
                     sendto(wire, addr)
                 except OSError:
                     pass
+            if first_only:
+                return True
+        return False
 
     def _udp_fault(self, exc: Exception, data: bytes) -> None:
         self.faults.record("dns udp", exc, f"{len(data)}-byte query {data[:64].hex()}")
