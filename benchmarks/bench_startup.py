@@ -15,7 +15,8 @@ from pathlib import Path
 from _common import BIN, Figure, median, wait_until
 
 RUNS = 5
-TARGET = "<= 0.3"
+UP_TARGET = "<= 0.6"          # the architecture issue's figure for `up`
+IN_PROCESS_TARGET = "<= 0.3"
 
 
 def _ready(server: str, home: Path) -> bool:
@@ -82,9 +83,9 @@ def run(ctx) -> list[Figure]:
     cold = [cold_up() for _ in range(RUNS)]
     in_proc = [in_process() for _ in range(RUNS)]
     return [
-        Figure("labkit sandbox up -> /readyz (median of 5)", median(cold), "s", TARGET,
+        Figure("labkit sandbox up -> /readyz (median of 5)", median(cold), "s", UP_TARGET,
                f"min {min(cold):.3f}, max {max(cold):.3f}; fresh LABKIT_HOME each{_bytecode_note()}"),
-        Figure("Sandbox().start() in-process (median of 5)", median(in_proc), "s", TARGET,
+        Figure("Sandbox().start() in-process (median of 5)", median(in_proc), "s", IN_PROCESS_TARGET,
                "fresh home, modules already imported"),
         Figure("import of the server's modules (fresh interpreter)", import_time(), "s", "",
                f"included in the `up` figure{_bytecode_note()}"),

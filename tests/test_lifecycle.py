@@ -45,6 +45,29 @@ def test_two_ups_at_once_give_one_server(home):
     assert labkit(home, "sandbox", "down").stdout.strip() == "no sandbox was running"
 
 
+def test_up_hands_its_flags_to_the_server_it_starts(home):
+    # `up` starts the server before it has read its flags itself: the server must get them all.
+    import json
+    status = up(home, "--seed", "7", "--pod-cidr", "10.96.128.0/17", "--service-cidr", "10.77.0.0/16",
+                "--nodes", "4", "--max-pods", "30")
+    saved = json.loads((home / "sandbox" / "config.json").read_text())
+    assert (saved["seed"], saved["pod_cidr"], saved["service_cidr"], saved["max_pods"]) == \
+        (7, "10.96.128.0/17", "10.77.0.0/16", 30)
+    api, core = core_api(status)
+    with api:
+        nodes = core.list_node().items
+        assert len(nodes) == 4
+        assert {n.status.capacity["pods"] for n in nodes} == {"30"}
+        assert core.read_namespaced_service("kubernetes", "default").spec.cluster_ip == "10.77.0.1"
+
+
+def test_up_with_a_bad_flag_leaves_no_server(home):
+    proc = labkit(home, "sandbox", "up", "--pod-cidr", "10.0.0.0/33", check=False)
+    assert one_line_error(proc, 1).startswith("labkit: bad network")
+    assert _process.holder(home / "sandbox") is None
+    assert labkit(home, "sandbox", "status", check=False).returncode == 1
+
+
 def test_a_second_serve_refuses_in_one_line(home):
     status = up(home)
     proc = labkit(home, "sandbox", "serve", check=False, timeout=30)

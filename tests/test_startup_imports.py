@@ -14,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from labkit.sandbox.home import _tls
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +30,13 @@ FORBIDDEN = (
     "labkit.sandbox.runtime._regex",
     "labkit.kube.printers",                        # kubectl's Table output
     "labkit.sandbox.apiserver._protobuf",          # protobuf request bodies
+    "labkit.sandbox.apiserver._exec",              # exec, attach, port-forward, proxy: on first use
+    "labkit.sandbox.apiserver._portforward",
+    "labkit.sandbox.apiserver._spdy",
+    "labkit.sandbox.apiserver._proxy",
+    "jsonpatch",                                   # JSON patches
+    "zoneinfo",                                    # a CronJob's timeZone
+    "yaml",                                        # YAML bodies; the kubeconfig is written without it
     "cryptography",                                # certificates (made by `up`) and token keys
     "cryptography.hazmat.primitives.asymmetric.rsa",
     "kubernetes",                                  # the client's models: preloaded once idle
@@ -100,3 +109,18 @@ def test_a_fresh_home_gets_one_working_certificate_set(tmp_path):
     made = [p.read_bytes() for p in (ca_crt, crt, key)]
     assert _tls.ensure_certificates(tmp_path) == (ca_crt, crt, key)
     assert [p.read_bytes() for p in (ca_crt, crt, key)] == made       # made once, then reused
+
+
+@pytest.mark.parametrize("token", ["Qx3-_abc", "-starts-with-a-dash", "12345", "true", "a: b # c", "é\"\\"])
+def test_the_kubeconfig_reads_back_as_written(token):
+    import yaml
+    from labkit.sandbox._sandbox import kubeconfig_text
+    doc = yaml.safe_load(kubeconfig_text("https://127.0.0.1:6443", "LS0tLS1CRUdJTg==", token))
+    assert doc == {
+        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "clusters": [{"name": "labkit-sandbox", "cluster": {
+            "server": "https://127.0.0.1:6443", "certificate-authority-data": "LS0tLS1CRUdJTg=="}}],
+        "users": [{"name": "labkit-learner", "user": {"token": token}}],
+        "contexts": [{"name": "labkit-sandbox", "context": {
+            "cluster": "labkit-sandbox", "user": "labkit-learner", "namespace": "default"}}],
+        "current-context": "labkit-sandbox"}

@@ -103,16 +103,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args) -> int:
     home = _home()
-    from .home import _files, _process
+    from .home import _process
     if args.verb == "up":
         # A running sandbox is reported as it is: its configuration is not rewritten under it.
         status = _process.read_status(home)
         if status is None:
-            config = _config_from(args, home)
-            _files.ensure_home(home)
-            _files.write_private(home / "config.json", json.dumps(config.to_dict(), indent=1))
+            # The server starts first and reads the flags as this process would (it writes the
+            # configuration, under the home's lock); this process checks them meanwhile, to
+            # report a bad one itself while the server's modules load.
             forwarded = ["--port", str(args.port), "--dns-port", str(args.dns_port)]
-            status = _process.start_background(home, forwarded)
+            for flag in ("seed", "pod_cidr", "service_cidr", "cluster_domain", "nodes", "max_pods"):
+                if getattr(args, flag) is not None:
+                    forwarded += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+            status = _process.start_background(home, forwarded, check=lambda: _config_from(args, home))
         print(json.dumps(status) if args.json else
               f"sandbox answering at {status['server']}\nkubeconfig: {status['kubeconfig']}\n"
               f"  export KUBECONFIG={status['kubeconfig']}")

@@ -16,7 +16,6 @@ import socket
 import threading
 from pathlib import Path
 
-import yaml
 from aiohttp import web
 
 from . import _bootstrap, _bootstrap_policy
@@ -265,16 +264,8 @@ class Sandbox:
 
     def _write_kubeconfig(self) -> None:
         _files.write_private(self.home / "port", str(self.port))
-        doc = {"apiVersion": "v1", "kind": "Config", "preferences": {},
-               "clusters": [{"name": "labkit-sandbox", "cluster": {
-                   "server": self.server,
-                   "certificate-authority-data": base64.b64encode(self.ca_file.read_bytes()).decode()}}],
-               "users": [{"name": "labkit-learner", "user": {"token": self.token}}],
-               "contexts": [{"name": "labkit-sandbox",
-                             "context": {"cluster": "labkit-sandbox", "user": "labkit-learner",
-                                         "namespace": "default"}}],
-               "current-context": "labkit-sandbox"}
-        _files.write_private(self.kubeconfig, yaml.safe_dump(doc, sort_keys=False))
+        ca_data = base64.b64encode(self.ca_file.read_bytes()).decode()
+        _files.write_private(self.kubeconfig, kubeconfig_text(self.server, ca_data, self.token))
 
     # --- what the API server asks of the sandbox -----------------------------------
     @property
@@ -377,3 +368,17 @@ def _bind(host: str, port: int, *, fallback: bool = False) -> socket.socket:
     sock.listen(128)
     sock.setblocking(False)
     return sock
+
+
+
+def kubeconfig_text(server: str, ca_data: str, token: str) -> str:
+    """The kubeconfig in yaml.safe_dump's layout, written without loading a YAML library at
+    every start. Each value is a JSON string, which YAML reads back as the same string
+    whatever it holds (a token of digits, one starting with "-")."""
+    q = json.dumps
+    return (f"apiVersion: v1\nkind: Config\npreferences: {{}}\nclusters:\n"
+            f"- name: labkit-sandbox\n  cluster:\n    server: {q(server)}\n"
+            f"    certificate-authority-data: {q(ca_data)}\n"
+            f"users:\n- name: labkit-learner\n  user:\n    token: {q(token)}\n"
+            f"contexts:\n- name: labkit-sandbox\n  context:\n    cluster: labkit-sandbox\n"
+            f"    user: labkit-learner\n    namespace: default\ncurrent-context: labkit-sandbox\n")

@@ -17,10 +17,9 @@ Both the API server (request bodies) and the registry (patch documents) decode h
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
-
-import yaml
 
 from . import _errors
 
@@ -137,6 +136,7 @@ def _check_yaml(text: str, loader: type, build: bool = False):
     anchor expands to (known when the anchor's node ends), all of them counted as alias
     decodes. The ratio only grows while an alias expands, so checking it after each alias
     gives go-yaml's verdict without expanding anything."""
+    import yaml
     try:
         return _walk_yaml(yaml.parse(text, Loader=loader), loader, build)
     except yaml.YAMLError as exc:
@@ -153,6 +153,7 @@ _COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 def _walk_yaml(events, loader: type, build: bool):
+    import yaml
     resolver = _resolver(loader) if build else None
     sizes: dict[str, int] = {}          # anchor -> decodes one use of it costs
     values: dict[str, object] = {}      # anchor -> its value (when building)
@@ -250,17 +251,22 @@ def _walk_yaml(events, loader: type, build: bool):
 
 
 def _resolver(loader: type):
+    import yaml
     resolver = yaml.resolver.Resolver()
     resolver.yaml_implicit_resolvers = loader.yaml_implicit_resolvers
     return resolver
 
 
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+@functools.cache
+def _constructor():
+    import yaml
+    return yaml.constructor.SafeConstructor()
 
 
 def _scalar(event, resolver):
     """A scalar's value as the loader would construct it, or _UNUSUAL for anything but
     strings, null, booleans, integers and floats (binary, timestamps, merge keys...)."""
+    import yaml
     value = event.value
     if event.tag in (None, "!"):
         plain = event.implicit[0] and event.tag is None
@@ -272,33 +278,42 @@ def _scalar(event, resolver):
     if tag == _NULL:
         return None
     node = yaml.ScalarNode(tag, value)
+    constructor = _constructor()
     if tag == _BOOL:
-        return _CONSTRUCTOR.construct_yaml_bool(node)
+        return constructor.construct_yaml_bool(node)
     if tag == _INT:
-        return _CONSTRUCTOR.construct_yaml_int(node)
+        return constructor.construct_yaml_int(node)
     if tag == _FLOAT:
-        return _CONSTRUCTOR.construct_yaml_float(node)
+        return constructor.construct_yaml_float(node)
     return _UNUSUAL
 
 
 def loads_yaml(raw: bytes | str, loader: type | None = None):
     """Decode a YAML body within go-yaml's limits, to plain JSON data (aliases copied, not
-    shared). Raises DecodeLimit (a limit) or yaml.YAMLError (malformed).
+    shared). Raises DecodeLimit (a limit) or yaml.YAMLError (malformed; see yaml_problem).
 
     The value is built during the limits' walk over the parser's events, several times
     faster than PyYAML's composer and constructor; a document with other tags, merge keys
     or several documents goes through PyYAML's loader instead."""
+    import yaml     # here, not at import: the server's start does not pay for it
     text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
     loader = loader or yaml_loader()
-    value = _check_yaml(text, loader, build=True)
-    if value is not _UNUSUAL:
-        return value
     try:
+        value = _check_yaml(text, loader, build=True)
+        if value is not _UNUSUAL:
+            return value
         value = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader with other resolvers
     except RecursionError:
         raise DecodeLimit(f"yaml: exceeded max depth of {MAX_DEPTH}") from None
     # Plain JSON data, with aliases copied (as Go's decoder copies them) and other values as text.
     return json.loads(json.dumps(value, default=str))
+
+
+def yaml_problem(exc) -> str:
+    """A YAML syntax error as sigs.k8s.io/yaml words go-yaml's: `yaml: line N: ...`."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"yaml: line {mark.line + 1}: {problem}" if mark is not None else f"yaml: {problem}"
 
 
 _LOADER: type | None = None
@@ -308,6 +323,7 @@ def yaml_loader() -> type:
     """The apiserver's YAML scalars (see _yaml_loader), on libyaml when it is there."""
     global _LOADER
     if _LOADER is None:
+        import yaml
         base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
         resolvers = _yaml_loader().yaml_implicit_resolvers
         _LOADER = type("ApiYamlLoader", (base,), {"yaml_implicit_resolvers": resolvers})
@@ -317,6 +333,8 @@ def yaml_loader() -> type:
 def _yaml_loader() -> type:
     """A SafeLoader resolving scalars as the apiserver's YAML decoder does:
     timestamps stay strings, no sexagesimal numbers, "=" is a plain string."""
+    import yaml
+
     class Loader(yaml.SafeLoader):
         pass
     resolvers: dict = {}

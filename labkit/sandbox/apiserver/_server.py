@@ -10,19 +10,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import yaml
 from aiohttp import web
 
 from ..registry import _admission, _registry
 from . import _access, _authapis, _discovery, _edge, _negotiation, _openapi_handler, _paging
 from ..apis import _decode, _errors, _gojson, _schema, _selectors
 from ..home._faultlog import FaultLog
-from ..registry._patch import _yaml_problem
 from ..registry._patch_errors import _go_json_type
-from ._exec import handle_attach, handle_exec
 from ._logs import handle_log
-from ._portforward import handle_portforward
-from ._proxy import handle_proxy
 from .._clock import Clock
 from .._config import SandboxConfig
 from ..apis._resources import Resource, by_path, by_plural
@@ -190,15 +185,18 @@ class ApiServer:
         method = request.method
         if not target.resource.stored or target.subresource == "token":
             return await self._create_only(request, target)
-        if target.subresource == "exec":
-            return await handle_exec(self.sandbox, request, target)
-        if target.subresource == "attach":
-            return await handle_attach(self.sandbox, request, target)
         if target.subresource == "log":
             return await handle_log(self.sandbox, request, target, _PREPARED)
+        # The streaming subresources load on first use (the pod runtime, SPDY), not at start.
+        if target.subresource in ("exec", "attach"):
+            from ._exec import handle_attach, handle_exec
+            handle = handle_exec if target.subresource == "exec" else handle_attach
+            return await handle(self.sandbox, request, target)
         if target.subresource == "proxy":
+            from ._proxy import handle_proxy
             return await handle_proxy(self.sandbox, request, target)
         if target.subresource == "portforward":
+            from ._portforward import handle_portforward
             return await handle_portforward(self.sandbox, request, target)
         options = _edge.write_options(request)
         if target.subresource == "scale":
@@ -575,10 +573,11 @@ def _decode_body(content_type: str, raw: bytes, kind: str | None):
         return _protobuf.decode(raw, kind)
     expected = kind or "Unknown"
     if "yaml" in (content_type or ""):
+        import yaml                 # loaded by the first YAML body
         try:
             return _decode.loads_yaml(raw)
         except (_decode.DecodeLimit, yaml.YAMLError) as e:
-            problem = str(e) if isinstance(e, _decode.DecodeLimit) else f"yaml: {_yaml_problem(e)}"
+            problem = str(e) if isinstance(e, _decode.DecodeLimit) else _decode.yaml_problem(e)
             # sigs.k8s.io/yaml.YAMLToJSON wraps go-yaml's error so.
             raise _decode.unrecognized(expected, f"error converting YAML to JSON: {problem}", raw) from None
     if not raw:

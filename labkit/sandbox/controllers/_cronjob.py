@@ -6,7 +6,6 @@ spec.timeZone names a zone."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ...kube.objects import clone
 from ..apis import _errors
@@ -41,6 +40,7 @@ class CronJobController(Controller):
         status = clone(cj.get("status") or {})
         self._track_finished(cj, jobs, status)
         now = self.store.clock.now()
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError     # the first CronJob pays for it
         try:
             schedule = parse(spec["schedule"])
             zone = ZoneInfo(spec["timeZone"]) if spec.get("timeZone") else dt.timezone.utc

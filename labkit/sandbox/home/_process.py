@@ -132,11 +132,13 @@ def clear_status(home: Path) -> None:
 
 
 # --- up and down ------------------------------------------------------------------------
-def start_background(home: Path, args: list[str], timeout: float = 30.0) -> dict:
+def start_background(home: Path, args: list[str], timeout: float = 30.0, check=None) -> dict:
     """Start `labkit sandbox serve` detached; return its status once it answers.
 
     If a sandbox already serves this home (or another `up` starts one meanwhile), return
-    that one's status: there is never a second server.
+    that one's status: there is never a second server. `check`, if given, runs once the
+    server is started (it checks `args` as the server will); its SandboxError stops the
+    server and is raised.
     """
     _files.ensure_home(home)
     deadline = time.monotonic() + timeout
@@ -152,6 +154,13 @@ def start_background(home: Path, args: list[str], timeout: float = 30.0) -> dict
                 raise SandboxError(f"the sandbox exited with code {proc.returncode}: "
                                    f"{_last_line(home / LOG_FILE)} (see {home / LOG_FILE})")
             proc = _spawn(home, args)
+            if first and check is not None:
+                try:
+                    check()
+                except SandboxError:
+                    proc.terminate()
+                    proc.wait()
+                    raise
             if first:
                 # While the new server loads its modules, make its certificates on this
                 # process's own CPU (a fresh home's first start); it waits for them if need be,
@@ -161,7 +170,11 @@ def start_background(home: Path, args: list[str], timeout: float = 30.0) -> dict
                     _tls.ensure_certificates(home)
                 except OSError:
                     pass
-        time.sleep(0.02)            # a server is starting (ours, or one another `up` started)
+                # The readiness check's HTTPS client, loaded meanwhile too: once the server
+                # says it is ready, confirming it costs only the round trip.
+                import http.client  # noqa: F401
+                import ssl  # noqa: F401
+        time.sleep(0.005)           # a server is starting (ours, or one another `up` started)
     if proc is not None and proc.poll() is None:
         proc.terminate()
     raise StartTimeout(f"the sandbox did not answer within {timeout:.0f} s; see {home / LOG_FILE}")
@@ -259,12 +272,20 @@ def _alive(pid: int) -> bool:
 
 
 def _answers(server: str, home: Path) -> bool:
-    # Imported here, not at the top: `up` starts the server before it loads the HTTPS client.
-    import urllib.request
+    """The API answers /readyz to the home's token, over TLS checked against the home's CA."""
+    # http.client, not urllib.request: `up` asks this as the server turns ready, and
+    # urllib.request's import (email, tempfile, ...) alone took longer than the answer.
+    import http.client
+    from urllib.parse import urlsplit
     try:
         token = (home / "token").read_text().strip()
-        req = urllib.request.Request(server + "/readyz", headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(req, timeout=2, context=_tls.client_context(home / "pki" / "ca.crt")) as resp:
-            return resp.status == 200
-    except (OSError, ValueError):
+        url = urlsplit(server)
+        conn = http.client.HTTPSConnection(url.hostname, url.port, timeout=2,
+                                           context=_tls.client_context(home / "pki" / "ca.crt"))
+        try:
+            conn.request("GET", "/readyz", headers={"Authorization": f"Bearer {token}"})
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
+    except (OSError, ValueError, http.client.HTTPException):
         return False

@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import json
 
-import jsonpatch
-import jsonpointer
-import yaml
 
 from ...kube.objects import clone
-from ..apis._decode import DecodeLimit, loads_json, loads_yaml
+from ..apis._decode import DecodeLimit, loads_json, loads_yaml, yaml_problem
 from ._patch_errors import _JSON_PATCH_FAILED, PatchError, _bad_request, _go_json_type
 from . import _fieldpath
 from ._strategic import _clean, strategic_merge_patch
@@ -77,6 +74,8 @@ def json_patch(target: dict, ops: list) -> dict:
         raise PatchError("RequestEntityTooLarge",
                          "Request entity too large: The allowed maximum operations in a JSON "
                          f"patch is {_MAX_JSON_PATCH_OPS}, got {len(ops)}")
+    import jsonpatch    # here, not at import: most sandboxes never see a JSON patch
+    import jsonpointer
     try:
         result = jsonpatch.apply_patch(target, ops)
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException,
@@ -148,12 +147,13 @@ def decode_patch(content_type: str, body: bytes) -> tuple[str, object]:
         except PatchError:
             raise
         except ValueError:
+            import yaml                     # loaded by the first YAML document
             try:
                 obj = loads_yaml(text)      # go-yaml's alias and depth limits (see apis._decode)
             except DecodeLimit as exc:
                 raise _bad_request(f"error encoding patch: {exc}") from None
             except yaml.YAMLError as exc:
-                raise _bad_request(f"error encoding patch: yaml: {_yaml_problem(exc)}") from exc
+                raise _bad_request(f"error encoding patch: {yaml_problem(exc)}") from exc
         if not isinstance(obj, dict):
             raise _bad_request("error decoding patch: json: cannot unmarshal "
                                f"{_go_json_type(obj)} into Go value of type map[string]interface {{}}")
@@ -175,14 +175,6 @@ def decode_patch(content_type: str, body: bytes) -> tuple[str, object]:
         raise _bad_request(f"json: cannot unmarshal {_go_json_type(obj)} into Go value of type "
                            "jsonpatch.Patch")
     return ct, obj
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"line {mark.line + 1}: {problem}"
-    return problem
 
 
 def apply_patch(kind: str, patch_type: str, live: dict | None, patch) -> dict:
