@@ -70,8 +70,7 @@ def available(sock: socket.socket) -> bool:
     global _CALLS
     if _CALLS is False:
         _CALLS = _calls()
-    return _CALLS is not None and sock.family == socket.AF_INET and \
-        sock.type == socket.SOCK_DGRAM and _POINTER.size == ctypes.sizeof(ctypes.c_void_p)
+    return _CALLS is not None and sock.family == socket.AF_INET and sock.type == socket.SOCK_DGRAM
 
 
 class UdpBatch:
