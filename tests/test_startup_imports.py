@@ -39,7 +39,7 @@ FORBIDDEN = (
     "yaml",                                        # YAML bodies; the kubeconfig is written without it
     "cryptography",                                # certificates (made by `up`) and token keys
     "cryptography.hazmat.primitives.asymmetric.rsa",
-    "kubernetes",                                  # the client's models: preloaded once idle
+    "kubernetes",                                  # the client: the server never imports it
     "labkit.sandbox.dns._udpbatch",                # DNS's UDP batches: after the first datagram
     "ctypes",
 )
@@ -47,8 +47,6 @@ FORBIDDEN = (
 _SERVE = """
 import json, sys
 from pathlib import Path
-from labkit.sandbox.apis import _schema
-_schema.preload = lambda: None      # scheduled for after start, not part of it
 from labkit.sandbox import Sandbox
 sb = Sandbox(home=Path(sys.argv[1]))
 sb.start()

@@ -21,7 +21,6 @@ from aiohttp import web
 from . import _bootstrap, _bootstrap_policy
 from .apiserver import _edge
 from .home import _files, _process, _tls
-from .apis import _schema
 from .home._home import default_home
 from .apiserver._server import ApiServer
 from ._clock import Clock
@@ -169,8 +168,6 @@ class Sandbox:
         self.server = f"https://127.0.0.1:{self.port}"
         await self._start_dns()
         self._write_kubeconfig()
-        # Field validation needs the client's models, slow to import: load them while idle.
-        self._loop.run_in_executor(None, _schema.preload)
 
     def _ensure_policy(self) -> None:
         """The default roles and bindings, put back if missing, as kube-apiserver's
