@@ -329,3 +329,106 @@ def test_a_late_reply_to_another_question_is_ignored():
     finally:
         thread.join(2)
         sock.close()
+
+
+class DropFirst:
+    """A responder that ignores the first `drop` queries and answers the rest with one A
+    record, noting each datagram (arrival time, source port, bytes)."""
+
+    def __init__(self, drop: int) -> None:
+        self.drop, self.seen = drop, []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                data, peer = self.sock.recvfrom(512)
+            except (socket.timeout, OSError):
+                continue
+            self.seen.append((time.monotonic(), peer[1], data))
+            if len(self.seen) <= self.drop:
+                continue
+            query = dns.message.from_wire(data)
+            reply = dns.message.make_response(query)
+            reply.answer.append(dns.rrset.from_text(query.question[0].name, 0, "IN", "A", "10.10.100.37"))
+            self.sock.sendto(reply.to_wire(), peer)
+
+    def close(self) -> None:
+        self._stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+def test_an_unanswered_query_is_sent_again_after_the_timeout(attempts):
+    """res_send.c: each of `attempts` tries waits `timeout` (resolv.conf options), then sends
+    the same query again (same id, same socket) until one is answered or the tries run out."""
+    server = DropFirst(drop=1)
+    try:
+        ctx = make_ctx(None)
+        ctx.dns_address = server.sock.getsockname()
+        res = StubResolver(ctx)
+        res.conf = ResolvConf(res.conf.nameservers, res.conf.search,
+                              {"ndots": 5, "timeout": 0.2, "attempts": attempts})
+        started = time.monotonic()
+        sent, addresses, _ = res.ask_address("web-svc.default.svc.cluster.local", "A")
+        waited = time.monotonic() - started
+        res.close()
+        assert len(server.seen) == attempts
+        if attempts == 1:
+            assert sent.rcode is None and addresses == [] and waited >= 0.19
+            return
+        assert sent.rcode == "NOERROR" and addresses == ["10.10.100.37"]
+        (first_at, first_port, first), (again_at, again_port, again) = server.seen
+        assert again == first and again_port == first_port
+        assert again_at - first_at >= 0.19
+    finally:
+        server.close()
+
+
+def _reply(qname: str, rdtype: str, rcode=dns.rcode.NOERROR, records=(), authority=()):
+    query = dns.message.make_query(qname, rdtype, use_edns=False)
+    reply = dns.message.make_response(query)
+    reply.set_rcode(rcode)
+    for owner, rtype, value in records:
+        reply.answer.append(dns.rrset.from_text(owner, 30, "IN", rtype, value))
+    for owner, rtype, value in authority:
+        reply.authority.append(dns.rrset.from_text(owner, 30, "IN", rtype, value))
+    return query.to_wire(), reply.to_wire()
+
+
+SOA = ("cluster.local.", "SOA", "ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 30")
+
+
+@pytest.mark.parametrize("qname,rdtype,rcode,records,authority", [
+    ("web-svc.default.svc.cluster.local.", "A", dns.rcode.NOERROR,
+     [("web-svc.default.svc.cluster.local.", "A", "10.10.100.37"),
+      ("web-svc.default.svc.cluster.local.", "A", "10.10.100.38")], []),
+    ("web-svc.default.svc.cluster.local.", "AAAA", dns.rcode.NOERROR, [], [SOA]),
+    ("web-svc.svc.cluster.local.", "AAAA", dns.rcode.NXDOMAIN, [], [SOA]),
+    ("ext.default.svc.cluster.local.", "A", dns.rcode.NOERROR,
+     [("ext.default.svc.cluster.local.", "CNAME", "www.example.com."),
+      ("www.example.com.", "A", "93.184.215.14")], []),
+    ("v6.default.svc.cluster.local.", "AAAA", dns.rcode.NOERROR,
+     [("v6.default.svc.cluster.local.", "AAAA", "fd00::1")], []),
+])
+def test_the_hand_read_reply_says_what_dnspython_reads(qname, rdtype, rcode, records, authority):
+    """_stubwire.parse_addresses against dnspython on the same bytes (compressed names, a
+    CNAME chain, NODATA and NXDOMAIN with an SOA), with and without the question shortcut."""
+    from labkit.sandbox.runtime import _stubwire
+    query, reply = _reply(qname, rdtype, rcode, records, authority)
+    parsed = dns.message.from_wire(reply)
+    want_type = dns.rdatatype.from_text(rdtype)
+    addresses = [rd.address for rrset in parsed.answer if rrset.rdtype == want_type for rd in rrset]
+    owner = next((r.name.to_text(omit_final_dot=True) for r in parsed.answer if r.rdtype == want_type), None)
+    expected = (dns.rcode.to_text(rcode), addresses, owner)
+    qtype = _stubwire.ADDRESS_TYPES[rdtype]
+    asked = query[12:]
+    assert asked == _stubwire.question(qname, qtype)
+    assert _stubwire.parse_addresses(reply, qtype) == expected
+    assert _stubwire.parse_addresses(reply, qtype, asked, qname.rstrip(".")) == expected

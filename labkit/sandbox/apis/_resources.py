@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 _RW = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 _CREATE_ONLY = ("create",)
@@ -37,9 +38,10 @@ class Resource:
     def singular(self) -> str:
         return self.kind.lower()
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Store key: "<group>/<plural>" (versions share storage)."""
+        """Store key: "<group>/<plural>" (versions share storage); asked on every store write
+        and watch offer, so formatted once."""
         return f"{self.group}/{self.plural}"
 
     def base_path(self, namespace: str | None = None) -> str:

@@ -39,6 +39,7 @@ PODS = by_plural("pods")
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 MAX_CONCURRENT_EXECS = 64
+OUTPUT_INTERVAL = 0.01      # seconds between two hand-overs of a busy command's output
 _running: "weakref.WeakKeyDictionary[object, int]" = weakref.WeakKeyDictionary()
 _running_lock = threading.Lock()
 
@@ -239,17 +240,30 @@ async def serve_stream(sandbox, request: web.Request, run, what: str, *,
     outbox: asyncio.Queue = asyncio.Queue()
     stdin, interrupt = StreamInput(MEMORY_LIMIT), interrupt or Interrupt()
 
-    # Output written on the command's thread is gathered, and handed to the loop at most
-    # once per turn of the loop: a shell loop of 20 000 echos is a few frames, not 20 000.
+    # Output written on the command's thread is gathered and handed to the loop in batches,
+    # as the container runtime reads a busy process's pipe: the first write after a quiet
+    # spell goes at once (a prompt, a reply to a typed line), then at most one hand-over
+    # per OUTPUT_INTERVAL while writes keep coming. A loop of 1000 `getent` lines is a few
+    # dozen frames, not 1000 (each frame costs the loop a wake-up and a send, and the
+    # command's thread a wake-up call).
     written: list[tuple[int, str]] = []
     written_lock = threading.Lock()
     handing = [False]
+    last_handed = [-OUTPUT_INTERVAL]
 
     def hand_over() -> None:              # on the loop
         with written_lock:
             items, written[:], handing[0] = list(written), [], False
+        last_handed[0] = loop.time()
         for channel, text in _merged(items):
             outbox.put_nowait((channel, text))
+
+    def pace() -> None:                   # on the loop: now, or once the interval is over
+        wait = last_handed[0] + OUTPUT_INTERVAL - loop.time()
+        if wait > 0:
+            loop.call_later(wait, hand_over)
+        else:
+            hand_over()
 
     def on_output(channel: int, text: str) -> None:      # on the command's thread
         with written_lock:
@@ -258,7 +272,7 @@ async def serve_stream(sandbox, request: web.Request, run, what: str, *,
                 return
             handing[0] = True
         try:
-            loop.call_soon_threadsafe(hand_over)
+            loop.call_soon_threadsafe(pace)
         except RuntimeError:              # the loop is closed: the sandbox stopped
             interrupt.kill()
 
@@ -281,6 +295,7 @@ async def serve_stream(sandbox, request: web.Request, run, what: str, *,
             getter = None
             await _send_output(ws, channel, text, tty, want_out, want_err, stdin)
         getter.cancel()
+        hand_over()                       # what the command wrote last, still paced
         while not outbox.empty():
             await _send_output(ws, *outbox.get_nowait(), tty, want_out, want_err, stdin)
         try:

@@ -26,6 +26,10 @@ class Controller(abc.ABC):
     key at a time (`reconcile`, a generator when it yields to the API server between steps).
     `begin` prepares state shared by one batch of keys."""
     name = ""
+    # Whether on_event may react to objects of any kind, core/v1 Events included (the
+    # garbage collector, the namespace controller). The others never look at an Event, so
+    # the recorder's thousands of writes are not offered to them.
+    every_kind = False
 
     def __init__(self, manager) -> None:          # a _manager.Controllers
         self.manager = manager

@@ -18,6 +18,7 @@ class GarbageCollector(Controller):
     """Dependents by owner uid, kept from store events, so an owner's deletion costs its
     dependents, not a scan of the namespace."""
     name = "gc"
+    every_kind = True
 
     def __init__(self, manager) -> None:
         super().__init__(manager)

@@ -13,11 +13,12 @@ import heapq
 import inspect
 import itertools
 import logging
+import threading
 import time
 
 from .._config import SandboxConfig
 from ..storage._store import Event, Store
-from ._base import PODS, Controller
+from ._base import EVENTS, PODS, Controller
 from ._clusterroles import ClusterRoleAggregator
 from ._deployment import DeploymentController
 from ._endpoints import EndpointsController
@@ -37,7 +38,35 @@ from ._statefulset import StatefulSetController
 from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 
 EVENT_SWEEP_SECONDS = 1.0
+EVENT_SWEEP_CHUNK = 200    # Event deletions between two turns of the loop
 FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
+# This many store writes without a quiet second start a busy spell (a scale-out, a namespace's
+# deletion): until a quiet second, the collector's youngest generation waits for
+# BUSY_GC_THRESHOLD allocations rather than CPython's 700. Measured on a 1000-replica
+# scale-out: the collections on the sandbox's thread took 0.6 s at 700 (two full passes
+# among them), 0.3 s at 10000 (none).
+BUSY_WRITES = 200
+BUSY_GC_THRESHOLD = 10000
+_busy_lock = threading.Lock()
+_busy_managers: set = set()      # the Controllers in a busy spell (several sandboxes may share a process)
+_saved_threshold: tuple | None = None
+
+
+def _busy_spell(owner, busy: bool) -> None:
+    """Raise the collector's first threshold while any sandbox of the process is busy; put
+    back what it was once none is."""
+    global _saved_threshold
+    with _busy_lock:
+        if busy and owner not in _busy_managers:
+            if not _busy_managers:
+                _saved_threshold = gc.get_threshold()
+                gc.set_threshold(max(BUSY_GC_THRESHOLD, _saved_threshold[0]), *_saved_threshold[1:])
+            _busy_managers.add(owner)
+        elif not busy and owner in _busy_managers:
+            _busy_managers.discard(owner)
+            if not _busy_managers and _saved_threshold is not None:
+                gc.set_threshold(*_saved_threshold)
+                _saved_threshold = None
 
 
 class Controllers:
@@ -69,6 +98,7 @@ class Controllers:
                                         self.statefulset, self.daemonset, self.cronjob, self.job,
                                         self.scheduler, self.kubelet, self.nodestatus, self.endpoints,
                                         self.mirroring]
+        self._every_kind = [c for c in self.order if c.every_kind]
         self._dirty: dict[str, set] = {c.name: set() for c in self.order}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -76,6 +106,7 @@ class Controllers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next_sweep = 0.0
         self._next_freeze, self._frozen = 0.0, False
+        self._writes = 0            # store writes since the last quiet second
         self._timers: list[tuple[float, int, str, object]] = []   # (due on the sandbox clock, ...)
         self._timer_seq = itertools.count()
         # How a container's command runs in its pod (Sandbox.run_in_pod); None: not run.
@@ -93,6 +124,7 @@ class Controllers:
     async def stop(self) -> None:
         self._closing = True
         self._wake.set()
+        _busy_spell(self, False)
         if self._frozen:
             self._frozen = False
             gc.unfreeze()
@@ -138,6 +170,14 @@ class Controllers:
         return min(EVENT_SWEEP_SECONDS, self._timers[0][0] - now) if self._timers else EVENT_SWEEP_SECONDS
 
     def _on_event(self, event: Event) -> None:
+        self._writes += 1
+        if self._writes == BUSY_WRITES:
+            _busy_spell(self, True)
+        if event.resource.key == EVENTS.key:
+            self.events.on_event(event)
+            for controller in self._every_kind:
+                controller.on_event(event)
+            return
         for controller in self.order:
             controller.on_event(event)
 
@@ -156,7 +196,8 @@ class Controllers:
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + EVENT_SWEEP_SECONDS
                 try:
-                    self.expire_events()
+                    while self.events.expire_events(limit=EVENT_SWEEP_CHUNK):
+                        await asyncio.sleep(0)      # a long sweep lets the API server answer
                 except Exception as e:  # noqa: BLE001 - the sweep must not stop the controllers
                     self._record_failure("events", None, e)
             for _ in range(1000):
@@ -194,6 +235,8 @@ class Controllers:
             self._frozen = True
 
     def _thaw(self) -> None:
+        self._writes = 0
+        _busy_spell(self, False)
         # Only once the cluster is small again: a full collection over thousands of pods
         # would be the very pause the freezing avoids.
         if self._frozen and self.store.count(PODS) < FREEZE_PODS:

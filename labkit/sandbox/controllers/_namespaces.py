@@ -28,6 +28,7 @@ _OK = (
 
 class NamespaceController(Controller):
     name = "namespace"
+    every_kind = True
 
     def __init__(self, manager) -> None:
         super().__init__(manager)

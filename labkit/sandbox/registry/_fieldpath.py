@@ -125,16 +125,37 @@ def _go_json(value) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+# Key elements already written, by (key names, typed values): a thousand pods repeat the same
+# few (`k:{"name":"hello"}`, `k:{"type":"Ready"}`); JSON-encoding each again was a tenth of a
+# status write. Typed, so 1 and true (equal in Python) stay apart.
+_key_elements: dict = {}
+_KEY_ELEMENTS_LIMIT = 4096
+_HASHABLE = (str, int, float, bool, type(None))
+
+
 def item_element(t: Type, item, index: int) -> str:
     """The path element of a list item: its key fields, its value or its index."""
     if t.how == "map" and isinstance(item, dict):
-        key = {}
+        key, memo, plain = {}, [t.keys], True
         for name in t.keys:
             if name in item:
-                key[name] = item[name]
+                value = key[name] = item[name]
             elif name in _KEY_DEFAULTS:
-                key[name] = _KEY_DEFAULTS[name]
-        return "k:" + _go_json(key)
+                value = key[name] = _KEY_DEFAULTS[name]
+            else:
+                continue
+            if type(value) not in _HASHABLE:
+                plain = False
+            memo.append((name, type(value), value))
+        if not plain:
+            return "k:" + _go_json(key)
+        memo = tuple(memo)
+        found = _key_elements.get(memo)
+        if found is None:
+            if len(_key_elements) >= _KEY_ELEMENTS_LIMIT:
+                _key_elements.clear()
+            found = _key_elements[memo] = "k:" + _go_json(key)
+        return found
     if t.how == "set":
         return "v:" + _go_json(item)
     return f"i:{index}"
@@ -305,6 +326,13 @@ def _leaf(lhs, rhs, path, added, modified, removed) -> None:
 
 
 def _compare(lhs, rhs, t: Type, path: tuple, added, modified, removed) -> None:
+    # Equal values differ nowhere below (compare.go would walk them to find nothing): most
+    # of an update is unchanged, and == on plain JSON stops at the first difference.
+    if lhs is rhs or (lhs is not _MISSING and rhs is not _MISSING and lhs == rhs):
+        return
+    if lhs is _MISSING:
+        _added(rhs, t, path, added)
+        return
     t = _resolve(t, rhs if rhs is not _MISSING else lhs)
     atomic = t.kind == "scalar" or t.atomic or (t.kind == "list" and t.how == "atomic")
     if t.kind in ("struct", "map") and not atomic:
@@ -347,6 +375,31 @@ def _compare(lhs, rhs, t: Type, path: tuple, added, modified, removed) -> None:
         added.add(path)
     elif rhs is _MISSING:
         removed.add(path)
+
+
+def _added(rhs, t: Type, path: tuple, added: set) -> None:
+    """_compare with nothing on the left: every path of `rhs` is added (a create's object,
+    a new list item), walked without looking for a left side."""
+    t = _resolve(t, rhs)
+    kind = t.kind
+    if kind == "scalar" or t.atomic or (kind == "list" and t.how == "atomic"):
+        added.add(path)
+        return
+    if kind in ("struct", "map"):
+        if isinstance(rhs, dict) and rhs:
+            for k, rv in rhs.items():
+                child = t.fields.get(k, DEDUCED) if kind == "struct" else t.elem
+                if child is SCALAR or (child is DEDUCED and not isinstance(rv, dict)):
+                    added.add(path + ("f:" + k,))
+                else:
+                    _added(rv, child, path + ("f:" + k,), added)
+    elif kind == "list" and isinstance(rhs, list) and rhs:
+        for pe, rs in _index(t, rhs).items():
+            if len(rs) == 1:
+                _added(rs[0], t.elem, path + (pe,), added)
+            else:
+                added.add(path + (pe,))
+    added.add(path)
 
 
 def _index(t: Type, items) -> dict[str, list]:

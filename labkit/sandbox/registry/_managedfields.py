@@ -47,6 +47,8 @@ _SERVER_FILLED = {"Pod": {("f:spec", "f:" + f) for f in ("priority", "preemption
 
 
 def _server_filled(kind: str, path: tuple) -> bool:
+    if len(path) < 2 or path[0] != "f:spec":        # all of them are under spec
+        return False
     if path[:2] in _SERVER_FILLED.get(kind, ()):
         return True
     if kind != "Pod":
@@ -80,7 +82,11 @@ class Manager:
         """Whether the entry holds any of `paths`, read from its trie when not decoded."""
         if self._paths is not None or len(paths) > 64:
             return not self.paths.isdisjoint(paths)
-        return any(fp.has(self.raw.get("fieldsV1"), p) for p in paths)
+        trie = self.raw.get("fieldsV1")
+        if not isinstance(trie, dict):
+            return False
+        # A status write touches only status: an entry with no status field answers at once.
+        return any(p and p[0] in trie and fp.has(trie, p) for p in paths)
 
     @property
     def identity(self) -> tuple:

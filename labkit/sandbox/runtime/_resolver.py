@@ -37,11 +37,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import random
 import socket
-import struct
-import threading
-import time
 import weakref
 
 import dns.exception
@@ -53,7 +49,7 @@ import dns.rdatatype
 import dns.reversename
 
 from ...kube.resolvconf import ResolvConf, candidates
-from . import _addrsort, _nodelocal, _parallel
+from . import _addrsort, _nodelocal, _parallel, _stubwire
 from ._lookup import Lookup, SentQuery
 
 # gai_strerror texts.
@@ -97,40 +93,6 @@ def _gateway(node_cidr: str) -> str:
     return str(ipaddress.ip_network(node_cidr)[1])
 
 
-class _UdpChannel:
-    """One resolver's UDP socket, its port registered once with the DnsClientRegistry.
-
-    glibc opens a socket per res_send (closed again unless RES_STAYOPEN), so a real
-    pod's source port changes from query to query; here one tool run keeps one socket,
-    which only the query log's client_port shows. Nothing else on the wire differs.
-    """
-
-    def __init__(self, registry, client: dict) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.registry = registry
-        self.lock = threading.Lock()
-        self._rcvtimeo = None
-        if registry is not None:
-            registry.register(self.port, client)
-
-    def wait_at_most(self, seconds: float) -> None:
-        """A kernel receive timeout on a blocking socket: one system call per recvfrom
-        (Python's own timeout polls first, a second call and a second GIL hand-off)."""
-        if seconds != self._rcvtimeo:
-            self._rcvtimeo = seconds
-            whole = int(seconds)
-            micro = max(int((seconds - whole) * 1e6), 1 if not whole else 0)
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
-                                 struct.pack("ll", whole, micro))
-
-    def close(self) -> None:
-        if self.registry is not None:
-            self.registry.unregister(self.port)
-        self.sock.close()
-
-
 class StubResolver:
     """A pod's resolver, reading the pod's files and asking the sandbox DNS server."""
 
@@ -140,7 +102,7 @@ class StubResolver:
         self.hosts = _hosts_entries(ctx.files.get("/etc/hosts", ""))
         self.libc = ctx.image.libc
         self._last_size = 0
-        self._channels: dict[str | None, _UdpChannel] = {}     # by view: the client differs
+        self._channels: dict[str | None, _stubwire.UdpChannel] = {}     # by view: the client differs
         self._finalizer = None
         self.route = "ok"              # "ok", "refused" or "dropped" (Network.dns_route)
         self._server = ctx.config.cluster_dns_ip
@@ -284,28 +246,32 @@ class StubResolver:
         """
         if self.via_nodelocal:
             return _nodelocal.ask(self, name, rdtype)
-        qtype, qname = _ADDRESS_TYPES[rdtype], _wire_name(name)
+        sent = SentQuery(name.rstrip("."), rdtype)
         address = self._address()
         if address is None:
-            return SentQuery(name.rstrip("."), rdtype), [], None
-        if qname is None:
+            return sent, [], None
+        qtype = _stubwire.ADDRESS_TYPES[rdtype]
+        asked = _stubwire.question(name, qtype)
+        if asked is None:
             return self._ask_slow(name, rdtype)
-        qid = _ids.getrandbits(16)
-        wire = _HEADER.pack(qid, 0x0100, 1, 0, 0, 0) + qname + _QTAIL[qtype]
-        data = None
-        for _ in range(self.conf.attempts):
-            wait = min(self.conf.timeout, max(self._remaining(), 0.0))
+        wire = _stubwire.query(asked)
+        conf, ctx = self.conf, self.ctx
+        timeout, channel, data = conf.timeout, self._channel(), None
+        for _ in range(conf.attempts):
+            # Each attempt waits `timeout` (res_send.c send_dg, one nameserver), never past
+            # the exec's deadline.
+            wait = min(timeout, ctx.deadline - ctx.clock.monotonic())
             if wait <= 0:
                 break
             try:
-                data = self._udp_round_trip(wire, address, wait)
+                data = channel.round_trip(wire, address, wait, 12 + len(asked))
                 break
-            except (socket.timeout, OSError):
+            except OSError:                      # socket.timeout included: try again
                 continue
-        sent = SentQuery(name.rstrip("."), rdtype)
         if data is None:
             return sent, [], None
-        parsed = _parse_addresses(data, qtype)
+        self._last_size = len(data)
+        parsed = _stubwire.parse_addresses(data, qtype, asked, sent.name)
         if parsed is None:                       # truncated or unusual: let dnspython judge
             return self._ask_slow(name, rdtype)
         sent.rcode, addresses, owner = parsed
@@ -327,10 +293,10 @@ class StubResolver:
                     owner = owner or rrset.name.to_text(omit_final_dot=True)
         return sent, addresses, owner
 
-    def _channel(self) -> _UdpChannel:
+    def _channel(self) -> _stubwire.UdpChannel:
         channel = self._channels.get(self.view)
         if channel is None:
-            channel = self._channels[self.view] = _UdpChannel(self.ctx.dns_clients, self._client())
+            channel = self._channels[self.view] = _stubwire.UdpChannel(self.ctx.dns_clients, self._client())
             if self._finalizer is None:
                 self._finalizer = weakref.finalize(self, _close_all, self._channels)
         return channel
@@ -341,26 +307,9 @@ class StubResolver:
             self._finalizer()
 
     def _udp_round_trip(self, wire: bytes, address, timeout: float) -> bytes:
-        channel = self._channel()
-        sock = channel.sock
-        peer_address = tuple(address[:2])
-        question = wire[12:_question_end(wire)]
-        with channel.lock:
-            sock.sendto(wire, address)
-            end = time.monotonic() + timeout
-            while True:
-                channel.wait_at_most(timeout)
-                try:
-                    data, peer = sock.recvfrom(65535)
-                except BlockingIOError:          # SO_RCVTIMEO ran out
-                    raise socket.timeout("timed out") from None
-                # res_send.c: the id, the server and the question must match
-                # (res_queriesmatch); a late answer to an earlier query is dropped.
-                if (peer[:2] == peer_address and data[:2] == wire[:2]
-                        and (data[4:6] == b"\0\0" or data[12:12 + len(question)] == question)):
-                    self._last_size = len(data)
-                    return data
-                timeout = max(end - time.monotonic(), 0.001)
+        data = self._channel().round_trip(wire, address, timeout)
+        self._last_size = len(data)
+        return data
 
     def ask(self, name: str, rdtype: str, *, edns: bool = False, tcp: bool = False) -> SentQuery:
         """One query for `name` (taken as absolute) and its outcome."""
@@ -500,93 +449,10 @@ class StubResolver:
         return GAI_MESSAGES.get(self.libc, GAI_MESSAGES["glibc"]).get(error, "Unknown error")
 
 
-# -- the address fast path: RFC 1035 wire by hand -----------------------------------
-
-_HEADER = struct.Struct("!HHHHHH")
-_RR = struct.Struct("!HHIH")
-_ADDRESS_TYPES = {"A": 1, "AAAA": 28}
-_QTAIL = {t: struct.pack("!HH", t, 1) for t in _ADDRESS_TYPES.values()}
-_RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
-_ids = random.Random()            # query ids are random, as res_mkquery makes them
-_NAMES: dict[str, bytes | None] = {}
-
-
-def _wire_name(name: str) -> bytes | None:
-    """`a.b` as wire labels; None for what needs dnspython's checks (escapes, long labels)."""
-    wire = _NAMES.get(name)
-    if wire is None and name not in _NAMES:
-        labels = name.rstrip(".").split(".") if name.rstrip(".") else []
-        ok = all(0 < len(l) < 64 and l.isascii() and "\\" not in l for l in labels)
-        wire = b"".join(bytes([len(l)]) + l.encode() for l in labels) + b"\0" if ok else None
-        if wire is not None and len(wire) > 255:
-            wire = None
-        if len(_NAMES) > 10000:
-            _NAMES.clear()
-        _NAMES[name] = wire
-    return wire
-
-
-def _read_name(wire: bytes, pos: int) -> tuple[str, int]:
-    """A (possibly compressed) name as text without the final dot, and the offset after it."""
-    labels, end, hops = [], None, 0
-    while True:
-        length = wire[pos]
-        if length >= 0xC0:
-            if end is None:
-                end = pos + 2
-            pos = ((length & 0x3F) << 8) | wire[pos + 1]
-            hops += 1
-            if hops > 64:
-                raise ValueError("compression loop")
-            continue
-        if length == 0:
-            return ".".join(labels), (end if end is not None else pos + 1)
-        labels.append(wire[pos + 1:pos + 1 + length].decode("latin-1"))
-        pos += 1 + length
-
-
-def _parse_addresses(wire: bytes, qtype: int) -> tuple[str, list[str], str | None] | None:
-    """(rcode, addresses of qtype, owner of the first one) from a reply; None: use dnspython."""
-    try:
-        _, flags, qdcount, ancount, _, _ = _HEADER.unpack_from(wire)
-        if flags & 0x0200 or not flags & 0x8000 or flags & 0x7800:    # TC, not a reply, opcode
-            return None
-        pos = 12
-        for _ in range(qdcount):
-            _, pos = _read_name(wire, pos)
-            pos += 4
-        addresses, owner = [], None
-        family = socket.AF_INET if qtype == 1 else socket.AF_INET6
-        for _ in range(ancount):
-            name, pos = _read_name(wire, pos)
-            rtype, rclass, _, rdlength = _RR.unpack_from(wire, pos)
-            pos += 10
-            if rtype == qtype and rclass == 1:
-                addresses.append(socket.inet_ntop(family, wire[pos:pos + rdlength]))
-                owner = owner or name
-            pos += rdlength
-        rcode = _RCODES.get(flags & 0x000F)
-        if rcode is None or any(ord(c) < 0x21 or ord(c) > 0x7E for c in owner or ""):
-            return None
-        return rcode, addresses, owner
-    except (struct.error, IndexError, ValueError, OSError):
-        return None
-
-
 def _close_all(channels: dict) -> None:
     for channel in list(channels.values()):
         channel.close()
     channels.clear()
-
-
-def _question_end(wire: bytes) -> int:
-    """The offset after a query's question (uncompressed, as queries are); 12 if none."""
-    if len(wire) < 12 or wire[4:6] == b"\0\0":
-        return 12
-    pos = 12
-    while pos < len(wire) and wire[pos]:
-        pos += 1 + wire[pos]
-    return min(pos + 5, len(wire))
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:

@@ -59,15 +59,19 @@ def frame(record: dict, obj_json: str | None = None) -> bytes:
 
 
 def snapshot_bytes(state: dict) -> bytes:
-    """json.dumps(state) in compact form, byte for byte, encoded object by object: one dumps
-    of a whole cluster holds the interpreter for its length (a tenth of a second and more
-    with a thousand pods), while the API server and the controllers wait for their turn;
-    between two objects they get it."""
+    """json.dumps(state) in compact form, byte for byte. An object given as a str is its
+    compact JSON already (the store keeps each object's as written); one given as a dict is
+    encoded on its own, never in one dumps of the whole cluster, which would hold the
+    interpreter for its length while the API server and the controllers wait."""
     sep = (",", ":")
+
+    def text(obj) -> str:
+        return obj if isinstance(obj, str) else json.dumps(obj, separators=sep)
+
     parts = []
     for key, value in state.items():
         if key == "objects" and isinstance(value, dict):
-            buckets = (json.dumps(res) + ":[" + ",".join(json.dumps(o, separators=sep) for o in items) + "]"
+            buckets = (json.dumps(res) + ":[" + ",".join(text(o) for o in items) + "]"
                        for res, items in value.items())
             parts.append('"objects":{' + ",".join(buckets) + "}")
         else:

@@ -78,7 +78,9 @@ class Store:
         self._journaling = False
         # etcd's backend quota (--quota-backend-bytes), measured as the objects' compact JSON.
         self.quota_bytes: int | None = None
-        self._sizes: dict[tuple, int] = {}
+        # Each object as compact JSON, as last written: its size for the quota, and the
+        # snapshot's text (a compaction joins these rather than encoding the cluster again).
+        self._encoded: dict[tuple, str] = {}
         self.stored_bytes = 0
 
     # --- reading -------------------------------------------------------------------
@@ -160,11 +162,11 @@ class Store:
             obj.setdefault("kind", resource.kind)
             # The object as stored, encoded once: its size for the quota, and its journal record.
             encoded = _json.dumps(obj, separators=(",", ":"))
-            size = self._check_quota(resource.key, namespace, name, obj, encoded=encoded)
+            self._check_quota(resource.key, namespace, name, encoded)
             self._rv += 1
             self._incarnations[(resource.key, namespace, name)] += 1
             bucket[(namespace, name)] = obj
-            self._account(resource.key, namespace, name, size)
+            self._account(resource.key, namespace, name, encoded)
             self._created[(resource.key, namespace, name)] = self._rv
             self._emit(Event("ADDED", resource, obj, None, self._rv), encoded)
             return obj
@@ -201,10 +203,10 @@ class Store:
             obj.setdefault("kind", resource.kind)
             # Encoded once, for its size and for the journal (a thousand pods' status writes).
             encoded = _json.dumps(obj, separators=(",", ":"))
-            size = self._check_quota(resource.key, namespace, name, obj, exempt=exempt_quota, encoded=encoded)
+            self._check_quota(resource.key, namespace, name, encoded, exempt=exempt_quota)
             self._rv += 1
             self._objects[resource.key][(namespace, name)] = obj
-            self._account(resource.key, namespace, name, size)
+            self._account(resource.key, namespace, name, encoded)
             self._emit(Event("MODIFIED", resource, obj, old, self._rv), encoded)
             return obj
 
@@ -242,7 +244,7 @@ class Store:
             if old is None:
                 raise _errors.not_found(resource, name)
             self._created.pop((resource.key, key[0], name), None)
-            self.stored_bytes -= self._sizes.pop((resource.key, key[0], name), 0)
+            self.stored_bytes -= len(self._encoded.pop((resource.key, key[0], name), ""))
             # A generated name is not handed out again while its owner lives (a replaced pod
             # gets a new name, as on a real cluster); once the owner `<name>` is deleted, its
             # `<name>-` names start over, so a reset-and-reapply reproduces them.
@@ -255,30 +257,27 @@ class Store:
             return gone
 
     # --- quota ---------------------------------------------------------------------
-    def _check_quota(self, key: str, namespace: str | None, name: str, obj: dict, *, exempt: bool = False,
-                     encoded: str | None = None) -> int:
-        """The object's size; raise as a full etcd does when writing it would pass the quota.
-        kube-apiserver passes etcd's error through as a 500 with no reason
-        (apiserver/pkg/endpoints/handlers/responsewriters ErrorToAPIStatus); kubectl prints
-        `Error from server: etcdserver: mvcc: database space exceeded`. Deletes still work,
-        and a write that does not grow the store is let through. `encoded`: obj as compact
-        JSON, when the caller has it already."""
-        size = len(encoded if encoded is not None else _json.dumps(obj, separators=(",", ":")))
+    def _check_quota(self, key: str, namespace: str | None, name: str, encoded: str, *,
+                     exempt: bool = False) -> None:
+        """Raise as a full etcd does when writing this object (`encoded`: its compact JSON)
+        would pass the quota. kube-apiserver passes etcd's error through as a 500 with no
+        reason (apiserver/pkg/endpoints/handlers/responsewriters ErrorToAPIStatus); kubectl
+        prints `Error from server: etcdserver: mvcc: database space exceeded`. Deletes still
+        work, and a write that does not grow the store is let through."""
         if self.quota_bytes is not None and not exempt:
-            old = self._sizes.get((key, namespace, name), 0)
+            size, old = len(encoded), len(self._encoded.get((key, namespace, name), ""))
             if size > old and self.stored_bytes - old + size > self.quota_bytes:
                 raise _errors.ApiError(500, "", "etcdserver: mvcc: database space exceeded")
-        return size
 
-    def _account(self, key: str, namespace: str | None, name: str, size: int) -> None:
-        self.stored_bytes += size - self._sizes.get((key, namespace, name), 0)
-        self._sizes[(key, namespace, name)] = size
+    def _account(self, key: str, namespace: str | None, name: str, encoded: str) -> None:
+        self.stored_bytes += len(encoded) - len(self._encoded.get((key, namespace, name), ""))
+        self._encoded[(key, namespace, name)] = encoded
 
     def _recount(self) -> None:
-        self._sizes, self.stored_bytes = {}, 0
+        self._encoded, self.stored_bytes = {}, 0
         for key, bucket in self._objects.items():
             for (ns, name), obj in bucket.items():
-                self._account(key, ns, name, len(_json.dumps(obj, separators=(",", ":"))))
+                self._account(key, ns, name, _json.dumps(obj, separators=(",", ":")))
 
     def generate_name(self, resource: Resource, namespace: str | None, prefix: str) -> str:
         # Probe from the prefix's floor: the attempts below it were handed out already.
@@ -361,14 +360,15 @@ class Store:
         self._rv = record["rv"]
 
     def _capture(self) -> tuple[int, dict]:
-        """The state to snapshot (lock held). Stored objects are replaced, never mutated,
-        so shallow copies are enough and serialising can happen outside the lock."""
+        """The state to snapshot (lock held): objects as the JSON text they were written as,
+        so a compaction encodes no object again."""
         return self._rv, {
             "revision": self._rv,
             "incarnations": [[list(k), v] for k, v in self._incarnations.items()],
             "name_floors": [[list(k), v] for k, v in self._name_floor.items()],
             "created": [[list(k), v] for k, v in self._created.items()],
-            "objects": {key: list(bucket.values()) for key, bucket in self._objects.items()}}
+            "objects": {key: [self._encoded[(key, ns, name)] for ns, name in bucket]
+                        for key, bucket in self._objects.items()}}
 
     def save(self) -> None:
         """Write a snapshot now and empty the journal (changes are durable without this)."""
