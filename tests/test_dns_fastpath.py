@@ -171,3 +171,45 @@ def test_stop_closes_the_port_and_a_new_server_can_start():
         assert again.udp(WEB).answer
     finally:
         again.close()
+
+
+def test_a_kept_reply_runs_no_stage():
+    """A repeated request is answered by the chain's replay: no stage of the chain runs."""
+    fast, _, _, _ = pair()
+    for _ in range(2):                   # a miss fills the cache, the first hit is kept
+        fast.handle(query(WEB), "udp", 1)
+    stages = fast.chain.stages
+
+    def refuse(request):
+        raise AssertionError(f"a stage ran for a kept reply: {stages}")
+    for stage in stages:
+        stage.serve = refuse
+    again = fast.handle(query(WEB, qid=99), "udp", 1)
+    assert again[:2] == (99).to_bytes(2, "big") and len(ips(dns.message.from_wire(again))) == 3
+    assert [e["cached"] for e in logs(fast)] == [False, True, True]
+
+
+def test_replay_in_front_of_rewrite_and_a_stub_block_matches_the_full_path():
+    """With rewrite and a second server block in front of the cache, the replay still sends
+    what the stages would: renamed requests are never kept, stub-zone ones never reach it."""
+    from labkit.sandbox import _bootstrap
+    base = _bootstrap.corefile(SandboxConfig())
+    text = base.replace("    errors\n", "    errors\n    rewrite name exact db.local "
+                        + WEB.rstrip(".") + "\n") + (
+        "corp.internal:53 {\n    errors\n    forward . 192.168.53.53:53\n}\n")
+    cluster = make_cluster()
+    cluster.add({"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": "coredns", "namespace": "kube-system"},
+                 "data": {"Corefile": text}})
+    fast, full, clock, _ = pair(cluster=cluster)
+    fast.sync_corefile()
+    assert fast.chain.replay is not None and "rewrite" in fast.chain.plugins
+    requests = [query(WEB), query("db.local."), query("missing.default.svc.cluster.local."),
+                query("host.corp.internal."), query("_http._tcp." + WEB, "SRV")]
+    for step in range(6):
+        for i, wire in enumerate(requests):
+            got, want = both(fast, full, bytes([step, i]) + wire[2:])
+            assert got == want, (step, i)
+        clock.advance(7)
+    assert logs(fast) == logs(full)
+    assert len(fast.chain.cache.kept) == 3        # db.local is renamed, corp.internal a stub

@@ -11,8 +11,10 @@ from __future__ import annotations
 import pytest
 
 from labkit.sandbox import _bootstrap
+from labkit.sandbox._clock import Clock
 from labkit.sandbox._config import SandboxConfig
 from labkit.sandbox.dns import _corefile
+from labkit.sandbox.dns._cache import DnsCache
 from labkit.sandbox.dns._chain import Chain
 
 from .conftest import wait_for
@@ -52,7 +54,7 @@ def test_the_chain_puts_rewrite_before_cache_and_hosts_before_kubernetes():
     text = with_plugins("hosts {", "   10.1.2.3 legacy.example", "   fallthrough", "}",
                         "rewrite name exact db.local web-svc.default.svc.cluster.local")
     chain = Chain.build(_corefile.parse(text), index=lambda: None, outside=None,
-                        cache=object(), rng=None)
+                        cache=DnsCache(Clock(), 30), rng=None)
     assert chain.plugins == ("rewrite", "cache", "hosts", "kubernetes", "forward")
 
 

@@ -40,6 +40,8 @@ FORBIDDEN = (
     "cryptography",                                # certificates (made by `up`) and token keys
     "cryptography.hazmat.primitives.asymmetric.rsa",
     "kubernetes",                                  # the client: the server never imports it
+    "labkit.sandbox.dns._udpbatch",                # DNS's UDP batches: after the first datagram
+    "ctypes",
 )
 
 _SERVE = """

@@ -48,6 +48,7 @@ class DnsCache:
     def __init__(self, clock: Clock, seconds: int, capacity: int = CAPACITY) -> None:
         self.seconds = seconds
         self._clock = clock
+        self.monotonic = clock.monotonic        # the clock items are stored and aged by
         self._capacity = capacity
         self._items: dict[tuple, tuple[float, int, Reply]] = {}
         self._lock = threading.Lock()
@@ -63,15 +64,15 @@ class DnsCache:
         with self._lock:
             self._items.clear()
 
+    @property
+    def items(self) -> dict[tuple, tuple]:
+        """The table itself, (stored at, duration, reply) by key, for the kept-wire replay
+        (read only there; every change goes through put, get and clear)."""
+        return self._items
+
     def item(self, key: tuple) -> tuple | None:
         """The stored entry itself (identity tells whether it is still the one kept)."""
         return self._items.get(key)
-
-    def remaining_of(self, key: tuple, item: tuple) -> int:
-        """Seconds left for `item` if it is still the entry stored under `key`, else 0."""
-        if self._items.get(key) is not item:
-            return 0
-        return item[1] - int(self._clock.monotonic() - item[0])
 
     def get(self, key: tuple) -> Reply | None:
         """A fresh copy of the cached reply with remaining TTLs, or None."""

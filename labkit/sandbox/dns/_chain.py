@@ -13,10 +13,10 @@ ask it. Each stage's `serve(request)` returns an `Outcome`, calling the next sta
 it does not answer itself. A Python exception is what a Go panic is to CoreDNS: the
 server recovers it and answers SERVFAIL (see _server).
 
-The cache stage also keeps rendered wire (see _fastpath): a request it has seen before
-comes back as that entry, loadbalance picks the entry's record order, and the server
-patches the new ID in; nothing is parsed. So a request is parsed only when a stage
-first asks for `request.query`.
+The cache stage also keeps rendered wire (see _fastpath): `Chain.replay` answers a
+request it has seen before from that entry, loadbalance's draws picking the entry's
+record order, the new ID patched in; nothing is parsed and no stage runs. Otherwise a
+request is parsed only when a stage first asks for `request.query`.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from ._answer import ECHOED_EDNS_OPTIONS, IN, RR, Reply, forward, kubernetes, sh
 from ._cache import DnsCache
 from ._caddyfile import DIRECTIVES
 from ._corefile import CorefileSettings, LogRule, StubBlock
-from ._fastpath import Entry, KeptWire
+from ._fastpath import Entry, KeptWire, Replay
 from ._index import ClusterIndex
 from ._outside import Outside
 from ._wire import answer_count, name_text, parse_query, rcode_text, rdata_text, render, type_text
@@ -77,13 +77,11 @@ class Request:
 
 
 class Outcome:
-    """What a stage answered: a Reply, or a kept wire entry and the order and TTL to send."""
-    __slots__ = ("reply", "source", "entry", "order", "ttl", "_framed")
+    """What a stage answered: a Reply and where it came from (cluster, cache, forward...)."""
+    __slots__ = ("reply", "source", "_framed")
 
-    def __init__(self, reply: Reply | None, source: str, entry: Entry | None = None,
-                 ttl: int | None = None) -> None:
-        self.reply, self.source, self.entry, self.ttl = reply, source, entry, ttl
-        self.order: tuple = ()
+    def __init__(self, reply: Reply, source: str) -> None:
+        self.reply, self.source = reply, source
         self._framed = None
 
     @property
@@ -93,16 +91,11 @@ class Outcome:
     def frame(self, request: Request) -> tuple[bytes, bool, tuple[str, ...], str]:
         """(wire, truncated, the answers the query log shows, rcode text), made once."""
         if self._framed is None:
-            entry = self.entry
-            if entry is not None:
-                tail, truncated, answers = entry.wire(self.order, self.ttl)
-                self._framed = (request.data[:2] + tail, truncated, answers, entry.rcode)
-            else:
-                reply = self.reply
-                wire, truncated = render(request.query, reply, udp=request.udp)
-                shown = reply.answer[:answer_count(wire)] if truncated else reply.answer
-                self._framed = (wire, truncated, tuple(rdata_text(rr.rdata) for rr in shown),
-                                rcode_text(reply.rcode))
+            reply = self.reply
+            wire, truncated = render(request.query, reply, udp=request.udp)
+            shown = reply.answer[:answer_count(wire)] if truncated else reply.answer
+            self._framed = (wire, truncated, tuple(rdata_text(rr.rdata) for rr in shown),
+                            rcode_text(reply.rcode))
         return self._framed
 
 
@@ -179,7 +172,6 @@ class Rewrite:
             answer.append(rr._replace(name=dns.name.from_text(owner)) if owner != name_text(rr.name).lower() else rr)
         outcome.reply = Reply(reply.rcode, reply.authoritative, reply.recursion_available,
                               answer, list(reply.authority), list(reply.additional))
-        outcome.entry = None
         return outcome
 
 
@@ -235,7 +227,8 @@ class StubForward:
 
 
 class Cache:
-    """plugin/cache over DnsCache, keeping each reply's wire as well (see _fastpath).
+    """plugin/cache over DnsCache, keeping each reply's wire as well (see _fastpath; the
+    chain's `replay` answers from it).
 
     `revision` reads the cluster's revision: a kept reply that the cache does not hold
     (the cache off, or an rcode it never stores) is good only while that stays."""
@@ -248,16 +241,6 @@ class Cache:
 
     def serve(self, request: Request) -> Outcome:
         kept = self.kept
-        if kept is not None and request.data is not None:
-            entry = kept.entries.get((request.udp, request.data[2:]))
-            if entry is not None:
-                # The kept entry answers while it is still what the full path would give.
-                if entry.item is not None:
-                    ttl = self.store.remaining_of(entry.cache_key, entry.item)
-                    if ttl > 0:
-                        return Outcome(None, "cache", entry, ttl)
-                elif entry.revision == self.revision():
-                    return Outcome(None, "cluster", entry)
         query = request.query
         q = query.question[0]
         do = bool(query.ednsflags & dns.flags.DO) if query.edns >= 0 else False
@@ -295,12 +278,8 @@ class LoadBalance:
 
     def serve(self, request: Request) -> Outcome:
         outcome = self.next.serve(request)
-        entry = outcome.entry
         with self.lock:            # one query's draws stay together
-            if entry is not None:
-                outcome.order = entry.order(self.rng)
-            else:
-                outcome.reply = shuffle(outcome.reply, self.rng)
+            outcome.reply = shuffle(outcome.reply, self.rng)
         return outcome
 
 
@@ -321,12 +300,27 @@ class Log:
 
 
 class Chain:
-    """The stages of one server block, first (outermost) to last; `serve` runs them."""
+    """The stages of one server block, first (outermost) to last; `serve` runs them.
+
+    `replay(data, udp)` is the kept-wire shortcut (see _fastpath.Replay), None when the
+    cache keeps no wire (no cache, or the log plugin wants every query to run)."""
 
     def __init__(self, stages: list) -> None:
         self.stages = tuple(stages)
         self.first = stages[0]
         self.cache = next((s for s in stages if isinstance(s, Cache)), None)
+        self.replay: Replay | None = None
+        if self.cache is not None and self.cache.kept is not None:
+            # In front of the cache, with the log plugin off, run only stages that pick by
+            # the name (stubs routing; rewrite, whose renamed requests carry no wire and
+            # are never kept) and loadbalance, which the replay does itself.
+            assert all(isinstance(s, (Stubs, Rewrite, LoadBalance)) for s in
+                       self.stages[:self.stages.index(self.cache)]), self.plugins
+            balance = next((s for s in self.stages if isinstance(s, LoadBalance)), None)
+            self.replay = Replay(self.cache.kept, self.cache.store.items,
+                                 self.cache.store.monotonic, self.cache.revision,
+                                 balance.rng if balance else None,
+                                 balance.lock if balance else None)
 
     @property
     def plugins(self) -> tuple[str, ...]:

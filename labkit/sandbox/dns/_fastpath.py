@@ -14,6 +14,10 @@ while the cache item it came from is still the one stored (a cache hit), or, for
 replies the cache does not keep, while the cluster revision is the one it was built
 from; the chain that owns it is replaced when the Corefile changes. The loadbalance
 draws are the full path's, one for one, so the seeded answer order is unchanged.
+
+`Replay` is the one reader of kept entries: the server asks it first, before a Request,
+an Outcome or any stage exists, since a hit is most of a lesson's traffic and every
+call saved there shows in the CPU time per query.
 """
 from __future__ import annotations
 
@@ -112,18 +116,68 @@ class Entry:
 
 
 class KeptWire:
-    """Entries by (transport, request bytes after the ID); bounded, dropped wholesale when full."""
+    """Entries by request bytes after the ID, one table per transport; bounded, dropped
+    wholesale when full. The tables are cleared in place: a Replay holds them."""
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[bool, bytes], Entry] = {}
+        self.udp: dict[bytes, Entry] = {}
+        self.tcp: dict[bytes, Entry] = {}
+
+    def __len__(self) -> int:
+        return len(self.udp) + len(self.tcp)
 
     def get(self, udp: bool, body: bytes) -> Entry | None:
-        return self.entries.get((udp, body))
+        return (self.udp if udp else self.tcp).get(body)
 
     def put(self, udp: bool, body: bytes, entry: Entry) -> None:
-        if len(self.entries) >= MAX_ENTRIES:
-            self.entries.clear()
-        self.entries[(udp, body)] = entry
+        if len(self) >= MAX_ENTRIES:
+            self.clear()
+        (self.udp if udp else self.tcp)[body] = entry
 
     def clear(self) -> None:
-        self.entries.clear()
+        self.udp.clear()
+        self.tcp.clear()
+
+
+class Replay:
+    """The cache and loadbalance stages for a request whose reply is kept: what
+    Cache.serve and LoadBalance.serve would give it, straight from the entry.
+
+    `__call__(data, udp)` returns (wire, truncated, log answers, entry, cached), or None
+    when the entry is missing or no longer what the full path would send (the cache item
+    replaced or expired, the cluster moved for an uncached reply): the full path answers
+    then, and keeps the new reply. `items` is the cache's own table (DnsCache.items).
+    """
+    __slots__ = ("udp", "tcp", "items", "monotonic", "revision", "rng", "lock")
+
+    def __init__(self, kept: KeptWire, items: dict, monotonic, revision, rng, lock) -> None:
+        self.udp, self.tcp, self.items = kept.udp, kept.tcp, items
+        self.monotonic, self.revision = monotonic, revision
+        self.rng, self.lock = rng, lock           # rng None: no loadbalance in the chain
+
+    def __call__(self, data: bytes, udp: bool):
+        entry = (self.udp if udp else self.tcp).get(data[2:])
+        if entry is None:
+            return None
+        item = entry.item
+        if item is not None:
+            # The item must still be the one stored; what is left of it is the TTL
+            # (DnsCache.get's arithmetic, without the copy).
+            if self.items.get(entry.cache_key) is not item:
+                return None
+            ttl = item[1] - int(self.monotonic() - item[0])
+            if ttl <= 0:
+                return None
+        elif entry.revision != self.revision():
+            return None
+        else:
+            ttl = None
+        order = ()
+        if entry.runs is not None and self.rng is not None:
+            with self.lock:            # one query's draws stay together
+                order = entry.order(self.rng)
+        rendered = entry.rendered
+        hit = rendered[1].get(order) if rendered[0] == ttl else None
+        if hit is None:
+            hit = entry.wire(order, ttl)
+        return data[:2] + hit[0], hit[1], hit[2], entry, item is not None

@@ -8,9 +8,9 @@ on every hit and the cache stores replies in cluster order. UDP replies are cut 
 the client's buffer with TC set; TCP (two-byte length prefix, several queries per
 connection) has no such limit.
 
-UDP is served by a thread of its own (a blocking recvfrom/sendto loop), so neither the
-event loop's overhead nor the API server's work delays an answer; TCP stays on the
-loop. An exception while answering is what a panic is to CoreDNS: written to the fault
+UDP is served by a thread of its own (blocking recvmmsg/sendmmsg batches where Linux
+has them, _udpbatch; a recvfrom/sendto loop elsewhere), so neither the event loop's
+overhead nor the API server's work delays an answer; TCP stays on the loop. An exception while answering is what a panic is to CoreDNS: written to the fault
 log (once per kind) and answered SERVFAIL, never dropped.
 """
 from __future__ import annotations
@@ -147,26 +147,44 @@ class DnsServer:
         self._udp = self._udp_thread = None
 
     def _serve_udp(self, sock: socket.socket) -> None:
+        # The first datagram goes through the plain loop and batches load after it: ctypes
+        # (_udpbatch) costs milliseconds that the server's start-up need not wait for.
+        if not self._serve_udp_plain(sock, first_only=True):
+            return
+        from . import _udpbatch
+        if _udpbatch.available(sock):
+            _udpbatch.UdpBatch(sock).serve(self.handle, lambda: self._stopping, self._udp_fault)
+        else:
+            self._serve_udp_plain(sock)
+
+    def _serve_udp_plain(self, sock: socket.socket, first_only: bool = False) -> bool:
+        """recvfrom, answer, sendto, until stopped (False) or after one datagram (True)."""
         recvfrom, sendto, handle = sock.recvfrom, sock.sendto, self.handle
         while not self._stopping:
             try:
                 data, addr = recvfrom(65535)
             except OSError:
                 if self._stopping:
-                    return
+                    return False
                 continue
             if self._stopping:
-                return
+                return False
             try:
                 wire = handle(data, "udp", addr[1])
             except Exception as exc:  # handle answers SERVFAIL itself; this is the last resort
-                self.faults.record("dns udp", exc, f"{len(data)}-byte query {data[:64].hex()}")
-                continue
+                self._udp_fault(exc, data)
+                wire = None
             if wire is not None:
                 try:
                     sendto(wire, addr)
                 except OSError:
                     pass
+            if first_only:
+                return True
+        return False
+
+    def _udp_fault(self, exc: Exception, data: bytes) -> None:
+        self.faults.record("dns udp", exc, f"{len(data)}-byte query {data[:64].hex()}")
 
     @property
     def address(self) -> tuple[str, int]:
@@ -307,16 +325,25 @@ class DnsServer:
 
     def _handle(self, data: bytes, transport: str, client_port: int,
                 client: dict | None) -> bytes | None:
+        node = client is not None and client.get("view") == "node"
+        if not node:
+            if self.cluster.revision != self._settings_revision:
+                self._apply_corefile()
+            replay = self.chain.replay
+            hit = replay(data, transport == "udp") if replay is not None else None
+            if hit is not None:         # a kept reply: no parsing, no stage runs
+                wire, truncated, answers, entry, cached = hit
+                self.log.add_row((self.clock.time(), client, client_port, transport, entry.qname,
+                                  entry.qtype, entry.rcode, answers, truncated, cached))
+                return wire
         request = Request(data, transport, client_port, client)
         try:
-            if client is not None and client.get("view") == "node":
+            if node:
                 # A query to a node's resolver (dnsPolicy Default): the upstream answers it
                 # and CoreDNS never sees it, so no cluster names, no cache, no log entry.
                 query = parse_query(data)
                 q = query.question[0]
                 return render(query, forward(self.outside, q.name, q.rdtype), udp=request.udp)[0]
-            if self.cluster.revision != self._settings_revision:
-                self._apply_corefile()
             outcome = self.chain.serve(request)
         except Rejected as rej:
             if rej.wire is not None:
@@ -329,15 +356,9 @@ class DnsServer:
                       type_text(question.rdtype), "BADVERS", [], False, False)
             return wire
         wire, truncated, answers, rcode = outcome.frame(request)
-        entry = outcome.entry
-        if entry is not None:
-            qname, qtype = entry.qname, entry.qtype
-        else:
-            question = request.query.question[0]
-            qname, qtype = name_text(question.name), type_text(question.rdtype)
-        # The query log's row, written here rather than through _log: this is every query's path.
-        self.log.add_row((self.clock.time(), client, client_port, transport, qname, qtype, rcode,
-                          answers, truncated, outcome.source == "cache"))
+        question = request.query.question[0]
+        self._log(transport, client_port, client, name_text(question.name),
+                  type_text(question.rdtype), rcode, answers, truncated, outcome.cached)
         return wire
 
     def _log_line(self, rule, request: Request, outcome: Outcome) -> None:

@@ -45,57 +45,72 @@ DEDUCED = Type("deduced")
 _KEY_DEFAULTS = {"protocol": "TCP"}
 
 
-@lru_cache(maxsize=1)
-def _types() -> tuple[dict[str, Type], dict[tuple[str, str], Type]]:
-    """Every definition compiled to `Type`s, and the root type of each (apiVersion, kind).
-    The raw definitions are dropped once compiled: only the shapes stay in memory."""
-    with _lock:
+class _Schemas:
+    """The definitions, each compiled to a `Type` when a kind that reaches it is first
+    written: a sandbox's first writes (the bootstrap's kinds) compile a fraction of them,
+    not all 800, at a moment when the API server is answering its first requests."""
+
+    def __init__(self) -> None:
         with gzip.open(_DEFINITIONS, "rb") as f:
-            defs = json.load(f)["definitions"]
-        named = {name: Type("struct") for name in defs}
-
-        def compile_(schema: dict) -> Type:
-            ref = schema.get("$ref") or next((s.get("$ref") for s in schema.get("allOf", ()) if "$ref" in s), None)
-            if ref:
-                return named.get(ref.rsplit("/", 1)[-1], DEDUCED)
-            kind = schema.get("type")
-            if kind == "array":
-                how, keys = schema.get("x-kubernetes-list-type"), schema.get("x-kubernetes-list-map-keys") or ()
-                if how is None:        # schemaconv: a merge patch strategy makes it associative
-                    merge = "merge" in (schema.get("x-kubernetes-patch-strategy") or "").split(",")
-                    key = schema.get("x-kubernetes-patch-merge-key")
-                    how, keys = ("map", (key,)) if merge and key else ("set" if merge else "atomic", ())
-                return Type("list", elem=compile_(schema.get("items") or {}), how=how, keys=tuple(keys))
-            atomic = schema.get("x-kubernetes-map-type") == "atomic"
-            if "properties" in schema:
-                return Type("struct", fields={k: compile_(v) for k, v in schema["properties"].items()},
-                            atomic=atomic)
-            if isinstance(schema.get("additionalProperties"), dict):
-                return Type("map", elem=compile_(schema["additionalProperties"]), atomic=atomic)
-            if kind == "object" or kind is None:
-                return Type("map", elem=DEDUCED, atomic=atomic) if kind == "object" else DEDUCED
-            return SCALAR
-
-        roots: dict[tuple[str, str], Type] = {}
-        for name, schema in defs.items():
-            t = compile_(schema)
-            target = named[name]
-            for slot in Type.__slots__:
-                setattr(target, slot, getattr(t, slot))
+            self.defs = json.load(f)["definitions"]
+        self.named: dict[str, Type] = {}
+        self.roots: dict[tuple[str, str], str] = {}     # (apiVersion, kind) -> definition
+        for name, schema in self.defs.items():
             for gvk in schema.get("x-kubernetes-group-version-kind", ()):
                 api_version = f"{gvk['group']}/{gvk['version']}" if gvk["group"] else gvk["version"]
-                roots.setdefault((api_version, gvk["kind"]), target)
-        return named, roots
+                self.roots.setdefault((api_version, gvk["kind"]), name)
+
+    def named_type(self, name: str) -> Type:
+        t = self.named.get(name)
+        if t is None:
+            schema = self.defs.get(name)
+            if schema is None:
+                return DEDUCED
+            # In the table before its parts are compiled: a definition that reaches itself
+            # (JSONSchemaProps) finds this object, filled in below.
+            t = self.named[name] = Type("struct")
+            compiled = self._compile(schema)
+            for slot in Type.__slots__:
+                setattr(t, slot, getattr(compiled, slot))
+        return t
+
+    def _compile(self, schema: dict) -> Type:
+        ref = schema.get("$ref") or next((s.get("$ref") for s in schema.get("allOf", ()) if "$ref" in s), None)
+        if ref:
+            return self.named_type(ref.rsplit("/", 1)[-1])
+        kind = schema.get("type")
+        if kind == "array":
+            how, keys = schema.get("x-kubernetes-list-type"), schema.get("x-kubernetes-list-map-keys") or ()
+            if how is None:        # schemaconv: a merge patch strategy makes it associative
+                merge = "merge" in (schema.get("x-kubernetes-patch-strategy") or "").split(",")
+                key = schema.get("x-kubernetes-patch-merge-key")
+                how, keys = ("map", (key,)) if merge and key else ("set" if merge else "atomic", ())
+            return Type("list", elem=self._compile(schema.get("items") or {}), how=how, keys=tuple(keys))
+        atomic = schema.get("x-kubernetes-map-type") == "atomic"
+        if "properties" in schema:
+            return Type("struct", fields={k: self._compile(v) for k, v in schema["properties"].items()},
+                        atomic=atomic)
+        if isinstance(schema.get("additionalProperties"), dict):
+            return Type("map", elem=self._compile(schema["additionalProperties"]), atomic=atomic)
+        if kind == "object" or kind is None:
+            return Type("map", elem=DEDUCED, atomic=atomic) if kind == "object" else DEDUCED
+        return SCALAR
+
+
+@lru_cache(maxsize=1)
+def _schemas() -> _Schemas:
+    return _Schemas()
 
 
 def root_type(api_version: str, kind: str) -> Type:
     """The schema of a kind (by kind alone when the apiVersion is not known); an unknown
     kind is typed by its values."""
-    roots = _types()[1]
-    found = roots.get((api_version, kind))
-    if found is None:
-        found = next((t for (_, k), t in roots.items() if k == kind), DEDUCED)
-    return found
+    with _lock:
+        schemas = _schemas()
+        name = schemas.roots.get((api_version, kind))
+        if name is None:
+            name = next((n for (_, k), n in schemas.roots.items() if k == kind), None)
+        return schemas.named_type(name) if name is not None else DEDUCED
 
 
 def _resolve(t: Type, value) -> Type:
