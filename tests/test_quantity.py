@@ -251,8 +251,6 @@ def test_status_subresource_and_maps_of_quantities(kubectl):
         kubectl("delete", "node", "quantity-node", "--wait=false")
 
 
-@pytest.mark.xfail(strict=True, reason="controllers/_scheduler.node_max_pods reads allocatable pods with int(); "
-                                       "a kubelet's 1000 pods are stored as \"1k\" (needs _quantity.amount)")
 def test_scheduler_reads_allocatable_pods_as_a_quantity():
     from labkit.sandbox.controllers._scheduler import node_max_pods
     assert node_max_pods({"status": {"allocatable": {"pods": _quantity.canonical(1000)}}}) == 1000

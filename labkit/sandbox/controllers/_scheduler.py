@@ -2,7 +2,9 @@
 stays Pending with the scheduler's FitError."""
 from __future__ import annotations
 
-from ..apis import _naming
+import math
+
+from ..apis import _naming, _quantity
 from .._clock import rfc3339
 from ..storage._store import Event
 from ._base import NODES, PODS, Controller
@@ -131,11 +133,9 @@ TOO_MANY_PODS = "Too many pods"
 def node_max_pods(node: dict) -> int:
     """The pods a node takes: status.allocatable.pods (the kubelet's maxPods), else 110."""
     status = node.get("status") or {}
-    value = (status.get("allocatable") or status.get("capacity") or {}).get("pods", "110")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 110
+    # A quantity, as the kubelet reports it ("1k" for 1000): Quantity.Value() rounds up.
+    value = _quantity.amount((status.get("allocatable") or status.get("capacity") or {}).get("pods", "110"))
+    return math.ceil(value) if value is not None else 110
 
 
 def _unfit(node: dict, pod: dict, load: int = 0) -> str | None:
