@@ -8,6 +8,7 @@ only on answers with records, EDNS answered with udp 1232 and no options.
 from __future__ import annotations
 
 import io
+import os
 import socket
 import threading
 import time
@@ -432,3 +433,36 @@ def test_the_hand_read_reply_says_what_dnspython_reads(qname, rdtype, rcode, rec
     assert asked == _stubwire.question(qname, qtype)
     assert _stubwire.parse_addresses(reply, qtype) == expected
     assert _stubwire.parse_addresses(reply, qtype, asked, qname.rstrip(".")) == expected
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_one_exec_keeps_its_dns_socket_between_tool_runs_each_a_new_flow(server):
+    """Two `getent` runs in one exec: one socket (SocketPool), registered anew for each run
+    (the DNS server sees a new flow, as kube-proxy would for a new process), and nothing
+    left registered or open once the exec has ended."""
+    from labkit.sandbox import runtime
+    pod = {**CLIENT_POD, "spec": {**CLIENT_POD["spec"], "containers": [{"name": "client", "image": "centos:7"}]}}
+    env = runtime.PodEnvironment.build(pod, None, config=SandboxConfig(), cluster=StaticCluster([pod]),
+                                       clock=Clock(), dns_address=server.address, dns_clients=server.registry)
+    ports = []
+    original = server.answer
+
+    def answer(wire, peer_port, udp):
+        ports.append(peer_port)
+        return original(wire, peer_port, udp)
+    server.answer = answer
+    before = _open_fds()
+    result = runtime.run(env, ["sh", "-c", "getent hosts web-svc; getent hosts web-svc"])
+    assert result.stdout.decode().count("web-svc.default.svc.cluster.local") == 2
+    assert server.log == sample_walk("getent hosts web-svc") * 2
+    assert len(set(ports)) == 1
+    first, second = server.clients[0], server.clients[5]
+    assert first == second == {"namespace": "default", "pod": "client", "ip": "10.10.100.9"}
+    assert first is not second                               # registered anew: a new flow
+    assert all(c is first for c in server.clients[:5]) and all(c is second for c in server.clients[5:])
+    assert server.registry._by_port == {}
+    assert _open_fds() == before

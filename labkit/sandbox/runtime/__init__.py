@@ -32,6 +32,7 @@ import io
 from ._context import ExecResult, ImageProfile, ToolContext
 from ._environment import PodEnvironment, pod_env
 from ._images import default_command, profile
+from ._stubwire import SocketPool
 from ._streams import Interrupt, StreamInput
 from ._tty import LineDiscipline, onlcr
 
@@ -118,7 +119,7 @@ def run(environment: PodEnvironment, argv: list[str], *, stdin: "str | StreamInp
         network=environment.network or _make_network(environment.cluster, environment.config, clock),
         dns_clients=environment.dns_clients, clock=clock, deadline=clock.monotonic() + limit,
         stdin="" if streamed else stdin,
-        memory=memory, turn=turn,
+        memory=memory, turn=turn, sockets=SocketPool(),
         stdout=_Forward(on_output, 1) if on_output else io.StringIO(),
         stderr=_Forward(on_output, 1 if tty else 2) if on_output else io.StringIO())
     out, err = BufferSink(ctx.stdout), BufferSink(ctx.stderr)
@@ -148,6 +149,7 @@ def run(environment: PodEnvironment, argv: list[str], *, stdin: "str | StreamInp
             code = EXIT_SANDBOX_LIMIT
         finally:
             memory.close()
+            ctx.sockets.close()
         return _result(ctx, code)
     if streamed and not reads_stdin(argv):
         stdin.close()
@@ -175,6 +177,7 @@ def run(environment: PodEnvironment, argv: list[str], *, stdin: "str | StreamInp
         code = EXIT_SANDBOX_LIMIT
     finally:
         memory.close()
+        ctx.sockets.close()
         turn.__exit__(None, None, None)
     return _result(ctx, code)
 

@@ -61,6 +61,7 @@ class ToolContext:
     stdin: str = ""
     memory: Any = None                     # shell.io.Memory: the exec's memory budget
     turn: Any = None                       # _cpu.Turn: the exec's place at the interpreter
+    sockets: Any = None                    # _stubwire.SocketPool: DNS sockets kept between tool runs
     stdout: io.StringIO = field(default_factory=io.StringIO)
     stderr: io.StringIO = field(default_factory=io.StringIO)
 

@@ -296,13 +296,16 @@ class StubResolver:
     def _channel(self) -> _stubwire.UdpChannel:
         channel = self._channels.get(self.view)
         if channel is None:
-            channel = self._channels[self.view] = _stubwire.UdpChannel(self.ctx.dns_clients, self._client())
+            pool = getattr(self.ctx, "sockets", None)
+            channel = pool.take() if pool is not None else _stubwire.UdpChannel()
+            self._channels[self.view] = channel.attach(self.ctx.dns_clients, self._client())
             if self._finalizer is None:
-                self._finalizer = weakref.finalize(self, _close_all, self._channels)
+                self._finalizer = weakref.finalize(self, _close_all, self._channels, pool)
         return channel
 
     def close(self) -> None:
-        """Close the resolver's sockets (also done when it is garbage collected)."""
+        """Close the resolver's sockets, or hand them back to the exec's pool (also done
+        when it is garbage collected)."""
         if self._finalizer is not None:
             self._finalizer()
 
@@ -449,9 +452,12 @@ class StubResolver:
         return GAI_MESSAGES.get(self.libc, GAI_MESSAGES["glibc"]).get(error, "Unknown error")
 
 
-def _close_all(channels: dict) -> None:
+def _close_all(channels: dict, pool) -> None:
     for channel in list(channels.values()):
-        channel.close()
+        if pool is not None:
+            pool.give(channel)           # kept for the exec's next tool run
+        else:
+            channel.close()
     channels.clear()
 
 
