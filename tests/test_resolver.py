@@ -284,14 +284,20 @@ def test_truncated_udp_answer_is_retried_over_tcp():
         big.close()
 
 
-def test_one_resolver_keeps_one_registered_socket_until_closed(server):
-    ports = []
+def record_ports(server) -> list[int]:
+    """The source port of every query the server answers from now on, in order."""
+    ports: list[int] = []
     original = server.answer
 
     def answer(wire, peer_port, udp):
         ports.append(peer_port)
         return original(wire, peer_port, udp)
     server.answer = answer
+    return ports
+
+
+def test_one_resolver_keeps_one_registered_socket_until_closed(server):
+    ports = record_ports(server)
     res = StubResolver(make_ctx(server))
     found = res.gethostbyname("web-svc")
     assert found.ok and len(found.queries) == 5           # AAAA walk, then A
@@ -448,13 +454,7 @@ def test_one_exec_keeps_its_dns_socket_between_tool_runs_each_a_new_flow(server)
     pod = {**CLIENT_POD, "spec": {**CLIENT_POD["spec"], "containers": [{"name": "client", "image": "centos:7"}]}}
     env = runtime.PodEnvironment.build(pod, None, config=SandboxConfig(), cluster=StaticCluster([pod]),
                                        clock=Clock(), dns_address=server.address, dns_clients=server.registry)
-    ports = []
-    original = server.answer
-
-    def answer(wire, peer_port, udp):
-        ports.append(peer_port)
-        return original(wire, peer_port, udp)
-    server.answer = answer
+    ports = record_ports(server)
     before = _open_fds()
     result = runtime.run(env, ["sh", "-c", "getent hosts web-svc; getent hosts web-svc"])
     assert result.stdout.decode().count("web-svc.default.svc.cluster.local") == 2
