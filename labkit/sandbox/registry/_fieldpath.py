@@ -16,14 +16,13 @@ maps, and anything the schema does not declare deduced from its value.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import threading
 from collections import OrderedDict
 from functools import lru_cache
-from pathlib import Path as _FilePath
 
-_DEFINITIONS = _FilePath(__file__).resolve().parent.parent / "apis" / "openapi" / "definitions.json.gz"
+from ..apis import _openapi
+
 _lock = threading.Lock()
 _MISSING = object()        # a field that is not there (Go's nil Value), unlike a JSON null
 
@@ -51,8 +50,7 @@ class _Schemas:
     not all 800, at a moment when the API server is answering its first requests."""
 
     def __init__(self) -> None:
-        with gzip.open(_DEFINITIONS, "rb") as f:
-            self.defs = json.load(f)["definitions"]
+        self.defs = _openapi._definitions()
         self.named: dict[str, Type] = {}
         self.roots: dict[tuple[str, str], str] = {}     # (apiVersion, kind) -> definition
         for name, schema in self.defs.items():
