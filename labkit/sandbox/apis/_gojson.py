@@ -19,7 +19,23 @@ _GO_SHORT = {"\\b": "\\u0008", "\\f": "\\u000c"}
 
 
 def dumps(value) -> bytes:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _go(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def dumps_list(head: dict, items: list, texts: list) -> bytes:
+    """dumps(dict(head, items=items)), with each item written as its entry in `texts` where
+    there is one: the compact JSON json.dumps gave it (as the store keeps its objects), so
+    a list of thousands of objects is not encoded again. A text with a \\u escape (json's
+    ASCII escape of UTF-8, which Go writes as is) is encoded again here."""
+    parts = [text if text is not None and "\\u" not in text
+             else json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+             for obj, text in zip(items, texts)]
+    opening = json.dumps(head, separators=(",", ":"), ensure_ascii=False)[:-1]
+    return _go(f'{opening}{"," if head else ""}"items":[{",".join(parts)}]}}')
+
+
+def _go(text: str) -> bytes:
+    """Compact JSON from json.dumps (ensure_ascii off) as Go's Encoder writes it."""
     if any(c in text for c in "<>&\u2028\u2029"):
         text = text.translate(_ESCAPES)
     if "\\b" in text or "\\f" in text:

@@ -6,6 +6,7 @@ JSON, Tables, watch streams and exec frames. It never computes derived state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -372,9 +373,11 @@ class ApiServer:
             return self._table(request, target, items, metadata)
         if wanted == "PartialObjectMetadataList":
             return self._json(_negotiation.partial_list(items, metadata), 200, request)
-        body = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
-                "metadata": metadata, "items": items}
-        return self._json(body, 200, request)
+        head = {"kind": f"{target.resource.kind}List", "apiVersion": target.resource.api_version,
+                "metadata": metadata}
+        # The items as the store keeps them encoded: json.dumps holds the loop 0.25 s for 3000 pods.
+        return web.Response(body=_gojson.dumps_list(head, items, self.store.encoded(target.resource, items)),
+                            content_type="application/json")
 
     def _object_response(self, request, target: Target, obj: dict) -> web.Response:
         wanted = _negotiation.target_kind(request.headers.get("Accept", ""))
@@ -509,10 +512,8 @@ class ApiServer:
             pass
         finally:
             watch.close()
-        try:
+        with contextlib.suppress(ConnectionResetError):
             await response.write_eof()
-        except ConnectionResetError:
-            pass
         return response
 
     @staticmethod

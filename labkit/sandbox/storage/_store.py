@@ -99,6 +99,17 @@ class Store:
         items.sort(key=lambda kv: (kv[0][0] or "", kv[0][1]))
         return [v for _, v in items]
 
+    def encoded(self, resource: Resource, objects: list[dict]) -> list[str | None]:
+        """The compact JSON each object was stored as, where it is still the current one
+        (None for another version, as a paginated list's later pages read)."""
+        bucket, out = self._objects[resource.key], []
+        with self._lock:
+            for obj in objects:
+                meta = obj["metadata"]
+                key = (meta.get("namespace") if resource.namespaced else None, meta["name"])
+                out.append(self._encoded.get((resource.key, *key)) if bucket.get(key) is obj else None)
+        return out
+
     def list_at(self, resource: Resource, namespace: str | None, revision: int) -> list[dict]:
         """The resource's objects as they were at `revision`, in key order: what etcd reads
         for a paginated list's later pages, so every page shows one consistent snapshot.
