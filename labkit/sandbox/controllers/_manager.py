@@ -38,6 +38,7 @@ from ._statefulset import StatefulSetController
 from ._serviceaccounts import RootCAPublisher, ServiceAccountController
 
 EVENT_SWEEP_SECONDS = 1.0
+SLICE_SECONDS = 0.005      # the longest the controllers hold the loop between two pauses
 EVENT_SWEEP_CHUNK = 200    # Event deletions between two turns of the loop
 FREEZE_PODS = 500          # from this many pods, the collector is kept off the store's objects while busy
 # This many store writes without a quiet second start a busy spell (a scale-out, a namespace's
@@ -107,6 +108,7 @@ class Controllers:
         self._next_sweep = 0.0
         self._next_freeze, self._frozen = 0.0, False
         self._writes = 0            # store writes since the last quiet second
+        self._slice_end = 0.0       # when the controllers' turn on the loop is up
         self._timers: list[tuple[float, int, str, object]] = []   # (due on the sandbox clock, ...)
         self._timer_seq = itertools.count()
         # How a container's command runs in its pod (Sandbox.run_in_pod); None: not run.
@@ -192,6 +194,7 @@ class Controllers:
             if self._closing:       # wait_for before 3.12 can lose a cancel that meets a wake-up
                 return
             self._wake.clear()
+            self._slice_end = time.perf_counter() + SLICE_SECONDS
             self._fire_timers()
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + EVENT_SWEEP_SECONDS
@@ -209,17 +212,24 @@ class Controllers:
                     if keys:
                         controller.begin()        # state shared by one batch (node load, used IPs)
                     self._freeze()
-                    for i, key in enumerate(keys):
+                    for key in keys:
                         try:
                             steps = controller.reconcile(key)
                             if inspect.isgenerator(steps):      # a long reconcile yields between steps
                                 for _ in steps:
-                                    await asyncio.sleep(0)
+                                    await self._pause()
                         except Exception as e:  # a controller error must not stop the others
                             self._record_failure(controller.name, key, e)
-                        if i % 64 == 63:
-                            await asyncio.sleep(0)   # let the API server answer meanwhile
-                await asyncio.sleep(0)
+                        if time.perf_counter() >= self._slice_end:
+                            await self._pause()
+                await self._pause()
+
+    async def _pause(self) -> None:
+        """Give the loop back, so that the API server answers meanwhile; then a new slice.
+        A request waits for one slice of SLICE_SECONDS at most, not a whole batch (the
+        cluster's first pass at start-up, a scale-out's)."""
+        await asyncio.sleep(0)
+        self._slice_end = time.perf_counter() + SLICE_SECONDS
 
     # CPython's cyclic collector scans every tracked object on a full pass: with thousands of
     # pods that is most of a second in which the API server answers nothing. The store's
