@@ -30,10 +30,22 @@ _V3_ONE_OF = {"io.k8s.apimachinery.pkg.util.intstr.IntOrString": ["integer", "st
 _lock = threading.Lock()
 
 
+@lru_cache(maxsize=1)
 def _definitions() -> dict:
+    """The vendored definitions, decoded once and shared, read-only, by field ownership,
+    field validation and the documents. 100,000 containers that all stay: the collector
+    waits meanwhile, or its passes over them (46 ms, at the first write after start-up)
+    would find nothing to free."""
+    import gc
     import gzip     # here, not at import: the server's start does not pay for it
-    with gzip.open(_DATA, "rb") as f:
-        return json.load(f)["definitions"]
+    raw = gzip.decompress(_DATA.read_bytes())      # at once: GzipFile's reads take twice as long
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(raw)["definitions"]
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _by_gvk(defs: dict) -> dict[tuple[str, str, str], str]:
