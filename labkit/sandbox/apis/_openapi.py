@@ -3,8 +3,9 @@
 Schemas come from the vendored definitions of the release's published document
 (openapi/definitions.json.gz, see openapi/SOURCE.md), never written by hand; the paths come
 from `_resources.RESOURCES`, so a kind added there appears here with its real schema.
-Loaded on first use and kept only as the encoded documents: `kubectl explain` and kubectl's
-field-validation check read them; a sandbox that nobody asks keeps no schema in memory.
+The documents are built on first request and kept encoded (`kubectl explain` and kubectl's
+field-validation check read them); the definitions are decoded on first use, by the first
+write's field ownership as a rule, and kept once for all their readers.
 """
 from __future__ import annotations
 
