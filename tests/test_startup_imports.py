@@ -40,6 +40,9 @@ FORBIDDEN = (
     "cryptography",                                # certificates (made by `up`) and token keys
     "cryptography.hazmat.primitives.asymmetric.rsa",
     "kubernetes",                                  # the client: the server never imports it
+    "labkit.sandbox.dns._server",                  # the DNS server: on first need (dns._port)
+    "labkit.sandbox.dns._chain",
+    "dns.message",                                 # dnspython, with the DNS server
     "labkit.sandbox.dns._udpbatch",                # DNS's UDP batches: after the first datagram
     "ctypes",
 )
@@ -47,8 +50,10 @@ FORBIDDEN = (
 _SERVE = """
 import json, sys
 from pathlib import Path
-from labkit.sandbox import Sandbox
-sb = Sandbox(home=Path(sys.argv[1]))
+from labkit.sandbox import Sandbox, SandboxConfig
+# CoreDNS pods that start load the DNS server (dns._port): kept Pending here, what is loaded
+# is start-up's alone, however long the snapshot below waits for the interpreter.
+sb = Sandbox(home=Path(sys.argv[1]), config=SandboxConfig(pod_start_seconds=600))
 sb.start()
 loaded = sorted(sys.modules)
 sb.stop()
@@ -68,7 +73,7 @@ def test_server_start_loads_nothing_on_the_forbidden_list(tmp_path):
     home = tmp_path / "sandbox"
     _tls.ensure_certificates(home)
     loaded = _loaded_at_ready(home)
-    assert "labkit.sandbox.apiserver._server" in loaded and "labkit.sandbox.dns._server" in loaded
+    assert "labkit.sandbox.apiserver._server" in loaded and "labkit.sandbox.dns._port" in loaded
     assert sorted(m for m in FORBIDDEN if m in loaded) == []
 
 

@@ -61,7 +61,9 @@ class Sandbox:
         self.kubeconfig = self.home / "kubeconfig"
         self._signer: TokenSigner | None = None
         self.server = ""
-        self.dns = None
+        self._dns = None                # the DNS server, loaded on first need (see dns._port)
+        self._dns_port = None
+        self._dns_lock = threading.Lock()
         self._network = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -125,8 +127,7 @@ class Sandbox:
             await self._astart_locked()
         except BaseException:
             # Undo what started, so a failed start leaves no task running and the home free.
-            if self.dns is not None:
-                await self.dns.stop()
+            await self._stop_dns()
             if getattr(self, "controllers", None) is not None:
                 await self.controllers.stop()
             if self._runner is not None:
@@ -198,8 +199,7 @@ class Sandbox:
 
     async def astop(self) -> None:
         try:
-            if self.dns is not None:
-                await self.dns.stop()
+            await self._stop_dns()
             await self.controllers.stop()
             if self._runner is not None:
                 await self._runner.cleanup()
@@ -224,30 +224,62 @@ class Sandbox:
             await self.store.durable()
 
     async def _start_dns(self) -> None:
-        from .dns import DnsServer
-        self.dns = DnsServer(self.store, self.config, self.clock, clients=self.dns_clients,
-                             host="127.0.0.1", port=self.dns_port, logger=self.logger)
-        await self.dns.start()
+        """Bind the DNS port; the server loads on first need (dns._port), which for a
+        cluster restored with its CoreDNS pods running is now."""
+        from .dns._port import DnsPort
+        self._dns_port = DnsPort("127.0.0.1", self.dns_port, self._loop, self._load_dns)
         self.store.add_listener(self._tell_dns)
+        if any(_coredns_started(pod) for pod in self.store.list("pods", "kube-system")):
+            self._load_dns()
+
+    def _load_dns(self):
+        """The DNS server, loaded and serving the bound port (once, from any thread)."""
+        with self._dns_lock:
+            if self._dns is None and self._dns_port is not None:
+                from .dns import DnsServer
+                server = DnsServer(self.store, self.config, self.clock, clients=self.dns_clients,
+                                   host="127.0.0.1", port=self.dns_port, logger=self.logger)
+                server.serve(*self._dns_port.release(), self._loop)
+                self._dns = server
+            return self._dns
+
+    async def _stop_dns(self) -> None:
+        with self._dns_lock:        # a load under way finishes first; none starts after
+            server, port = self._dns, self._dns_port
+            self._dns = self._dns_port = None
+        if server is not None:
+            await server.stop()
+        elif port is not None:
+            port.close()
+
+    @property
+    def dns(self):
+        """The DNS server (dns.DnsServer), loaded now if it was not yet; None when stopped."""
+        return self._load_dns()
 
     def _tell_dns(self, event) -> None:
         """CoreDNS pods starting and the coredns ConfigMap changing reach the DNS server
         right after the change (not inside the store's lock: the DNS threads read the
-        store under their own locks)."""
+        store under their own locks). The first CoreDNS pod to start loads the server."""
         obj, plural = event.object, event.resource.plural
         meta = obj.get("metadata") or {}
         if meta.get("namespace") != "kube-system" or self._loop is None:
             return
+        if self._dns is None:
+            if plural == "pods" and event.type != "DELETED" and _coredns_started(obj):
+                # On a thread: the loop goes on answering while the server's modules load.
+                threading.Thread(target=self._load_dns, name="labkit-dns-load", daemon=True).start()
+            return              # the server reads the Corefile and the pods as it loads
         if plural == "configmaps" and meta.get("name") == "coredns":
-            self._loop.call_soon(self.dns.sync_corefile)
+            self._loop.call_soon(self._dns.sync_corefile)
         elif plural == "pods" and event.type != "DELETED":
-            self._loop.call_soon(self.dns.observe_pod, obj)
+            self._loop.call_soon(self._dns.observe_pod, obj)
         elif plural == "pods":
-            self._loop.call_soon(self.dns.coredns_logs.forget, meta["namespace"], meta["name"])
+            self._loop.call_soon(self._dns.coredns_logs.forget, meta["namespace"], meta["name"])
 
     @property
     def dns_address(self) -> tuple[str, int] | None:
-        return self.dns.address if self.dns is not None else None
+        return self._dns_port.address if self._dns_port is not None else None
 
     # --- files ---------------------------------------------------------------------
     def _token(self) -> str:
@@ -379,3 +411,9 @@ def kubeconfig_text(server: str, ca_data: str, token: str) -> str:
             f"users:\n- name: labkit-learner\n  user:\n    token: {q(token)}\n"
             f"contexts:\n- name: labkit-sandbox\n  context:\n    cluster: labkit-sandbox\n"
             f"    user: labkit-learner\n    namespace: default\ncurrent-context: labkit-sandbox\n")
+
+
+def _coredns_started(pod: dict) -> bool:
+    """A pod with a CoreDNS image that the kubelet has started (its startTime is set)."""
+    return bool((pod.get("status") or {}).get("startTime")) and any(
+        "coredns" in (c.get("image") or "") for c in (pod.get("spec") or {}).get("containers") or ())

@@ -14,10 +14,16 @@ built from the running Corefile; the server frames what it answers, and
 `answer(query, ClusterIndex.build(cluster, config), rng=..., outside=...)` asks the same
 chain, without a cache, as a pure function.
 """
-from ._cache import DnsCache
-from ._chain import Chain, answer
-from ._index import ClusterIndex
-from ._querylog import QueryLog
-from ._server import DnsServer
+import importlib
 
 __all__ = ["Chain", "ClusterIndex", "DnsCache", "DnsServer", "QueryLog", "answer"]
+# Names load with their module on first use (PEP 562): the sandbox binds the port through
+# _port at start-up, and the server, dnspython with it, loads when it is first needed.
+_HOMES = {"DnsCache": "_cache", "Chain": "_chain", "answer": "_chain", "ClusterIndex": "_index",
+          "QueryLog": "_querylog", "DnsServer": "_server"}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

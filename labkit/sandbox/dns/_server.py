@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import errno
 import random
 import socket
 import struct
@@ -38,6 +37,7 @@ from ._cache import DnsCache
 from ._chain import BadVersion, Chain, Outcome, Request
 from ._index import ClusterIndex
 from ._outside import Outside
+from ._port import bind_pair
 from ._podlog import CoreDnsLogs, image_version, line_values, query_line, startup_lines
 from ._querylog import QueryLog
 from ._reload import Reloader
@@ -76,6 +76,8 @@ class DnsServer:
         self._udp_thread: threading.Thread | None = None
         self._stopping = False
         self._tcp: asyncio.base_events.Server | None = None
+        self._tcp_task: asyncio.Task | None = None
+        self._tcp_starting: asyncio.Future | None = None
         self._conns: set[asyncio.Task] = set()
         self._address: tuple[str, int] | None = None
         # What the serving loops catch is logged once per kind, then counted (see _faultlog).
@@ -83,41 +85,40 @@ class DnsServer:
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
-        """Bind UDP and TCP on the same port before returning."""
-        udp_sock, tcp_sock = self._bind()
+        """Bind UDP and TCP on the same port; return once both serve."""
+        self.serve(*bind_pair(self._host, self._port), asyncio.get_running_loop())
+        await self._tcp_starting
+
+    def serve(self, udp_sock: socket.socket, tcp_sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
+        """Serve sockets bound already (dns._port), from any thread: UDP at once, on a
+        thread of its own; TCP from a callback queued on the loop."""
         self._apply_corefile()
         for pod in self.cluster.list("pods", "kube-system"):
             self.observe_pod(pod)
-        self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp_sock)
         self._address = udp_sock.getsockname()[:2]
         self._udp, self._stopping = udp_sock, False
         self._udp_thread = threading.Thread(target=self._serve_udp, args=(udp_sock,),
                                             name="labkit-dns-udp", daemon=True)
         self._udp_thread.start()
+        self._tcp_starting = loop.create_future() if _on_loop(loop) else None
 
-    def _bind(self) -> tuple[socket.socket, socket.socket]:
-        for _ in range(50):
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            udp.bind((self._host, self._port))
-            port = udp.getsockname()[1]
-            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                tcp.bind((self._host, port))
-                tcp.listen(128)
-            except OSError as exc:
-                udp.close()
-                tcp.close()
-                if exc.errno == errno.EADDRINUSE and self._port == 0:
-                    continue
-                raise
-            tcp.setblocking(False)          # the UDP socket blocks: its thread waits in recvfrom
-            return udp, tcp
-        raise OSError(errno.EADDRINUSE, "no free port for both UDP and TCP")
+        def start_tcp() -> None:
+            task = loop.create_task(asyncio.start_server(self._serve_tcp, sock=tcp_sock))
+            task.add_done_callback(self._tcp_started)
+            self._tcp_task = task
+        loop.call_soon_threadsafe(start_tcp)
+
+    def _tcp_started(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self._tcp = task.result()
+        if self._tcp_starting is not None and not self._tcp_starting.done():
+            self._tcp_starting.set_result(None)
 
     async def stop(self) -> None:
         if self._udp is not None:
             self._stop_udp()
+        if self._tcp_task is not None and not self._tcp_task.done():
+            await asyncio.wait([self._tcp_task])
         if self._tcp is not None:
             self._tcp.close()
             for task in list(self._conns):
@@ -428,3 +429,10 @@ class DnsServer:
         finally:
             self._conns.discard(task)
             writer.close()
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
