@@ -90,11 +90,13 @@ def test_a_list_from_kept_texts_is_what_encoding_the_list_gives():
         texts = [rng.choice([None, json.dumps(o, separators=(",", ":"))]) for o in items]
         head = rng.choice([{}, {"kind": "PodList", "metadata": {"resourceVersion": "5", "continue": "a&b"}}])
         assert _gojson.dumps_list(head, items, texts) == _gojson.dumps(dict(head, items=items))
+        for item, text in zip(items, texts):
+            assert _gojson.dumps_kept(item, text) == _gojson.dumps(item)
 
 
 def test_a_list_answer_is_go_json_of_the_stored_objects(sandbox):
-    """A list's items are written from the store's kept text; what reaches the client is
-    still encoding/json's: UTF-8 as is, HTML characters escaped, as for a single GET."""
+    """A list's items and a GET's object are written from the store's kept text; what
+    reaches the client is still encoding/json's: UTF-8 as is, HTML characters escaped."""
     from labkit.sandbox.apis._resources import by_plural
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "odd-text", "namespace": "default"},
           "data": {"a": "<b>&\u2028日本\b\\b", "plain": "x"}}
@@ -106,6 +108,10 @@ def test_a_list_answer_is_go_json_of_the_stored_objects(sandbox):
     stored = sandbox.store.list_resource(by_plural("configmaps"), "default")
     assert body == _gojson.dumps(dict({k: listed[k] for k in ("kind", "apiVersion", "metadata")}, items=stored))
     assert "\\u003cb\\u003e\\u0026\\u2028日本\\u0008\\\\b" in body.decode()
+    # A GET of the one object too.
+    status, ctype, body = request(sandbox, "GET", "/api/v1/namespaces/default/configmaps/odd-text")
+    assert (status, ctype) == (200, "application/json")
+    assert body == _gojson.dumps(next(o for o in stored if o["metadata"]["name"] == "odd-text"))
 
 
 def test_exec_error_channel_status_is_compact_go_json():

@@ -27,11 +27,21 @@ def dumps_list(head: dict, items: list, texts: list) -> bytes:
     there is one: the compact JSON json.dumps gave it (as the store keeps its objects), so
     a list of thousands of objects is not encoded again. A text with a \\u escape (json's
     ASCII escape of UTF-8, which Go writes as is) is encoded again here."""
-    parts = [text if text is not None and "\\u" not in text
-             else json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-             for obj, text in zip(items, texts)]
+    parts = [_compact(obj, text) for obj, text in zip(items, texts)]
     opening = json.dumps(head, separators=(",", ":"), ensure_ascii=False)[:-1]
     return _go(f'{opening}{"," if head else ""}"items":[{",".join(parts)}]}}')
+
+
+def dumps_kept(value, text: str | None) -> bytes:
+    """dumps(value), written from `text`, the compact JSON json.dumps gave it, where there
+    is one (see dumps_list)."""
+    return _go(_compact(value, text))
+
+
+def _compact(value, text: str | None) -> str:
+    if text is not None and "\\u" not in text:
+        return text
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _go(text: str) -> bytes:

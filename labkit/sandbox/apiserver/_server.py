@@ -385,7 +385,8 @@ class ApiServer:
             return self._table(request, target, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
         if wanted == "PartialObjectMetadata":
             return self._json(_negotiation.partial(obj), 200, request)
-        return self._json(obj, 200, request)
+        return web.Response(body=_gojson.dumps_kept(obj, self.store.encoded(target.resource, [obj])[0]),
+                            content_type="application/json")
 
     def _table(self, request, target: Target, items: list[dict], list_meta: dict) -> web.Response:
         include = request.query.get("includeObject", "Metadata")
@@ -397,8 +398,7 @@ class ApiServer:
                        remaining_item_count=list_meta.get("remainingItemCount"))
         return self._json(table, 200, request)
 
-    def _json(self, body: dict, status: int, request: web.Request | None = None,
-              warnings: list[str] = ()) -> web.Response:
+    def _json(self, body: dict, status: int, request=None, warnings: list[str] = ()) -> web.Response:
         response = _json_bytes(body, status)
         for text in warnings:   # RFC 7234 warn-code 299, as the API server sends them
             response.headers.add("Warning", '299 - "%s"' % text.replace('"', '\\"'))
