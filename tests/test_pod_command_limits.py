@@ -15,7 +15,6 @@ conditions, with deadlines.
 from __future__ import annotations
 
 import asyncio
-import gc
 import ssl
 import threading
 import time
@@ -44,16 +43,10 @@ PODS = {"client": "centos:7", "ash": "busybox:1.36", "dash": "nginx:1.27"}
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory, request):
+def box(leftovers_out_of_sight, tmp_path_factory):
     # Its own sandbox, so that sleepers left running cannot touch other modules; a short
     # exec deadline ends them within the module.
     config = SandboxConfig(pod_start_seconds=0.0, exec_timeout_seconds=20.0)
-    # The sandbox shares pytest's process, which late in a full run holds hundreds of MB of
-    # earlier tests' leftovers: out of the collector's sight, so that the watchdog times the
-    # sandbox (as a process of its own would run) and not a full collection over pytest's heap.
-    gc.collect()
-    gc.freeze()
-    request.addfinalizer(gc.unfreeze)
     with Sandbox(home=tmp_path_factory.mktemp("limits"), config=config) as sb:
         from kubernetes import config as kconfig
         api = kconfig.new_client_from_config(str(sb.kubeconfig))
