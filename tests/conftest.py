@@ -53,6 +53,21 @@ def sandbox(tmp_path_factory):
         yield sb
 
 
+@pytest.fixture
+def make_sandbox(tmp_path):
+    """make(**config): a started sandbox of its own, with that SandboxConfig; stopped after the test."""
+    started = []
+
+    def make(**config) -> Sandbox:
+        sb = Sandbox(home=tmp_path / f"sb{len(started)}", config=SandboxConfig(**config))
+        sb.start()
+        started.append(sb)
+        return sb
+    yield make
+    for sb in started:
+        sb.stop()
+
+
 @pytest.fixture(scope="module")
 def api_client(sandbox):
     from kubernetes import config

@@ -16,20 +16,6 @@ from tests.conftest import wait_for
 NAME = "kubernetes.default.svc.cluster.local."
 
 
-@pytest.fixture
-def make_sandbox(tmp_path):
-    started = []
-
-    def make(**config) -> Sandbox:
-        sb = Sandbox(home=tmp_path / f"sb{len(started)}", config=SandboxConfig(**config))
-        sb.start()
-        started.append(sb)
-        return sb
-    yield make
-    for sb in started:
-        sb.stop()
-
-
 def _kubernetes_ip(sb: Sandbox) -> str:
     return sb.store.get("services", "default", "kubernetes")["spec"]["clusterIP"]
 

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from labkit.sandbox import Sandbox, SandboxConfig
+from labkit.sandbox import SandboxConfig
 from labkit.sandbox.controllers._replicaset import BURST_REPLICAS
 from tests.conftest import wait_for
 
@@ -47,20 +47,6 @@ def _phase_counts(pods) -> dict[str, int]:
         phase = (p.get("status") or {}).get("phase", "")
         out[phase] = out.get(phase, 0) + 1
     return out
-
-
-@pytest.fixture
-def make_sandbox(tmp_path):
-    started = []
-
-    def make(**config) -> Sandbox:
-        sb = Sandbox(home=tmp_path / f"sb{len(started)}", config=SandboxConfig(**config))
-        sb.start()
-        started.append(sb)
-        return sb
-    yield make
-    for sb in started:
-        sb.stop()
 
 
 # --- replica_set.go: BurstReplicas and slowStartBatch -----------------------------------
