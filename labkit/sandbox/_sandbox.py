@@ -361,7 +361,7 @@ class Sandbox:
         started = (pod.get("status") or {}).get("startTime")
         if not started:
             return [], 0
-        if self.dns is not None:
+        if "coredns" in (spec.get("image") or "") and self.dns is not None:   # nginx's log loads no DNS
             coredns = self.dns.pod_log(dict(pod, spec=dict(pod["spec"], containers=[spec])))
             if coredns is not None:
                 return coredns

@@ -226,8 +226,8 @@ class Controllers:
 
     async def _pause(self) -> None:
         """Give the loop back, so that the API server answers meanwhile; then a new slice.
-        A request waits for one slice of SLICE_SECONDS at most, not a whole batch (the
-        cluster's first pass at start-up, a scale-out's)."""
+        A request waits for the slice under way (SLICE_SECONDS, or one long key), not for a
+        whole batch (the cluster's first pass at start-up, a scale-out's)."""
         await asyncio.sleep(0)
         self._slice_end = time.perf_counter() + SLICE_SECONDS
 

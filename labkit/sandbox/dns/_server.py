@@ -109,8 +109,11 @@ class DnsServer:
         loop.call_soon_threadsafe(start_tcp)
 
     def _tcp_started(self, task: asyncio.Task) -> None:
-        if not task.cancelled() and task.exception() is None:
-            self._tcp = task.result()
+        if not task.cancelled():
+            if task.exception() is None:
+                self._tcp = task.result()
+            else:
+                self.faults.record("dns tcp", task.exception(), "serving the bound TCP socket")
         if self._tcp_starting is not None and not self._tcp_starting.done():
             self._tcp_starting.set_result(None)
 
