@@ -254,15 +254,3 @@ def test_status_subresource_and_maps_of_quantities(kubectl):
 def test_scheduler_reads_allocatable_pods_as_a_quantity():
     from labkit.sandbox.controllers._scheduler import node_max_pods
     assert node_max_pods({"status": {"allocatable": {"pods": _quantity.canonical(1000)}}}) == 1000
-
-
-def test_the_sandbox_nodes_report_max_pods_as_the_kubelet_does():
-    """The kubelet's node status: pods is resource.NewQuantity(maxPods, DecimalSI), written
-    canonical (1000 is "1k"); the node's configz reads it back as maxPods."""
-    from labkit.sandbox import _bootstrap
-    from labkit.sandbox._config import SandboxConfig
-    for max_pods, text in ((110, "110"), (1000, "1k"), (2500, "2500"), (100000, "100k")):
-        config = SandboxConfig(max_pods=max_pods)
-        node = next(obj for plural, obj in _bootstrap.objects(config) if plural == "nodes")
-        assert node["status"]["capacity"]["pods"] == node["status"]["allocatable"]["pods"] == text
-        assert _bootstrap.kubelet_config(config, node)["maxPods"] == max_pods

@@ -5,7 +5,6 @@ controllers, as on a real cluster."""
 from __future__ import annotations
 
 from . import _bootstrap_policy, _release
-from .apis import _quantity
 from ._config import SandboxConfig
 
 COREFILE = """.:53 {{
@@ -105,9 +104,7 @@ def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
     if control_plane:
         labels["node-role.kubernetes.io/control-plane"] = ""
         spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
-    # As the kubelet writes them: Quantities in canonical form (maxPods 1000 reads "1k").
-    resources = {"cpu": "2", "memory": "8039544Ki", "pods": _quantity.canonical(str(config.max_pods)),
-                 "ephemeral-storage": "102626232Ki"}
+    resources = {"cpu": "2", "memory": "8039544Ki", "pods": str(config.max_pods), "ephemeral-storage": "102626232Ki"}
     return {"metadata": {"name": name, "labels": labels,
                          "annotations": {"node.alpha.kubernetes.io/ttl": "0",
                                          "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
@@ -129,8 +126,11 @@ def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
 def kubelet_config(config: SandboxConfig, node: dict) -> dict:
     """What GET /api/v1/nodes/<node>/proxy/configz returns under "kubeletconfig": the same
     for every node but maxPods, which is what the node reports as allocatable pods."""
-    pods = _quantity.amount(((node.get("status") or {}).get("allocatable") or {}).get("pods"))
-    max_pods = int(pods) if pods is not None and pods == pods.to_integral_value() else config.max_pods
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    try:
+        max_pods = int(allocatable.get("pods", config.max_pods))
+    except (TypeError, ValueError):
+        max_pods = config.max_pods
     return {"enableServer": True, "staticPodPath": "/etc/kubernetes/manifests",
             "syncFrequency": "1m0s", "fileCheckFrequency": "20s", "httpCheckFrequency": "20s",
             "address": "0.0.0.0", "port": 10250, "rotateCertificates": True, "serverTLSBootstrap": False,
