@@ -243,6 +243,11 @@ class Sandbox:
                 self._dns = server
             return self._dns
 
+    def _load_dns_for(self, coredns_pod: dict) -> None:
+        server = self._load_dns()
+        if server is not None:
+            server.observe_pod(coredns_pod)
+
     async def _stop_dns(self) -> None:
         with self._dns_lock:        # a load under way finishes first; none starts after
             server, port = self._dns, self._dns_port
@@ -268,8 +273,11 @@ class Sandbox:
         if self._dns is None:
             if plural == "pods" and event.type != "DELETED" and _coredns_started(obj):
                 # On a thread: the loop goes on answering while the server's modules load.
-                threading.Thread(target=self._load_dns, name="labkit-dns-load", daemon=True).start()
-            return              # the server reads the Corefile and the pods as it loads
+                # The server reads the Corefile and the pods as it loads; this pod may have
+                # started after that read, by a load under way (observe_pod is once per pod).
+                threading.Thread(target=self._load_dns_for, args=(obj,), name="labkit-dns-load",
+                                 daemon=True).start()
+            return
         if plural == "configmaps" and meta.get("name") == "coredns":
             self._loop.call_soon(self._dns.sync_corefile)
         elif plural == "pods" and event.type != "DELETED":
