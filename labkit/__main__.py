@@ -1,3 +1,3 @@
-from labkit.cli import main
+from labkit.cli import run
 
-raise SystemExit(main())
+run()

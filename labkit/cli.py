@@ -5,7 +5,12 @@
 """
 from __future__ import annotations
 
+import os
 import sys
+
+# Verbs that are done once main() returns: nothing runs on after them (no threads, no
+# server), so the process may end without the interpreter's teardown.
+_QUICK = {("sandbox", "up"), ("sandbox", "status"), ("sandbox", "down")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,3 +20,16 @@ def main(argv: list[str] | None = None) -> int:
         return workshop.main(argv[1:])
     from labkit import sandbox
     return sandbox.main(argv)
+
+
+def run() -> None:
+    """The `labkit` command (and `python -m labkit`)."""
+    code = main()
+    if tuple(sys.argv[1:3]) in _QUICK:
+        # Tearing the interpreter down took 35-40 ms after `up` (the modules its certificates
+        # and its check of the flags loaded), a tenth of the time `up` takes: what it had
+        # to say is said and flushed, so it leaves without that.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

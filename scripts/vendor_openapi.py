@@ -18,7 +18,8 @@ swagger 2.0 definitions again:
   (pkg/util/intstr, `schema_k8sio_apimachinery_pkg_util_intstr_IntOrString`).
 
 The result is written to labkit/sandbox/apis/openapi/definitions.json.gz (sorted keys, so a
-re-run on the same wheel gives the same bytes).
+re-run on the same wheel gives the same bytes), and the same definitions without their
+descriptions to shapes.json.gz beside it (what field ownership and field validation read).
 """
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from labkit.sandbox import _release  # noqa: E402
+from labkit.sandbox.apis._openapi import without_descriptions  # noqa: E402
 
 TARGET = Path(__file__).resolve().parent.parent / "labkit/sandbox/apis/openapi/definitions.json.gz"
+SHAPES = TARGET.with_name("shapes.json.gz")
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 INT_OR_STRING_DESCRIPTION = (
@@ -78,11 +81,16 @@ def main(wheel: str) -> None:
         defs = json.loads(zf.read(member))["$defs"]
     doc = {"source": f"kubernetes-validate ({Path(wheel).name}): {member}",
            "release": release, "definitions": convert(defs)}
+    _write(TARGET, doc)
+    _write(SHAPES, dict(doc, definitions=without_descriptions(doc["definitions"])))
+
+
+def _write(path: Path, doc: dict) -> None:
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
         gz.write(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode())
-    TARGET.write_bytes(buf.getvalue())
-    print(f"{TARGET}: {len(doc['definitions'])} definitions, {len(buf.getvalue())} bytes")
+    path.write_bytes(buf.getvalue())
+    print(f"{path}: {len(doc['definitions'])} definitions, {len(buf.getvalue())} bytes")
 
 
 if __name__ == "__main__":

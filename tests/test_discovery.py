@@ -187,6 +187,20 @@ def test_vendored_definitions_are_swagger_not_json_schema():
     assert defs["io.k8s.api.core.v1.ServicePort"]["required"] == ["port"]
 
 
+def test_shapes_are_the_vendored_definitions_without_descriptions():
+    """shapes.json.gz (field ownership and validation read it) is kept by the vendoring script:
+    the same definitions with every schema's description taken out, and nothing else."""
+    defs, shapes = _openapi._definitions(), _openapi._shapes()
+    assert shapes == _openapi.without_descriptions(defs)
+    assert '"description":"' not in json.dumps(shapes, separators=(",", ":")).replace(
+        '"description":{"type":"string"}', "")
+    # a field called `description` is a field, not a description
+    props = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"
+    assert shapes[props]["properties"]["description"] == {"type": "string"}
+    assert "description" in defs["io.k8s.api.core.v1.PodDNSConfig"]
+    assert "description" not in shapes["io.k8s.api.core.v1.PodDNSConfig"]
+
+
 # --- kubectl explain ----------------------------------------------------------------
 def test_explain_a_field_with_its_real_description(kubectl):
     out = kubectl("explain", "pod.spec.dnsConfig").stdout

@@ -2,7 +2,7 @@
 
 The body is checked as kube-apiserver's JSON decoder reads it into the Go struct: the
 types are compiled from the release's published OpenAPI definitions (the vendored
-openapi/definitions.json.gz that `_openapi` serves), so a typo such as `spec.replica` is
+openapi/definitions.json.gz that `_openapi` serves, read without descriptions), so a typo such as `spec.replica` is
 caught as the API server catches it (`strict decoding error: unknown field
 "spec.replica"`), and a value of the wrong JSON type fails with encoding/json's own words.
 
@@ -138,7 +138,7 @@ def _kinds() -> dict[tuple[str, str], _Type]:
 
 
 def _compile_served() -> dict[tuple[str, str], _Type]:
-    defs = _openapi._definitions()
+    defs = _openapi._shapes()
     by_gvk = _openapi._by_gvk(defs)
     wanted = {(r.group, r.version, r.kind) for r in RESOURCES}
     wanted.update((g, v, k) for g, v, k, _ in SUBRESOURCE_KINDS.values() if k)

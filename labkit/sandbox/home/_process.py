@@ -171,7 +171,9 @@ def start_background(home: Path, args: list[str], timeout: float = 30.0, check=N
                 except OSError:
                     pass
                 # The readiness check's HTTPS client, loaded meanwhile too: once the server
-                # says it is ready, confirming it costs only the round trip.
+                # says it is ready, confirming it costs only the round trip (ssl encodes the
+                # server's name with the idna codec, which loads on first use).
+                import encodings.idna  # noqa: F401
                 import http.client  # noqa: F401
                 import ssl  # noqa: F401
         time.sleep(0.005)           # a server is starting (ours, or one another `up` started)

@@ -50,7 +50,7 @@ class _Schemas:
     not all 800, at a moment when the API server is answering its first requests."""
 
     def __init__(self) -> None:
-        self.defs = _openapi._definitions()
+        self.defs = _openapi._shapes()
         self.named: dict[str, Type] = {}
         self.roots: dict[tuple[str, str], str] = {}     # (apiVersion, kind) -> definition
         for name, schema in self.defs.items():
