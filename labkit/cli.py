@@ -13,18 +13,18 @@ import sys
 _QUICK = {("sandbox", "up"), ("sandbox", "status"), ("sandbox", "down")}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["workshop"]:
         from labkit import workshop
         return workshop.main(argv[1:])
     from labkit import sandbox
-    return sandbox.main(argv)
+    return sandbox.main(argv, own_process)
 
 
 def run() -> None:
-    """The `labkit` command (and `python -m labkit`)."""
-    code = main()
+    """The `labkit` command (and `python -m labkit`): a process of its own."""
+    code = main(own_process=True)
     if tuple(sys.argv[1:3]) in _QUICK:
         # Tearing the interpreter down took 35-40 ms after `up` (the modules its certificates
         # and its check of the flags loaded), a tenth of the time `up` takes: what it had

@@ -61,6 +61,34 @@ def test_up_hands_its_flags_to_the_server_it_starts(home):
         assert core.read_namespaced_service("kubernetes", "default").spec.cluster_ip == "10.77.0.1"
 
 
+def test_the_server_up_forks_keeps_nothing_of_its_caller(home):
+    """`up` forks its server (fork_server): detached as a spawned one was, in a session of
+    its own, stdin from /dev/null, output to the log, and no descriptor of the caller's
+    left open. A pipe it kept would never give the caller its end of file."""
+    import json
+    import select
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "labkit", "sandbox", "up", "--json"], capture_output=True,
+                              text=True, env=dict(os.environ, LABKIT_HOME=str(home)), timeout=60,
+                              pass_fds=(write_end,))
+        assert proc.returncode == 0, proc.stderr
+        os.close(write_end)
+        write_end = None
+        assert select.select([read_end], [], [], 5)[0], "the server holds the caller's pipe open"
+        assert os.read(read_end, 1) == b""
+    finally:
+        os.close(read_end)
+        if write_end is not None:
+            os.close(write_end)
+    pid = json.loads(proc.stdout)["pid"]
+    assert os.getsid(pid) == pid
+    fds = {int(fd): os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+    log = str(home / "sandbox" / "sandbox.log")
+    assert (fds[0], fds[1], fds[2]) == (os.devnull, log, log)
+    assert "sandbox answering at" in (home / "sandbox" / "sandbox.log").read_text()
+
+
 def test_up_with_a_bad_flag_leaves_no_server(home):
     proc = labkit(home, "sandbox", "up", "--pod-cidr", "10.0.0.0/33", check=False)
     assert one_line_error(proc, 1).startswith("labkit: bad network")

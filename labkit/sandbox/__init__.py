@@ -21,10 +21,11 @@ def running(home: Path | None = None) -> dict:
     return _process.read_status(home) or _process.start_background(home, [])
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`labkit sandbox up|status|down|serve|dns-log`: the sandbox's command line."""
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """`labkit sandbox up|status|down|serve|dns-log`: the sandbox's command line
+    (`own_process`: the process runs this command and nothing else)."""
     from ._cli import main as cli
-    return cli(argv)
+    return cli(argv, own_process)
 
 
 def __getattr__(name: str):

@@ -86,11 +86,18 @@ def _config_from(args, home: Path):
     return config
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """The command line; `own_process` when the process is this command's alone (`up` may
+    then fork it rather than start another interpreter)."""
     args = _parser().parse_args(argv)
+    return _reported(lambda: _main(args, own_process))
+
+
+def _reported(run) -> int:
+    """run()'s exit code; an expected failure is one line on stderr and exit 1."""
     from .home._process import SandboxError
     try:
-        return _main(args)
+        return run()
     except SandboxError as e:
         print(f"labkit: {e}", file=sys.stderr)
     except OSError as e:        # an unusable home: not a directory, no permission, a full disk
@@ -101,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _main(args) -> int:
+def _main(args, own_process: bool = False) -> int:
     home = _home()
     from .home import _process
     if args.verb == "up":
@@ -115,7 +122,11 @@ def _main(args) -> int:
             for flag in ("seed", "pod_cidr", "service_cidr", "cluster_domain", "nodes", "max_pods"):
                 if getattr(args, flag) is not None:
                     forwarded += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
-            status = _process.start_background(home, forwarded, check=lambda: _config_from(args, home))
+            # In a process of its own, the server is a fork of it: it starts with the modules
+            # loaded here, and runs what `serve` would with the same flags.
+            serve = (lambda: _reported(lambda: _serve(_config_from(args, home), home, args.port, args.dns_port))) \
+                if own_process else None
+            status = _process.start_background(home, forwarded, check=lambda: _config_from(args, home), serve=serve)
         print(json.dumps(status) if args.json else
               f"sandbox answering at {status['server']}\nkubeconfig: {status['kubeconfig']}\n"
               f"  export KUBECONFIG={status['kubeconfig']}")
