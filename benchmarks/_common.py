@@ -1,6 +1,6 @@
 """What every benchmark shares: figures, bounded waits, and a sandbox in its own process.
 
-The sandbox under measurement runs as `labkit sandbox serve` (started by `labkit sandbox up`)
+The sandbox under measurement is the server `labkit sandbox up` starts (its fork; `labkit sandbox serve` when profiled)
 in a fresh LABKIT_HOME, so the benchmark's own client work never shares its interpreter.
 """
 from __future__ import annotations

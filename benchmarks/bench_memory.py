@@ -1,4 +1,4 @@
-"""memory: VmRSS of the `labkit sandbox serve` process, idle and with 1000 pods."""
+"""memory: VmRSS of the sandbox's server process (the one `labkit sandbox up` starts), idle and with 1000 pods."""
 from __future__ import annotations
 
 from _common import Figure

@@ -35,7 +35,7 @@ def run(ctx) -> list[Figure]:
                "pod CIDR 10.10.0.0/16, 11 nodes x maxPods 110, default pod_start_seconds"),
         Figure("1000 replicas: create -> all pods Running", fleet.figures["converged_s"], "s", "<= 2"),
         Figure("1000 replicas: the server's CPU time until all Running", fleet.figures["converged_cpu_s"], "s", "",
-               "user + system of `labkit sandbox serve`, less moved by the machine's load than wall time"),
+               "user + system of the server process, less moved by the machine's load than wall time"),
         Figure("scale 1 -> 3: Endpoints list 3 (median of 5)", lesson_case(fleet.api), "s", "",
                "in the same sandbox, beside the 1000 pods"),
     ]
