@@ -169,6 +169,31 @@ def test_110_pods_per_node_then_too_many_pods(make_sandbox):
         api.close()
 
 
+def test_a_thousand_pods_per_node_read_1k_as_the_kubelet_writes_them(make_sandbox):
+    """The kubelet's capacity is resource.NewQuantity(maxPods, DecimalSI), written canonical:
+    1000 is "1k"; configz still says 1000."""
+    from kubernetes import client
+    sb = make_sandbox(max_pods=1000)
+    api = _client(sb)
+    try:
+        node = client.CoreV1Api(api).read_node("lab-worker")
+        assert node.status.capacity["pods"] == "1k" and node.status.allocatable["pods"] == "1k"
+        method, url, headers, _, _ = api.param_serialize(
+            "GET", "/api/v1/nodes/lab-worker/proxy/configz", auth_settings=["BearerToken"])
+        assert json.loads(api.call_api(method, url, header_params=headers).read())["kubeletconfig"]["maxPods"] == 1000
+    finally:
+        api.close()
+
+
+def test_a_count_is_written_as_a_decimal_quantity_in_canonical_form():
+    from labkit.sandbox._bootstrap import decimal_count
+    from labkit.sandbox.apis import _quantity
+    for n in [*range(0, 3001), 10000, 100000, 250000, 10**6, 1234567, 10**9, 10**12, 10**15, 10**18]:
+        assert decimal_count(n) == _quantity.canonical(str(n)), n
+    assert (decimal_count(110), decimal_count(1000), decimal_count(1500), decimal_count(100000)) == \
+        ("110", "1k", "1500", "100k")
+
+
 def test_max_pods_and_nodes_give_room(make_sandbox):
     from kubernetes import client
     sb = make_sandbox(pod_start_seconds=0.0, nodes=SandboxConfig.node_names(4), max_pods=3,

@@ -93,6 +93,16 @@ def objects(config: SandboxConfig) -> list[tuple[str, dict]]:
     return out
 
 
+def decimal_count(n: int) -> str:
+    """A count as the kubelet's node status writes it, resource.NewQuantity(n, DecimalSI):
+    in canonical form, trailing thousands become a suffix (maxPods 1000 is "1k", 250 is
+    "250"; apimachinery int64Amount.AsCanonicalBytes)."""
+    exponent = 0
+    while n and n % 1000 == 0 and exponent < 6:
+        n, exponent = n // 1000, exponent + 1
+    return f"{n}{('', 'k', 'M', 'G', 'T', 'P', 'E')[exponent]}"
+
+
 def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
     labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
               "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
@@ -104,7 +114,8 @@ def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
     if control_plane:
         labels["node-role.kubernetes.io/control-plane"] = ""
         spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
-    resources = {"cpu": "2", "memory": "8039544Ki", "pods": str(config.max_pods), "ephemeral-storage": "102626232Ki"}
+    resources = {"cpu": "2", "memory": "8039544Ki", "pods": decimal_count(config.max_pods),
+                 "ephemeral-storage": "102626232Ki"}
     return {"metadata": {"name": name, "labels": labels,
                          "annotations": {"node.alpha.kubernetes.io/ttl": "0",
                                          "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
@@ -123,14 +134,9 @@ def _node(config: SandboxConfig, name: str, *, control_plane: bool) -> dict:
                                     "osImage": _release.NODE_OS_IMAGE}}}
 
 
-def kubelet_config(config: SandboxConfig, node: dict) -> dict:
+def kubelet_config(config: SandboxConfig, max_pods: int) -> dict:
     """What GET /api/v1/nodes/<node>/proxy/configz returns under "kubeletconfig": the same
     for every node but maxPods, which is what the node reports as allocatable pods."""
-    allocatable = (node.get("status") or {}).get("allocatable") or {}
-    try:
-        max_pods = int(allocatable.get("pods", config.max_pods))
-    except (TypeError, ValueError):
-        max_pods = config.max_pods
     return {"enableServer": True, "staticPodPath": "/etc/kubernetes/manifests",
             "syncFrequency": "1m0s", "fileCheckFrequency": "20s", "httpCheckFrequency": "20s",
             "address": "0.0.0.0", "port": 10250, "rotateCertificates": True, "serverTLSBootstrap": False,

@@ -21,7 +21,7 @@ import re
 from aiohttp import web
 
 from .. import _bootstrap
-from ..apis import _errors, _gojson
+from ..apis import _errors, _gojson, _quantity
 from ..apis._resources import by_plural
 from ..runtime._network import ConnectError
 from ..runtime._podservers import connect
@@ -243,7 +243,10 @@ def node_proxy(sandbox, target) -> web.Response:
         raise _errors.not_found(target.resource, parsed[1])
     path = target.rest.rstrip("/")
     if path == "configz":
-        return web.Response(body=_gojson.dumps({"kubeletconfig": _bootstrap.kubelet_config(sandbox.config, node)}),
+        allocatable = (node.get("status") or {}).get("allocatable") or {}
+        pods = _quantity.amount(allocatable.get("pods"))
+        max_pods = int(pods) if pods is not None and pods == int(pods) else sandbox.config.max_pods
+        return web.Response(body=_gojson.dumps({"kubeletconfig": _bootstrap.kubelet_config(sandbox.config, max_pods)}),
                             content_type="application/json")
     if path in ("healthz", ""):
         return web.Response(text="ok")
