@@ -2,6 +2,7 @@
 stays Pending with the scheduler's FitError."""
 from __future__ import annotations
 
+import functools
 import math
 
 from ..apis import _naming, _quantity
@@ -133,9 +134,16 @@ TOO_MANY_PODS = "Too many pods"
 def node_max_pods(node: dict) -> int:
     """The pods a node takes: status.allocatable.pods (the kubelet's maxPods), else 110."""
     status = node.get("status") or {}
+    value = (status.get("allocatable") or status.get("capacity") or {}).get("pods", "110")
+    # Kept by its text: every pod's scheduling reads every node's.
+    return _pods_quantity(value) if isinstance(value, str) else _pods_quantity.__wrapped__(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _pods_quantity(value) -> int:
     # A quantity, as the kubelet reports it ("1k" for 1000): Quantity.Value() rounds up.
-    value = _quantity.amount((status.get("allocatable") or status.get("capacity") or {}).get("pods", "110"))
-    return math.ceil(value) if value is not None else 110
+    amount = _quantity.amount(value)
+    return math.ceil(amount) if amount is not None else 110
 
 
 def _unfit(node: dict, pod: dict, load: int = 0) -> str | None:
