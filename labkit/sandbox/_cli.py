@@ -124,15 +124,14 @@ def _main(args, own_process: bool = False) -> int:
                     forwarded += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
             # In a process of its own, the server is a fork of it: it starts with the modules
             # loaded here, and runs what `serve` would with the same flags.
-            serve = (lambda: _reported(lambda: _serve(_config_from(args, home), home, args.port, args.dns_port))) \
-                if own_process else None
+            serve = (lambda: _reported(lambda: _serve(args, home))) if own_process else None
             status = _process.start_background(home, forwarded, check=lambda: _config_from(args, home), serve=serve)
         print(json.dumps(status) if args.json else
               f"sandbox answering at {status['server']}\nkubeconfig: {status['kubeconfig']}\n"
               f"  export KUBECONFIG={status['kubeconfig']}")
         return 0
     if args.verb == "serve":
-        return _serve(_config_from(args, home), home, args.port, args.dns_port)
+        return _serve(args, home)
     if args.verb == "status":
         status = _process.read_status(home)
         if status is None:
@@ -152,21 +151,26 @@ def _main(args, own_process: bool = False) -> int:
     return 2
 
 
-def _serve(config, home: Path, port: int, dns_port: int) -> int:
-    import asyncio
+def _serve(args, home: Path) -> int:
     import gc
+    # What start-up makes (modules, classes, the bootstrap's objects) lives as long as the
+    # process: the collector's hundred passes over it while it loads (35 ms of a start) would
+    # free nothing but some 2000 objects of import-time garbage. It waits until all of it is
+    # frozen below, out of its sight (the garbage with it).
+    gc.disable()
+    import asyncio
     import signal
     from ._sandbox import Sandbox
     from .home import _process
 
-    sandbox = Sandbox(home=home, config=config, port=port, dns_port=dns_port)
+    sandbox = Sandbox(home=home, config=_config_from(args, home), port=args.port, dns_port=args.dns_port)
 
     async def run() -> None:
         await sandbox.astart()      # HomeBusy when another server holds the home
-        # What start-up made (modules, the bootstrap's objects) lives as long as the process:
-        # out of the collector's sight, no full pass scans it again (one took 46 ms just after
+        # No full pass scans start-up's objects again, either (one took 46 ms just after
         # start-up, while the first requests waited).
         gc.freeze()
+        gc.enable()
         _process.write_status(sandbox)
         print(f"sandbox answering at {sandbox.server}; kubeconfig {sandbox.kubeconfig}", flush=True)
         stop = asyncio.Event()
