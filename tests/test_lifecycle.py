@@ -89,6 +89,24 @@ def test_the_server_up_forks_keeps_nothing_of_its_caller(home):
     assert "sandbox answering at" in (home / "sandbox" / "sandbox.log").read_text()
 
 
+def test_a_serve_that_cannot_start_turns_the_collector_back_on(tmp_path):
+    """`serve` loads with the collector off (_cli._serve); a start that fails (the home is
+    held by another server) gives it back, for a caller that goes on."""
+    import gc
+    from labkit.sandbox import _cli
+    from labkit.sandbox.home import _files
+    sandbox_home = tmp_path / "sandbox"
+    _files.ensure_home(sandbox_home)
+    held = _process.HomeLock(sandbox_home)
+    try:
+        with pytest.raises(_process.HomeBusy):
+            _cli._serve(_cli._parser().parse_args(["sandbox", "serve"]), sandbox_home)
+        assert gc.isenabled()
+    finally:
+        held.release()
+        gc.enable()
+
+
 def test_up_with_a_bad_flag_leaves_no_server(home):
     proc = labkit(home, "sandbox", "up", "--pod-cidr", "10.0.0.0/33", check=False)
     assert one_line_error(proc, 1).startswith("labkit: bad network")

@@ -153,40 +153,44 @@ def _main(args, own_process: bool = False) -> int:
 
 def _serve(args, home: Path) -> int:
     import gc
+    config = _config_from(args, home)
     # What start-up makes (modules, classes, the bootstrap's objects) lives as long as the
     # process: the collector's hundred passes over it while it loads (35 ms of a start) would
     # free nothing but some 2000 objects of import-time garbage. It waits until all of it is
-    # frozen below, out of its sight (the garbage with it).
+    # frozen, out of its sight (the garbage with it), and is back on if start-up fails.
     gc.disable()
-    import asyncio
-    import signal
-    from ._sandbox import Sandbox
-    from .home import _process
-
-    sandbox = Sandbox(home=home, config=_config_from(args, home), port=args.port, dns_port=args.dns_port)
-
-    async def run() -> None:
-        await sandbox.astart()      # HomeBusy when another server holds the home
-        # No full pass scans start-up's objects again, either (one took 46 ms just after
-        # start-up, while the first requests waited).
-        gc.freeze()
-        gc.enable()
-        _process.write_status(sandbox)
-        print(f"sandbox answering at {sandbox.server}; kubeconfig {sandbox.kubeconfig}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        _process.clear_status(home)     # while the lock is held: never another server's status
-        await sandbox.astop()
-
-    loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(run())
-    except BaseException:
-        loop.close()
-        raise
+        import asyncio
+        import signal
+        from ._sandbox import Sandbox
+        from .home import _process
+
+        sandbox = Sandbox(home=home, config=config, port=args.port, dns_port=args.dns_port)
+
+        async def run() -> None:
+            await sandbox.astart()      # HomeBusy when another server holds the home
+            # No full pass scans start-up's objects again, either (one took 46 ms just after
+            # start-up, while the first requests waited).
+            gc.freeze()
+            gc.enable()
+            _process.write_status(sandbox)
+            print(f"sandbox answering at {sandbox.server}; kubeconfig {sandbox.kubeconfig}", flush=True)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+            _process.clear_status(home)     # while the lock is held: never another server's status
+            await sandbox.astop()
+
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(run())
+        except BaseException:
+            loop.close()
+            raise
+    finally:
+        gc.enable()
     # The state is on disk and the home unlocked. Leave now rather than join worker threads
     # still running a command in a pod (an exec of `sleep 50` would hold the exit that long).
     sys.stdout.flush()
