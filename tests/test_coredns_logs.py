@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 
 import pytest
@@ -345,17 +346,21 @@ def test_kubectl_logs_follows_a_coredns_pod(lab, core, corefile, sandbox, kubect
         import dns.message
         import dns.query
         host, port = sandbox.dns_address
-        ids = set()
+        sent = set()        # (source port, query id): a random id alone may repeat an earlier query's
         for _ in range(8):                      # eight flows: each replica gets some
             q = dns.message.make_query("web-svc.default.svc.cluster.local", "A")
-            dns.query.udp(q, host, port=port, timeout=3)
-            ids.add(q.id)
-        expected = {name: sorted(line for line in ls if (m := QUERY_LINE.fullmatch(line)) and int(m["id"]) in ids)
-                    for name, ls in _logs(core).items()}
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.bind(("127.0.0.1", 0))
+                dns.query.udp(q, host, port=port, timeout=3, sock=sock)
+                sent.add((sock.getsockname()[1], q.id))
+
+        def ours(line: str) -> bool:
+            m = QUERY_LINE.fullmatch(line)
+            return bool(m) and (int(m["port"]), int(m["id"])) in sent
+        expected = {name: sorted(line for line in ls if ours(line)) for name, ls in _logs(core).items()}
         assert sum(map(len, expected.values())) == 8 and all(expected.values())
         for stream, name in zip(streams, names):
-            streamed = stream.read(len(expected[name]), lambda line: QUERY_LINE.fullmatch(line)
-                                   and int(QUERY_LINE.fullmatch(line)["id"]) in ids)
+            streamed = stream.read(len(expected[name]), ours)
             assert sorted(streamed) == expected[name]
     finally:
         for p in followers:
