@@ -136,14 +136,16 @@ def node_max_pods(node: dict) -> int:
     status = node.get("status") or {}
     value = (status.get("allocatable") or status.get("capacity") or {}).get("pods", "110")
     # Kept by its text: every pod's scheduling reads every node's.
-    return _pods_quantity(value) if isinstance(value, str) else _pods_quantity.__wrapped__(value)
+    return _pods_of_text(value) if isinstance(value, str) else _pods(value)
 
 
-@functools.lru_cache(maxsize=64)
-def _pods_quantity(value) -> int:
+def _pods(value) -> int:
     # A quantity, as the kubelet reports it ("1k" for 1000): Quantity.Value() rounds up.
     amount = _quantity.amount(value)
     return math.ceil(amount) if amount is not None else 110
+
+
+_pods_of_text = functools.lru_cache(maxsize=64)(_pods)
 
 
 def _unfit(node: dict, pod: dict, load: int = 0) -> str | None:
